@@ -1,0 +1,7 @@
+target_sources(mpb_io PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_index.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_h5_types.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_h5_index.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_h5_file.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_arch.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_store_h5.c)

@@ -1,0 +1,130 @@
+/* Merge configurations: mergekit-style YAML, validated up front, and the
+ * per-tensor parameters it implies (see docs/CONFIG.md).
+ *
+ * Every problem a config can have is reported by mpb_config_parse (and the
+ * file checks by mpb_config_check_files) before any tensor is read, so a
+ * typo never costs a long run. */
+#ifndef MPB_CONFIG_H
+#define MPB_CONFIG_H
+
+#include "mpb_dtype.h"
+#include "mpb_error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPB_MAX_INPUTS 64
+
+typedef enum {
+    MPB_METHOD_LINEAR,
+    MPB_METHOD_INTERPOLATE,
+    MPB_METHOD_PASSTHROUGH,
+    MPB_METHOD_TASK_ARITHMETIC,
+    MPB_METHOD_TIES,
+    MPB_METHOD_DARE_LINEAR,
+    MPB_METHOD_DARE_TIES,
+    MPB_METHOD_BREADCRUMBS,
+    MPB_METHOD_BREADCRUMBS_TIES,
+    MPB_METHOD_SLERP,
+    MPB_METHOD_MODEL_STOCK
+} mpb_method;
+
+#define MPB_METHOD_COUNT (MPB_METHOD_MODEL_STOCK + 1)
+
+/* The config spelling ("linear", "dare_ties", ...); "invalid" otherwise. */
+const char *mpb_method_name(mpb_method m);
+
+typedef struct mpb_config mpb_config; /* opaque */
+
+/* Parses and validates a config held in memory.  config_path names the
+ * config in messages, and its folder is where relative model paths start;
+ * the file system is not touched.  On failure *out is NULL. */
+int mpb_config_parse(const char *yaml, size_t len, const char *config_path,
+                     mpb_config **out, mpb_error *err);
+
+/* Every input path must exist and be readable (a file or a folder). */
+int mpb_config_check_files(const mpb_config *c, mpb_error *err);
+
+/* Reads the file, parses it and checks the input files. */
+int mpb_config_load(const char *path, mpb_config **out, mpb_error *err);
+
+void mpb_config_free(mpb_config *c);
+
+mpb_method mpb_config_method(const mpb_config *c);
+
+/* Inputs: the models in order, then base_model if it is not one of them. */
+size_t mpb_config_n_inputs(const mpb_config *c);
+/* Resolved path of input i (relative paths joined to the config's folder). */
+const char *mpb_config_input_path(const mpb_config *c, size_t i);
+/* Where input i was named: "models[2]" or "base_model". */
+const char *mpb_config_input_origin(const mpb_config *c, size_t i);
+
+/* Index of the base model among the inputs, or -1.  For slerp and
+ * interpolate this is the t = 0 / lambda = 0 end: base_model when given,
+ * else input 0.  linear and passthrough ignore base_model: -1. */
+int mpb_config_base_index(const mpb_config *c);
+
+/* out_dtype; MPB_DT_INVALID means "same as the inputs". */
+mpb_dtype mpb_config_out_dtype(const mpb_config *c);
+/* mergekit's compute `dtype:`, recorded only: mpiblend always computes in
+ * fp32.  MPB_DT_INVALID when absent. */
+mpb_dtype mpb_config_compute_dtype(const mpb_config *c);
+
+/* layer_range [first, last] (inclusive) if given; tensors outside it are
+ * copied from input mpb_config_keep_outside (-1 without layer_range). */
+bool mpb_config_layer_range(const mpb_config *c, int *first, int *last);
+int mpb_config_keep_outside(const mpb_config *c);
+
+/* True when the config has a `sweep:` section (reserved, not read yet). */
+bool mpb_config_has_sweep(const mpb_config *c);
+
+/* N from a "...layers.N..." or GPT-2 style "...h.N..." tensor name, else -1. */
+int mpb_tensor_layer(const char *tensor_name);
+
+typedef struct mpb_tensor_params {
+    int copy_from;    /* >= 0: copy the tensor unchanged from this input
+                         (passthrough, or outside layer_range); -1: blend.
+                         When copying, the fields below are not resolved. */
+    int base_index;   /* as mpb_config_base_index */
+    size_t n_inputs;
+    double weight[MPB_MAX_INPUTS];  /* per input; NaN if unset */
+    double density[MPB_MAX_INPUTS]; /* per input; default 1 */
+    double lambda, t, epsilon, gamma; /* method defaults applied; NaN if
+                                         the method has none and none is set */
+    bool normalize;
+    bool rescale;    /* sparsified task vectors are rescaled... */
+    bool rescale_l1; /* ...to keep their L1 norm (mergekit); false: by 1/density */
+    uint64_t seed;   /* DARE's random masks */
+} mpb_tensor_params;
+
+/* Resolves every parameter of one tensor of a model with n_layers layers:
+ * per-model value > global value > method default, with filters, gradients
+ * and layer_range applied exactly as mergekit does.  Fails (naming the
+ * tensor) when a required value is unset for this tensor or when linear's
+ * normalized weights sum to 0 here. */
+int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layers,
+                       mpb_tensor_params *out, mpb_error *err);
+
+/* For methods that are one weighted sum of the inputs (linear, interpolate,
+ * task_arithmetic): coef[i] for each input, computed once in double and
+ * rounded to fp32.  linear: w_i / sum(w) with normalize, else w_i;
+ * interpolate: 1 - lambda for the base end, lambda for the other;
+ * task_arithmetic: lambda * w_i / D for the others (D = sum of their weights
+ * with normalize, else 1) and 1 - sum of those for the base.  A copied
+ * tensor gets 1 for its source and 0 elsewhere. */
+int mpb_config_coefficients(const mpb_tensor_params *p, mpb_method m, float coef[],
+                            mpb_error *err);
+
+typedef void (*mpb_config_warn_fn)(void *ctx, const char *msg);
+
+/* Calls warn once for each filter that matches none of the n tensor names. */
+void mpb_config_check_filters(const mpb_config *c, const char *const names[], size_t n,
+                              mpb_config_warn_fn warn, void *ctx);
+
+/* One line of resolved values for --dry-run, written to buf and returned:
+ * "model.layers.0.mlp.up_proj.weight: weight=[0.3,0.7] normalize=true". */
+const char *mpb_config_describe(const mpb_config *c, const char *tensor_name, int n_layers,
+                                char *buf, size_t len);
+
+#endif

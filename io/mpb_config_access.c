@@ -1,0 +1,73 @@
+/* Accessors and release of a parsed config. */
+#include "mpb_config_internal.h"
+
+#include <stdlib.h>
+
+void mpb_config_free(mpb_config *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        free(c->inputs[i]);
+        for (int id = 0; id < MPB_P_COUNT; id++)
+            mpb_setting_free(&c->model_params[i].s[id]);
+    }
+    for (int id = 0; id < MPB_P_COUNT; id++)
+        mpb_setting_free(&c->global.s[id]);
+    free(c->path);
+    free(c);
+}
+
+mpb_method mpb_config_method(const mpb_config *c)
+{
+    return c->method;
+}
+
+size_t mpb_config_n_inputs(const mpb_config *c)
+{
+    return c->n_inputs;
+}
+
+const char *mpb_config_input_path(const mpb_config *c, size_t i)
+{
+    return i < c->n_inputs ? c->inputs[i] : NULL;
+}
+
+const char *mpb_config_input_origin(const mpb_config *c, size_t i)
+{
+    return i < c->n_inputs ? c->origin[i] : NULL;
+}
+
+int mpb_config_base_index(const mpb_config *c)
+{
+    return c->base_index;
+}
+
+mpb_dtype mpb_config_out_dtype(const mpb_config *c)
+{
+    return c->out_dtype;
+}
+
+mpb_dtype mpb_config_compute_dtype(const mpb_config *c)
+{
+    return c->compute_dtype;
+}
+
+bool mpb_config_layer_range(const mpb_config *c, int *first, int *last)
+{
+    if (c->has_layer_range) {
+        *first = c->layer_first;
+        *last = c->layer_last;
+    }
+    return c->has_layer_range;
+}
+
+int mpb_config_keep_outside(const mpb_config *c)
+{
+    return c->has_layer_range ? c->keep_outside : -1;
+}
+
+bool mpb_config_has_sweep(const mpb_config *c)
+{
+    return c->has_sweep;
+}

@@ -1,0 +1,79 @@
+/* The file system side: reading the config, checking the model paths. */
+#include "mpb_config_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mpb_config_check_files(const mpb_config *c, mpb_error *err)
+{
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        struct stat st;
+        const char *path = c->inputs[i];
+        /* A folder is a valid input too (Hugging Face checkpoints). */
+        if (stat(path, &st) != 0)
+            return mpb_fail(err, MPB_EINVAL, "model file '%s' (from %s %s) does not exist%s%s",
+                            path, c->path, c->origin[i], errno == ENOENT ? "" : ": ",
+                            errno == ENOENT ? "" : strerror(errno));
+        if (access(path, R_OK) != 0)
+            return mpb_fail(err, MPB_EINVAL, "model file '%s' (from %s %s) is not readable: %s",
+                            path, c->path, c->origin[i], strerror(errno));
+    }
+    return MPB_OK;
+}
+
+static int read_all(const char *path, char **text, size_t *len, mpb_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return mpb_fail(err, MPB_EIO, "cannot read config file '%s': %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    int rc = buf ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory reading '%s'", path);
+    while (rc == MPB_OK) {
+        if (n == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (bigger == NULL) {
+                rc = mpb_fail(err, MPB_ENOMEM, "out of memory reading '%s'", path);
+                break;
+            }
+            buf = bigger;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = mpb_fail(err, MPB_EIO, "cannot read config file '%s': %s", path,
+                              strerror(errno));
+            break;
+        }
+    }
+    fclose(f);
+    if (rc != MPB_OK) {
+        free(buf);
+        return rc;
+    }
+    *text = buf;
+    *len = n;
+    return MPB_OK;
+}
+
+int mpb_config_load(const char *path, mpb_config **out, mpb_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    int rc = read_all(path, &text, &len, err);
+    if (rc != MPB_OK)
+        return rc;
+    rc = mpb_config_parse(text, len, path, out, err);
+    free(text);
+    if (rc == MPB_OK && (rc = mpb_config_check_files(*out, err)) != MPB_OK) {
+        mpb_config_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,178 @@
+/* Shared by the mpb_config_*.c files only. */
+#ifndef MPB_CONFIG_INTERNAL_H
+#define MPB_CONFIG_INTERNAL_H
+
+#include "mpb_config.h"
+
+#include <yaml.h>
+
+/* ---- parameters and their values ---- */
+
+typedef enum {
+    MPB_P_WEIGHT,
+    MPB_P_DENSITY,
+    MPB_P_GAMMA,
+    MPB_P_EPSILON,
+    MPB_P_LAMBDA,
+    MPB_P_T,
+    MPB_P_NORMALIZE,
+    MPB_P_RESCALE,
+    MPB_P_SEED,
+    MPB_P_INT8_MASK,
+    MPB_P_COUNT
+} mpb_param_id;
+
+typedef enum { MPB_VAL_NUMBER, MPB_VAL_BOOL, MPB_VAL_WORD, MPB_VAL_GRADIENT } mpb_value_kind;
+
+typedef struct mpb_value {
+    mpb_value_kind kind;
+    double number; /* NUMBER */
+    bool flag;     /* BOOL */
+    char *word;    /* WORD */
+    double *points; /* GRADIENT: values at k/(n-1) over [0, 1] */
+    size_t n_points;
+} mpb_value;
+
+typedef struct mpb_condition {
+    char *filter; /* NULL: matches every tensor */
+    mpb_value value;
+    int line, column;
+} mpb_condition;
+
+/* One parameter as written at one place (a model entry or the globals). */
+typedef struct mpb_setting {
+    bool present;
+    bool conditional; /* a list of {filter, value} entries */
+    mpb_value value;  /* when !conditional */
+    mpb_condition *conds;
+    size_t n_conds;
+    char where[64]; /* "models[1].parameters.weight" */
+    int line, column;
+} mpb_setting;
+
+typedef struct mpb_param_set {
+    mpb_setting s[MPB_P_COUNT];
+} mpb_param_set;
+
+const char *mpb_param_name(mpb_param_id id);
+/* MPB_P_COUNT when unknown. */
+mpb_param_id mpb_param_lookup(const char *name);
+/* mergekit reads these per model; the rest only from the globals. */
+bool mpb_param_per_model(mpb_param_id id);
+
+/* The value a setting gives a tensor at gradient position pos, or false when
+ * no filter entry matches.  Gradients come back as NUMBER. */
+bool mpb_setting_eval(const mpb_setting *s, const char *tensor, double pos, mpb_value *out);
+
+void mpb_setting_free(mpb_setting *s);
+
+/* ---- methods ---- */
+
+typedef struct mpb_method_info {
+    const char *name;
+    bool needs_base;     /* task vectors are taken against base_model */
+    bool base_is_end;    /* slerp/interpolate: base_model is the t = 0 end */
+    int exact_inputs;    /* 0: any number */
+    int min_others;      /* inputs needed besides the base */
+    bool task_family;    /* generalized task arithmetic */
+    bool weight_needed;  /* every input (but the base) needs a weight */
+    unsigned used;       /* bit (1u << mpb_param_id) for each parameter read */
+    bool default_normalize, default_rescale;
+} mpb_method_info;
+
+const mpb_method_info *mpb_method_get(mpb_method m);
+/* Method by config spelling; false when unknown. */
+bool mpb_method_lookup(const char *name, mpb_method *out);
+/* "linear, interpolate, ..." for messages. */
+const char *mpb_method_list(void);
+/* Default of a numeric parameter for the method, NaN when it has none. */
+double mpb_method_default(mpb_method m, mpb_param_id id);
+
+/* ---- the parsed config ---- */
+
+struct mpb_config {
+    char *path; /* as given, for messages */
+    mpb_method method;
+    size_t n_inputs;
+    char *inputs[MPB_MAX_INPUTS];
+    char origin[MPB_MAX_INPUTS][32];
+    int input_line[MPB_MAX_INPUTS], input_column[MPB_MAX_INPUTS];
+    mpb_param_set model_params[MPB_MAX_INPUTS];
+    mpb_param_set global;
+    bool base_given;
+    int base_index;
+    mpb_dtype out_dtype, compute_dtype;
+    bool has_layer_range;
+    int layer_first, layer_last;
+    int range_line, range_column;
+    int keep_outside;
+    bool has_sweep;
+};
+
+/* ---- YAML helpers for the parser ---- */
+
+typedef struct mpb_yaml {
+    yaml_document_t doc;
+    const char *path;
+    mpb_error *err;
+} mpb_yaml;
+
+/* Loads exactly one document; fails with libyaml's line and column. */
+int mpb_yaml_load(mpb_yaml *y, const char *text, size_t len);
+void mpb_yaml_free(mpb_yaml *y);
+
+yaml_node_t *mpb_yaml_node(mpb_yaml *y, int index);
+/* Fails with " in <file>:<line>:<column>" after the message, then
+ * "; <hint>" when hint is not NULL. */
+int mpb_yaml_fail(mpb_yaml *y, const yaml_node_t *node, const char *hint,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A mapping whose keys are distinct scalars; `what` names it in messages. */
+int mpb_yaml_check_mapping(mpb_yaml *y, yaml_node_t *node, const char *what);
+
+const char *mpb_yaml_text(const yaml_node_t *node); /* "" for non-scalars */
+bool mpb_yaml_is_plain(const yaml_node_t *node);
+bool mpb_yaml_is_null(const yaml_node_t *node);
+/* A plain scalar that is a finite number. */
+bool mpb_yaml_number(const yaml_node_t *node, double *out);
+/* A plain YAML 1.1 boolean (true/false/yes/no/on/off), as PyYAML reads it. */
+bool mpb_yaml_bool(const yaml_node_t *node, bool *out);
+
+/* ---- parser stages ---- */
+
+/* The folder of a config path ("" for the current one); caller frees. */
+char *mpb_config_folder(const char *config_path);
+/* path joined to dir unless absolute, "." segments and repeated slashes
+ * dropped; caller frees. */
+char *mpb_config_join_path(const char *dir, const char *path);
+
+/* Parses a `parameters:` mapping; where_prefix is "parameters" or
+ * "models[i].parameters". */
+int mpb_config_parse_params(mpb_yaml *y, yaml_node_t *node, const char *where_prefix,
+                            bool per_model, mpb_param_set *out);
+
+/* Method rules that need the whole config: inputs, base, required values. */
+int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root);
+
+/* ---- closest-key suggestions ---- */
+
+size_t mpb_edit_distance(const char *a, const char *b);
+/* The candidate closest to word if it is close enough to be a typo, else
+ * NULL.  candidates ends with NULL. */
+const char *mpb_suggest(const char *word, const char *const candidates[]);
+
+/* ---- per-tensor resolution ---- */
+
+/* True when the weights (all but index skip; -1 for none) sum to 0 up to
+ * rounding, so that dividing by their sum is meaningless. */
+bool mpb_weights_cancel(const double w[], size_t n, int skip);
+
+/* Whether the method reads input i's own values: all inputs but the base of
+ * the task-arithmetic family, which the others are taken against. */
+bool mpb_config_input_weighted(const mpb_config *c, size_t i);
+
+/* Gradient position of a tensor: layer i of L at i/(L-1) (1 when L is 1),
+ * embeddings at 0 and other non-layer tensors (final norm, lm_head) at 1,
+ * as mergekit places them.  Negative when the layer is outside the model. */
+double mpb_tensor_position(const char *tensor_name, int n_layers);
+
+#endif

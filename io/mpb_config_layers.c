@@ -1,0 +1,74 @@
+/* Where a tensor sits in the model: its layer, and its position for
+ * gradients. */
+#include "mpb_config_internal.h"
+
+#include <ctype.h>
+#include <string.h>
+
+/* Length of the dot-separated segment starting at s. */
+static size_t segment_length(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    return dot ? (size_t)(dot - s) : strlen(s);
+}
+
+static bool segment_is(const char *s, size_t n, const char *word)
+{
+    return n == strlen(word) && strncmp(s, word, n) == 0;
+}
+
+/* The segment as a layer number, or -1 when it is not digits only. */
+static int segment_number(const char *s, size_t n)
+{
+    if (n == 0 || n > 9)
+        return -1;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int mpb_tensor_layer(const char *tensor_name)
+{
+    const char *s = tensor_name;
+    while (*s != '\0') {
+        size_t n = segment_length(s);
+        const char *next = s[n] == '.' ? s + n + 1 : s + n;
+        if ((segment_is(s, n, "layers") || segment_is(s, n, "h")) && *next != '\0') {
+            int layer = segment_number(next, segment_length(next));
+            if (layer >= 0)
+                return layer;
+        }
+        s = next;
+    }
+    return -1;
+}
+
+/* mergekit plans embeddings before the layers (t = 0) and everything else
+ * outside them (final norm, lm_head) after (t = 1). */
+static bool comes_before_layers(const char *tensor_name)
+{
+    if (strstr(tensor_name, "embed") != NULL)
+        return true;
+    for (const char *s = tensor_name; *s != '\0';) {
+        size_t n = segment_length(s);
+        if (segment_is(s, n, "wte") || segment_is(s, n, "wpe"))
+            return true;
+        s += s[n] == '.' ? n + 1 : n;
+    }
+    return false;
+}
+
+double mpb_tensor_position(const char *tensor_name, int n_layers)
+{
+    int layer = mpb_tensor_layer(tensor_name);
+    if (layer < 0)
+        return comes_before_layers(tensor_name) ? 0.0 : 1.0;
+    if (layer >= n_layers)
+        return -1.0;
+    /* mergekit: t = i / (L - 1), and t = 1 for a single layer. */
+    return n_layers > 1 ? (double)layer / (double)(n_layers - 1) : 1.0;
+}

@@ -1,0 +1,331 @@
+/* The config's top level and model entries: YAML document -> mpb_config.
+ * Method rules that need the whole picture are in mpb_config_validate.c. */
+#include "mpb_config_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum top_key {
+    KEY_MERGE_METHOD,
+    KEY_BASE_MODEL,
+    KEY_MODELS,
+    KEY_PARAMETERS,
+    KEY_DTYPE,
+    KEY_OUT_DTYPE,
+    KEY_LAYER_RANGE,
+    KEY_KEEP_OUTSIDE,
+    KEY_SWEEP,
+    KEY_COUNT
+};
+
+static const char *const top_keys[KEY_COUNT + 1] = {
+    [KEY_MERGE_METHOD] = "merge_method", [KEY_BASE_MODEL] = "base_model",
+    [KEY_MODELS] = "models",             [KEY_PARAMETERS] = "parameters",
+    [KEY_DTYPE] = "dtype",               [KEY_OUT_DTYPE] = "out_dtype",
+    [KEY_LAYER_RANGE] = "layer_range",   [KEY_KEEP_OUTSIDE] = "keep_outside",
+    [KEY_SWEEP] = "sweep",               [KEY_COUNT] = NULL,
+};
+
+/* mergekit keys for features mpiblend does not have: say so instead of
+ * "unknown key". */
+static const char *const mergekit_only_keys[] = {
+    "slices", "modules", "tokenizer_source", "tokenizer", "chat_template", NULL};
+
+typedef struct parse_state {
+    mpb_yaml y;
+    mpb_config *c;
+    char *dir; /* the config's folder, "" for the current one */
+    yaml_node_t *value[KEY_COUNT];
+} parse_state;
+
+/* A path value: a non-empty scalar, joined to the config's folder. */
+static int parse_path(parse_state *st, yaml_node_t *node, const char *what, char **out)
+{
+    if (node->type != YAML_SCALAR_NODE || mpb_yaml_is_null(node))
+        return mpb_yaml_fail(&st->y, node, NULL, "%s must be a model path", what);
+    *out = mpb_config_join_path(st->dir, mpb_yaml_text(node));
+    return *out ? MPB_OK : mpb_fail(st->y.err, MPB_ENOMEM, "out of memory");
+}
+
+static int unknown_top_key(parse_state *st, yaml_node_t *key)
+{
+    const char *name = mpb_yaml_text(key);
+    for (size_t i = 0; mergekit_only_keys[i] != NULL; i++)
+        if (strcmp(name, mergekit_only_keys[i]) == 0)
+            return mpb_yaml_fail(&st->y, key, NULL,
+                                 "key '%s' is a mergekit feature mpiblend does not support",
+                                 name);
+    const char *near = mpb_suggest(name, top_keys);
+    char hint[256];
+    if (near != NULL)
+        snprintf(hint, sizeof hint, "did you mean '%s'?", near);
+    else
+        snprintf(hint, sizeof hint,
+                 "known keys: merge_method, base_model, models, parameters, dtype, out_dtype, "
+                 "layer_range, keep_outside, sweep");
+    return mpb_yaml_fail(&st->y, key, hint, "unknown key '%s'", name);
+}
+
+static int collect_top_keys(parse_state *st, yaml_node_t *root)
+{
+    int rc = mpb_yaml_check_mapping(&st->y, root, "the config");
+    if (rc != MPB_OK)
+        return rc;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *key = mpb_yaml_node(&st->y, p->key);
+        int k = 0;
+        while (k < KEY_COUNT && strcmp(mpb_yaml_text(key), top_keys[k]) != 0)
+            k++;
+        if (k == KEY_COUNT)
+            return unknown_top_key(st, key);
+        yaml_node_t *value = mpb_yaml_node(&st->y, p->value);
+        /* `key:` with nothing after it is the same as leaving it out. */
+        st->value[k] = mpb_yaml_is_null(value) ? NULL : value;
+    }
+    return MPB_OK;
+}
+
+static int parse_method(parse_state *st, yaml_node_t *root)
+{
+    yaml_node_t *node = st->value[KEY_MERGE_METHOD];
+    if (node == NULL)
+        return mpb_yaml_fail(&st->y, root, NULL, "missing key 'merge_method' (one of: %s)",
+                             mpb_method_list());
+    const char *name = mpb_yaml_text(node);
+    if (node->type == YAML_SCALAR_NODE && mpb_method_lookup(name, &st->c->method))
+        return MPB_OK;
+    const char *names[MPB_METHOD_COUNT + 1];
+    for (int m = 0; m < MPB_METHOD_COUNT; m++)
+        names[m] = mpb_method_name((mpb_method)m);
+    names[MPB_METHOD_COUNT] = NULL;
+    const char *near = node->type == YAML_SCALAR_NODE ? mpb_suggest(name, names) : NULL;
+    char hint[320];
+    snprintf(hint, sizeof hint, "%s%s%sknown methods: %s", near ? "did you mean '" : "",
+             near ? near : "", near ? "'? " : "", mpb_method_list());
+    return mpb_yaml_fail(&st->y, node, hint, "unknown merge_method '%s'", name);
+}
+
+/* Adds an input; `origin` says where it was named, for messages. */
+static int add_input(parse_state *st, char *path, const char *origin, yaml_node_t *node)
+{
+    mpb_config *c = st->c;
+    if (c->n_inputs == MPB_MAX_INPUTS) {
+        free(path);
+        return mpb_yaml_fail(&st->y, node, NULL, "more than %d models", MPB_MAX_INPUTS);
+    }
+    size_t i = c->n_inputs++;
+    c->inputs[i] = path;
+    snprintf(c->origin[i], sizeof c->origin[i], "%s", origin);
+    c->input_line[i] = (int)node->start_mark.line + 1;
+    c->input_column[i] = (int)node->start_mark.column + 1;
+    return MPB_OK;
+}
+
+static int parse_model_entry(parse_state *st, yaml_node_t *entry, size_t index)
+{
+    static const char *const keys[] = {"model", "parameters", NULL};
+    char where[32];
+    snprintf(where, sizeof where, "models[%zu]", index);
+    if (entry->type != YAML_MAPPING_NODE)
+        return mpb_yaml_fail(&st->y, entry, NULL, "%s must be a mapping like {model: PATH}",
+                             where);
+    int rc = mpb_yaml_check_mapping(&st->y, entry, where);
+    if (rc != MPB_OK)
+        return rc;
+    yaml_node_t *model = NULL, *params = NULL;
+    for (yaml_node_pair_t *p = entry->data.mapping.pairs.start;
+         p < entry->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = mpb_yaml_node(&st->y, p->key);
+        const char *name = mpb_yaml_text(key);
+        if (strcmp(name, "model") == 0) {
+            model = mpb_yaml_node(&st->y, p->value);
+        } else if (strcmp(name, "parameters") == 0) {
+            params = mpb_yaml_node(&st->y, p->value);
+        } else {
+            const char *near = mpb_suggest(name, keys);
+            char hint[64] = "a model entry has only model and parameters";
+            if (near != NULL)
+                snprintf(hint, sizeof hint, "did you mean '%s'?", near);
+            return mpb_yaml_fail(&st->y, key, hint, "unknown key '%s' under %s", name, where);
+        }
+    }
+    if (model == NULL)
+        return mpb_yaml_fail(&st->y, entry, NULL, "%s has no 'model' key", where);
+    char *path;
+    char what[48];
+    snprintf(what, sizeof what, "%s.model", where);
+    if ((rc = parse_path(st, model, what, &path)) != MPB_OK)
+        return rc;
+    if ((rc = add_input(st, path, where, model)) != MPB_OK || params == NULL)
+        return rc;
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "%s.parameters", where);
+    return mpb_config_parse_params(&st->y, params, prefix, true,
+                                   &st->c->model_params[st->c->n_inputs - 1]);
+}
+
+static int parse_models(parse_state *st, yaml_node_t *root)
+{
+    yaml_node_t *node = st->value[KEY_MODELS];
+    if (node == NULL)
+        return mpb_yaml_fail(&st->y, root, NULL, "missing key 'models' (the models to merge)");
+    if (node->type != YAML_SEQUENCE_NODE)
+        return mpb_yaml_fail(&st->y, node, NULL, "models must be a list of {model: PATH} entries");
+    yaml_node_item_t *items = node->data.sequence.items.start;
+    size_t n = (size_t)(node->data.sequence.items.top - items);
+    if (n == 0)
+        return mpb_yaml_fail(&st->y, node, NULL, "models is an empty list");
+    if (n > MPB_MAX_INPUTS)
+        return mpb_yaml_fail(&st->y, node, NULL, "models lists %zu models; at most %d can be merged",
+                             n, MPB_MAX_INPUTS);
+    for (size_t i = 0; i < n; i++) {
+        int rc = parse_model_entry(st, mpb_yaml_node(&st->y, items[i]), i);
+        if (rc != MPB_OK)
+            return rc;
+    }
+    return MPB_OK;
+}
+
+/* Index of the input with this resolved path, or -1. */
+static int find_input(const mpb_config *c, const char *path)
+{
+    for (size_t i = 0; i < c->n_inputs; i++)
+        if (strcmp(c->inputs[i], path) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int parse_base_model(parse_state *st)
+{
+    yaml_node_t *node = st->value[KEY_BASE_MODEL];
+    mpb_config *c = st->c;
+    c->base_index = -1;
+    if (node == NULL)
+        return MPB_OK;
+    char *path;
+    int rc = parse_path(st, node, "base_model", &path);
+    if (rc != MPB_OK)
+        return rc;
+    c->base_given = true;
+    c->base_index = find_input(c, path);
+    if (c->base_index >= 0) {
+        free(path);
+        return MPB_OK;
+    }
+    c->base_index = (int)c->n_inputs;
+    return add_input(st, path, "base_model", node);
+}
+
+static int parse_dtype(parse_state *st, enum top_key k, mpb_dtype *out)
+{
+    yaml_node_t *node = st->value[k];
+    *out = MPB_DT_INVALID;
+    if (node == NULL)
+        return MPB_OK;
+    mpb_dtype dt = mpb_dtype_parse(mpb_yaml_text(node));
+    if (!mpb_dtype_is_blendable(dt))
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "unknown %s '%s' (use bfloat16, float16 or float32; bf16, f16, "
+                             "f32 also work)",
+                             top_keys[k], mpb_yaml_text(node));
+    *out = dt;
+    return MPB_OK;
+}
+
+static int parse_layer_range(parse_state *st)
+{
+    yaml_node_t *node = st->value[KEY_LAYER_RANGE];
+    mpb_config *c = st->c;
+    c->keep_outside = -1;
+    if (node == NULL)
+        return MPB_OK;
+    yaml_node_item_t *items = node->data.sequence.items.start;
+    double bound[2];
+    if (node->type != YAML_SEQUENCE_NODE || node->data.sequence.items.top - items != 2 ||
+        !mpb_yaml_number(mpb_yaml_node(&st->y, items[0]), &bound[0]) ||
+        !mpb_yaml_number(mpb_yaml_node(&st->y, items[1]), &bound[1]) || bound[0] < 0 ||
+        bound[1] < 0 || bound[0] != (int)bound[0] || bound[1] != (int)bound[1])
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "layer_range must be [first, last]: two layer numbers (from 0)");
+    if (bound[0] > bound[1])
+        return mpb_yaml_fail(&st->y, node, NULL, "layer_range [%d, %d] has first > last",
+                             (int)bound[0], (int)bound[1]);
+    c->has_layer_range = true;
+    c->layer_first = (int)bound[0];
+    c->layer_last = (int)bound[1];
+    c->range_line = (int)node->start_mark.line + 1;
+    c->range_column = (int)node->start_mark.column + 1;
+    return MPB_OK;
+}
+
+static int parse_keep_outside(parse_state *st)
+{
+    yaml_node_t *node = st->value[KEY_KEEP_OUTSIDE];
+    mpb_config *c = st->c;
+    if (node == NULL)
+        return c->has_layer_range
+                   ? mpb_yaml_fail(&st->y, st->value[KEY_LAYER_RANGE], NULL,
+                                   "layer_range needs keep_outside: the model every tensor "
+                                   "outside the range is copied from")
+                   : MPB_OK;
+    if (!c->has_layer_range)
+        return mpb_yaml_fail(&st->y, node, NULL, "keep_outside is only used with layer_range");
+    char *path;
+    int rc = parse_path(st, node, "keep_outside", &path);
+    if (rc != MPB_OK)
+        return rc;
+    c->keep_outside = find_input(c, path);
+    if (c->keep_outside < 0)
+        rc = mpb_yaml_fail(&st->y, node, NULL,
+                           "keep_outside '%s' is not one of the models or the base_model", path);
+    free(path);
+    return rc;
+}
+
+static int parse_document(parse_state *st, yaml_node_t *root)
+{
+    int rc;
+    if ((rc = collect_top_keys(st, root)) != MPB_OK || (rc = parse_method(st, root)) != MPB_OK ||
+        (rc = parse_models(st, root)) != MPB_OK || (rc = parse_base_model(st)) != MPB_OK)
+        return rc;
+    if (st->value[KEY_PARAMETERS] != NULL &&
+        (rc = mpb_config_parse_params(&st->y, st->value[KEY_PARAMETERS], "parameters", false,
+                                      &st->c->global)) != MPB_OK)
+        return rc;
+    if ((rc = parse_dtype(st, KEY_OUT_DTYPE, &st->c->out_dtype)) != MPB_OK ||
+        (rc = parse_dtype(st, KEY_DTYPE, &st->c->compute_dtype)) != MPB_OK ||
+        (rc = parse_layer_range(st)) != MPB_OK || (rc = parse_keep_outside(st)) != MPB_OK)
+        return rc;
+    /* Reserved for parameter sweeps; a later module reads it. */
+    st->c->has_sweep = st->value[KEY_SWEEP] != NULL;
+    return mpb_config_validate(st->c, &st->y, root);
+}
+
+int mpb_config_parse(const char *yaml, size_t len, const char *config_path, mpb_config **out,
+                     mpb_error *err)
+{
+    *out = NULL;
+    if (config_path == NULL)
+        config_path = "<config>";
+    parse_state st = {.y = {.path = config_path, .err = err}};
+    st.c = calloc(1, sizeof *st.c);
+    st.dir = mpb_config_folder(config_path);
+    if (st.c == NULL || st.dir == NULL || (st.c->path = strdup(config_path)) == NULL) {
+        free(st.dir);
+        mpb_config_free(st.c);
+        return mpb_fail(err, MPB_ENOMEM, "out of memory reading %s", config_path);
+    }
+    int rc = mpb_yaml_load(&st.y, yaml, len);
+    if (rc == MPB_OK)
+        rc = parse_document(&st, yaml_document_get_root_node(&st.y.doc));
+    mpb_yaml_free(&st.y);
+    free(st.dir);
+    if (rc != MPB_OK) {
+        mpb_config_free(st.c);
+        return rc;
+    }
+    *out = st.c;
+    return MPB_OK;
+}

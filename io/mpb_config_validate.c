@@ -1,0 +1,144 @@
+/* Rules that need the whole config: which inputs a method takes, its base
+ * model, and the values it cannot run without. */
+#include "mpb_config_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static yaml_node_t *top_value(mpb_yaml *y, yaml_node_t *root, const char *key)
+{
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++)
+        if (strcmp(mpb_yaml_text(mpb_yaml_node(y, p->key)), key) == 0)
+            return mpb_yaml_node(y, p->value);
+    return root;
+}
+
+static int fail_at_input(const mpb_config *c, mpb_error *err, size_t i, const char *what)
+{
+    return mpb_fail(err, MPB_EINVAL, "%s ('%s') %s in %s:%d:%d", c->origin[i], c->inputs[i], what,
+                    c->path, c->input_line[i], c->input_column[i]);
+}
+
+static int check_duplicates(const mpb_config *c, mpb_error *err)
+{
+    for (size_t i = 1; i < c->n_inputs; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(c->inputs[i], c->inputs[j]) == 0) {
+                char what[64];
+                snprintf(what, sizeof what, "is already %s", c->origin[j]);
+                return fail_at_input(c, err, i, what);
+            }
+        }
+    }
+    return MPB_OK;
+}
+
+/* The base model's role per method; sets c->base_index for the accessors. */
+static int check_base(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
+{
+    const mpb_method_info *info = mpb_method_get(c->method);
+    const char *name = info->name;
+    if (info->needs_base && !c->base_given)
+        return mpb_yaml_fail(y, root, NULL,
+                             "merge_method '%s' needs base_model: the model task vectors are "
+                             "taken against",
+                             name);
+    if (c->method == MPB_METHOD_LINEAR && c->base_given &&
+        strcmp(c->origin[c->base_index], "base_model") == 0)
+        return mpb_yaml_fail(y, top_value(y, root, "base_model"), NULL,
+                             "base_model '%s' is not one of the models; linear does not use a "
+                             "base model",
+                             c->inputs[c->base_index]);
+    if (c->method == MPB_METHOD_LINEAR || c->method == MPB_METHOD_PASSTHROUGH)
+        c->base_index = -1;
+    else if (info->base_is_end && !c->base_given)
+        c->base_index = 0;
+    return MPB_OK;
+}
+
+static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
+{
+    const mpb_method_info *info = mpb_method_get(c->method);
+    yaml_node_t *models = top_value(y, root, "models");
+    bool base_added = c->base_given && strcmp(c->origin[c->n_inputs - 1], "base_model") == 0;
+    if (info->exact_inputs > 0 && c->n_inputs != (size_t)info->exact_inputs)
+        return mpb_yaml_fail(y, models, NULL, "merge_method '%s' needs exactly %d model%s, got %zu%s",
+                             info->name, info->exact_inputs, info->exact_inputs > 1 ? "s" : "",
+                             c->n_inputs, base_added ? " (counting base_model)" : "");
+    size_t others = c->n_inputs - (info->needs_base ? 1 : 0);
+    if (others < (size_t)info->min_others)
+        return mpb_yaml_fail(y, models, NULL,
+                             "merge_method '%s' needs at least %d model%s besides base_model, "
+                             "got %zu",
+                             info->name, info->min_others, info->min_others > 1 ? "s" : "",
+                             others);
+    return MPB_OK;
+}
+
+static int check_required_values(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
+{
+    const mpb_method_info *info = mpb_method_get(c->method);
+    for (size_t i = 0; info->weight_needed && i < c->n_inputs; i++) {
+        if (!mpb_config_input_weighted(c, i) || c->model_params[i].s[MPB_P_WEIGHT].present ||
+            c->global.s[MPB_P_WEIGHT].present)
+            continue;
+        char what[160];
+        snprintf(what, sizeof what,
+                 "has no weight; merge_method '%s' needs one for each model (parameters.weight "
+                 "in the entry, or at the top level)",
+                 info->name);
+        return fail_at_input(c, y->err, i, what);
+    }
+    if (c->method == MPB_METHOD_INTERPOLATE && !c->global.s[MPB_P_LAMBDA].present)
+        return mpb_yaml_fail(y, root, NULL,
+                             "merge_method 'interpolate' needs parameters.lambda: the result is "
+                             "(1 - lambda) * first + lambda * second");
+    if (c->method == MPB_METHOD_SLERP && !c->global.s[MPB_P_T].present)
+        return mpb_yaml_fail(y, root, NULL,
+                             "merge_method 'slerp' needs parameters.t: 0 gives the base end, 1 "
+                             "the other model");
+    return MPB_OK;
+}
+
+/* The setting input i's weight comes from, when it is one number for every
+ * tensor; NULL when it varies (filters, gradients) or is missing. */
+static const mpb_setting *constant_weight(const mpb_config *c, size_t i)
+{
+    const mpb_setting *s = &c->model_params[i].s[MPB_P_WEIGHT];
+    if (!s->present)
+        s = &c->global.s[MPB_P_WEIGHT];
+    return s->present && !s->conditional && s->value.kind == MPB_VAL_NUMBER ? s : NULL;
+}
+
+/* Weights that cancel can be seen now when they are plain numbers; with
+ * filters or gradients mpb_config_resolve checks each tensor. */
+static int check_linear_sum(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
+{
+    const mpb_setting *normalize = &c->global.s[MPB_P_NORMALIZE];
+    if (c->method != MPB_METHOD_LINEAR || normalize->conditional ||
+        (normalize->present && !normalize->value.flag))
+        return MPB_OK;
+    double w[MPB_MAX_INPUTS];
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        const mpb_setting *s = constant_weight(c, i);
+        if (s == NULL)
+            return MPB_OK;
+        w[i] = s->value.number;
+    }
+    if (!mpb_weights_cancel(w, c->n_inputs, -1))
+        return MPB_OK;
+    return mpb_yaml_fail(y, top_value(y, root, "models"), NULL,
+                         "linear weights sum to 0 and normalize divides by their sum; change "
+                         "the weights or set normalize: false");
+}
+
+int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
+{
+    int rc;
+    if ((rc = check_duplicates(c, y->err)) != MPB_OK || (rc = check_base(c, y, root)) != MPB_OK ||
+        (rc = check_counts(c, y, root)) != MPB_OK ||
+        (rc = check_required_values(c, y, root)) != MPB_OK)
+        return rc;
+    return check_linear_sum(c, y, root);
+}

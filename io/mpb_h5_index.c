@@ -1,0 +1,111 @@
+/* Reading a checkpoint's tensor index: one rank, serial HDF5 driver. */
+#include "mpb_h5.h"
+#include "mpb_h5_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct index_walk {
+    const char *path;
+    mpb_index *idx;
+    mpb_error *err;
+};
+
+static int add_dataset(struct index_walk *w, hid_t file, const char *name)
+{
+    int rc = MPB_OK;
+    hid_t dset = H5Dopen2(file, name, H5P_DEFAULT);
+    if (dset < 0)
+        return mpb_h5_fail(w->err, MPB_EINVAL, "'%s': cannot open tensor '%s'", w->path,
+                           name);
+    hid_t type = H5Dget_type(dset);
+    hid_t space = H5Dget_space(dset);
+    mpb_dtype dt = type >= 0 ? mpb_h5_type_dtype(type) : MPB_DT_INVALID;
+    int ndim = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    hsize_t dims[MPB_MAX_DIMS];
+    if (dt == MPB_DT_INVALID)
+        rc = mpb_fail(w->err, MPB_EINVAL,
+                      "'%s': tensor '%s' has an HDF5 type mpiblend does not hold "
+                      "(supported: bf16, f16, f32, f64, integers, bool, fp8)",
+                      w->path, name);
+    else if (ndim < 0 || ndim > MPB_MAX_DIMS)
+        rc = mpb_fail(w->err, MPB_EINVAL, "'%s': tensor '%s' has %d dimensions (at most %d)",
+                      w->path, name, ndim, MPB_MAX_DIMS);
+    else if (H5Sget_simple_extent_dims(space, dims, NULL) < 0)
+        rc = mpb_h5_fail(w->err, MPB_EINVAL, "'%s': cannot read the shape of '%s'",
+                         w->path, name);
+    else {
+        uint64_t shape[MPB_MAX_DIMS];
+        for (int d = 0; d < ndim; d++)
+            shape[d] = dims[d];
+        rc = mpb_index_add(w->idx, name, dt, ndim, shape, w->err);
+    }
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    H5Dclose(dset);
+    return rc;
+}
+
+static herr_t visit_root_link(hid_t group, const char *name, const H5L_info_t *info,
+                              void *data)
+{
+    (void)info;
+    struct index_walk *w = data;
+    H5O_info_t oinfo;
+    if (H5Oget_info_by_name2(group, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+        mpb_h5_fail(w->err, MPB_EINVAL, "'%s': cannot inspect object '%s'", w->path, name);
+        return -1;
+    }
+    if (oinfo.type != H5O_TYPE_DATASET) /* groups hold metadata, not tensors */
+        return 0;
+    return add_dataset(w, group, name) == MPB_OK ? 0 : -1;
+}
+
+static int check_format_attr(hid_t file, const char *path, mpb_error *err)
+{
+    if (H5Aexists(file, MPB_FORMAT_VERSION_ATTR) <= 0)
+        return MPB_OK; /* a plain HDF5 file of tensors, e.g. written by h5py */
+    int version = 0;
+    hid_t attr = H5Aopen(file, MPB_FORMAT_VERSION_ATTR, H5P_DEFAULT);
+    herr_t st = attr >= 0 ? H5Aread(attr, H5T_NATIVE_INT, &version) : -1;
+    if (attr >= 0)
+        H5Aclose(attr);
+    if (st < 0)
+        return mpb_h5_fail(err, MPB_EINVAL, "'%s': unreadable attribute '%s'", path,
+                           MPB_FORMAT_VERSION_ATTR);
+    if (version != MPB_FORMAT_VERSION)
+        return mpb_fail(err, MPB_EINVAL,
+                        "'%s' is mpiblend format version %d; this mpiblend reads version %d",
+                        path, version, MPB_FORMAT_VERSION);
+    return MPB_OK;
+}
+
+int mpb_h5_read_index(const char *path, mpb_index *idx, mpb_error *err)
+{
+    FILE *probe = fopen(path, "rb");
+    if (probe == NULL)
+        return mpb_fail(err, MPB_EINVAL, "cannot read '%s': %s", path, strerror(errno));
+    fclose(probe);
+    if (H5Fis_hdf5(path) <= 0)
+        return mpb_h5_fail(err, MPB_EINVAL, "'%s' is not an HDF5 file", path);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return mpb_h5_fail(err, MPB_EINVAL, "cannot open '%s' as HDF5", path);
+    int rc = check_format_attr(file, path, err);
+    struct index_walk w = {path, idx, err};
+    if (rc == MPB_OK &&
+        H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, NULL, visit_root_link, &w) < 0) {
+        rc = err->code ? err->code
+                       : mpb_h5_fail(err, MPB_EINVAL, "'%s': cannot list tensors", path);
+    }
+    if (H5Fclose(file) < 0 && rc == MPB_OK)
+        rc = mpb_h5_fail(err, MPB_EIO, "cannot close '%s'", path);
+    if (rc == MPB_OK && idx->n == 0)
+        rc = mpb_fail(err, MPB_EINVAL, "'%s' holds no tensors", path);
+    if (rc == MPB_OK)
+        mpb_index_sort(idx);
+    return rc;
+}

@@ -1,0 +1,69 @@
+#include "mpb_comm.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mpb_comm_agree(mpb_error *err, MPI_Comm comm)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    int first_failed = err->code != MPB_OK ? rank : size;
+    int lowest;
+    MPI_Allreduce(&first_failed, &lowest, 1, MPI_INT, MPI_MIN, comm);
+    if (lowest == size)
+        return MPB_OK;
+    /* Ship the failing rank's code and message to everyone. */
+    MPI_Bcast(err, (int)sizeof *err, MPI_BYTE, lowest, comm);
+    return err->code;
+}
+
+int mpb_comm_bcast_bytes(unsigned char **buf, size_t *len, int root, MPI_Comm comm,
+                         mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    unsigned long long n = rank == root ? (unsigned long long)*len : 0;
+    MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, comm);
+    if (rank != root) {
+        *buf = malloc(n ? n : 1);
+        *len = (size_t)n;
+    }
+    int ok = *buf != NULL, all_ok;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (!all_ok)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory receiving %llu bytes", n);
+    /* MPI counts are ints: move anything larger in pieces. */
+    for (unsigned long long off = 0; off < n; off += INT_MAX) {
+        unsigned long long piece = n - off < INT_MAX ? n - off : INT_MAX;
+        MPI_Bcast(*buf + off, (int)piece, MPI_BYTE, root, comm);
+    }
+    return MPB_OK;
+}
+
+int mpb_comm_bcast_string(char **s, int root, MPI_Comm comm, mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    int present = rank == root ? *s != NULL : 0;
+    MPI_Bcast(&present, 1, MPI_INT, root, comm);
+    if (!present) {
+        if (rank != root)
+            *s = NULL;
+        return MPB_OK;
+    }
+    size_t len = rank == root ? strlen(*s) + 1 : 0;
+    unsigned char *buf = rank == root ? (unsigned char *)*s : NULL;
+    int rc = mpb_comm_bcast_bytes(&buf, &len, root, comm, err);
+    if (rc == MPB_OK && rank != root)
+        *s = (char *)buf;
+    return rc;
+}
+
+double mpb_comm_max_double(double v, MPI_Comm comm)
+{
+    double max;
+    MPI_Allreduce(&v, &max, 1, MPI_DOUBLE, MPI_MAX, comm);
+    return max;
+}

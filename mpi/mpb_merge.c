@@ -1,0 +1,276 @@
+#include "mpb_merge.h"
+
+#include "mpb_comm.h"
+#include "mpb_job.h"
+#include "mpb_kernel.h"
+#include "mpb_merge_setup.h"
+#include "mpb_plan_print.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct merge_ctx {
+    const mpb_merge_recipe *r;
+    mpb_store *inputs;
+    mpb_job_output *out;
+    void **bufs;     /* one slab per input */
+    void *out_buf;   /* only when some tensor changes dtype */
+};
+
+/* Collective-safe: once this rank has failed, it keeps making the same calls
+ * with nothing to move. */
+static uint64_t rows_to_move(const mpb_item *it, const mpb_error *err)
+{
+    return (it && err->code == MPB_OK) ? it->nrows : 0;
+}
+
+static int read_input(struct merge_ctx *m, size_t input, size_t tensor, const mpb_item *it,
+                      mpb_error *err)
+{
+    mpb_store *in = &m->inputs[input];
+    return in->ops->read_rows(in->handle, tensor, it ? it->row0 : 0, rows_to_move(it, err),
+                              m->bufs[input], err);
+}
+
+static const void *blend_slab(struct merge_ctx *m, size_t tensor, const mpb_item *it)
+{
+    const mpb_merge_recipe *r = m->r;
+    const mpb_tensor *in_t = &r->in_idx.tensors[tensor];
+    mpb_dtype out_dt = r->out_idx.tensors[tensor].dtype;
+    uint64_t n = it->nrows * (mpb_tensor_row_bytes(in_t) / mpb_dtype_size(in_t->dtype));
+    int src = r->copy_from[tensor];
+    if (src >= 0 && out_dt == in_t->dtype)
+        return m->bufs[src];
+    /* A copy that changes dtype is a one-input blend with coefficient 1:
+     * exact, since 1 * x == x in fp32. */
+    static const float one = 1.0f;
+    size_t n_in = src >= 0 ? 1 : r->n_inputs;
+    const float *coef = src >= 0 ? &one : &r->coef[tensor * r->n_inputs];
+    const void *const *in = (const void *const *)(src >= 0 ? &m->bufs[src] : m->bufs);
+    void *dst = out_dt == in_t->dtype ? (void *)in[0] : m->out_buf; /* in place */
+    mpb_blend_linear(n_in, in, in_t->dtype, coef, (void *)dst, out_dt, (size_t)n);
+    return dst;
+}
+
+static int merge_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
+                      mpb_error *err)
+{
+    (void)failed;
+    struct merge_ctx *m = ctx;
+    int src = m->r->copy_from[tensor];
+    if (src >= 0)
+        read_input(m, (size_t)src, tensor, it, err);
+    else
+        for (size_t i = 0; i < m->r->n_inputs; i++)
+            read_input(m, i, tensor, it, err);
+    const void *result = m->bufs[0];
+    if (it && err->code == MPB_OK)
+        result = blend_slab(m, tensor, it);
+    mpb_store *out = &m->out->store;
+    return out->ops->write_rows(out->handle, tensor, it ? it->row0 : 0, rows_to_move(it, err),
+                                result, err);
+}
+
+static int open_inputs(struct merge_ctx *m, const mpb_run_opts *opts, MPI_Comm comm,
+                       mpb_error *err)
+{
+    const mpb_merge_recipe *r = m->r;
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        const char *path = mpb_config_input_path(r->config, i);
+        m->inputs[i].ops = mpb_store_for_path(path);
+        int rc = m->inputs[i].ops->open(path, comm, &r->in_idx, &opts->io,
+                                        &m->inputs[i].handle, err);
+        if (mpb_comm_agree(err, comm) != MPB_OK)
+            return rc ? rc : err->code;
+    }
+    return MPB_OK;
+}
+
+static void close_inputs(struct merge_ctx *m, mpb_error *err)
+{
+    for (size_t i = 0; i < m->r->n_inputs; i++)
+        if (m->inputs[i].handle)
+            m->inputs[i].ops->close(m->inputs[i].handle, err);
+}
+
+static int alloc_buffers(struct merge_ctx *m, const mpb_plan *plan, mpb_error *err)
+{
+    const mpb_merge_recipe *r = m->r;
+    uint64_t slab = mpb_plan_max_item_bytes(plan, &r->in_idx, 0) + 1;
+    uint64_t out_slab = mpb_plan_max_item_bytes(plan, &r->in_idx, r->min_elem_size) + 1;
+    m->bufs = calloc(r->n_inputs, sizeof *m->bufs);
+    if (m->bufs == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_inputs; i++)
+        if ((m->bufs[i] = malloc(slab)) == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu slabs of %llu bytes",
+                            r->n_inputs, (unsigned long long)slab);
+    bool converts = false;
+    for (size_t t = 0; t < r->in_idx.n; t++)
+        converts |= r->in_idx.tensors[t].dtype != r->out_idx.tensors[t].dtype;
+    if (converts && (m->out_buf = malloc(out_slab)) == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for the output slab");
+    return MPB_OK;
+}
+
+static void free_buffers(struct merge_ctx *m)
+{
+    for (size_t i = 0; m->bufs && i < m->r->n_inputs; i++)
+        free(m->bufs[i]);
+    free(m->bufs);
+    free(m->out_buf);
+}
+
+/* Provenance: enough to know later how a checkpoint was made. */
+static char *inputs_json(const mpb_merge_recipe *r)
+{
+    size_t cap = 256;
+    for (size_t i = 0; i < r->n_inputs; i++)
+        cap += strlen(mpb_config_input_path(r->config, i)) * 2 + 64;
+    char *s = malloc(cap);
+    if (s == NULL)
+        return NULL;
+    size_t used = (size_t)snprintf(s, cap, "[");
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        const char *path = mpb_config_input_path(r->config, i);
+        struct stat st;
+        long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+        used += (size_t)snprintf(s + used, cap - used, "%s{\"path\": \"", i ? ", " : "");
+        for (const char *p = path; *p && used + 3 < cap; p++) {
+            if (*p == '"' || *p == '\\')
+                s[used++] = '\\';
+            s[used++] = *p;
+        }
+        used += (size_t)snprintf(s + used, cap - used, "\", \"bytes\": %lld}", size);
+    }
+    snprintf(s + used, cap - used, "]");
+    return s;
+}
+
+static int write_merge(const mpb_merge_recipe *r, const mpb_plan *plan, const char *out_path,
+                       const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
+{
+    int nranks;
+    MPI_Comm_size(comm, &nranks);
+    char ranks[16], created[64];
+    snprintf(ranks, sizeof ranks, "%d", nranks);
+    time_t now = time(NULL);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    char *inputs = inputs_json(r);
+    const char *keys[] = {"mpiblend_version", "mpiblend_method", "mpiblend_config",
+                          "mpiblend_inputs", "mpiblend_ranks", "mpiblend_created"};
+    const char *values[] = {MPB_VERSION, mpb_method_name(mpb_config_method(r->config)),
+                            r->config_text, inputs ? inputs : "[]", ranks, created};
+    mpb_job_output out = {.path = out_path, .idx = &r->out_idx, .n_attrs = 6,
+                          .attr_keys = keys, .attr_values = values};
+    mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
+    struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out};
+    alloc_buffers(&m, plan, err);
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        rc = open_inputs(&m, opts, comm, err);
+    if (rc == MPB_OK) {
+        mpb_progress progress;
+        mpb_progress_init(&progress, "merge", opts->quiet, opts->progress_secs);
+        rc = mpb_job_write(&out, plan, r->min_elem_size, opts, &progress, merge_step, &m,
+                           comm, err);
+        if (rc == MPB_OK)
+            mpb_progress_finish(&progress, comm, mpb_merge_recipe_read_bytes(r),
+                                mpb_index_total_bytes(&r->out_idx), out_path);
+    }
+    close_inputs(&m, err);
+    free_buffers(&m);
+    free(inputs);
+    return mpb_comm_agree(err, comm);
+}
+
+static void warn_rank0(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "warning: %s\n", msg);
+}
+
+static void warn_unused_filters(const mpb_merge_recipe *r, MPI_Comm comm)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank != 0)
+        return;
+    const char **names = malloc((r->in_idx.n + 1) * sizeof *names);
+    if (names == NULL)
+        return;
+    for (size_t t = 0; t < r->in_idx.n; t++)
+        names[t] = r->in_idx.tensors[t].name;
+    mpb_config_check_filters(r->config, names, r->in_idx.n, warn_rank0, NULL);
+    free(names);
+}
+
+/* A few tensors of each kind, so a user can check filters and gradients
+ * before spending cluster time. */
+static void print_examples(const mpb_merge_recipe *r)
+{
+    static const char *const kinds[] = {"embed", "layers.0.self_attn.q_proj",
+                                        "layers.0.mlp.", "layers.0.input_layernorm",
+                                        "mlp.down_proj", "model.norm", "lm_head"};
+    char line[1024];
+    printf("resolved parameters (examples):\n");
+    long shown[sizeof kinds / sizeof kinds[0]];
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        shown[k] = -1;
+        /* The last match for down_proj shows the far end of a gradient. */
+        for (size_t t = 0; t < r->in_idx.n; t++)
+            if (strstr(r->in_idx.tensors[t].name, kinds[k]) &&
+                (shown[k] < 0 || !strcmp(kinds[k], "mlp.down_proj")))
+                shown[k] = (long)t;
+        if (shown[k] < 0)
+            continue;
+        const char *name = r->in_idx.tensors[shown[k]].name;
+        printf("  %s\n", mpb_config_describe(r->config, name, r->n_layers, line, sizeof line));
+    }
+}
+
+static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan,
+                                 const char *out_path, const mpb_run_opts *opts,
+                                 MPI_Comm comm)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank != 0)
+        return;
+    printf("dry run: merge_method %s, %zu inputs, %d layers; nothing is written\n",
+           mpb_method_name(mpb_config_method(r->config)), r->n_inputs, r->n_layers);
+    for (size_t i = 0; i < r->n_inputs; i++)
+        printf("  input %zu (%s): %s\n", i, mpb_config_input_origin(r->config, i),
+               mpb_config_input_path(r->config, i));
+    mpb_plan_print(stdout, plan, &r->in_idx, r->min_elem_size,
+                   mpb_merge_recipe_read_bytes(r), mpb_index_total_bytes(&r->out_idx),
+                   out_path);
+    printf("  I/O: %s transfers\n", opts->io.collective ? "collective" : "independent");
+    print_examples(r);
+    fflush(stdout);
+}
+
+int mpb_merge_run(const char *config_path, const char *out_path, const mpb_run_opts *opts,
+                  MPI_Comm comm, mpb_error *err)
+{
+    mpb_config *config = NULL;
+    mpb_merge_recipe r;
+    mpb_plan plan = {0};
+    int rc = mpb_merge_recipe_build(config_path, comm, &config, &r, err);
+    if (rc == MPB_OK)
+        warn_unused_filters(&r, comm);
+    if (rc == MPB_OK)
+        rc = mpb_job_share_plan(&r.in_idx, opts->slab_bytes, r.min_elem_size, comm, &plan,
+                                err);
+    if (rc == MPB_OK && opts->dry_run)
+        mpb_merge_print_plan(&r, &plan, out_path, opts, comm);
+    else if (rc == MPB_OK)
+        rc = write_merge(&r, &plan, out_path, opts, comm, err);
+    mpb_plan_free(&plan);
+    mpb_merge_recipe_free(&r);
+    mpb_config_free(config);
+    return rc;
+}

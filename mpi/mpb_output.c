@@ -1,0 +1,139 @@
+#include "mpb_output.h"
+
+#include "mpb_comm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return NULL;
+    char *dir = strdup(dirname(copy));
+    free(copy);
+    return dir;
+}
+
+static int check_destination(const char *path, bool force, bool follow_links,
+                             mpb_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode) && !follow_links)
+            return mpb_fail(err, MPB_EEXIST,
+                            "output '%s' is a symbolic link; refusing to write through it "
+                            "(pass --follow-links to allow)", path);
+        if (!force)
+            return mpb_fail(err, MPB_EEXIST,
+                            "output '%s' already exists; pass --force to replace it", path);
+        if (S_ISDIR(st.st_mode))
+            return mpb_fail(err, MPB_EEXIST, "output '%s' is a folder, not a file", path);
+    } else if (errno != ENOENT) {
+        return mpb_fail(err, MPB_EIO, "cannot check output '%s': %s", path, strerror(errno));
+    }
+    char *dir = dir_of(path);
+    if (dir == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    int rc = MPB_OK;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = mpb_fail(err, MPB_EIO, "output folder '%s' does not exist", dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        rc = mpb_fail(err, MPB_EIO, "output folder '%s' is not writable: %s", dir,
+                      strerror(errno));
+    free(dir);
+    return rc;
+}
+
+static char *tmp_name_for(const char *path)
+{
+    char *dir = dir_of(path);
+    char *copy = strdup(path);
+    char *name = NULL;
+    if (dir && copy) {
+        const char *base = basename(copy);
+        size_t len = strlen(dir) + strlen(base) + 64;
+        name = malloc(len);
+        if (name)
+            snprintf(name, len, "%s/.%s.mpiblend-%ld-%ld.tmp", dir, base, (long)getpid(),
+                     (long)time(NULL));
+    }
+    free(dir);
+    free(copy);
+    return name;
+}
+
+int mpb_output_begin(const char *final_path, bool force, bool follow_links,
+                     MPI_Comm comm, mpb_output *out, mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    out->final_path = strdup(final_path);
+    out->tmp_path = NULL;
+    out->force = force;
+    if (out->final_path == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory");
+    if (rank == 0 && err->code == MPB_OK &&
+        check_destination(final_path, force, follow_links, err) == MPB_OK) {
+        out->tmp_path = tmp_name_for(final_path);
+        if (out->tmp_path == NULL)
+            mpb_fail(err, MPB_ENOMEM, "out of memory");
+    }
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        rc = mpb_comm_bcast_string(&out->tmp_path, 0, comm, err);
+    return rc;
+}
+
+/* The rename is durable only once the folder's entry is on disk. */
+static void sync_dir_of(const char *path)
+{
+    char *dir = dir_of(path);
+    if (dir == NULL)
+        return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int mpb_output_finish(mpb_output *out, MPI_Comm comm, mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    int rc = mpb_comm_agree(err, comm);
+    if (rank == 0 && out->tmp_path) {
+        if (rc == MPB_OK) {
+            /* Re-check: another job may have created the output meanwhile. */
+            struct stat st;
+            if (!out->force && lstat(out->final_path, &st) == 0)
+                mpb_fail(err, MPB_EEXIST,
+                         "output '%s' appeared while mpiblend was writing; "
+                         "kept the new data at '%s'", out->final_path, out->tmp_path);
+            else if (rename(out->tmp_path, out->final_path) != 0)
+                mpb_fail(err, MPB_EIO, "cannot rename '%s' to '%s': %s", out->tmp_path,
+                         out->final_path, strerror(errno));
+            else
+                sync_dir_of(out->final_path);
+        }
+        if (err->code != MPB_OK && err->code != MPB_EEXIST)
+            unlink(out->tmp_path);
+    }
+    return mpb_comm_agree(err, comm);
+}
+
+void mpb_output_free(mpb_output *out)
+{
+    free(out->final_path);
+    free(out->tmp_path);
+    out->final_path = out->tmp_path = NULL;
+}

@@ -1,0 +1,30 @@
+/* Atomic outputs: written under a temporary name in the destination folder,
+ * renamed only after every rank agreed the write succeeded.  All functions
+ * are collective; rank 0 does the file-system work and broadcasts. */
+#ifndef MPB_OUTPUT_H
+#define MPB_OUTPUT_H
+
+#include "mpb_error.h"
+
+#include <mpi.h>
+#include <stdbool.h>
+
+typedef struct mpb_output {
+    char *final_path;
+    char *tmp_path;
+    bool force;
+} mpb_output;
+
+/* Checks before anything is written: an existing output needs force; a
+ * symbolic link there needs follow_links too; the folder must be writable.
+ * Picks the temporary name. */
+int mpb_output_begin(const char *final_path, bool force, bool follow_links,
+                     MPI_Comm comm, mpb_output *out, mpb_error *err);
+
+/* Agrees on err across ranks, then renames into place (rank 0) or removes
+ * the temporary file.  Returns the agreed result. */
+int mpb_output_finish(mpb_output *out, MPI_Comm comm, mpb_error *err);
+
+void mpb_output_free(mpb_output *out);
+
+#endif

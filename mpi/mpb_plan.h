@@ -1,0 +1,48 @@
+/* The partition plan: which rank moves which rows of which tensor.
+ *
+ * Pure computation (no MPI calls): rank 0 builds it and broadcasts it; any
+ * rank could rebuild the same plan from the same index. */
+#ifndef MPB_PLAN_H
+#define MPB_PLAN_H
+
+#include "mpb_error.h"
+#include "mpb_index.h"
+
+#include <stdint.h>
+
+/* No single H5Dread/H5Dwrite may move more than this (HDF5 1.10 + MPI-IO). */
+#define MPB_MAX_TRANSFER_BYTES (1ull << 30)
+
+typedef struct mpb_item {
+    uint32_t tensor; /* position in the index */
+    uint32_t rank;
+    uint64_t row0;
+    uint64_t nrows;
+} mpb_item;
+
+typedef struct mpb_plan {
+    int nranks;
+    uint64_t slab_bytes;
+    size_t n_items;
+    mpb_item *items;      /* ordered by (tensor, row0) */
+    uint64_t *rank_bytes; /* bytes each rank moves per stream */
+    uint64_t *rank_items;
+} mpb_plan;
+
+/* Splits each tensor along its first dimension into items of at most
+ * slab_bytes (an item holds at least one row), sizing elements at
+ * max(dtype size, min_elem_size) so that a wider output dtype still fits,
+ * then gives each item, largest first, to the least-loaded rank: every
+ * element is covered once, and rank loads differ by at most one slab. */
+int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes,
+                   size_t min_elem_size, mpb_plan *plan, mpb_error *err);
+void mpb_plan_free(mpb_plan *plan);
+
+/* Bytes of an item at the plan's element sizing. */
+uint64_t mpb_item_bytes(const mpb_index *idx, const mpb_item *it, size_t min_elem_size);
+
+/* Largest item in bytes: the size of each buffer a rank needs. */
+uint64_t mpb_plan_max_item_bytes(const mpb_plan *plan, const mpb_index *idx,
+                                 size_t min_elem_size);
+
+#endif

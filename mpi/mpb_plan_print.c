@@ -1,0 +1,47 @@
+#include "mpb_plan_print.h"
+
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+static double mib(uint64_t b)
+{
+    return (double)b / (1024.0 * 1024.0);
+}
+
+static int free_bytes_of_dir(const char *path, uint64_t *free_bytes)
+{
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return -1;
+    struct statvfs vfs;
+    int rc = statvfs(dirname(copy), &vfs);
+    free(copy);
+    if (rc == 0)
+        *free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    return rc;
+}
+
+void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx,
+                    size_t min_elem_size, uint64_t bytes_read, uint64_t bytes_written,
+                    const char *out_path)
+{
+    fprintf(out, "plan: %zu tensors, %zu items of at most %.1f MiB over %d ranks\n", idx->n,
+            plan->n_items, mib(plan->slab_bytes), plan->nranks);
+    fprintf(out, "  read %.1f MiB, write %.1f MiB to %s\n", mib(bytes_read),
+            mib(bytes_written), out_path);
+    for (int r = 0; r < plan->nranks; r++)
+        fprintf(out, "  rank %d: %llu items, %.1f MiB\n", r,
+                (unsigned long long)plan->rank_items[r], mib(plan->rank_bytes[r]));
+    fprintf(out, "  largest item %.1f MiB\n",
+            mib(mpb_plan_max_item_bytes(plan, idx, min_elem_size)));
+    uint64_t avail;
+    if (free_bytes_of_dir(out_path, &avail) == 0)
+        fprintf(out, "  disk: needs %.1f MiB, %.1f MiB free there%s\n", mib(bytes_written),
+                mib(avail), avail < bytes_written ? "  ** NOT ENOUGH **" : "");
+    double secs = (double)(bytes_read + bytes_written) /
+                  (MPB_ESTIMATE_BYTES_PER_SEC_PER_RANK * plan->nranks);
+    fprintf(out, "  estimate: about %.1f s at %.1f GB/s per rank\n", secs,
+            MPB_ESTIMATE_BYTES_PER_SEC_PER_RANK / 1e9);
+}

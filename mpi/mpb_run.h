@@ -1,0 +1,22 @@
+/* Options shared by every command that writes checkpoints. */
+#ifndef MPB_RUN_H
+#define MPB_RUN_H
+
+#include "mpb_store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct mpb_run_opts {
+    uint64_t slab_bytes;   /* --slab-mib */
+    mpb_io_opts io;        /* --io, --align-kib */
+    bool force;            /* --force: replace an existing output */
+    bool follow_links;     /* --follow-links: write through a symlink */
+    bool dry_run;          /* --dry-run: print the plan, write nothing */
+    bool quiet;            /* --quiet: no progress lines */
+    double progress_secs;  /* --progress-secs: batch-log line interval */
+} mpb_run_opts;
+
+void mpb_run_opts_default(mpb_run_opts *o);
+
+#endif

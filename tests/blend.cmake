@@ -1,0 +1,3 @@
+# Unit tests of the blend module (blend/): conversions and the blend kernel.
+mpb_unit_test(test_convert SOURCES test_convert.c LIBS mpb_blend)
+mpb_unit_test(test_kernel SOURCES test_kernel.c LIBS mpb_blend)
