@@ -1,0 +1,84 @@
+/* The command-line tables: every command and every option, once.  The
+ * parser and the --help text are both made from them, so they cannot
+ * disagree.  To add a command: a bit in enum mpb_cli_command_bit, a row in
+ * mpb_cli_commands (mpb_cli_table.c) with its run function, and rows in
+ * mpb_cli_options for its options. */
+#ifndef MPB_CLI_TABLE_H
+#define MPB_CLI_TABLE_H
+
+#include "mpb_dtype.h"
+#include "mpb_error.h"
+#include "mpb_run.h"
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mpb_cli_command_bit {
+    CMD_MERGE = 1u << 0,
+    CMD_SYNTH = 1u << 1,
+};
+#define CMD_WRITERS (CMD_MERGE | CMD_SYNTH)
+#define CMD_ALL (~0u)
+
+enum mpb_cli_option_id {
+    OPT_HELP = 'h',
+    OPT_OUT = 'o',
+    OPT_FORCE = 'f',
+    OPT_QUIET = 'q',
+    OPT_SLAB_MIB = 256,
+    OPT_SLAB_KIB,
+    OPT_IO,
+    OPT_ALIGN_KIB,
+    OPT_DRY_RUN,
+    OPT_FOLLOW_LINKS,
+    OPT_PROGRESS_SECS,
+    OPT_ARCH,
+    OPT_SEED,
+    OPT_DTYPE,
+};
+
+/* Everything any command's options can set. */
+struct mpb_cli_args {
+    mpb_run_opts run;
+    const char *out;
+    const char *arch;
+    uint64_t seed;
+    mpb_dtype dtype;
+    int help;
+    int n_positional;
+    char **positional;
+};
+
+struct mpb_cli_option {
+    const char *name;
+    int id;
+    const char *arg; /* NULL: a flag */
+    unsigned commands;
+    const char *help;
+};
+
+/* Returns an exit code (mpb_cli.h); on a usage error fills `why`. */
+typedef int (*mpb_cli_run_fn)(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err,
+                              char *why, size_t why_len);
+
+struct mpb_cli_command {
+    const char *name;
+    unsigned bit;
+    const char *usage;
+    const char *summary;
+    mpb_cli_run_fn run;
+};
+
+extern const struct mpb_cli_option mpb_cli_options[];
+extern const size_t mpb_cli_n_options;
+extern const struct mpb_cli_command mpb_cli_commands[];
+extern const size_t mpb_cli_n_commands;
+
+void mpb_cli_args_default(struct mpb_cli_args *a);
+
+/* Applies one parsed option; on a bad value fills `why` and returns -1. */
+int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *why,
+                         size_t why_len);
+
+#endif
