@@ -4,11 +4,13 @@
  * Collective (every rank, same order, same arguments): open, create, set_attr,
  * close.  read_rows/write_rows are collective when opts.collective is set (a
  * rank with nothing to move passes nrows = 0), independent otherwise.
- * read_index is serial: rank 0 alone calls it. */
+ * read_index, read_files and write_files are serial: rank 0 alone calls
+ * them (write_files after close, on the temporary output). */
 #ifndef MPB_STORE_H
 #define MPB_STORE_H
 
 #include "mpb_error.h"
+#include "mpb_hf_files.h"
 #include "mpb_index.h"
 
 #include <mpi.h>
@@ -20,10 +22,15 @@ typedef struct mpb_io_opts {
     bool collective;          /* --io collective|independent */
     uint64_t align_threshold; /* datasets at least this large ... */
     uint64_t alignment;       /* ... start on a multiple of this (--align-kib) */
+    uint64_t shard_bytes;     /* safetensors outputs: largest shard (--shard-size) */
 } mpb_io_opts;
+
+/* Hugging Face's default shard size (huggingface_hub, mergekit): 5 GB. */
+#define MPB_STORE_SHARD_DEFAULT 5000000000ull
 
 typedef struct mpb_store_ops {
     const char *name;
+    bool folder; /* outputs are folders, renamed into place as a whole */
     int (*read_index)(const char *path, mpb_index *idx, mpb_error *err);
     int (*open)(const char *path, MPI_Comm comm, const mpb_index *idx,
                 const mpb_io_opts *opts, void **handle, mpb_error *err);
@@ -35,13 +42,22 @@ typedef struct mpb_store_ops {
                       const void *buf, mpb_error *err);
     int (*set_attr)(void *handle, const char *key, const char *value, mpb_error *err);
     int (*close)(void *handle, mpb_error *err);
+    /* The model's non-tensor files (config, tokenizer); none is not an error. */
+    int (*read_files)(const char *path, mpb_hf_files *files, mpb_error *err);
+    /* Stores them in a closed output that holds the tensors of idx. */
+    int (*write_files)(const char *path, const mpb_index *idx, const mpb_hf_files *files,
+                       mpb_error *err);
 } mpb_store_ops;
 
 extern const mpb_store_ops mpb_store_hdf5;
+extern const mpb_store_ops mpb_store_safetensors;
 
 /* The backend that reads `path` (a folder or *.safetensors: safetensors,
  * anything else: HDF5). */
 const mpb_store_ops *mpb_store_for_path(const char *path);
+
+/* The backend named `name` ("hdf5", "safetensors"), or NULL. */
+const mpb_store_ops *mpb_store_by_name(const char *name);
 
 /* An open store: its backend and handle. */
 typedef struct mpb_store {

@@ -2,9 +2,6 @@
 #include "mpb_h5.h"
 #include "mpb_store.h"
 
-#include <string.h>
-#include <sys/stat.h>
-
 static int h5_open(const char *path, MPI_Comm comm, const mpb_index *idx,
                    const mpb_io_opts *opts, void **handle, mpb_error *err)
 {
@@ -39,6 +36,13 @@ static int h5_close(void *h, mpb_error *err)
     return mpb_h5_close(h, err);
 }
 
+static int h5_write_files(const char *path, const mpb_index *idx, const mpb_hf_files *files,
+                          mpb_error *err)
+{
+    (void)idx;
+    return mpb_hf_files_write_h5(path, files, err);
+}
+
 const mpb_store_ops mpb_store_hdf5 = {
     .name = "hdf5",
     .read_index = mpb_h5_read_index,
@@ -48,10 +52,6 @@ const mpb_store_ops mpb_store_hdf5 = {
     .write_rows = h5_write_rows,
     .set_attr = h5_set_attr,
     .close = h5_close,
+    .read_files = mpb_hf_files_read_h5,
+    .write_files = h5_write_files,
 };
-
-const mpb_store_ops *mpb_store_for_path(const char *path)
-{
-    (void)path; /* the safetensors backend will claim folders and *.safetensors */
-    return &mpb_store_hdf5;
-}

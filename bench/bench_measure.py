@@ -1,0 +1,102 @@
+"""Timing: runs variants in interleaved rounds and keeps every repetition.
+
+Each timed run is wrapped in /usr/bin/time, whose maximum resident set size
+is that of the largest process of the tree (Linux folds each reaped child's
+peak into its parent's, so under mpirun it is the largest rank).  Wall time
+is measured around the whole command, launch included.  Before every run the
+variant's outputs are removed and dirty pages are flushed (untimed), so each
+run creates its files anew on a quiet page cache.
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+SUMMARY_PEAK = re.compile(r"peak_rss_max_rank=(\d+)MiB")
+
+
+@dataclass
+class Variant:
+    name: str
+    procs: int
+    argv: list
+    outputs: list = field(default_factory=list)
+    kind: str = ""          # floor, mpiblend, peer name, launch, ...
+    env: dict = field(default_factory=dict)
+    walls: list = field(default_factory=list)
+    rss_mib: list = field(default_factory=list)
+    own_peak_mib: list = field(default_factory=list)
+    failed: str = ""
+
+    def median(self):
+        return statistics.median(self.walls) if self.walls and not self.failed else None
+
+    def peak(self):
+        return max(self.rss_mib) if self.rss_mib else None
+
+
+def remove_outputs(v):
+    for path in v.outputs:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def run_once(v, log):
+    """One timed run of v; returns (wall seconds, max RSS MiB, stdout) or
+    records the failure in v.failed."""
+    remove_outputs(v)
+    os.sync()
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", rss.name] + v.argv
+        env = dict(os.environ, **v.env)
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+        wall = time.perf_counter() - t0
+        rss_text = rss.read().strip().splitlines()
+    if proc.returncode != 0:
+        v.failed = f"exit {proc.returncode}: {proc.stderr.strip()[-400:]}"
+        print(f"  {v.name} (P={v.procs}) FAILED: {v.failed}", file=log, flush=True)
+        return None
+    rss_mib = int(rss_text[-1]) / 1024.0 if rss_text and rss_text[-1].isdigit() else None
+    return wall, rss_mib, proc.stdout
+
+
+def record(v, result):
+    wall, rss_mib, stdout = result
+    v.walls.append(wall)
+    if rss_mib is not None:
+        v.rss_mib.append(rss_mib)
+    m = SUMMARY_PEAK.search(stdout)
+    if m:
+        v.own_peak_mib.append(float(m.group(1)))
+
+
+def run_rounds(variants, reps, log=sys.stderr, warmup=True, after_warmup=None):
+    """Round-robin over variants, reps timed rounds (the start rotating each
+    round so no variant always follows the same neighbour), after one untimed
+    warm-up round.  after_warmup(v) runs once per variant after its warm-up
+    run (output checks)."""
+    if warmup:
+        print(f"warm-up round ({len(variants)} variants)", file=log, flush=True)
+        for v in variants:
+            if run_once(v, log) is not None and after_warmup is not None:
+                after_warmup(v)
+    for r in range(reps):
+        print(f"round {r + 1}/{reps}", file=log, flush=True)
+        order = variants[r % len(variants):] + variants[:r % len(variants)]
+        for v in order:
+            if v.failed:
+                continue
+            result = run_once(v, log)
+            if result is not None:
+                record(v, result)
+                print(f"  {v.name:<34} P={v.procs} {result[0]:7.2f} s", file=log, flush=True)
+    for v in variants:
+        remove_outputs(v)

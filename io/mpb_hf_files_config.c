@@ -1,0 +1,101 @@
+/* config.json's dtype, edited with jansson so an exported folder says what
+ * its tensors hold. */
+#include "mpb_hf_files.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_NAME "config.json"
+
+/* jansson prints every real with one precision: pick the smallest that
+ * still reads back each real of the document exactly, so 1e-06 stays
+ * 1e-06 instead of 9.9999999999999995e-07. */
+static int real_precision(const json_t *v)
+{
+    int need = 1;
+    if (json_is_real(v)) {
+        double x = json_real_value(v);
+        char buf[64];
+        for (need = 1; need < 17; need++) {
+            snprintf(buf, sizeof buf, "%.*g", need, x);
+            if (strtod(buf, NULL) == x)
+                break;
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item) {
+            int p = real_precision(item);
+            need = p > need ? p : need;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item) {
+            int p = real_precision(item);
+            need = p > need ? p : need;
+        }
+    }
+    return need;
+}
+
+/* True when root[key] had to change. */
+static bool set_string(json_t *root, const char *key, const char *value, bool only_if_present)
+{
+    json_t *v = json_object_get(root, key);
+    if (v == NULL && only_if_present)
+        return false;
+    if (json_is_string(v) && !strcmp(json_string_value(v), value))
+        return false;
+    json_object_set_new(root, key, json_string(value));
+    return true;
+}
+
+static int replace_text(mpb_hf_file *f, const json_t *root, mpb_error *err)
+{
+    size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(real_precision(root));
+    char *text = json_dumps(root, flags);
+    size_t len = text ? strlen(text) : 0;
+    char *with_newline = text ? realloc(text, len + 2) : NULL;
+    if (with_newline == NULL) {
+        free(text);
+        return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", CONFIG_NAME);
+    }
+    /* transformers ends the file with a newline (save_pretrained). */
+    memcpy(with_newline + len, "\n", 2);
+    free(f->data);
+    f->data = (unsigned char *)with_newline;
+    f->len = len + 1;
+    return MPB_OK;
+}
+
+int mpb_hf_files_set_torch_dtype(mpb_hf_files *set, mpb_dtype dt, mpb_error *err)
+{
+    mpb_hf_file *f = (mpb_hf_file *)mpb_hf_files_find(set, CONFIG_NAME);
+    if (f == NULL)
+        return MPB_OK;
+    const char *want = mpb_dtype_torch_name(dt);
+    if (want == NULL)
+        return mpb_fail(err, MPB_EINTERNAL, "%s: dtype %s has no torch name", CONFIG_NAME,
+                        mpb_dtype_name(dt));
+    json_error_t je;
+    json_t *root = json_loadb((const char *)f->data, f->len, 0, &je);
+    if (root == NULL)
+        return mpb_fail(err, MPB_EINVAL, "%s: not valid JSON (%s, line %d), cannot set torch_dtype",
+                        CONFIG_NAME, je.text, je.line);
+    int rc = MPB_OK;
+    if (!json_is_object(root))
+        rc = mpb_fail(err, MPB_EINVAL, "%s: not a JSON object, cannot set torch_dtype",
+                      CONFIG_NAME);
+    else {
+        bool changed = set_string(root, "torch_dtype", want, false);
+        changed |= set_string(root, "dtype", want, true);
+        if (changed)
+            rc = replace_text(f, root, err);
+    }
+    json_decref(root);
+    return rc;
+}

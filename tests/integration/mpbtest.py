@@ -1,0 +1,104 @@
+"""Helpers for mpiblend's end-to-end tests: running the binary under
+mpiexec the way ctest was configured, and an independent numpy reference
+for the arithmetic contract (docs/ARITHMETIC.md)."""
+import os
+import shlex
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+BINARY = os.environ["MPB_BINARY"]
+MPIEXEC = shlex.split(os.environ.get("MPB_MPIEXEC", "mpiexec -n"))
+PREFLAGS = shlex.split(os.environ.get("MPB_MPIEXEC_PREFLAGS", ""))
+
+
+def run(np_, *args, expect=None, env=None):
+    """Runs `mpiexec -n np_ mpiblend args...`; checks the exit status when
+    `expect` is given and returns the CompletedProcess."""
+    cmd = MPIEXEC + [str(np_)] + PREFLAGS + [BINARY] + [str(a) for a in args]
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=600)
+    if expect is not None and p.returncode != expect:
+        sys.stderr.write(f"command: {' '.join(cmd)}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}\n")
+        raise AssertionError(f"exit status {p.returncode}, expected {expect}")
+    return p
+
+
+def tensor_names(path):
+    with h5py.File(path, "r") as f:
+        return sorted(k for k in f.keys() if isinstance(f[k], h5py.Dataset))
+
+
+def dtype_of(dset):
+    """mpiblend's dtype name of an HDF5 dataset, from its type fields."""
+    t = dset.id.get_type()
+    if isinstance(t, h5py.h5t.TypeFloatID):
+        if t.get_size() == 2:
+            return "bf16" if t.get_ebias() == 127 else "f16"
+        return {4: "f32", 8: "f64"}[t.get_size()]
+    return str(dset.dtype)
+
+
+def raw_bits(path, name):
+    """The stored bit patterns of a float tensor, read through h5py.  bf16
+    widens exactly to float32, so its bits are the top 16 of the float32."""
+    with h5py.File(path, "r") as f:
+        d = f[name]
+        kind = dtype_of(d)
+        if kind == "bf16":
+            return (d[...].astype(np.float32).view(np.uint32) >> 16).astype(np.uint16), kind
+        if kind == "f16":
+            return d[...].astype(np.float16).view(np.uint16), kind
+        if kind == "f32":
+            return d[...].astype(np.float32).view(np.uint32), kind
+        return d[...], kind
+
+
+def decode(bits, kind):
+    if kind == "bf16":
+        return (bits.astype(np.uint32) << 16).view(np.float32)
+    if kind == "f16":
+        return bits.view(np.float16).astype(np.float32)
+    return bits.view(np.float32)
+
+
+def encode(values, kind):
+    """float32 -> stored bits, round to nearest even; written independently
+    of mpiblend's C code."""
+    if kind == "f32":
+        bits = values.view(np.uint32).copy()
+        bits[np.isnan(values)] = 0x7FC00000
+        return bits
+    if kind == "f16":
+        bits = values.astype(np.float16).view(np.uint16).copy()
+        bits[np.isnan(values)] = 0x7E00
+        return bits
+    u = values.view(np.uint32).astype(np.uint64)
+    rounded = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+    rounded[np.isnan(values)] = 0x7FC0  # the kernels write one canonical quiet NaN
+    return rounded
+
+
+def linear_reference(inputs, coefs, name, out_kind=None):
+    """The contract: acc = c0*x0; acc = acc + ci*xi in order, fp32, no FMA."""
+    acc = None
+    in_kind = None
+    for path, c in zip(inputs, coefs):
+        bits, in_kind = raw_bits(path, name)
+        x = decode(bits, in_kind)
+        term = np.float32(c) * x
+        acc = term if acc is None else (acc + term).astype(np.float32)
+    return encode(acc, out_kind or in_kind), out_kind or in_kind
+
+
+def assert_same_tensors(a, b):
+    names = tensor_names(a)
+    assert names == tensor_names(b), f"{a} and {b} hold different tensors"
+    for n in names:
+        x, kx = raw_bits(a, n)
+        y, ky = raw_bits(b, n)
+        assert kx == ky and x.shape == y.shape and np.array_equal(x, y), \
+            f"tensor {n} differs between {a} and {b}"
