@@ -29,6 +29,9 @@ int mpb_st_store_open_file(mpb_st_store *s, size_t i, mpb_error *err);
 /* Flushes an output's files, closes and frees; s may be NULL. */
 int mpb_st_store_close(mpb_st_store *s, mpb_error *err);
 
+/* Makes a folder's entries durable (fsync of the folder itself). */
+void mpb_st_sync_folder(const char *path);
+
 /* Writing side (mpb_store_st_write.c). */
 int mpb_st_store_create(const char *path, MPI_Comm comm, const mpb_index *idx,
                         const mpb_io_opts *opts, void **handle, mpb_error *err);

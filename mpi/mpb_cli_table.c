@@ -2,6 +2,10 @@
 
 #include "mpb_arch.h"
 #include "mpb_cli.h"
+#include "mpb_distance.h"
+#include "mpb_export.h"
+#include "mpb_import.h"
+#include "mpb_inspect.h"
 #include "mpb_merge.h"
 #include "mpb_synth.h"
 
@@ -14,22 +18,56 @@ const struct mpb_cli_option mpb_cli_options[] = {
     {"arch", OPT_ARCH, "ARCH", CMD_SYNTH, "architecture (required)"},
     {"seed", OPT_SEED, "N", CMD_SYNTH, "random seed (default 0)"},
     {"dtype", OPT_DTYPE, "bf16|f16|f32", CMD_SYNTH, "stored dtype (default bf16)"},
+    {"format", OPT_FORMAT, "hdf5|safetensors", CMD_MERGE | CMD_SWEEP,
+     "output format: an HDF5 file or a Hugging Face folder (default hdf5)"},
+    {"shard-size", OPT_SHARD_SIZE, "SIZE", CMD_MERGE | CMD_EXPORT | CMD_SWEEP,
+     "largest safetensors shard, e.g. 5GB, 500MB, 2GiB (default 5GB)"},
     {"force", OPT_FORCE, NULL, CMD_WRITERS, "replace an existing output"},
     {"dry-run", OPT_DRY_RUN, NULL, CMD_WRITERS,
      "print the plan (items and bytes per rank, disk space, estimate); write nothing"},
-    {"slab-mib", OPT_SLAB_MIB, "N", CMD_WRITERS,
+    {"slab-mib", OPT_SLAB_MIB, "N", CMD_WRITERS | CMD_DISTANCE,
      "largest piece of a tensor one rank moves at once, 1..1024 (default 64)"},
-    {"slab-kib", OPT_SLAB_KIB, "N", CMD_WRITERS,
+    {"slab-kib", OPT_SLAB_KIB, "N", CMD_WRITERS | CMD_DISTANCE,
      "the same in KiB, for small models and tests (overrides --slab-mib)"},
-    {"io", OPT_IO, "collective|independent", CMD_WRITERS,
-     "MPI-IO transfer mode (default collective)"},
+    {"io", OPT_IO, "collective|independent", CMD_WRITERS | CMD_DISTANCE,
+     "MPI-IO transfer mode (default independent: faster for whole slabs)"},
     {"align-kib", OPT_ALIGN_KIB, "N", CMD_WRITERS,
      "align tensors of 1 MiB or more to N KiB in new files, 0 = off (default 1024)"},
     {"follow-links", OPT_FOLLOW_LINKS, NULL, CMD_WRITERS,
      "allow the output path to be a symbolic link"},
-    {"quiet", OPT_QUIET, NULL, CMD_WRITERS, "no progress lines"},
-    {"progress-secs", OPT_PROGRESS_SECS, "S", CMD_WRITERS,
+    {"quiet", OPT_QUIET, NULL, CMD_WRITERS | CMD_DISTANCE, "no progress lines"},
+    {"progress-secs", OPT_PROGRESS_SECS, "S", CMD_WRITERS | CMD_DISTANCE,
      "seconds between progress lines in batch logs (default 5)"},
+    {"out-dir", OPT_OUT_DIR, "DIR", CMD_SWEEP, "folder of the outputs and manifest (required)"},
+    {"max-outputs", OPT_MAX_OUTPUTS, "N", CMD_SWEEP,
+     "write at most N points per pass over the inputs (default: all in one pass)"},
+    {"cmd", OPT_CMD, "'COMMAND {path} ...'", CMD_EVAL,
+     "command run per point; fields {path} {name} {point} {dir} {metric} and the swept names"},
+    {"shell", OPT_SHELL, NULL, CMD_EVAL, "run --cmd through /bin/sh -c (fields are quoted)"},
+    {"jobs", OPT_JOBS, "N", CMD_EVAL, "commands run at once (default 1)"},
+    {"metric", OPT_METRIC, "NAME", CMD_EVAL | CMD_REFINE | CMD_PLOT,
+     "name of the score (eval default: score)"},
+    {"json-key", OPT_JSON_KEY, "KEY", CMD_EVAL,
+     "score = this key (a.b for nested) of the JSON the command prints"},
+    {"regex", OPT_REGEX, "RE", CMD_EVAL,
+     "score = group 1 (else the match) of the last match of this POSIX ERE"},
+    {"point", OPT_POINT, "N", CMD_EVAL, "evaluate only point N (array jobs)"},
+    {"force", OPT_FORCE, NULL, CMD_EVAL | CMD_REFINE, "redo points already scored / replace"},
+    {"param", OPT_PARAM, "NAME", CMD_REFINE | CMD_PLOT, "swept parameter (default: the only one)"},
+    {"around", OPT_AROUND, "best|steepest", CMD_REFINE,
+     "refine around the best score or the steepest change (default best)"},
+    {"points", OPT_POINTS, "N", CMD_REFINE, "new values to propose (default 4)"},
+    {"goal", OPT_GOAL, "max|min", CMD_REFINE, "whether a higher or lower score is better (default max)"},
+    {"out", OPT_OUT, "PATH", CMD_REFINE | CMD_PLOT,
+     "file to write (refine: CONFIG.refine-N.yaml; plot: DIR/plot.svg)"},
+    {"json", OPT_JSON, NULL, CMD_INSPECT | CMD_DISTANCE, "print JSON for scripts"},
+    {"csv", OPT_CSV, NULL, CMD_DISTANCE, "print CSV, one row per pair and tensor, kind or overall"},
+    {"config", OPT_CONFIG, "CONFIG.yaml", CMD_VERIFY,
+     "the merge's config: also recompute elements from its inputs"},
+    {"sample", OPT_SAMPLE, "N", CMD_VERIFY,
+     "elements recomputed per tensor (default 64; 0: checksums only)"},
+    {"tolerance", OPT_TOLERANCE, "T", CMD_DIFF,
+     "accept absolute differences up to T (default: identical bits only)"},
     {"help", OPT_HELP, NULL, CMD_ALL, "show this help"},
 };
 const size_t mpb_cli_n_options = sizeof mpb_cli_options / sizeof mpb_cli_options[0];
@@ -66,11 +104,55 @@ static int run_synth(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char
         mpb_synth_run(a->arch, a->seed, a->dtype, a->positional[0], &a->run, comm, err));
 }
 
+static int run_import(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
+                      size_t n)
+{
+    if (a->n_positional != 2)
+        return usage(a, "import SOURCE OUT.h5 [options]", why, n);
+    return exit_code(mpb_import_run(a->positional[0], a->positional[1], &a->run, comm, err));
+}
+
+static int run_export(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
+                      size_t n)
+{
+    if (a->n_positional != 2)
+        return usage(a, "export IN.h5 OUT_DIR [--shard-size 5GB] [options]", why, n);
+    return exit_code(mpb_export_run(a->positional[0], a->positional[1], &a->run, comm, err));
+}
+
 const struct mpb_cli_command mpb_cli_commands[] = {
     {"merge", CMD_MERGE, "merge CONFIG.yaml --out OUT.h5 [options]",
      "blend the checkpoints a mergekit-style YAML config names", run_merge},
+    {"sweep", CMD_SWEEP, "sweep CONFIG.yaml --out-dir DIR [--max-outputs N] [options]",
+     "write every point of the config's sweep: grid, reading the inputs once per pass",
+     mpb_cli_run_sweep},
+    {"eval", CMD_EVAL, "eval DIR --cmd 'COMMAND {path} ...' [--metric NAME] [options]",
+     "run a command per sweep point and record its score in DIR/results.csv",
+     mpb_cli_run_eval},
+    {"refine", CMD_REFINE, "refine DIR --metric NAME [--param NAME] [--around best|steepest]",
+     "write a sweep config sampling densely where the scores peak or change fastest",
+     mpb_cli_run_refine},
+    {"plot", CMD_PLOT, "plot DIR [--metric NAME] [--param NAME] [--out FILE.svg]",
+     "draw the scores against a swept parameter as an SVG", mpb_cli_run_plot},
+    {"inspect", CMD_INSPECT, "inspect CHECKPOINT [--json]",
+     "list a checkpoint's tensors, totals, tied embeddings, files and provenance",
+     mpb_cli_run_inspect},
+    {"distance", CMD_DISTANCE, "distance A B [C ...] [--json|--csv] [options]",
+     "how far apart checkpoints are, per tensor, module kind and overall, for every pair",
+     mpb_cli_run_distance},
+    {"verify", CMD_VERIFY, "verify OUT.h5 [--config CONFIG.yaml] [--sample N]",
+     "check a merged checkpoint: its checksums, and elements recomputed from the inputs",
+     mpb_cli_run_verify},
+    {"diff", CMD_DIFF, "diff A.h5 B.h5 [--tolerance T]",
+     "compare the tensor data of two checkpoints element by element", mpb_cli_run_diff},
     {"synth", CMD_SYNTH, "synth --arch ARCH [--seed S] [--dtype bf16|f16|f32] OUT.h5",
      "write a synthetic checkpoint with a public architecture's shapes", run_synth},
+    {"import", CMD_IMPORT, "import SOURCE OUT.h5 [options]",
+     "copy a Hugging Face folder or .safetensors file into one HDF5 checkpoint",
+     run_import},
+    {"export", CMD_EXPORT, "export IN.h5 OUT_DIR [--shard-size 5GB] [options]",
+     "write a checkpoint as a Hugging Face folder (sharded safetensors, config)",
+     run_export},
 };
 const size_t mpb_cli_n_commands = sizeof mpb_cli_commands / sizeof mpb_cli_commands[0];
 
@@ -79,6 +161,8 @@ void mpb_cli_args_default(struct mpb_cli_args *a)
     memset(a, 0, sizeof *a);
     mpb_run_opts_default(&a->run);
     a->dtype = MPB_DT_BF16;
+    mpb_sweep_cli_defaults(&a->sweep);
+    mpb_check_cli_defaults(&a->check);
 }
 
 static int parse_u64(const char *text, const char *opt, uint64_t lo, uint64_t hi,
@@ -107,6 +191,8 @@ int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *
     case OPT_FOLLOW_LINKS: a->run.follow_links = true; return 0;
     case OPT_QUIET: a->run.quiet = true; return 0;
     case OPT_HELP: a->help = 1; return 0;
+    case OPT_JSON: a->json = true; return 0;
+    case OPT_CSV: a->csv = true; return 0;
     case OPT_SEED: return parse_u64(val, "seed", 0, UINT64_MAX, &a->seed, why, n);
     case OPT_SLAB_MIB:
         if (parse_u64(val, "slab-mib", 1, 1024, &v, why, n))
@@ -138,12 +224,29 @@ int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *
         }
         snprintf(why, n, "--io takes 'collective' or 'independent', not '%s'", val);
         return -1;
+    case OPT_FORMAT:
+        a->run.out_store = mpb_store_by_name(val);
+        if (a->run.out_store != NULL)
+            return 0;
+        snprintf(why, n, "--format takes 'hdf5' or 'safetensors', not '%s'", val);
+        return -1;
+    case OPT_SHARD_SIZE:
+        if (mpb_export_parse_size(val, &a->run.io.shard_bytes) == 0)
+            return 0;
+        snprintf(why, n, "--shard-size takes a size such as 5GB, 500MB or 2GiB, not '%s'", val);
+        return -1;
     case OPT_DTYPE:
         a->dtype = mpb_dtype_parse(val);
         if (mpb_dtype_is_blendable(a->dtype))
             return 0;
         snprintf(why, n, "--dtype takes bf16, f16 or f32, not '%s'", val);
         return -1;
-    default: snprintf(why, n, "unknown option"); return -1;
+    default:
+        if (id >= OPT_CONFIG) /* verify, diff */
+            return mpb_check_cli_apply(a, id, val, why, n);
+        if (id >= OPT_OUT_DIR) /* sweep, eval, refine, plot */
+            return mpb_sweep_cli_apply(a, id, val, why, n);
+        snprintf(why, n, "unknown option");
+        return -1;
     }
 }

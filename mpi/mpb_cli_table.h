@@ -9,6 +9,8 @@
 #include "mpb_dtype.h"
 #include "mpb_error.h"
 #include "mpb_run.h"
+#include "mpb_sweep_cli.h"
+#include "mpb_check_cli.h"
 
 #include <mpi.h>
 #include <stddef.h>
@@ -17,8 +19,20 @@
 enum mpb_cli_command_bit {
     CMD_MERGE = 1u << 0,
     CMD_SYNTH = 1u << 1,
+    CMD_IMPORT = 1u << 2,
+    CMD_EXPORT = 1u << 3,
+    CMD_INSPECT = 1u << 4,  /* mpb_inspect.h */
+    CMD_DISTANCE = 1u << 5, /* mpb_distance.h */
+    /* Sweeps and their evaluation (mpb_sweep_cli.h). */
+    CMD_SWEEP = 1u << 8,
+    CMD_EVAL = 1u << 9,
+    CMD_REFINE = 1u << 10,
+    CMD_PLOT = 1u << 11,
+    /* Integrity checks (mpb_check_cli.h). */
+    CMD_VERIFY = 1u << 12,
+    CMD_DIFF = 1u << 13,
 };
-#define CMD_WRITERS (CMD_MERGE | CMD_SYNTH)
+#define CMD_WRITERS (CMD_MERGE | CMD_SYNTH | CMD_IMPORT | CMD_EXPORT | CMD_SWEEP)
 #define CMD_ALL (~0u)
 
 enum mpb_cli_option_id {
@@ -36,6 +50,10 @@ enum mpb_cli_option_id {
     OPT_ARCH,
     OPT_SEED,
     OPT_DTYPE,
+    OPT_FORMAT,
+    OPT_SHARD_SIZE,
+    OPT_JSON,
+    OPT_CSV,
 };
 
 /* Everything any command's options can set. */
@@ -46,6 +64,9 @@ struct mpb_cli_args {
     uint64_t seed;
     mpb_dtype dtype;
     int help;
+    bool json, csv; /* inspect, distance: report for scripts */
+    struct mpb_sweep_cli_args sweep; /* sweep, eval, refine, plot */
+    struct mpb_check_cli_args check; /* verify, diff */
     int n_positional;
     char **positional;
 };

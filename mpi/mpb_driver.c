@@ -28,7 +28,7 @@ struct walk {
     const mpb_index *idx;
     const mpb_drive_opts *opts;
     int rank;
-    uint64_t done_bytes;
+    uint64_t done_bytes, plan_bytes;
     size_t done_items;
 };
 
@@ -38,7 +38,7 @@ static void item_done(struct walk *w, const mpb_item *it, size_t tensor)
     w->done_bytes += mpb_item_bytes(w->idx, it, w->opts->min_elem_size);
     if (w->rank == 0 && w->opts->progress)
         w->opts->progress(w->opts->progress_ctx, w->done_bytes,
-                          w->plan->rank_bytes[0], tensor + 1, w->idx->n);
+                          w->plan->rank_bytes[0], w->plan_bytes, tensor + 1, w->idx->n);
     maybe_inject_abort(w->rank, w->done_items);
 }
 
@@ -101,6 +101,8 @@ int mpb_drive(const mpb_plan *plan, const mpb_index *idx, MPI_Comm comm,
 {
     struct walk w = {.plan = plan, .idx = idx, .opts = opts};
     MPI_Comm_rank(comm, &w.rank);
+    for (int r = 0; r < plan->nranks; r++)
+        w.plan_bytes += plan->rank_bytes[r];
     if (opts->collective)
         return drive_collective(&w, comm, step, ctx, err);
     drive_independent(&w, step, ctx, err);

@@ -19,10 +19,12 @@
 typedef int (*mpb_step_fn)(void *ctx, size_t tensor, const mpb_item *item, bool failed,
                            mpb_error *err);
 
-/* Called on rank 0 only, after each of its items, with bytes done by rank 0
- * and rank 0's total: a local estimate, good enough for progress lines. */
+/* Called on rank 0 only, after each of its items, with bytes done by rank 0,
+ * rank 0's total and every rank's total: rank 0's share stands for the job
+ * (the plan balances bytes), good enough for progress lines. */
 typedef void (*mpb_progress_fn)(void *ctx, uint64_t done, uint64_t total,
-                                size_t tensors_done, size_t tensors_total);
+                                uint64_t plan_total, size_t tensors_done,
+                                size_t tensors_total);
 
 typedef struct mpb_drive_opts {
     bool collective;

@@ -10,10 +10,29 @@ void mpb_run_opts_default(mpb_run_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->slab_bytes = 64ull << 20;
-    o->io.collective = true;
+    o->io.collective = false; /* fastest here: docs/PERFORMANCE.md */
     o->io.align_threshold = 1ull << 20;
     o->io.alignment = 1ull << 20;
     o->progress_secs = 5.0;
+    o->out_store = &mpb_store_hdf5;
+    o->io.shard_bytes = MPB_STORE_SHARD_DEFAULT;
+}
+
+int mpb_job_share_index(mpb_index *idx, MPI_Comm comm, mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    unsigned char *packed = NULL;
+    size_t len = 0;
+    if (rank == 0)
+        mpb_index_pack(idx, &packed, &len, err);
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        rc = mpb_comm_bcast_bytes(&packed, &len, 0, comm, err);
+    if (rc == MPB_OK && rank != 0)
+        mpb_index_unpack(packed, len, idx, err);
+    free(packed);
+    return mpb_comm_agree(err, comm);
 }
 
 int mpb_job_share_plan(const mpb_index *idx, uint64_t slab_bytes, size_t min_elem_size,
@@ -55,7 +74,6 @@ int mpb_job_share_plan(const mpb_index *idx, uint64_t slab_bytes, size_t min_ele
 static int create_output(mpb_job_output *out, const char *tmp_path,
                          const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
 {
-    out->store.ops = mpb_store_for_path(out->path);
     int rc = out->store.ops->create(tmp_path, comm, out->idx, &opts->io, &out->store.handle,
                                     err);
     for (size_t i = 0; i < out->n_attrs && rc == MPB_OK; i++)
@@ -64,34 +82,89 @@ static int create_output(mpb_job_output *out, const char *tmp_path,
     return rc;
 }
 
-int mpb_job_write(mpb_job_output *out, const mpb_plan *plan, size_t min_elem_size,
-                  const mpb_run_opts *opts, mpb_progress *progress, mpb_step_fn step,
-                  void *ctx, MPI_Comm comm, mpb_error *err)
+/* Rank 0: the non-tensor files of the first source that has any. */
+static int load_files(const mpb_job_output *out, mpb_hf_files *files, mpb_error *err)
 {
-    mpb_output target;
-    int rc = mpb_output_begin(out->path, opts->force, opts->follow_links, comm, &target, err);
-    if (rc) {
-        mpb_output_free(&target);
-        return rc;
+    int rc = MPB_OK;
+    for (size_t i = 0; i < out->n_files_from && rc == MPB_OK && files->n == 0; i++) {
+        const char *path = out->files_from[i];
+        rc = mpb_store_for_path(path)->read_files(path, files, err);
     }
-    create_output(out, target.tmp_path, opts, comm, err);
-    if (mpb_comm_agree(err, comm) == MPB_OK) {
+    return rc;
+}
+
+/* Closes every open store, even after a failure: closing is collective, and
+ * it releases the temporary files so that they can be removed. */
+static void close_outputs(mpb_job_output *outs, size_t n_outs, mpb_error *err)
+{
+    for (size_t k = 0; k < n_outs; k++) {
+        if (outs[k].store.handle == NULL)
+            continue;
+        mpb_error close_err = {0};
+        outs[k].store.ops->close(outs[k].store.handle, &close_err);
+        outs[k].store.handle = NULL;
+        if (err->code == MPB_OK && close_err.code != MPB_OK)
+            *err = close_err;
+    }
+}
+
+int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan,
+                       size_t min_elem_size, const mpb_run_opts *opts, mpb_progress *progress,
+                       mpb_step_fn step, void *ctx, mpb_job_seal_fn seal, void *seal_ctx,
+                       MPI_Comm comm, mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    mpb_output *targets = calloc(n_outs, sizeof *targets);
+    mpb_hf_files *files = calloc(n_outs, sizeof *files);
+    if (targets == NULL || files == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for %zu outputs", n_outs);
+    int rc = mpb_comm_agree(err, comm);
+    size_t begun = 0;
+    for (; begun < n_outs && rc == MPB_OK; begun++) {
+        mpb_job_output *out = &outs[begun];
+        out->store.ops = opts->out_store ? opts->out_store : &mpb_store_hdf5;
+        rc = mpb_output_begin_as(out->path, out->store.ops->folder, opts->force,
+                                 opts->follow_links, comm, &targets[begun], err);
+        if (rc == MPB_OK && rank == 0)
+            load_files(out, &files[begun], err);
+        if (rc == MPB_OK)
+            rc = mpb_comm_agree(err, comm);
+    }
+    for (size_t k = 0; k < n_outs && rc == MPB_OK; k++) {
+        create_output(&outs[k], targets[k].tmp_path, opts, comm, err);
+        rc = mpb_comm_agree(err, comm);
+    }
+    if (rc == MPB_OK) {
         mpb_drive_opts drive = {.collective = opts->io.collective,
                                 .min_elem_size = min_elem_size,
                                 .progress = mpb_progress_update,
                                 .progress_ctx = progress};
-        mpb_drive(plan, out->idx, comm, &drive, step, ctx, err);
+        rc = mpb_drive(plan, outs[0].idx, comm, &drive, step, ctx, err);
     }
-    if (out->store.handle != NULL) {
-        /* Close even after a failure: it is collective, and it releases the
-         * temporary file so that it can be removed. */
-        mpb_error close_err = {0};
-        out->store.ops->close(out->store.handle, &close_err);
-        out->store.handle = NULL;
-        if (err->code == MPB_OK && close_err.code != MPB_OK)
-            *err = close_err;
+    if (rc == MPB_OK && seal != NULL)
+        seal(seal_ctx, outs, n_outs, err);
+    close_outputs(outs, n_outs, err);
+    /* Serial, into the closed temporary outputs: no parallel handle is open. */
+    for (size_t k = 0; k < begun && rank == 0 && err->code == MPB_OK; k++)
+        outs[k].store.ops->write_files(targets[k].tmp_path, outs[k].idx, &files[k], err);
+    rc = begun ? MPB_OK : mpb_comm_agree(err, comm);
+    for (size_t k = 0; k < begun; k++) {
+        int done = mpb_output_finish(&targets[k], comm, err);
+        rc = rc ? rc : done;
+        mpb_output_free(&targets[k]);
     }
-    rc = mpb_output_finish(&target, comm, err);
-    mpb_output_free(&target);
+    for (size_t k = 0; files && k < n_outs; k++)
+        mpb_hf_files_free(&files[k]);
+    free(files);
+    free(targets);
     return rc;
+}
+
+int mpb_job_write(mpb_job_output *out, const mpb_plan *plan, size_t min_elem_size,
+                  const mpb_run_opts *opts, mpb_progress *progress, mpb_step_fn step,
+                  void *ctx, MPI_Comm comm, mpb_error *err)
+{
+    return mpb_job_write_many(out, 1, plan, min_elem_size, opts, progress, step, ctx, NULL,
+                              NULL, comm, err);
 }

@@ -12,6 +12,9 @@
 
 #include <mpi.h>
 
+/* Broadcasts rank 0's index to every rank (idx empty on the others). */
+int mpb_job_share_index(mpb_index *idx, MPI_Comm comm, mpb_error *err);
+
 int mpb_job_share_plan(const mpb_index *idx, uint64_t slab_bytes, size_t min_elem_size,
                        MPI_Comm comm, mpb_plan *plan, mpb_error *err);
 
@@ -22,12 +25,31 @@ typedef struct mpb_job_output {
     const char *const *attr_keys;
     const char *const *attr_values;
     mpb_store store;           /* open while the step runs: steps write here */
+    const char *const *files_from; /* checkpoints whose non-tensor files (config, */
+    size_t n_files_from;           /* tokenizer) the output carries: the first with any */
 } mpb_job_output;
 
-/* Creates out->path under a temporary name, runs the step over the plan,
- * and renames into place once every rank succeeded. */
+/* Creates out->path (a file, or a folder for a folder backend) under a
+ * temporary name with opts->out_store, runs the step over the plan, stores
+ * the carried non-tensor files, and renames into place once every rank
+ * succeeded. */
 int mpb_job_write(mpb_job_output *out, const mpb_plan *plan, size_t min_elem_size,
                   const mpb_run_opts *opts, mpb_progress *progress, mpb_step_fn step,
                   void *ctx, MPI_Comm comm, mpb_error *err);
+
+/* Called on every rank after the step ran over the whole plan and before
+ * the outputs close: may set more attributes (collectively), such as
+ * checksums of the data just written. */
+typedef int (*mpb_job_seal_fn)(void *ctx, mpb_job_output *outs, size_t n_outs,
+                               mpb_error *err);
+
+/* mpb_job_write for n_outs outputs of the same tensors in one drive: every
+ * output is created, the step writes each of them for every item, and each
+ * is renamed into place as mpb_job_write does (mpb_job_write is the case
+ * n_outs = 1).  seal may be NULL. */
+int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan,
+                       size_t min_elem_size, const mpb_run_opts *opts, mpb_progress *progress,
+                       mpb_step_fn step, void *ctx, mpb_job_seal_fn seal, void *seal_ctx,
+                       MPI_Comm comm, mpb_error *err);
 
 #endif

@@ -4,6 +4,9 @@
 #include "mpb_job.h"
 #include "mpb_kernel.h"
 #include "mpb_merge_setup.h"
+#include "mpb_merge_stats.h"
+#include "mpb_method.h"
+#include "mpb_output.h"
 #include "mpb_plan_print.h"
 
 #include <stdio.h>
@@ -20,19 +23,17 @@ struct merge_ctx {
     void *out_buf;   /* only when some tensor changes dtype */
 };
 
-/* Collective-safe: once this rank has failed, it keeps making the same calls
- * with nothing to move. */
-static uint64_t rows_to_move(const mpb_item *it, const mpb_error *err)
+/* Where an item starts in its tensor, for the task kernel's magnitude cuts. */
+static void task_start(const mpb_merge_recipe *r, size_t tensor, const mpb_item *it,
+                       mpb_task_pos *pos)
 {
-    return (it && err->code == MPB_OK) ? it->nrows : 0;
-}
-
-static int read_input(struct merge_ctx *m, size_t input, size_t tensor, const mpb_item *it,
-                      mpb_error *err)
-{
-    mpb_store *in = &m->inputs[input];
-    return in->ops->read_rows(in->handle, tensor, it ? it->row0 : 0, rows_to_move(it, err),
-                              m->bufs[input], err);
+    const mpb_merge_task *task = &r->task[tensor];
+    const mpb_tensor *t = &r->in_idx.tensors[tensor];
+    pos->index = it->row0 * (mpb_tensor_numel(t) / mpb_tensor_rows(t));
+    for (size_t k = 0; k < task->spec.n_models; k++) {
+        pos->seen_hi[k] = mpb_merge_stats_seen(&task->sparse[k], 0, it->row0);
+        pos->seen_lo[k] = mpb_merge_stats_seen(&task->sparse[k], 1, it->row0);
+    }
 }
 
 static const void *blend_slab(struct merge_ctx *m, size_t tensor, const mpb_item *it)
@@ -44,12 +45,21 @@ static const void *blend_slab(struct merge_ctx *m, size_t tensor, const mpb_item
     int src = r->copy_from[tensor];
     if (src >= 0 && out_dt == in_t->dtype)
         return m->bufs[src];
+    const void *const *all = (const void *const *)m->bufs;
+    if (src < 0 && r->task != NULL && r->task[tensor].spec.n_models > 0) {
+        const mpb_task_spec *spec = &r->task[tensor].spec;
+        void *dst = out_dt == in_t->dtype ? m->bufs[spec->base] : m->out_buf; /* in place */
+        mpb_task_pos pos;
+        task_start(r, tensor, it, &pos);
+        mpb_blend_task(spec, all, in_t->dtype, dst, out_dt, (size_t)n, &pos);
+        return dst;
+    }
     /* A copy that changes dtype is a one-input blend with coefficient 1:
      * exact, since 1 * x == x in fp32. */
     static const float one = 1.0f;
     size_t n_in = src >= 0 ? 1 : r->n_inputs;
     const float *coef = src >= 0 ? &one : &r->coef[tensor * r->n_inputs];
-    const void *const *in = (const void *const *)(src >= 0 ? &m->bufs[src] : m->bufs);
+    const void *const *in = src >= 0 ? (const void *const *)&m->bufs[src] : all;
     void *dst = out_dt == in_t->dtype ? (void *)in[0] : m->out_buf; /* in place */
     mpb_blend_linear(n_in, in, in_t->dtype, coef, (void *)dst, out_dt, (size_t)n);
     return dst;
@@ -62,16 +72,16 @@ static int merge_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
     struct merge_ctx *m = ctx;
     int src = m->r->copy_from[tensor];
     if (src >= 0)
-        read_input(m, (size_t)src, tensor, it, err);
+        mpb_merge_read_rows(&m->inputs[src], tensor, it, m->bufs[src], err);
     else
         for (size_t i = 0; i < m->r->n_inputs; i++)
-            read_input(m, i, tensor, it, err);
+            mpb_merge_read_rows(&m->inputs[i], tensor, it, m->bufs[i], err);
     const void *result = m->bufs[0];
     if (it && err->code == MPB_OK)
         result = blend_slab(m, tensor, it);
     mpb_store *out = &m->out->store;
-    return out->ops->write_rows(out->handle, tensor, it ? it->row0 : 0, rows_to_move(it, err),
-                                result, err);
+    uint64_t nrows = (it && err->code == MPB_OK) ? it->nrows : 0;
+    return out->ops->write_rows(out->handle, tensor, it ? it->row0 : 0, nrows, result, err);
 }
 
 static int open_inputs(struct merge_ctx *m, const mpb_run_opts *opts, MPI_Comm comm,
@@ -150,7 +160,20 @@ static char *inputs_json(const mpb_merge_recipe *r)
     return s;
 }
 
-static int write_merge(const mpb_merge_recipe *r, const mpb_plan *plan, const char *out_path,
+/* The statistics read every input before the output exists, so an output
+ * that may not be replaced must stop the run first. */
+static int check_output(const char *out_path, const mpb_run_opts *opts, MPI_Comm comm,
+                        mpb_error *err)
+{
+    const mpb_store_ops *ops = opts->out_store ? opts->out_store : &mpb_store_hdf5;
+    mpb_output probe;
+    int rc = mpb_output_begin_as(out_path, ops->folder, opts->force, opts->follow_links, comm,
+                                 &probe, err);
+    mpb_output_free(&probe);
+    return rc;
+}
+
+static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *out_path,
                        const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
 {
     int nranks;
@@ -170,16 +193,21 @@ static int write_merge(const mpb_merge_recipe *r, const mpb_plan *plan, const ch
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out};
     alloc_buffers(&m, plan, err);
     int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK && mpb_merge_stats_passes(r) > 0)
+        rc = check_output(out_path, opts, comm, err);
     if (rc == MPB_OK)
         rc = open_inputs(&m, opts, comm, err);
     if (rc == MPB_OK) {
         mpb_progress progress;
         mpb_progress_init(&progress, "merge", opts->quiet, opts->progress_secs);
-        rc = mpb_job_write(&out, plan, r->min_elem_size, opts, &progress, merge_step, &m,
-                           comm, err);
+        uint64_t read = mpb_merge_recipe_read_bytes(r);
+        rc = mpb_merge_stats_run(r, plan, inputs_open, opts, &progress, comm, &read, err);
         if (rc == MPB_OK)
-            mpb_progress_finish(&progress, comm, mpb_merge_recipe_read_bytes(r),
-                                mpb_index_total_bytes(&r->out_idx), out_path);
+            rc = mpb_job_write(&out, plan, r->min_elem_size, opts, &progress, merge_step, &m,
+                               comm, err);
+        if (rc == MPB_OK)
+            mpb_progress_finish(&progress, comm, read, mpb_index_total_bytes(&r->out_idx),
+                                out_path);
     }
     close_inputs(&m, err);
     free_buffers(&m);
@@ -208,6 +236,25 @@ static void warn_unused_filters(const mpb_merge_recipe *r, MPI_Comm comm)
     free(names);
 }
 
+/* For magnitude sparsification: which ranks of |delta| each model keeps. */
+static void print_kept(const mpb_merge_recipe *r, size_t t)
+{
+    const mpb_merge_task *task = r->task ? &r->task[t] : NULL;
+    bool any = false;
+    for (size_t k = 0; task && k < task->spec.n_models; k++) {
+        const mpb_task_model *m = &task->spec.models[k];
+        if (m->keep != MPB_KEEP_WINDOW)
+            continue;
+        printf("%s %s [%llu, %llu)", any ? "," : "    keeps |delta| ranks (largest = 0):",
+               mpb_config_input_origin(r->config, m->input),
+               (unsigned long long)task->sparse[k].rank_lo,
+               (unsigned long long)task->sparse[k].rank_hi);
+        any = true;
+    }
+    if (any)
+        printf(" of %llu elements\n", (unsigned long long)mpb_tensor_numel(&r->in_idx.tensors[t]));
+}
+
 /* A few tensors of each kind, so a user can check filters and gradients
  * before spending cluster time. */
 static void print_examples(const mpb_merge_recipe *r)
@@ -229,6 +276,7 @@ static void print_examples(const mpb_merge_recipe *r)
             continue;
         const char *name = r->in_idx.tensors[shown[k]].name;
         printf("  %s\n", mpb_config_describe(r->config, name, r->n_layers, line, sizeof line));
+        print_kept(r, (size_t)shown[k]);
     }
 }
 
@@ -249,6 +297,10 @@ static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan
                    mpb_merge_recipe_read_bytes(r), mpb_index_total_bytes(&r->out_idx),
                    out_path);
     printf("  I/O: %s transfers\n", opts->io.collective ? "collective" : "independent");
+    int passes = mpb_merge_stats_passes(r);
+    if (passes > 0)
+        printf("  statistics: up to %d extra read%s of the blended tensors before writing "
+               "(docs/METHODS.md)\n", passes, passes > 1 ? "s" : "");
     print_examples(r);
     fflush(stdout);
 }

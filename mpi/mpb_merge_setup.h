@@ -1,12 +1,34 @@
 /* The merge's per-tensor recipe, shared by the merge command and its dry
- * run: which inputs feed each tensor and with which fp32 coefficients. */
+ * run: which inputs feed each tensor and how they are blended (docs/METHODS.md). */
 #ifndef MPB_MERGE_SETUP_H
 #define MPB_MERGE_SETUP_H
 
 #include "mpb_config.h"
 #include "mpb_index.h"
+#include "mpb_method.h"
+#include "mpb_plan.h"
+#include "mpb_store.h"
 
 #include <mpi.h>
+
+/* How one model of a task-family tensor is sparsified (from the config) and
+ * what the statistics found out about it (mpb_merge_stats.c). */
+typedef struct mpb_merge_sparse {
+    uint64_t rank_lo, rank_hi; /* MPB_KEEP_WINDOW: magnitude ranks [lo, hi) are kept */
+    bool rescale_l1;           /* the rescale factor comes from L1 norms */
+    /* Per cut (0: hi, 1: lo) whose equal magnitudes are only partly kept:
+     * for each item of the plan (by first row, ascending), how many elements
+     * equal to the cut come before it in the tensor. */
+    size_t n_starts[2];
+    uint64_t *start_row[2];
+    uint64_t *start_seen[2];
+} mpb_merge_sparse;
+
+/* A tensor blended by the task-arithmetic family. */
+typedef struct mpb_merge_task {
+    mpb_task_spec spec;       /* spec.n_models == 0: not a task-family blend */
+    mpb_merge_sparse *sparse; /* spec.n_models entries */
+} mpb_merge_task;
 
 typedef struct mpb_merge_recipe {
     const mpb_config *config;
@@ -15,8 +37,12 @@ typedef struct mpb_merge_recipe {
     mpb_index out_idx;  /* same tensors, output dtypes */
     size_t n_inputs;
     int n_layers;
+    mpb_method method;
     int *copy_from;     /* per tensor: input copied unchanged, or -1 */
-    float *coef;        /* per tensor: n_inputs fp32 coefficients */
+    float *coef;        /* per tensor: n_inputs fp32 coefficients of a linear blend
+                           (slerp and model_stock: filled by the statistics) */
+    mpb_merge_task *task; /* per tensor, task-family methods only (else NULL) */
+    double *slerp_t;    /* per tensor, slerp only (else NULL) */
     size_t min_elem_size;
 } mpb_merge_recipe;
 
@@ -26,7 +52,16 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
                            mpb_merge_recipe *r, mpb_error *err);
 void mpb_merge_recipe_free(mpb_merge_recipe *r);
 
-/* Bytes the merge reads from all inputs together. */
+/* Bytes the merge's writing pass reads from all inputs together. */
 uint64_t mpb_merge_recipe_read_bytes(const mpb_merge_recipe *r);
+
+/* Reads the item's rows of `tensor` from one input into buf; with nothing
+ * to move (it NULL, or after a failure on this rank) it still makes the call
+ * with no rows, as collective transfers need. */
+int mpb_merge_read_rows(mpb_store *in, size_t tensor, const mpb_item *it, void *buf,
+                        mpb_error *err);
+
+/* True when tensor t is blended from all inputs (not copied). */
+bool mpb_merge_recipe_blends(const mpb_merge_recipe *r, size_t t);
 
 #endif

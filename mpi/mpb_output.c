@@ -1,6 +1,7 @@
 #include "mpb_output.h"
 
 #include "mpb_comm.h"
+#include "mpb_output_dir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,20 +23,26 @@ static char *dir_of(const char *path)
     return dir;
 }
 
-static int check_destination(const char *path, bool force, bool follow_links,
+static int check_destination(const char *path, bool folder, bool force, bool follow_links,
                              mpb_error *err)
 {
     struct stat st;
     if (lstat(path, &st) == 0) {
-        if (S_ISLNK(st.st_mode) && !follow_links)
+        bool is_link = S_ISLNK(st.st_mode);
+        bool is_dir = S_ISDIR(st.st_mode) ||
+                      (is_link && stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+        if (is_link && !follow_links)
             return mpb_fail(err, MPB_EEXIST,
                             "output '%s' is a symbolic link; refusing to write through it "
                             "(pass --follow-links to allow)", path);
         if (!force)
             return mpb_fail(err, MPB_EEXIST,
                             "output '%s' already exists; pass --force to replace it", path);
-        if (S_ISDIR(st.st_mode))
-            return mpb_fail(err, MPB_EEXIST, "output '%s' is a folder, not a file", path);
+        if (is_dir != folder)
+            return mpb_fail(err, MPB_EEXIST, "output '%s' is a %s, not a %s", path,
+                            is_dir ? "folder" : "file", folder ? "folder" : "file");
+        if (folder && mpb_output_dir_check_replaceable(path, err) != MPB_OK)
+            return err->code;
     } else if (errno != ENOENT) {
         return mpb_fail(err, MPB_EIO, "cannot check output '%s': %s", path, strerror(errno));
     }
@@ -73,15 +80,22 @@ static char *tmp_name_for(const char *path)
 int mpb_output_begin(const char *final_path, bool force, bool follow_links,
                      MPI_Comm comm, mpb_output *out, mpb_error *err)
 {
+    return mpb_output_begin_as(final_path, false, force, follow_links, comm, out, err);
+}
+
+int mpb_output_begin_as(const char *final_path, bool folder, bool force, bool follow_links,
+                        MPI_Comm comm, mpb_output *out, mpb_error *err)
+{
     int rank;
     MPI_Comm_rank(comm, &rank);
     out->final_path = strdup(final_path);
     out->tmp_path = NULL;
     out->force = force;
+    out->folder = folder;
     if (out->final_path == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory");
     if (rank == 0 && err->code == MPB_OK &&
-        check_destination(final_path, force, follow_links, err) == MPB_OK) {
+        check_destination(final_path, folder, force, follow_links, err) == MPB_OK) {
         out->tmp_path = tmp_name_for(final_path);
         if (out->tmp_path == NULL)
             mpb_fail(err, MPB_ENOMEM, "out of memory");
@@ -106,26 +120,47 @@ static void sync_dir_of(const char *path)
     free(dir);
 }
 
+/* Moves the finished file into place.  Without --force the final name must
+ * still be free: link() claims it atomically (two jobs cannot both win);
+ * file systems without hard links fall back to a checked rename. */
+static void publish(const mpb_output *out, mpb_error *err)
+{
+    if (out->folder)
+        mpb_output_dir_publish(out->tmp_path, out->final_path, out->force, err);
+    else if (out->force) {
+        if (rename(out->tmp_path, out->final_path) != 0)
+            mpb_fail(err, MPB_EIO, "cannot rename '%s' to '%s': %s", out->tmp_path,
+                     out->final_path, strerror(errno));
+    } else if (link(out->tmp_path, out->final_path) == 0) {
+        unlink(out->tmp_path);
+    } else if (errno == EEXIST) {
+        mpb_fail(err, MPB_EEXIST,
+                 "output '%s' appeared while mpiblend was writing; the new data is "
+                 "kept at '%s'", out->final_path, out->tmp_path);
+    } else {
+        struct stat st;
+        if (lstat(out->final_path, &st) == 0)
+            mpb_fail(err, MPB_EEXIST, "output '%s' appeared while mpiblend was writing; "
+                     "the new data is kept at '%s'", out->final_path, out->tmp_path);
+        else if (rename(out->tmp_path, out->final_path) != 0)
+            mpb_fail(err, MPB_EIO, "cannot rename '%s' to '%s': %s", out->tmp_path,
+                     out->final_path, strerror(errno));
+    }
+    if (err->code == MPB_OK)
+        sync_dir_of(out->final_path);
+}
+
 int mpb_output_finish(mpb_output *out, MPI_Comm comm, mpb_error *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
     int rc = mpb_comm_agree(err, comm);
     if (rank == 0 && out->tmp_path) {
-        if (rc == MPB_OK) {
-            /* Re-check: another job may have created the output meanwhile. */
-            struct stat st;
-            if (!out->force && lstat(out->final_path, &st) == 0)
-                mpb_fail(err, MPB_EEXIST,
-                         "output '%s' appeared while mpiblend was writing; "
-                         "kept the new data at '%s'", out->final_path, out->tmp_path);
-            else if (rename(out->tmp_path, out->final_path) != 0)
-                mpb_fail(err, MPB_EIO, "cannot rename '%s' to '%s': %s", out->tmp_path,
-                         out->final_path, strerror(errno));
-            else
-                sync_dir_of(out->final_path);
-        }
-        if (err->code != MPB_OK && err->code != MPB_EEXIST)
+        if (rc == MPB_OK)
+            publish(out, err);
+        if (err->code != MPB_OK && err->code != MPB_EEXIST && out->folder)
+            mpb_output_dir_remove(out->tmp_path);
+        else if (err->code != MPB_OK && err->code != MPB_EEXIST)
             unlink(out->tmp_path);
     }
     return mpb_comm_agree(err, comm);

@@ -13,6 +13,7 @@ typedef struct mpb_output {
     char *final_path;
     char *tmp_path;
     bool force;
+    bool folder; /* a folder output, replaced as a whole (mpb_output_dir.h) */
 } mpb_output;
 
 /* Checks before anything is written: an existing output needs force; a
@@ -20,6 +21,11 @@ typedef struct mpb_output {
  * Picks the temporary name. */
 int mpb_output_begin(const char *final_path, bool force, bool follow_links,
                      MPI_Comm comm, mpb_output *out, mpb_error *err);
+
+/* The same for a file (folder = false) or a folder output: an existing
+ * folder is replaced only when it looks like a Hugging Face model. */
+int mpb_output_begin_as(const char *final_path, bool folder, bool force, bool follow_links,
+                        MPI_Comm comm, mpb_output *out, mpb_error *err);
 
 /* Agrees on err across ranks, then renames into place (rank 0) or removes
  * the temporary file.  Returns the agreed result. */

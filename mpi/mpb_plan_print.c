@@ -29,11 +29,14 @@ void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx,
 {
     fprintf(out, "plan: %zu tensors, %zu items of at most %.1f MiB over %d ranks\n", idx->n,
             plan->n_items, mib(plan->slab_bytes), plan->nranks);
-    fprintf(out, "  read %.1f MiB, write %.1f MiB to %s\n", mib(bytes_read),
-            mib(bytes_written), out_path);
+    /* Exact byte counts too: scripts compare them with the real outputs. */
+    fprintf(out, "  read %.1f MiB (%llu bytes), write %.1f MiB (%llu bytes) to %s\n",
+            mib(bytes_read), (unsigned long long)bytes_read, mib(bytes_written),
+            (unsigned long long)bytes_written, out_path);
     for (int r = 0; r < plan->nranks; r++)
-        fprintf(out, "  rank %d: %llu items, %.1f MiB\n", r,
-                (unsigned long long)plan->rank_items[r], mib(plan->rank_bytes[r]));
+        fprintf(out, "  rank %d: %llu items, %.1f MiB (%llu bytes)\n", r,
+                (unsigned long long)plan->rank_items[r], mib(plan->rank_bytes[r]),
+                (unsigned long long)plan->rank_bytes[r]);
     fprintf(out, "  largest item %.1f MiB\n",
             mib(mpb_plan_max_item_bytes(plan, idx, min_elem_size)));
     uint64_t avail;

@@ -15,6 +15,7 @@ typedef struct mpb_run_opts {
     bool dry_run;          /* --dry-run: print the plan, write nothing */
     bool quiet;            /* --quiet: no progress lines */
     double progress_secs;  /* --progress-secs: batch-log line interval */
+    const mpb_store_ops *out_store; /* --format: the outputs' backend (hdf5) */
 } mpb_run_opts;
 
 void mpb_run_opts_default(mpb_run_opts *o);

@@ -1,0 +1,179 @@
+"""The variants of each suite: what is timed, with which command.
+
+A suite works on one pair of synthetic checkpoints (A = seed 1, B = seed 2)
+in its own folder and writes every output to the same path, removed before
+each run.  The interpolation is lambda = 0.5 throughout.
+"""
+import os
+import subprocess
+from dataclasses import dataclass
+
+from bench_measure import Variant
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+LAMBDA = 0.5
+# The paper's grid, spelled as mpiblend names sweep outputs (shortest decimal).
+SWEEP_LAMBDAS = ["0", "0.2", "0.4", "0.45", "0.5", "0.55", "0.6", "0.8", "1"]
+
+
+@dataclass
+class Context:
+    mpiblend: str           # path of the mpiblend binary
+    work: str               # folder for this suite's files
+    mca: tuple = ()         # extra mpirun arguments for every MPI launch
+    torch_ok: bool = False
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    def mpirun(self, procs, mca=None):
+        return ["mpirun", "-np", str(procs)] + list(self.mca if mca is None else mca)
+
+
+def write_config(ctx, name, lam, a="A.h5", b="B.h5"):
+    path = ctx.path(name)
+    with open(path, "w") as f:
+        f.write(f"merge_method: interpolate\nmodels:\n  - model: {a}\n  - model: {b}\n"
+                f"parameters:\n  lambda: {lam}\n")
+    return path
+
+
+def synthesize(ctx, arch, log):
+    """A.h5 and B.h5 of arch in ctx.work, reused when a previous --keep run
+    left them (the stamp names the architecture)."""
+    os.makedirs(ctx.work, exist_ok=True)
+    stamp = ctx.path("inputs.stamp")
+    if os.path.exists(stamp) and open(stamp).read() == arch and \
+            all(os.path.exists(ctx.path(n)) for n in ("A.h5", "B.h5")):
+        print(f"reusing {arch} inputs in {ctx.work}", file=log, flush=True)
+        return
+    for seed, name in ((1, "A.h5"), (2, "B.h5")):
+        print(f"synthesizing {arch} seed {seed} -> {ctx.path(name)}", file=log, flush=True)
+        subprocess.run(ctx.mpirun(2) + [ctx.mpiblend, "synth", "--arch", arch, "--seed",
+                                       str(seed), "--force", "--quiet", ctx.path(name)],
+                       check=True)
+    with open(stamp, "w") as f:
+        f.write(arch)
+
+
+def warm_cache(ctx, names=("A.h5", "B.h5")):
+    for n in names:
+        with open(ctx.path(n), "rb") as f:
+            while f.read(64 << 20):
+                pass
+
+
+def floor(ctx, procs, outputs=None, name="floor (dd)"):
+    outputs = outputs or [ctx.path("out.h5")]
+    size = os.path.getsize(ctx.path("A.h5"))
+    argv = ["bash", os.path.join(BENCH_DIR, "floor.sh"), str(procs), str(size),
+            ctx.path("A.h5"), ctx.path("B.h5"), "--"] + outputs
+    return Variant(name, procs, argv, outputs, kind="floor")
+
+
+def merge(ctx, procs, io="collective", extra=(), mca=None, name=None, config="cfg.yaml"):
+    out = ctx.path("out.h5")
+    argv = ctx.mpirun(procs, mca) + [ctx.mpiblend, "merge", ctx.path(config), "--out", out,
+                                     "--force", "--io", io, "--progress-secs", "3600",
+                                     *extra]
+    return Variant(name or f"mpiblend merge --io {io}", procs, argv, [out], kind="mpiblend")
+
+
+def peer(ctx, which, procs=1):
+    out = ctx.path("out.h5")
+    script = os.path.join(BENCH_DIR, f"peer_{which}.py")
+    args = [PYTHON, script, ctx.path("A.h5"), ctx.path("B.h5"), out, "--lam", str(LAMBDA)]
+    argv = ctx.mpirun(procs) + args if which == "mpi4py" else args
+    label = {"serial": "peer: serial h5py+numpy", "mpi4py": "peer: mpi4py+h5py (MPI)",
+             "torch": "peer: torch state dicts (bf16)"}[which]
+    return Variant(label, procs, argv, [out], kind=which)
+
+
+def launch(ctx, procs=2):
+    """The fixed cost of every MPI run: mpirun, MPI_Init, MPI_Finalize."""
+    return Variant("mpiblend --help (launch, MPI_Init)", procs,
+                   ctx.mpirun(procs) + [ctx.mpiblend, "--help"], kind="launch")
+
+
+def main_suite(ctx):
+    write_config(ctx, "cfg.yaml", LAMBDA)
+    vs = [launch(ctx)]
+    for p in (1, 2):
+        vs.append(floor(ctx, p))
+    for io in ("collective", "independent"):
+        for p in (1, 2):
+            vs.append(merge(ctx, p, io))
+    vs.append(peer(ctx, "serial"))
+    for p in (1, 2):
+        vs.append(peer(ctx, "mpi4py", p))
+    if ctx.torch_ok:
+        vs.append(peer(ctx, "torch"))
+    return vs
+
+
+def moe_suite(ctx):
+    write_config(ctx, "cfg.yaml", LAMBDA)
+    vs = [floor(ctx, p) for p in (1, 2)]
+    for io in ("collective", "independent"):
+        for p in (1, 2):
+            vs.append(merge(ctx, p, io))
+    vs.append(peer(ctx, "serial"))
+    vs.append(peer(ctx, "mpi4py", 2))
+    return vs
+
+
+def big_suite(ctx):
+    write_config(ctx, "cfg.yaml", LAMBDA)
+    return [floor(ctx, 1), floor(ctx, 2), merge(ctx, 1, "collective"),
+            merge(ctx, 2, "collective"), merge(ctx, 2, "independent")]
+
+
+def tune_suite(ctx):
+    """Every knob at 2 ranks, one at a time from the defaults."""
+    write_config(ctx, "cfg.yaml", LAMBDA)
+    vs = [floor(ctx, 2)]
+    for io in ("collective", "independent"):
+        vs.append(merge(ctx, 2, io, name=f"{io}, defaults"))
+        for slab in (1, 4, 8, 16, 32, 128):
+            vs.append(merge(ctx, 2, io, ["--slab-mib", str(slab)],
+                            name=f"{io}, --slab-mib {slab}"))
+        vs.append(merge(ctx, 2, io, ["--align-kib", "0"], name=f"{io}, --align-kib 0"))
+        vs.append(merge(ctx, 2, io, mca=("--mca", "io", "romio321"),
+                        name=f"{io}, ROMIO (--mca io romio321)"))
+    return vs
+
+
+def sweep_available(ctx):
+    r = subprocess.run([ctx.mpiblend, "sweep", "--help"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
+def sweep_outputs(ctx):
+    return [ctx.path(f"sw-{lam}.h5") for lam in SWEEP_LAMBDAS]
+
+
+def sweep_suite(ctx, procs=2):
+    """The paper's 9-point lambda grid: one `mpiblend sweep` (inputs read
+    once) against 9 separate merges, and the floor of reading the inputs once
+    and writing 9 outputs."""
+    grid = ", ".join(SWEEP_LAMBDAS)
+    path = ctx.path("sweep.yaml")
+    with open(path, "w") as f:
+        f.write("merge_method: interpolate\nmodels:\n  - model: A.h5\n  - model: B.h5\n"
+                f"parameters:\n  lambda: {LAMBDA}\n"
+                f"sweep:\n  output: sw-{{lambda}}.h5\n  parameters:\n    lambda: [{grid}]\n")
+    outs = sweep_outputs(ctx)
+    sweep = Variant("mpiblend sweep (9 points)", procs,
+                    ctx.mpirun(procs) + [ctx.mpiblend, "sweep", path, "--out-dir", ctx.work,
+                                         "--force", "--progress-secs", "3600"],
+                    outs, kind="mpiblend")
+    merges = []
+    for lam, out in zip(SWEEP_LAMBDAS, outs):
+        cfg = write_config(ctx, f"cfg-{lam}.yaml", lam)
+        merges.append(" ".join(ctx.mpirun(procs) + [ctx.mpiblend, "merge", cfg, "--out", out,
+                                                    "--force", "--quiet"]))
+    separate = Variant("9 separate mpiblend merges", procs,
+                       ["bash", "-c", " && ".join(merges)], outs, kind="merges")
+    return [floor(ctx, procs, outs, name="floor (dd): read once, write 9"), sweep, separate]

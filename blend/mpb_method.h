@@ -1,0 +1,167 @@
+/* The merge methods beyond one fixed weighted sum (docs/METHODS.md):
+ * the task-arithmetic family (task_arithmetic, ties, dare_linear, dare_ties,
+ * breadcrumbs, breadcrumbs_ties) as one per-element kernel, the
+ * coefficients of slerp and model_stock, and the per-slab statistics these
+ * methods need from the whole tensor.
+ *
+ * Pure computation: the caller reduces the statistics over ranks.  Every
+ * fp32 operation is written down in docs/METHODS.md and rounds on its own
+ * (no fused multiply-add), so the same inputs give the same bits on every
+ * CPU, with any number of ranks and any slab size. */
+#ifndef MPB_METHOD_H
+#define MPB_METHOD_H
+
+#include "mpb_dtype.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPB_METHOD_MAX_INPUTS 64
+
+/* Magnitude order of a task vector: elements by |delta| descending, equal
+ * magnitudes by element index ascending.  A cut at rank R holds the first R
+ * elements of that order: every element whose |delta| bit pattern is above
+ * `bits`, and the first `need` (by index) of those equal to it. */
+typedef struct mpb_cut {
+    uint32_t bits;
+    uint64_t need;
+} mpb_cut;
+
+/* The cuts at rank 0 (holds nothing) and rank numel (holds everything). */
+mpb_cut mpb_cut_none(void);
+mpb_cut mpb_cut_all(void);
+
+/* |d| as its IEEE bit pattern: for non-negative floats the integer order is
+ * the numeric order (NaN above infinity).  Inline: it runs per element. */
+static inline uint32_t mpb_abs_bits(float d)
+{
+    union {
+        float f;
+        uint32_t u;
+    } v = {.f = d};
+    return v.u & 0x7fffffffu;
+}
+
+/* Whether an element of magnitude bits is inside the cut; *seen counts the
+ * elements equal to the cut's bits met so far (in index order) and is
+ * advanced by this call. */
+bool mpb_cut_holds(const mpb_cut *c, uint32_t bits, uint64_t *seen);
+
+/* DARE's drop: element `index` is kept when mpb_random_uniform(key, index)
+ * is below density. */
+bool mpb_keep_random(uint64_t key, uint64_t index, double density);
+
+typedef enum mpb_keep_kind {
+    MPB_KEEP_ALL,    /* no sparsification */
+    MPB_KEEP_WINDOW, /* magnitude ranks in [lo, hi): inside hi, not inside lo */
+    MPB_KEEP_RANDOM  /* DARE */
+} mpb_keep_kind;
+
+typedef struct mpb_task_model {
+    size_t input;       /* position of this model among the inputs */
+    float weight;       /* the resolved weight, rounded once to fp32 */
+    float scale;        /* multiplies kept deltas (rescale); 1 leaves them as they are */
+    mpb_keep_kind keep;
+    mpb_cut hi, lo;     /* MPB_KEEP_WINDOW */
+    uint64_t key;       /* MPB_KEEP_RANDOM: mpb_random_key(seed, input, tensor name) */
+    double density;     /* MPB_KEEP_RANDOM */
+} mpb_task_model;
+
+typedef struct mpb_task_spec {
+    size_t base;              /* position of the base model among the inputs */
+    size_t n_models;          /* the other inputs, 1 .. MPB_METHOD_MAX_INPUTS - 1 */
+    mpb_task_model *models;
+    bool consensus;           /* TIES sign election */
+    bool normalize;           /* divide by the (elected) weights' sum */
+    float divisor;            /* without consensus: the weights' sum, 1 when below 1e-8 */
+    float lambda;
+} mpb_task_spec;
+
+/* Where a slab starts in its tensor: the index of its first element and,
+ * per model, how many elements equal to the hi and lo cut come before it.
+ * mpb_blend_task advances it past the slab. */
+typedef struct mpb_task_pos {
+    uint64_t index;
+    uint64_t seen_hi[MPB_METHOD_MAX_INPUTS];
+    uint64_t seen_lo[MPB_METHOD_MAX_INPUTS];
+} mpb_task_pos;
+
+/* out[j] = base[j] + lambda * M[j] for n elements, M the (sparsified,
+ * rescaled, weighted, elected, normalised) sum of the task vectors; the
+ * exact operation order is in docs/METHODS.md.  in[] holds every input in
+ * input order (in_dt F16, BF16 or F32); out (out_dt F16, BF16 or F32) may be
+ * the same buffer as one input when in_dt == out_dt.  A NaN result is
+ * written as the canonical quiet NaN, as mpb_blend_linear does. */
+void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
+                    void *out, mpb_dtype out_dt, size_t n, mpb_task_pos *pos);
+
+/* ---- Statistics of a slab (summed over rows and ranks by the caller) ---- */
+
+/* d[j] = x[j] - base[j] in fp32, both decoded exactly; base NULL: d[j] = x[j]
+ * (an exact decode, as mpb_convert_to_f32). */
+void mpb_method_deltas(mpb_dtype dt, const void *x, const void *base, size_t n, float *d);
+
+/* Running sums in double, element by element in index order, starting from
+ * acc: the caller chains calls over one row, so a row's sum does not depend
+ * on how the row was staged.  Products of two fp32 values are exact in
+ * double. */
+double mpb_sum_abs(const float *d, size_t n, double acc);
+double mpb_sum_products(const float *a, const float *b, size_t n, double acc);
+/* Sum of |d| over the elements DARE keeps; d[0] is element `first`. */
+double mpb_sum_abs_random(const float *d, size_t n, uint64_t key, uint64_t first,
+                          double density, double acc);
+/* Sum of |d| over the elements whose magnitude bits are above `bits`. */
+double mpb_sum_abs_above(const float *d, size_t n, uint32_t bits, double acc);
+uint64_t mpb_count_equal(const float *d, size_t n, uint32_t bits);
+
+/* Radix selection of a magnitude cut in two levels: the high 16 bits of the
+ * 31 magnitude bits, then the low 15 bits within one high bin. */
+#define MPB_HIST_HIGH_BINS 65536u
+#define MPB_HIST_LOW_BINS 32768u
+#define MPB_HIST_LOW_BITS 15
+/* hist[bits >> 15] += 1 for every element.  When touched is not NULL, each
+ * bin that goes from 0 to 1 is appended to touched[*n_touched].  Counts are
+ * 32 bits: a caller flushes them at least every 2^32 - 1 elements. */
+void mpb_hist_high(const float *d, size_t n, uint32_t *hist, uint32_t *touched,
+                   size_t *n_touched);
+/* hist[bits & 0x7fff] += 1 for the elements whose high bits equal `high`. */
+void mpb_hist_low(const float *d, size_t n, uint32_t high, uint32_t *hist, uint32_t *touched,
+                  size_t *n_touched);
+
+/* A histogram bin and its count, as the ranks exchange them. */
+typedef struct mpb_bin {
+    uint64_t bin;
+    uint64_t count;
+} mpb_bin;
+
+/* Sorts bins by bin descending and sums the counts of equal bins; returns
+ * how many distinct bins remain. */
+size_t mpb_bins_merge(mpb_bin *b, size_t n);
+
+/* In merged bins: the bin holding the rank-th largest element (rank >= 1),
+ * how many elements lie in higher bins, and how many in that bin.  False
+ * when the bins hold fewer than rank elements. */
+bool mpb_bins_find(const mpb_bin *b, size_t n, uint64_t rank, uint64_t *bin, uint64_t *above,
+                   uint64_t *in_bin);
+
+/* ---- Per-tensor coefficients, computed in double ---- */
+
+/* Rescale of a sparsified task vector to keep its L1 norm, as mergekit does:
+ * (float)(before / after), or 1 when either norm is below 1e-7. */
+float mpb_rescale_l1(double before, double after);
+
+/* slerp from v0 (t = 0) to v1 given sum v0^2, sum v1^2 and sum v0*v1 over
+ * the whole tensor: coef = {sin((1-t)th)/sin th, sin(t th)/sin th} with
+ * th = acos(dot of the normalised vectors), or {1-t, t} when |dot| > 0.9995;
+ * each computed in double and rounded once to fp32. */
+void mpb_slerp_coefficients(double t, double ss0, double ss1, double dot01, float coef[2]);
+
+/* model_stock's interpolation factor from N task vectors: sq[i] = sum of
+ * delta_i^2, dot[] = sum of delta_i * delta_j for i < j in order (0,1),
+ * (0,2), ..., (1,2), ...  t = N cos / (1 + (N-1) cos), cos the mean of the
+ * pairwise cosines (each clamped to [-1, 1], norms' product at least 1e-6).
+ * False when 1 + (N-1) cos is 0 and t is undefined. */
+bool mpb_model_stock_t(size_t n, const double sq[], const double dot[], double *t);
+
+#endif

@@ -1,0 +1,344 @@
+#include "mpb_sweep_manifest.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *mpb_path_join(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%s/%s", dir, name);
+    return p;
+}
+
+int mpb_write_file_atomic(const char *path, const char *text, size_t len, mpb_error *err)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (tmp == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    /* A unique name: writers on other nodes may share a process id. */
+    snprintf(tmp, n, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    int rc = MPB_OK;
+    if (f == NULL) {
+        rc = mpb_fail(err, MPB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+    } else {
+        bool ok = fwrite(text, 1, len, f) == len;
+        ok = fclose(f) == 0 && ok;
+        /* mkstemp makes the file private; manifests are for everyone. */
+        ok = ok && chmod(tmp, 0644) == 0;
+        if (!ok || rename(tmp, path) != 0) {
+            rc = mpb_fail(err, MPB_EIO, "cannot write '%s': %s", path, strerror(errno));
+            unlink(tmp);
+        }
+    }
+    free(tmp);
+    return rc;
+}
+
+int mpb_read_text_file(const char *path, char **text, mpb_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return mpb_fail(err, MPB_EIO, "cannot read '%s': %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    char chunk[65536];
+    size_t got;
+    while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, got, mem);
+    int failed = ferror(f);
+    fclose(f);
+    if (mem == NULL || fclose(mem) != 0) {
+        free(buf);
+        return mpb_fail(err, MPB_ENOMEM, "out of memory reading '%s'", path);
+    }
+    if (failed) {
+        free(buf);
+        return mpb_fail(err, MPB_EIO, "cannot read '%s'", path);
+    }
+    *text = buf;
+    return MPB_OK;
+}
+
+void mpb_csv_field(FILE *f, const char *text, bool last)
+{
+    if (strpbrk(text, ",\"\r\n") == NULL) {
+        fputs(text, f);
+    } else {
+        fputc('"', f);
+        for (const char *c = text; *c; c++) {
+            if (*c == '"')
+                fputc('"', f);
+            fputc(*c, f);
+        }
+        fputc('"', f);
+    }
+    fputc(last ? '\n' : ',', f);
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+int mpb_manifest_add(mpb_manifest *m, const char *path, const char *const values[],
+                     const char *config_hash, size_t *pos, mpb_error *err)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 16;
+        mpb_manifest_point *bigger = realloc(m->points, cap * sizeof *bigger);
+        if (bigger == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "out of memory");
+        m->points = bigger;
+        m->cap = cap;
+    }
+    mpb_manifest_point *p = &m->points[m->n];
+    memset(p, 0, sizeof *p);
+    p->point = m->n ? m->points[m->n - 1].point + 1 : 0;
+    p->path = strdup(path);
+    p->values = calloc(m->n_params ? m->n_params : 1, sizeof *p->values);
+    bool ok = p->path && p->values;
+    for (size_t j = 0; ok && j < m->n_params; j++)
+        ok = (p->values[j] = dup_or_empty(values[j])) != NULL;
+    snprintf(p->status, sizeof p->status, "pending");
+    snprintf(p->config_hash, sizeof p->config_hash, "%s", config_hash);
+    m->n++;
+    if (!ok)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    *pos = m->n - 1;
+    return MPB_OK;
+}
+
+long mpb_manifest_find(const mpb_manifest *m, const char *path)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->points[i].path, path) == 0)
+            return (long)i;
+    return -1;
+}
+
+void mpb_manifest_free(mpb_manifest *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        for (size_t j = 0; j < m->n_params; j++)
+            free(m->points[i].values[j]);
+        free(m->points[i].values);
+        free(m->points[i].path);
+    }
+    for (size_t j = 0; j < m->n_params; j++) {
+        free(m->keys[j]);
+        free(m->names[j]);
+    }
+    free(m->keys);
+    free(m->names);
+    free(m->points);
+    free(m->config);
+    free(m->study_hash);
+    free(m->template);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- JSON ---- */
+
+static json_t *point_json(const mpb_manifest *m, const mpb_manifest_point *p)
+{
+    json_t *values = json_object();
+    for (size_t j = 0; values && j < m->n_params; j++)
+        json_object_set_new(values, m->names[j], json_string(p->values[j]));
+    return json_pack("{s:I, s:o, s:s, s:I, s:s, s:s, s:i, s:f, s:s}", "point",
+                     (json_int_t)p->point, "values", values, "path", p->path, "bytes",
+                     (json_int_t)p->bytes, "checksum", p->checksum, "status", p->status,
+                     "pass", p->pass, "wall_s", p->wall_s, "config_hash", p->config_hash);
+}
+
+static char *manifest_json(const mpb_manifest *m)
+{
+    json_t *params = json_array(), *points = json_array();
+    for (size_t j = 0; params && j < m->n_params; j++)
+        json_array_append_new(params, json_pack("{s:s, s:s}", "key", m->keys[j], "name",
+                                                m->names[j]));
+    for (size_t i = 0; points && i < m->n; i++)
+        json_array_append_new(points, point_json(m, &m->points[i]));
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o}", "mpiblend_version",
+                             MPB_VERSION, "config", m->config, "study_hash", m->study_hash,
+                             "template", m->template, "parameters", params, "checksum",
+                             "crc32c of the tensor data, tensors in index order",
+                             "points", points);
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(root);
+    return text;
+}
+
+static char *manifest_csv(const mpb_manifest *m, size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+    if (f == NULL)
+        return NULL;
+    mpb_csv_field(f, "point", false);
+    for (size_t j = 0; j < m->n_params; j++)
+        mpb_csv_field(f, m->names[j], false);
+    static const char *const tail[] = {"path", "bytes", "checksum", "status", "pass",
+                                       "wall_s", "config_hash"};
+    for (size_t c = 0; c < 7; c++)
+        mpb_csv_field(f, tail[c], c == 6);
+    for (size_t i = 0; i < m->n; i++) {
+        const mpb_manifest_point *p = &m->points[i];
+        char num[64];
+        snprintf(num, sizeof num, "%zu", p->point);
+        mpb_csv_field(f, num, false);
+        for (size_t j = 0; j < m->n_params; j++)
+            mpb_csv_field(f, p->values[j], false);
+        mpb_csv_field(f, p->path, false);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)p->bytes);
+        mpb_csv_field(f, num, false);
+        mpb_csv_field(f, p->checksum, false);
+        mpb_csv_field(f, p->status, false);
+        snprintf(num, sizeof num, "%d", p->pass);
+        mpb_csv_field(f, num, false);
+        snprintf(num, sizeof num, "%.3f", p->wall_s);
+        mpb_csv_field(f, num, false);
+        mpb_csv_field(f, p->config_hash, true);
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+int mpb_manifest_write(const char *dir, const mpb_manifest *m, mpb_error *err)
+{
+    char *json_path = mpb_path_join(dir, MPB_MANIFEST_JSON);
+    char *csv_path = mpb_path_join(dir, MPB_MANIFEST_CSV);
+    char *json = manifest_json(m);
+    size_t csv_len = 0;
+    char *csv = manifest_csv(m, &csv_len);
+    int rc = json_path && csv_path && json && csv
+                 ? MPB_OK
+                 : mpb_fail(err, MPB_ENOMEM, "out of memory writing the manifest");
+    if (rc == MPB_OK)
+        rc = mpb_write_file_atomic(json_path, json, strlen(json), err);
+    if (rc == MPB_OK)
+        rc = mpb_write_file_atomic(csv_path, csv, csv_len, err);
+    free(json_path);
+    free(csv_path);
+    free(json);
+    free(csv);
+    return rc;
+}
+
+static int bad(const char *path, const char *what, mpb_error *err)
+{
+    return mpb_fail(err, MPB_EINVAL, "manifest '%s' is damaged: %s (remove the folder or "
+                    "pass --force to start over)", path, what);
+}
+
+static int read_params(const char *path, json_t *params, mpb_manifest *m, mpb_error *err)
+{
+    m->n_params = json_array_size(params);
+    m->keys = calloc(m->n_params + 1, sizeof *m->keys);
+    m->names = calloc(m->n_params + 1, sizeof *m->names);
+    if (!m->keys || !m->names)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    for (size_t j = 0; j < m->n_params; j++) {
+        const char *key = NULL, *name = NULL;
+        if (json_unpack(json_array_get(params, j), "{s:s, s:s}", "key", &key, "name", &name))
+            return bad(path, "a parameter lacks key or name", err);
+        m->keys[j] = strdup(key);
+        m->names[j] = strdup(name);
+        if (!m->keys[j] || !m->names[j])
+            return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    }
+    return MPB_OK;
+}
+
+static int read_point(const char *path, json_t *pj, mpb_manifest *m, mpb_error *err)
+{
+    json_int_t point = 0, bytes = 0;
+    int pass = 0;
+    double wall = 0;
+    const char *file, *checksum, *status, *hash;
+    json_t *values;
+    if (json_unpack(pj, "{s:I, s:o, s:s, s:I, s:s, s:s, s:i, s:F, s:s}", "point", &point,
+                    "values", &values, "path", &file, "bytes", &bytes, "checksum", &checksum,
+                    "status", &status, "pass", &pass, "wall_s", &wall, "config_hash", &hash))
+        return bad(path, "a point lacks one of point, values, path, bytes, checksum, "
+                   "status, pass, wall_s, config_hash", err);
+    const char **texts = calloc(m->n_params + 1, sizeof *texts);
+    if (texts == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    int rc = MPB_OK;
+    for (size_t j = 0; j < m->n_params && rc == MPB_OK; j++)
+        if ((texts[j] = json_string_value(json_object_get(values, m->names[j]))) == NULL)
+            rc = bad(path, "a point lacks a parameter value", err);
+    size_t pos;
+    if (rc == MPB_OK)
+        rc = mpb_manifest_add(m, file, texts, hash, &pos, err);
+    free(texts);
+    if (rc)
+        return rc;
+    mpb_manifest_point *p = &m->points[pos];
+    p->point = (size_t)point;
+    p->bytes = (uint64_t)bytes;
+    p->pass = pass;
+    p->wall_s = wall;
+    snprintf(p->checksum, sizeof p->checksum, "%s", checksum);
+    snprintf(p->status, sizeof p->status, "%s", status);
+    return MPB_OK;
+}
+
+int mpb_manifest_read(const char *dir, mpb_manifest *m, bool *found, mpb_error *err)
+{
+    memset(m, 0, sizeof *m);
+    *found = false;
+    char *path = mpb_path_join(dir, MPB_MANIFEST_JSON);
+    if (path == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    if (access(path, F_OK) != 0) {
+        free(path);
+        return MPB_OK;
+    }
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    const char *config, *study, *template;
+    json_t *params, *points;
+    int rc = MPB_OK;
+    if (root == NULL)
+        rc = mpb_fail(err, MPB_EINVAL, "cannot read manifest '%s': %s (line %d)", path,
+                      jerr.text, jerr.line);
+    else if (json_unpack(root, "{s:s, s:s, s:s, s:o, s:o}", "config", &config, "study_hash",
+                         &study, "template", &template, "parameters", &params, "points",
+                         &points) ||
+             !json_is_array(params) || !json_is_array(points))
+        rc = bad(path, "it lacks config, study_hash, template, parameters or points", err);
+    if (rc == MPB_OK) {
+        m->config = strdup(config);
+        m->study_hash = strdup(study);
+        m->template = strdup(template);
+        rc = read_params(path, params, m, err);
+    }
+    for (size_t i = 0; rc == MPB_OK && i < json_array_size(points); i++)
+        rc = read_point(path, json_array_get(points, i), m, err);
+    json_decref(root);
+    free(path);
+    if (rc != MPB_OK)
+        mpb_manifest_free(m);
+    else
+        *found = true;
+    return rc;
+}

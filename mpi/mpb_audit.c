@@ -1,0 +1,145 @@
+#include "mpb_audit.h"
+
+#include "mpb_comm.h"
+#include "mpb_sweep_manifest.h" /* MPB_CHECKSUM_ATTR */
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mpb_audit_init(mpb_audit *a, const mpb_merge_recipe *r, const mpb_plan *plan,
+                   mpb_nonfinite_mode mode, mpb_config_warn_fn warn, void *warn_ctx,
+                   MPI_Comm comm, mpb_error *err)
+{
+    *a = (mpb_audit){.r = r, .plan = plan, .mode = mode, .warn = warn,
+                     .warn_ctx = warn_ctx, .comm = comm};
+    if (mpb_checksum_slots_init(&a->out, plan->n_items, err) == MPB_OK &&
+        mpb_checksum_slots_init(&a->in, r->n_inputs * plan->n_items, err) == MPB_OK) {
+        a->nonfinite = calloc(r->out_idx.n + 1, sizeof *a->nonfinite);
+        if (a->nonfinite == NULL)
+            mpb_fail(err, MPB_ENOMEM, "out of memory for the merge's audit");
+    }
+    return mpb_comm_agree(err, comm);
+}
+
+static uint64_t row_elems(const mpb_tensor *t)
+{
+    return mpb_tensor_row_bytes(t) / mpb_dtype_size(t->dtype);
+}
+
+int mpb_audit_inputs(mpb_audit *a, size_t tensor, const mpb_item *it, void *const *bufs,
+                     mpb_error *err)
+{
+    if (it == NULL || err->code != MPB_OK)
+        return err->code;
+    const mpb_merge_recipe *r = a->r;
+    const mpb_tensor *t = &r->in_idx.tensors[tensor];
+    size_t item = (size_t)(it - a->plan->items);
+    uint64_t n = it->nrows * row_elems(t);
+    int src = r->copy_from[tensor];
+    for (size_t i = 0; i < r->n_inputs && err->code == MPB_OK; i++) {
+        if (src >= 0 && (size_t)src != i)
+            continue;
+        mpb_checksum_slots_add(&a->in, i * a->plan->n_items + item, bufs[i],
+                               n * mpb_dtype_size(t->dtype));
+        mpb_nonfinite_check(a->mode, t->dtype, bufs[i], (size_t)n, it->row0 * row_elems(t),
+                            t->name, mpb_config_input_path(r->config, i), err);
+    }
+    return err->code;
+}
+
+void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows)
+{
+    if (it == NULL)
+        return;
+    const mpb_tensor *t = &a->r->out_idx.tensors[tensor];
+    uint64_t n = it->nrows * row_elems(t);
+    mpb_checksum_slots_add(&a->out, (size_t)(it - a->plan->items), rows,
+                           n * mpb_dtype_size(t->dtype));
+    a->nonfinite[tensor] += mpb_nonfinite_count(t->dtype, rows, (size_t)n);
+}
+
+void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm)
+{
+    if (s->n == 0)
+        return;
+    MPI_Allreduce(MPI_IN_PLACE, s->crc, (int)s->n, MPI_UINT32_T, MPI_BXOR, comm);
+    MPI_Allreduce(MPI_IN_PLACE, s->len, (int)s->n, MPI_UINT64_T, MPI_SUM, comm);
+}
+
+static char *input_checksums_json(const mpb_audit *a)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < a->r->n_inputs; i++) {
+        char text[MPB_CHECKSUM_TEXT_MAX];
+        size_t n = a->plan->n_items;
+        mpb_checksum_format(mpb_checksum_slots_join(&a->in, i * n, n), text);
+        json_array_append_new(list, json_string(text));
+    }
+    char *s = list ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+    return s;
+}
+
+/* The per-tensor counts as JSON; rank 0 also warns about each. */
+static char *nonfinite_json(const mpb_audit *a, int rank)
+{
+    const mpb_index *idx = &a->r->out_idx;
+    json_t *counts = json_object();
+    for (size_t t = 0; counts && t < idx->n; t++) {
+        if (a->nonfinite[t] == 0)
+            continue;
+        json_object_set_new(counts, idx->tensors[t].name,
+                            json_integer((json_int_t)a->nonfinite[t]));
+        if (rank == 0 && a->warn) {
+            char msg[1024];
+            snprintf(msg, sizeof msg,
+                     "tensor '%s': %llu of %llu output elements are not finite (NaN or inf)",
+                     idx->tensors[t].name, (unsigned long long)a->nonfinite[t],
+                     (unsigned long long)mpb_tensor_numel(&idx->tensors[t]));
+            a->warn(a->warn_ctx, msg);
+        }
+    }
+    char *s = counts ? json_dumps(counts, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(counts);
+    return s;
+}
+
+int mpb_audit_seal(void *ctx, mpb_job_output *outs, size_t n_outs, mpb_error *err)
+{
+    mpb_audit *a = ctx;
+    int rank;
+    MPI_Comm_rank(a->comm, &rank);
+    mpb_audit_allreduce_slots(&a->out, a->comm);
+    mpb_audit_allreduce_slots(&a->in, a->comm);
+    if (a->r->out_idx.n > 0)
+        MPI_Allreduce(MPI_IN_PLACE, a->nonfinite, (int)a->r->out_idx.n, MPI_UINT64_T, MPI_SUM,
+                      a->comm);
+    char checksum[MPB_CHECKSUM_TEXT_MAX];
+    mpb_checksum_format(mpb_checksum_slots_join(&a->out, 0, a->plan->n_items), checksum);
+    char *inputs = input_checksums_json(a);
+    char *nonfinite = nonfinite_json(a, rank);
+    if (inputs == NULL || nonfinite == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for the output's checksums");
+    /* set_attr is collective: every rank reaches it with the same values. */
+    int rc = mpb_comm_agree(err, a->comm);
+    mpb_store *s = n_outs > 0 ? &outs[0].store : NULL;
+    if (rc == MPB_OK && s)
+        rc = s->ops->set_attr(s->handle, MPB_CHECKSUM_ATTR, checksum, err);
+    if (rc == MPB_OK && s)
+        rc = s->ops->set_attr(s->handle, MPB_INPUT_CHECKSUMS_ATTR, inputs, err);
+    if (rc == MPB_OK && s)
+        rc = s->ops->set_attr(s->handle, MPB_NONFINITE_ATTR, nonfinite, err);
+    free(inputs);
+    free(nonfinite);
+    return rc;
+}
+
+void mpb_audit_free(mpb_audit *a)
+{
+    mpb_checksum_slots_free(&a->out);
+    mpb_checksum_slots_free(&a->in);
+    free(a->nonfinite);
+    a->nonfinite = NULL;
+}

@@ -1,0 +1,95 @@
+#include "mpb_copy.h"
+
+#include "mpb_comm.h"
+#include "mpb_job.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct copy_ctx {
+    mpb_store src;
+    mpb_job_output *out;
+    unsigned char *buf;
+};
+
+/* Collective-safe: a rank without an item, or after a failure, still makes
+ * both calls, with nothing to move. */
+static int copy_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
+                     mpb_error *err)
+{
+    (void)failed;
+    struct copy_ctx *c = ctx;
+    uint64_t row0 = it ? it->row0 : 0;
+    uint64_t n = it && err->code == MPB_OK ? it->nrows : 0;
+    c->src.ops->read_rows(c->src.handle, tensor, row0, n, c->buf, err);
+    n = it && err->code == MPB_OK ? it->nrows : 0;
+    mpb_store *dst = &c->out->store;
+    return dst->ops->write_rows(dst->handle, tensor, row0, n, c->buf, err);
+}
+
+static void print_plan(const char *what, const char *src, const mpb_index *idx,
+                       const mpb_plan *plan, MPI_Comm comm)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0)
+        printf("%s %s: %zu tensors, %" PRIu64 " bytes, %zu items over %d ranks; "
+               "nothing is written\n",
+               what, src, idx->n, mpb_index_total_bytes(idx), plan->n_items, plan->nranks);
+}
+
+static int write_copy(const char *what, const char *src, const mpb_store_ops *src_ops,
+                      const char *dst, const mpb_index *idx, const mpb_plan *plan,
+                      const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
+{
+    const char *keys[] = {"mpiblend_version", "mpiblend_source"};
+    const char *values[] = {MPB_VERSION, src};
+    /* A file the other backend claims (a safetensors file without the
+     * suffix) carries no non-tensor files. */
+    bool has_files = mpb_store_for_path(src) == src_ops;
+    mpb_job_output out = {.path = dst, .idx = idx, .n_attrs = 2, .attr_keys = keys,
+                          .attr_values = values, .files_from = &src,
+                          .n_files_from = has_files ? 1 : 0};
+    struct copy_ctx c = {.src = {src_ops, NULL}, .out = &out};
+    c.buf = malloc(mpb_plan_max_item_bytes(plan, idx, 0) + 1);
+    if (c.buf == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for a %llu-byte slab",
+                 (unsigned long long)opts->slab_bytes);
+    if (mpb_comm_agree(err, comm) == MPB_OK)
+        src_ops->open(src, comm, idx, &opts->io, &c.src.handle, err);
+    if (mpb_comm_agree(err, comm) == MPB_OK) {
+        mpb_progress progress;
+        mpb_progress_init(&progress, what, opts->quiet, opts->progress_secs);
+        if (mpb_job_write(&out, plan, 0, opts, &progress, copy_step, &c, comm, err) ==
+            MPB_OK) {
+            uint64_t bytes = mpb_index_total_bytes(idx);
+            mpb_progress_finish(&progress, comm, bytes, bytes, dst);
+        }
+    }
+    if (c.src.handle != NULL)
+        src_ops->close(c.src.handle, err);
+    free(c.buf);
+    return mpb_comm_agree(err, comm);
+}
+
+int mpb_copy_run(const char *what, const char *src, const mpb_store_ops *src_ops,
+                 const char *dst, const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    mpb_index idx = {0};
+    mpb_plan plan = {0};
+    if (rank == 0)
+        src_ops->read_index(src, &idx, err);
+    int rc = mpb_job_share_index(&idx, comm, err);
+    if (rc == MPB_OK)
+        rc = mpb_job_share_plan(&idx, opts->slab_bytes, 0, comm, &plan, err);
+    if (rc == MPB_OK && opts->dry_run)
+        print_plan(what, src, &idx, &plan, comm);
+    else if (rc == MPB_OK)
+        rc = write_copy(what, src, src_ops, dst, &idx, &plan, opts, comm, err);
+    mpb_plan_free(&plan);
+    mpb_index_free(&idx);
+    return rc;
+}

@@ -1,0 +1,203 @@
+/* The eval command line: split once into words, fields filled per point. */
+#include "mpb_eval_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wordexp.h>
+
+/* A field's stand-in while the words are split: plain letters and digits,
+ * which no quoting or expansion changes. */
+#define MARK_OPEN "@@mpbfield"
+#define MARK_CLOSE "@@"
+
+static bool field_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           strchr("_.@[]*-", c) != NULL;
+}
+
+/* The template with each {field} as a marker; {{ and }} as single braces. */
+static int mark_fields(const char *tmpl, const char *const fields[], size_t n_fields,
+                       char **out, mpb_error *err)
+{
+    size_t cap = strlen(tmpl) * 2 + 64, used = 0;
+    char *s = malloc(cap);
+    if (s == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    for (const char *t = tmpl; *t;) {
+        char piece[64];
+        const char *text = piece;
+        size_t len = 1;
+        piece[0] = *t;
+        const char *close = t[0] == '{' ? strchr(t + 1, '}') : NULL;
+        bool word = close && close > t + 1;
+        for (const char *c = t + 1; word && c < close; c++)
+            word = field_char(*c);
+        if ((t[0] == '{' && t[1] == '{') || (t[0] == '}' && t[1] == '}')) {
+            t += 2;
+        } else if (word) {
+            size_t k = 0, n = (size_t)(close - t - 1);
+            while (k < n_fields && !(strlen(fields[k]) == n && !strncmp(fields[k], t + 1, n)))
+                k++;
+            if (k == n_fields) {
+                free(s);
+                return mpb_fail(err, MPB_EINVAL, "--cmd: unknown field {%.*s} (fields: path, "
+                                "name, point, dir, metric and the swept names; {{ }} for "
+                                "braces)", (int)n, t + 1);
+            }
+            len = (size_t)snprintf(piece, sizeof piece, MARK_OPEN "%zu" MARK_CLOSE, k);
+            t = close + 1;
+        } else {
+            t++;
+        }
+        if (used + len + 1 > cap) {
+            char *bigger = realloc(s, cap = 2 * (used + len + 1));
+            if (bigger == NULL) {
+                free(s);
+                return mpb_fail(err, MPB_ENOMEM, "out of memory");
+            }
+            s = bigger;
+        }
+        memcpy(s + used, text, len);
+        used += len;
+    }
+    s[used] = '\0';
+    *out = s;
+    return MPB_OK;
+}
+
+static int split_words(const char *line, mpb_eval_cmd *c, mpb_error *err)
+{
+    wordexp_t we;
+    int rc = wordexp(line, &we, WRDE_NOCMD);
+    if (rc == WRDE_BADCHAR)
+        return mpb_fail(err, MPB_EINVAL, "--cmd has | & ; < > ( ) { } or a newline outside "
+                        "quotes: quote it, or pass --shell to run a shell line");
+    if (rc == WRDE_CMDSUB)
+        return mpb_fail(err, MPB_EINVAL, "--cmd: command substitution is not run without "
+                        "--shell");
+    if (rc == WRDE_SYNTAX)
+        return mpb_fail(err, MPB_EINVAL, "--cmd: unbalanced quotes");
+    if (rc != 0)
+        return mpb_fail(err, MPB_EINVAL, "--cmd cannot be split into words (wordexp %d)", rc);
+    c->words = calloc(we.we_wordc + 1, sizeof *c->words);
+    bool ok = c->words != NULL;
+    for (size_t i = 0; ok && i < we.we_wordc; i++, c->n_words = i)
+        ok = (c->words[i] = strdup(we.we_wordv[i])) != NULL;
+    wordfree(&we);
+    if (!ok)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    if (c->n_words == 0)
+        return mpb_fail(err, MPB_EINVAL, "--cmd is empty");
+    return MPB_OK;
+}
+
+int mpb_eval_cmd_prepare(const char *tmpl, bool shell, const char *const fields[],
+                         size_t n_fields, mpb_eval_cmd *c, mpb_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->shell = shell;
+    c->n_fields = n_fields;
+    char *line = NULL;
+    int rc = mark_fields(tmpl, fields, n_fields, &line, err);
+    if (rc)
+        return rc;
+    if (shell) {
+        c->line = line;
+        return MPB_OK;
+    }
+    rc = split_words(line, c, err);
+    free(line);
+    return rc;
+}
+
+/* Appends text to a growing string; false when out of memory. */
+static bool append(char **s, size_t *used, size_t *cap, const char *text, size_t len)
+{
+    if (*used + len + 1 > *cap) {
+        size_t bigger_cap = 2 * (*used + len + 1);
+        char *bigger = realloc(*s, bigger_cap);
+        if (bigger == NULL)
+            return false;
+        *s = bigger;
+        *cap = bigger_cap;
+    }
+    memcpy(*s + *used, text, len);
+    *used += len;
+    (*s)[*used] = '\0';
+    return true;
+}
+
+/* 'value' with each ' written as '\'' : one shell word, nothing expanded. */
+static bool append_quoted(char **s, size_t *used, size_t *cap, const char *value)
+{
+    bool ok = append(s, used, cap, "'", 1);
+    for (const char *v = value; ok && *v; v++)
+        ok = *v == '\'' ? append(s, used, cap, "'\\''", 4) : append(s, used, cap, v, 1);
+    return ok && append(s, used, cap, "'", 1);
+}
+
+static char *fill(const char *word, const char *const values[], size_t n_fields, bool quote)
+{
+    size_t used = 0, cap = strlen(word) + 64;
+    char *s = malloc(cap);
+    bool ok = s != NULL;
+    if (ok)
+        s[0] = '\0';
+    for (const char *w = word; ok && *w;) {
+        size_t k;
+        int n = 0;
+        if (strncmp(w, MARK_OPEN, strlen(MARK_OPEN)) == 0 &&
+            sscanf(w + strlen(MARK_OPEN), "%zu" MARK_CLOSE "%n", &k, &n) == 1 && n > 0 &&
+            k < n_fields) {
+            ok = quote ? append_quoted(&s, &used, &cap, values[k])
+                       : append(&s, &used, &cap, values[k], strlen(values[k]));
+            w += strlen(MARK_OPEN) + (size_t)n;
+        } else {
+            ok = append(&s, &used, &cap, w, 1);
+            w++;
+        }
+    }
+    if (!ok) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int mpb_eval_cmd_argv(const mpb_eval_cmd *c, const char *const values[], char ***argv,
+                      mpb_error *err)
+{
+    size_t n = c->shell ? 3 : c->n_words;
+    char **v = calloc(n + 1, sizeof *v);
+    bool ok = v != NULL;
+    if (ok && c->shell) {
+        ok = (v[0] = strdup("/bin/sh")) && (v[1] = strdup("-c")) &&
+             (v[2] = fill(c->line, values, c->n_fields, true));
+    }
+    for (size_t i = 0; ok && !c->shell && i < n; i++)
+        ok = (v[i] = fill(c->words[i], values, c->n_fields, false)) != NULL;
+    if (!ok) {
+        mpb_eval_argv_free(v);
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    }
+    *argv = v;
+    return MPB_OK;
+}
+
+void mpb_eval_argv_free(char **argv)
+{
+    for (size_t i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+void mpb_eval_cmd_free(mpb_eval_cmd *c)
+{
+    for (size_t i = 0; i < c->n_words; i++)
+        free(c->words[i]);
+    free(c->words);
+    free(c->line);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,514 @@
+/* The statistics' orchestration: tensors in batches of bounded memory, up to
+ * three passes per batch, and what each pass's exchanged numbers decide. */
+#include "mpb_merge_stats_internal.h"
+
+#include "mpb_comm.h"
+#include "mpb_driver.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Row sums and exchanged counts a batch may hold, summed over tensors. */
+#define BATCH_BYTES (256ull << 20)
+
+static bool is_window(const mpb_merge_task *task, size_t k)
+{
+    return task->spec.models[k].keep == MPB_KEEP_WINDOW;
+}
+
+static bool needs_stats(const mpb_merge_recipe *r, size_t t)
+{
+    if (!mpb_merge_recipe_blends(r, t) || mpb_tensor_numel(&r->in_idx.tensors[t]) == 0)
+        return false;
+    if (r->method == MPB_METHOD_SLERP || r->method == MPB_METHOD_MODEL_STOCK)
+        return true;
+    const mpb_merge_task *task = r->task ? &r->task[t] : NULL;
+    for (size_t k = 0; task && k < task->spec.n_models; k++)
+        if (is_window(task, k) || task->sparse[k].rescale_l1)
+            return true;
+    return false;
+}
+
+int mpb_merge_stats_passes(const mpb_merge_recipe *r)
+{
+    int passes = 0;
+    for (size_t t = 0; t < r->in_idx.n && passes < PASS_COUNT; t++) {
+        if (!needs_stats(r, t))
+            continue;
+        passes = passes > 1 ? passes : 1;
+        for (size_t k = 0; r->task && k < r->task[t].spec.n_models; k++)
+            if (is_window(&r->task[t], k))
+                passes = PASS_COUNT;
+    }
+    return passes;
+}
+
+uint64_t mpb_merge_stats_seen(const mpb_merge_sparse *sp, int c, uint64_t row0)
+{
+    size_t lo = 0, hi = sp->n_starts[c];
+    while (lo < hi) { /* items that start before row0 */
+        size_t mid = lo + (hi - lo) / 2;
+        if (sp->start_row[c][mid] < row0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? sp->start_seen[c][lo - 1] : 0;
+}
+
+static size_t quantities_max(const mpb_merge_recipe *r, size_t t)
+{
+    size_t n = r->n_inputs - 1;
+    if (r->method == MPB_METHOD_SLERP)
+        return 3;
+    if (r->method == MPB_METHOD_MODEL_STOCK)
+        return n + n * (n - 1) / 2;
+    return 2 * r->task[t].spec.n_models;
+}
+
+/* Bytes a tensor adds to its batch: row sums and, at most, its counts. */
+static uint64_t batch_cost(const mpb_merge_recipe *r, size_t t, uint64_t n_items)
+{
+    const mpb_tensor *tensor = &r->in_idx.tensors[t];
+    uint64_t cost = 8 * mpb_tensor_rows(tensor) * quantities_max(r, t) + 256;
+    uint64_t per_slot = mpb_tensor_numel(tensor);
+    if (per_slot > n_items * MPB_HIST_HIGH_BINS)
+        per_slot = n_items * MPB_HIST_HIGH_BINS;
+    for (size_t k = 0; r->task && k < r->task[t].spec.n_models; k++)
+        if (is_window(&r->task[t], k))
+            cost += 2 * per_slot * sizeof(stats_rec);
+    return cost;
+}
+
+static void init_cut(cut_state *c, uint64_t rank, uint64_t numel)
+{
+    *c = (cut_state){.rank = rank, .stage = CUT_HIGH, .q_above = -1};
+    if (rank == 0) {
+        c->cut = mpb_cut_none();
+        c->stage = CUT_DONE;
+    } else if (rank >= numel) {
+        c->cut = mpb_cut_all();
+        c->stage = CUT_DONE;
+        c->l1 = NAN; /* the model's L1 norm, known after PASS_SUMS */
+    }
+}
+
+static int init_tensor(stats_run *s, tensor_state *ts, size_t t, mpb_error *err)
+{
+    *ts = (tensor_state){.tensor = t};
+    if (s->r->task == NULL)
+        return MPB_OK;
+    const mpb_merge_task *task = &s->r->task[t];
+    uint64_t numel = mpb_tensor_numel(&s->r->in_idx.tensors[t]);
+    ts->m = calloc(task->spec.n_models, sizeof *ts->m);
+    if (ts->m == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for statistics");
+    for (size_t k = 0; k < task->spec.n_models; k++) {
+        const mpb_merge_sparse *sp = &task->sparse[k];
+        bool window = is_window(task, k);
+        init_cut(&ts->m[k].cut[0], window ? sp->rank_hi : numel, numel);
+        init_cut(&ts->m[k].cut[1], window ? sp->rank_lo : 0, numel);
+    }
+    return MPB_OK;
+}
+
+static bool tensor_in_pass(const stats_run *s, const tensor_state *ts, int pass)
+{
+    static const int stage_of_pass[PASS_COUNT] = {CUT_HIGH, CUT_LOW, CUT_TIES};
+    if (pass == PASS_SUMS)
+        return true; /* every tensor with statistics has sums or a high level */
+    for (size_t k = 0; s->r->task && k < s->r->task[ts->tensor].spec.n_models; k++)
+        for (int h = 0; h < 2; h++)
+            if (ts->m[k].cut[h].stage == stage_of_pass[pass])
+                return true;
+    return false;
+}
+
+/* Numbers the tensor's row sums of this pass; returns how many. */
+static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
+{
+    const mpb_merge_recipe *r = s->r;
+    if (r->method == MPB_METHOD_SLERP || r->method == MPB_METHOD_MODEL_STOCK)
+        return pass == PASS_SUMS ? quantities_max(r, ts->tensor) : 0;
+    const mpb_merge_task *task = &r->task[ts->tensor];
+    int q = 0;
+    for (size_t k = 0; k < task->spec.n_models; k++) {
+        model_state *m = &ts->m[k];
+        bool l1 = task->sparse[k].rescale_l1;
+        if (pass == PASS_SUMS) {
+            m->q_l1 = l1 ? q++ : -1;
+            m->q_kept = l1 && task->spec.models[k].keep == MPB_KEEP_RANDOM ? q++ : -1;
+        } else {
+            m->q_l1 = m->q_kept = -1;
+        }
+        for (int h = 0; h < 2; h++)
+            m->cut[h].q_above = pass == PASS_TIES && l1 && m->cut[h].stage == CUT_TIES ? q++ : -1;
+    }
+    return (size_t)q;
+}
+
+static double row_total(const stats_run *s, const tensor_state *ts, int q)
+{
+    uint64_t rows = mpb_tensor_rows(&s->r->in_idx.tensors[ts->tensor]);
+    const double *v = s->sums + ts->sums_at + (size_t)q * rows;
+    double sum = 0.0;
+    for (uint64_t i = 0; i < rows; i++) /* in row order: any split gives this sum */
+        sum += v[i];
+    return sum;
+}
+
+/* The merged bins of a slot, found for rank R. */
+static int find_in_slot(stats_run *s, uint64_t slot, uint64_t rank, const char *name,
+                        uint64_t *bin, uint64_t *above, uint64_t *in_bin, mpb_error *err)
+{
+    size_t begin, end;
+    stats_slot_range(s, slot, &begin, &end);
+    mpb_bin *bins = malloc((end - begin + 1) * sizeof *bins);
+    if (bins == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory selecting in '%s'", name);
+    for (size_t i = begin; i < end; i++)
+        bins[i - begin] = (mpb_bin){s->recs[i].key, s->recs[i].count};
+    size_t n = mpb_bins_merge(bins, end - begin);
+    bool found = mpb_bins_find(bins, n, rank, bin, above, in_bin);
+    free(bins);
+    if (!found)
+        return mpb_fail(err, MPB_EINTERNAL,
+                        "tensor '%s': the histograms hold fewer than %llu magnitudes", name,
+                        (unsigned long long)rank);
+    return MPB_OK;
+}
+
+/* Per item (by first row), the elements equal to the cut before it. */
+static int keep_tie_counts(stats_run *s, uint64_t slot, mpb_merge_sparse *sp, int h,
+                           mpb_error *err)
+{
+    size_t begin, end;
+    stats_slot_range(s, slot, &begin, &end);
+    size_t n = end - begin;
+    sp->start_row[h] = malloc((n ? n : 1) * sizeof(uint64_t));
+    sp->start_seen[h] = malloc((n ? n : 1) * sizeof(uint64_t));
+    if (sp->start_row[h] == NULL || sp->start_seen[h] == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for tie counts");
+    uint64_t seen = 0;
+    for (size_t i = 0; i < n; i++) { /* records are by row descending */
+        const stats_rec *rec = &s->recs[end - 1 - i];
+        seen += rec->count;
+        sp->start_row[h][i] = rec->key;
+        sp->start_seen[h][i] = seen; /* through this item */
+    }
+    sp->n_starts[h] = n;
+    return MPB_OK;
+}
+
+static int resolve_cut(stats_run *s, size_t pos, size_t k, int h, mpb_error *err)
+{
+    tensor_state *ts = &s->ts[pos];
+    cut_state *c = &ts->m[k].cut[h];
+    mpb_merge_sparse *sp = &s->r->task[ts->tensor].sparse[k];
+    const char *name = s->r->in_idx.tensors[ts->tensor].name;
+    uint64_t bin, above, in_bin;
+    int rc = MPB_OK;
+    if (s->pass == PASS_SUMS && c->stage == CUT_HIGH) {
+        rc = find_in_slot(s, stats_slot(pos, k, 0), c->rank, name, &bin, &above, &in_bin, err);
+        c->high = (uint32_t)bin;
+        c->above = above;
+        c->left = c->rank - above;
+        c->stage = CUT_LOW;
+    } else if (s->pass == PASS_LOW && c->stage == CUT_LOW) {
+        rc = find_in_slot(s, stats_slot(pos, k, h), c->left, name, &bin, &above, &in_bin, err);
+        c->cut.bits = c->high << MPB_HIST_LOW_BITS | (uint32_t)bin;
+        c->cut.need = c->rank - (c->above + above);
+        c->count_ties = c->cut.need < in_bin;
+        c->stage = c->count_ties || sp->rescale_l1 ? CUT_TIES : CUT_DONE;
+    } else if (s->pass == PASS_TIES && c->stage == CUT_TIES) {
+        if (c->count_ties)
+            rc = keep_tie_counts(s, stats_slot(pos, k, h), sp, h, err);
+        if (c->q_above >= 0) {
+            float value;
+            memcpy(&value, &c->cut.bits, sizeof value);
+            c->l1 = row_total(s, ts, c->q_above) + (double)c->cut.need * (double)value;
+        }
+        c->stage = CUT_DONE;
+    }
+    return rc;
+}
+
+static int resolve_task(stats_run *s, size_t pos, mpb_error *err)
+{
+    tensor_state *ts = &s->ts[pos];
+    mpb_merge_task *task = &s->r->task[ts->tensor];
+    int rc = MPB_OK;
+    for (size_t k = 0; k < task->spec.n_models && rc == MPB_OK; k++) {
+        model_state *m = &ts->m[k];
+        if (s->pass == PASS_SUMS && m->q_l1 >= 0) {
+            m->l1 = row_total(s, ts, m->q_l1);
+            for (int h = 0; h < 2; h++)
+                if (isnan(m->cut[h].l1))
+                    m->cut[h].l1 = m->l1; /* a cut that holds everything */
+            if (m->q_kept >= 0) /* DARE: the kept L1 norm is known now */
+                task->spec.models[k].scale = mpb_rescale_l1(m->l1, row_total(s, ts, m->q_kept));
+        }
+        for (int h = 0; h < 2 && rc == MPB_OK; h++)
+            rc = resolve_cut(s, pos, k, h, err);
+    }
+    return rc;
+}
+
+/* Once every pass ran: the cuts and window rescale factors into the spec. */
+static void finish_task(stats_run *s, size_t pos)
+{
+    tensor_state *ts = &s->ts[pos];
+    mpb_merge_task *task = &s->r->task[ts->tensor];
+    for (size_t k = 0; k < task->spec.n_models; k++) {
+        mpb_task_model *tm = &task->spec.models[k];
+        const model_state *m = &ts->m[k];
+        if (!is_window(task, k))
+            continue;
+        tm->hi = m->cut[0].cut;
+        tm->lo = m->cut[1].cut;
+        if (task->sparse[k].rescale_l1)
+            tm->scale = mpb_rescale_l1(m->l1, m->cut[0].l1 - m->cut[1].l1);
+    }
+}
+
+/* slerp and model_stock: the blend's fp32 coefficients from the sums. */
+static int resolve_coefficients(stats_run *s, size_t pos, mpb_error *err)
+{
+    const mpb_merge_recipe *r = s->r;
+    const tensor_state *ts = &s->ts[pos];
+    float *coef = &r->coef[ts->tensor * r->n_inputs];
+    int base = mpb_config_base_index(r->config);
+    if (r->method == MPB_METHOD_SLERP) {
+        float c[2];
+        mpb_slerp_coefficients(r->slerp_t[ts->tensor], row_total(s, ts, 0),
+                               row_total(s, ts, 1), row_total(s, ts, 2), c);
+        coef[base] = c[0];
+        coef[1 - base] = c[1];
+        return MPB_OK;
+    }
+    size_t n = r->n_inputs - 1;
+    double sq[MPB_METHOD_MAX_INPUTS], dot[MPB_METHOD_MAX_INPUTS * (MPB_METHOD_MAX_INPUTS - 1) / 2];
+    for (size_t q = 0; q < quantities_max(r, ts->tensor); q++)
+        *(q < n ? &sq[q] : &dot[q - n]) = row_total(s, ts, (int)q);
+    double t;
+    if (!mpb_model_stock_t(n, sq, dot, &t))
+        return mpb_fail(err, MPB_EINVAL,
+                        "model_stock: the mean cosine of the %zu task vectors of tensor '%s' is "
+                        "-1/(N-1), where t = N cos / (1 + (N-1) cos) is undefined",
+                        n, r->in_idx.tensors[ts->tensor].name);
+    for (size_t i = 0; i < r->n_inputs; i++)
+        coef[i] = (int)i == base ? (float)(1.0 - t) : (float)(t / (double)n);
+    return MPB_OK;
+}
+
+/* The plan's items of the tensors in this pass. */
+static int pass_plan(const stats_run *s, const mpb_plan *plan, const size_t *first_item,
+                     const bool *active, mpb_plan *sub, mpb_error *err)
+{
+    size_t n = 0;
+    for (size_t pos = 0; pos < s->n_ts; pos++)
+        if (active[pos])
+            n += first_item[s->ts[pos].tensor + 1] - first_item[s->ts[pos].tensor];
+    *sub = (mpb_plan){.nranks = plan->nranks, .slab_bytes = plan->slab_bytes};
+    sub->items = malloc((n ? n : 1) * sizeof *sub->items);
+    sub->rank_bytes = calloc((size_t)plan->nranks, sizeof *sub->rank_bytes);
+    sub->rank_items = calloc((size_t)plan->nranks, sizeof *sub->rank_items);
+    if (!sub->items || !sub->rank_bytes || !sub->rank_items)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for a statistics pass");
+    for (size_t pos = 0; pos < s->n_ts; pos++) {
+        size_t t = s->ts[pos].tensor;
+        for (size_t i = first_item[t]; active[pos] && i < first_item[t + 1]; i++) {
+            const mpb_item *it = &plan->items[i];
+            sub->items[sub->n_items++] = *it;
+            sub->rank_bytes[it->rank] += mpb_item_bytes(&s->r->in_idx, it, 0);
+            sub->rank_items[it->rank]++;
+        }
+    }
+    return MPB_OK;
+}
+
+typedef struct pass_args {
+    const mpb_plan *plan;
+    const size_t *first_item;
+    const mpb_run_opts *opts;
+    mpb_progress *progress;
+    MPI_Comm comm;
+    uint64_t *bytes_read;
+} pass_args;
+
+static int resolve_pass(stats_run *s, const bool *active, mpb_error *err)
+{
+    int rc = MPB_OK;
+    for (size_t pos = 0; pos < s->n_ts && rc == MPB_OK; pos++) {
+        if (!active[pos])
+            continue;
+        if (s->r->task != NULL)
+            rc = resolve_task(s, pos, err);
+        else
+            rc = resolve_coefficients(s, pos, err);
+    }
+    return rc;
+}
+
+static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *err)
+{
+    const mpb_merge_recipe *r = s->r;
+    size_t q_max = 1;
+    bool any = false;
+    s->n_sums = 0;
+    for (size_t pos = 0; pos < s->n_ts; pos++) {
+        tensor_state *ts = &s->ts[pos];
+        const mpb_tensor *t = &r->in_idx.tensors[ts->tensor];
+        active[pos] = tensor_in_pass(s, ts, s->pass);
+        ts->n_q = active[pos] ? layout_sums(s, ts, s->pass) : 0;
+        ts->sums_at = s->n_sums;
+        s->n_sums += ts->n_q * mpb_tensor_rows(t);
+        q_max = ts->n_q > q_max ? ts->n_q : q_max;
+        any |= active[pos];
+        if (active[pos])
+            *a->bytes_read += mpb_tensor_bytes(t) * r->n_inputs;
+    }
+    if (!any)
+        return MPB_OK;
+    mpb_plan sub = {0};
+    s->n_recs = 0;
+    s->sums = calloc(s->n_sums ? s->n_sums : 1, sizeof *s->sums);
+    s->acc = calloc(q_max, sizeof *s->acc);
+    if (s->sums == NULL || s->acc == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for %zu row sums", s->n_sums);
+    else
+        pass_plan(s, a->plan, a->first_item, active, &sub, err);
+    int rc = mpb_comm_agree(err, a->comm);
+    if (rc == MPB_OK) {
+        mpb_drive_opts drive = {.collective = a->opts->io.collective,
+                                .progress = a->progress ? mpb_progress_update : NULL,
+                                .progress_ctx = a->progress};
+        rc = mpb_drive(&sub, &r->in_idx, a->comm, &drive, stats_step, s, err);
+    }
+    if (rc == MPB_OK)
+        rc = stats_exchange(s, a->comm, err);
+    if (rc == MPB_OK)
+        resolve_pass(s, active, err);
+    rc = mpb_comm_agree(err, a->comm);
+    mpb_plan_free(&sub);
+    free(s->sums);
+    free(s->acc);
+    s->sums = NULL;
+    s->acc = NULL;
+    return rc;
+}
+
+static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, size_t n,
+                     mpb_error *err)
+{
+    s->ts = calloc(n, sizeof *s->ts);
+    bool *active = calloc(n, sizeof *active);
+    s->n_ts = 0;
+    if (s->ts == NULL || active == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for statistics of %zu tensors", n);
+    for (size_t i = 0; s->ts && i < n && err->code == MPB_OK; i++, s->n_ts++) {
+        init_tensor(s, &s->ts[i], tensors[i], err);
+        s->ts_of[tensors[i]] = i;
+    }
+    int rc = mpb_comm_agree(err, a->comm);
+    for (s->pass = 0; s->pass < PASS_COUNT && rc == MPB_OK; s->pass++)
+        rc = run_pass(s, a, active, err);
+    for (size_t pos = 0; pos < s->n_ts; pos++) {
+        if (rc == MPB_OK && s->r->task != NULL)
+            finish_task(s, pos);
+        s->ts_of[s->ts[pos].tensor] = SIZE_MAX;
+        free(s->ts[pos].m);
+    }
+    free(s->ts);
+    free(active);
+    s->ts = NULL;
+    return rc;
+}
+
+static int alloc_run(stats_run *s, const mpb_plan *plan, mpb_error *err)
+{
+    const mpb_merge_recipe *r = s->r;
+    uint64_t slab = mpb_plan_max_item_bytes(plan, &r->in_idx, 0) + 1;
+    size_t models = r->task ? r->n_inputs - 1 : 0;
+    s->bufs = calloc(r->n_inputs, sizeof *s->bufs);
+    s->d = malloc(r->n_inputs * STATS_CHUNK * sizeof *s->d);
+    s->ts_of = malloc((r->in_idx.n ? r->in_idx.n : 1) * sizeof *s->ts_of);
+    s->hist = calloc(models * MPB_HIST_HIGH_BINS + 1, sizeof *s->hist);
+    s->touched = malloc((models * MPB_HIST_HIGH_BINS + 1) * sizeof *s->touched);
+    s->n_touched = calloc(2 * models + 1, sizeof *s->n_touched);
+    if (!s->bufs || !s->d || !s->ts_of || !s->hist || !s->touched || !s->n_touched)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for the statistics");
+    for (size_t t = 0; t < r->in_idx.n; t++)
+        s->ts_of[t] = SIZE_MAX;
+    for (size_t i = 0; i < r->n_inputs; i++)
+        if ((s->bufs[i] = malloc(slab)) == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu slabs of %llu bytes",
+                            r->n_inputs, (unsigned long long)slab);
+    return MPB_OK;
+}
+
+static void free_run(stats_run *s)
+{
+    for (size_t i = 0; s->bufs && i < s->r->n_inputs; i++)
+        free(s->bufs[i]);
+    free(s->bufs);
+    free(s->d);
+    free(s->ts_of);
+    free(s->hist);
+    free(s->touched);
+    free(s->n_touched);
+    free(s->recs);
+}
+
+/* first[t] .. first[t + 1]: the plan's items of tensor t. */
+static size_t *item_ranges(const mpb_plan *plan, size_t n_tensors)
+{
+    size_t *first = calloc(n_tensors + 1, sizeof *first);
+    for (size_t i = 0; first && i < plan->n_items; i++)
+        first[plan->items[i].tensor + 1]++;
+    for (size_t t = 0; first && t < n_tensors; t++)
+        first[t + 1] += first[t];
+    return first;
+}
+
+int mpb_merge_stats_run(mpb_merge_recipe *r, const mpb_plan *plan, mpb_store inputs[],
+                        const mpb_run_opts *opts, mpb_progress *progress, MPI_Comm comm,
+                        uint64_t *bytes_read, mpb_error *err)
+{
+    if (mpb_merge_stats_passes(r) == 0)
+        return MPB_OK;
+    stats_run s = {.r = r, .inputs = inputs};
+    size_t nt = r->in_idx.n, *first_item = item_ranges(plan, nt);
+    size_t *batch = malloc((nt ? nt : 1) * sizeof *batch);
+    if (first_item == NULL || batch == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for the statistics");
+    else
+        alloc_run(&s, plan, err);
+    int rc = mpb_comm_agree(err, comm);
+    const char *what = progress ? progress->what : NULL;
+    if (progress)
+        progress->what = "statistics";
+    pass_args a = {plan, first_item, opts, progress, comm, bytes_read};
+    size_t n = 0;
+    uint64_t cost = 0;
+    for (size_t t = 0; t < nt && rc == MPB_OK; t++) {
+        if (!needs_stats(r, t))
+            continue;
+        uint64_t c = batch_cost(r, t, first_item[t + 1] - first_item[t]);
+        if (n > 0 && cost + c > BATCH_BYTES) {
+            rc = run_batch(&s, &a, batch, n, err);
+            n = cost = 0;
+        }
+        batch[n++] = t;
+        cost += c;
+    }
+    if (rc == MPB_OK && n > 0)
+        rc = run_batch(&s, &a, batch, n, err);
+    if (progress)
+        progress->what = what;
+    free_run(&s);
+    free(first_item);
+    free(batch);
+    return rc;
+}

@@ -1,0 +1,83 @@
+/* Shared between the statistics' passes (mpb_merge_stats_pass.c), their
+ * exchange (mpb_merge_stats_exchange.c) and their orchestration
+ * (mpb_merge_stats.c). */
+#ifndef MPB_MERGE_STATS_INTERNAL_H
+#define MPB_MERGE_STATS_INTERNAL_H
+
+#include "mpb_merge_stats.h"
+
+enum { STATS_CHUNK = 1024 };
+
+/* The passes over the inputs, in order.  A tensor takes part in a pass only
+ * when it needs something from it. */
+enum { PASS_SUMS, PASS_LOW, PASS_TIES, PASS_COUNT };
+
+/* Where one magnitude cut is in its selection. */
+enum { CUT_DONE, CUT_HIGH, CUT_LOW, CUT_TIES };
+
+typedef struct cut_state {
+    uint64_t rank;      /* R: the cut holds the R largest magnitudes */
+    int stage;
+    uint32_t high;      /* after the high level: the bin holding the R-th */
+    uint64_t above;     /* elements in higher bins */
+    uint64_t left;      /* R - above: rank within the bin */
+    mpb_cut cut;
+    bool count_ties;    /* only some of the elements equal to the cut are in */
+    int q_above;        /* PASS_TIES row sum of |d| above the cut, or -1 */
+    double l1;          /* sum of |d| over the elements inside the cut */
+} cut_state;
+
+typedef struct model_state {
+    cut_state cut[2];   /* 0: hi, 1: lo */
+    int q_l1, q_kept;   /* PASS_SUMS row sums: all |d|, |d| DARE keeps; or -1 */
+    double l1;          /* sum of |d| over the whole tensor (rescale l1) */
+} model_state;
+
+typedef struct tensor_state {
+    size_t tensor;
+    size_t n_q;         /* row sums in the current pass */
+    size_t sums_at;     /* where they start in the pass's buffer */
+    model_state *m;     /* task family: one per model */
+} tensor_state;
+
+/* One count the ranks exchange: a histogram bin or an item's tie count. */
+typedef struct stats_rec {
+    uint64_t slot, key, count;
+} stats_rec;
+
+typedef struct stats_run {
+    mpb_merge_recipe *r;
+    mpb_store *inputs;
+    int pass;
+    void **bufs;           /* one slab per input */
+    float *d;              /* per input, STATS_CHUNK decoded values */
+    double *acc;           /* per quantity, one row's running sum */
+    size_t acc_cap;
+    uint32_t *hist;        /* per model, 65536 local bins (one item's counts) */
+    uint32_t *touched;     /* per model, bins that became nonzero */
+    size_t *n_touched;
+    tensor_state *ts;      /* the batch */
+    size_t n_ts;
+    size_t *ts_of;         /* tensor -> position in ts, or SIZE_MAX */
+    double *sums;          /* the pass's row sums, every tensor of the batch */
+    size_t n_sums;
+    stats_rec *recs;       /* this rank's counts; after the exchange, everyone's */
+    size_t n_recs, cap_recs;
+} stats_run;
+
+/* The slot of a model's cut (level 1 uses cut 0 for the model's histogram). */
+uint64_t stats_slot(size_t ts_pos, size_t model, int cut);
+
+int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t count, mpb_error *err);
+
+/* The driver's step for the current pass. */
+int stats_step(void *ctx, size_t tensor, const mpb_item *it, bool failed, mpb_error *err);
+
+/* Collective: sums every rank's row sums and gathers every rank's counts,
+ * sorted by slot, then key descending. */
+int stats_exchange(stats_run *s, MPI_Comm comm, mpb_error *err);
+
+/* The exchanged counts of one slot: recs[*begin .. *end). */
+void stats_slot_range(const stats_run *s, uint64_t slot, size_t *begin, size_t *end);
+
+#endif

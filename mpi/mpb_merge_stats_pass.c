@@ -1,0 +1,188 @@
+/* One statistics pass over a rank's items: row sums in double, magnitude
+ * histograms and tie counts, per tensor of the current batch. */
+#include "mpb_merge_stats_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t stats_slot(size_t ts_pos, size_t model, int cut)
+{
+    return ((uint64_t)ts_pos * MPB_METHOD_MAX_INPUTS + model) * 2 + (uint64_t)cut;
+}
+
+int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t count, mpb_error *err)
+{
+    if (s->n_recs == s->cap_recs) {
+        size_t cap = s->cap_recs ? s->cap_recs * 2 : 4096;
+        stats_rec *grown = realloc(s->recs, cap * sizeof *grown);
+        if (grown == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu statistics records", cap);
+        s->recs = grown;
+        s->cap_recs = cap;
+    }
+    s->recs[s->n_recs++] = (stats_rec){slot, key, count};
+    return MPB_OK;
+}
+
+/* Where one chunk of a row lies: in the slab buffers and in the tensor. */
+typedef struct chunk {
+    mpb_dtype dt;
+    uint64_t at;    /* element offset in the slab buffers */
+    uint64_t first; /* element index in the tensor */
+    size_t n;
+} chunk;
+
+/* Input i decoded (minus the base input when base >= 0) into its scratch row. */
+static float *values(stats_run *s, const chunk *c, size_t input, int base)
+{
+    size_t es = mpb_dtype_size(c->dt);
+    float *d = s->d + input * STATS_CHUNK;
+    const unsigned char *x = (const unsigned char *)s->bufs[input] + c->at * es;
+    const unsigned char *b =
+        base >= 0 ? (const unsigned char *)s->bufs[base] + c->at * es : NULL;
+    mpb_method_deltas(c->dt, x, b, c->n, d);
+    return d;
+}
+
+static void slerp_chunk(stats_run *s, const chunk *c)
+{
+    int base = mpb_config_base_index(s->r->config);
+    float *v0 = values(s, c, (size_t)base, -1);
+    float *v1 = values(s, c, (size_t)(1 - base), -1);
+    s->acc[0] = mpb_sum_products(v0, v0, c->n, s->acc[0]);
+    s->acc[1] = mpb_sum_products(v1, v1, c->n, s->acc[1]);
+    s->acc[2] = mpb_sum_products(v0, v1, c->n, s->acc[2]);
+}
+
+/* Quantities: sum delta_k^2 for each model k, then sum delta_i delta_j for
+ * i < j in order. */
+static void stock_chunk(stats_run *s, const chunk *c)
+{
+    int base = mpb_config_base_index(s->r->config);
+    float *d[MPB_METHOD_MAX_INPUTS];
+    size_t n = 0;
+    for (size_t i = 0; i < s->r->n_inputs; i++)
+        if ((int)i != base)
+            d[n++] = values(s, c, i, base);
+    size_t q = n;
+    for (size_t i = 0; i < n; i++) {
+        s->acc[i] = mpb_sum_products(d[i], d[i], c->n, s->acc[i]);
+        for (size_t j = i + 1; j < n; j++, q++)
+            s->acc[q] = mpb_sum_products(d[i], d[j], c->n, s->acc[q]);
+    }
+}
+
+static bool model_in_pass(const model_state *m, int pass)
+{
+    static const int stage_of_pass[PASS_COUNT] = {CUT_HIGH, CUT_LOW, CUT_TIES};
+    bool any = m->cut[0].stage == stage_of_pass[pass] || m->cut[1].stage == stage_of_pass[pass];
+    return any || (pass == PASS_SUMS && (m->q_l1 >= 0 || m->q_kept >= 0));
+}
+
+static void task_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uint64_t ties[])
+{
+    const mpb_merge_task *task = &s->r->task[ts->tensor];
+    int base = (int)task->spec.base;
+    for (size_t k = 0; k < task->spec.n_models; k++) {
+        const model_state *m = &ts->m[k];
+        const mpb_task_model *tm = &task->spec.models[k];
+        if (!model_in_pass(m, s->pass))
+            continue;
+        const float *d = values(s, c, tm->input, base);
+        uint32_t *hist = s->hist + k * MPB_HIST_HIGH_BINS;
+        uint32_t *touched = s->touched + k * MPB_HIST_HIGH_BINS;
+        if (s->pass == PASS_SUMS) {
+            if (m->q_l1 >= 0)
+                s->acc[m->q_l1] = mpb_sum_abs(d, c->n, s->acc[m->q_l1]);
+            if (m->q_kept >= 0)
+                s->acc[m->q_kept] = mpb_sum_abs_random(d, c->n, tm->key, c->first, tm->density,
+                                                       s->acc[m->q_kept]);
+            if (m->cut[0].stage == CUT_HIGH || m->cut[1].stage == CUT_HIGH)
+                mpb_hist_high(d, c->n, hist, touched, &s->n_touched[2 * k]);
+            continue;
+        }
+        for (int h = 0; h < 2; h++) {
+            const cut_state *cs = &m->cut[h];
+            size_t half = (size_t)h * MPB_HIST_LOW_BINS;
+            if (s->pass == PASS_LOW && cs->stage == CUT_LOW)
+                mpb_hist_low(d, c->n, cs->high, hist + half, touched + half,
+                             &s->n_touched[2 * k + (size_t)h]);
+            if (s->pass != PASS_TIES || cs->stage != CUT_TIES)
+                continue;
+            if (cs->count_ties)
+                ties[2 * k + (size_t)h] += mpb_count_equal(d, c->n, cs->cut.bits);
+            if (cs->q_above >= 0)
+                s->acc[cs->q_above] =
+                    mpb_sum_abs_above(d, c->n, cs->cut.bits, s->acc[cs->q_above]);
+        }
+    }
+}
+
+/* An item's histogram bins and tie counts become records; the local bins
+ * are cleared for the next item. */
+static int flush_item(stats_run *s, size_t pos, const tensor_state *ts, const mpb_item *it,
+                      const uint64_t ties[], mpb_error *err)
+{
+    const mpb_merge_task *task = &s->r->task[ts->tensor];
+    int rc = MPB_OK;
+    for (size_t k = 0; k < task->spec.n_models; k++) {
+        for (int h = 0; h < 2; h++) {
+            size_t at = k * MPB_HIST_HIGH_BINS + (size_t)h * MPB_HIST_LOW_BINS;
+            size_t *n_touched = &s->n_touched[2 * k + (size_t)h];
+            for (size_t i = 0; i < *n_touched; i++) {
+                uint32_t bin = s->touched[at + i];
+                uint32_t *count = &s->hist[k * MPB_HIST_HIGH_BINS + (h ? MPB_HIST_LOW_BINS : 0) + bin];
+                if (rc == MPB_OK)
+                    rc = stats_add_rec(s, stats_slot(pos, k, h), bin, *count, err);
+                *count = 0;
+            }
+            *n_touched = 0;
+            if (ties[2 * k + (size_t)h] && rc == MPB_OK)
+                rc = stats_add_rec(s, stats_slot(pos, k, h), it->row0, ties[2 * k + (size_t)h],
+                                   err);
+        }
+    }
+    return rc;
+}
+
+static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error *err)
+{
+    size_t pos = s->ts_of[tensor];
+    const tensor_state *ts = &s->ts[pos];
+    const mpb_tensor *t = &s->r->in_idx.tensors[tensor];
+    uint64_t rows = mpb_tensor_rows(t), row_len = rows ? mpb_tensor_numel(t) / rows : 0;
+    uint64_t ties[2 * MPB_METHOD_MAX_INPUTS] = {0};
+    for (uint64_t row = 0; row < it->nrows; row++) {
+        for (size_t q = 0; q < ts->n_q; q++)
+            s->acc[q] = 0.0;
+        for (uint64_t off = 0; off < row_len; off += STATS_CHUNK) {
+            chunk c = {.dt = t->dtype, .at = row * row_len + off,
+                       .first = (it->row0 + row) * row_len + off,
+                       .n = (size_t)(row_len - off < STATS_CHUNK ? row_len - off : STATS_CHUNK)};
+            if (s->r->method == MPB_METHOD_SLERP)
+                slerp_chunk(s, &c);
+            else if (s->r->method == MPB_METHOD_MODEL_STOCK)
+                stock_chunk(s, &c);
+            else
+                task_chunk(s, ts, &c, ties);
+        }
+        /* Each row's slot is written by exactly one rank: the sum over
+         * ranks adds only zeros to it, which is exact. */
+        for (size_t q = 0; q < ts->n_q; q++)
+            s->sums[ts->sums_at + q * rows + it->row0 + row] = s->acc[q];
+    }
+    if (s->r->task == NULL)
+        return MPB_OK;
+    return flush_item(s, pos, ts, it, ties, err);
+}
+
+int stats_step(void *ctx, size_t tensor, const mpb_item *it, bool failed, mpb_error *err)
+{
+    (void)failed;
+    stats_run *s = ctx;
+    for (size_t i = 0; i < s->r->n_inputs; i++)
+        mpb_merge_read_rows(&s->inputs[i], tensor, it, s->bufs[i], err);
+    if (it && err->code == MPB_OK)
+        accumulate(s, tensor, it, err);
+    return err->code;
+}

@@ -1,0 +1,255 @@
+#include "mpb_sweep_pass.h"
+
+#include "mpb_comm.h"
+#include "mpb_job.h"
+#include "mpb_kernel.h"
+#include "mpb_sweep_checksum.h"
+#include "mpb_sweep_manifest.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct pass {
+    const mpb_merge_recipe *r;
+    const mpb_plan *plan;
+    mpb_sweep_point *const *points;
+    size_t n;
+    mpb_store inputs[MPB_MAX_INPUTS];
+    bool *needs;     /* per tensor and input: read in this pass */
+    void **bufs;     /* one slab per input */
+    void *out_buf;   /* one output slab, reused for every point */
+    mpb_job_output *outs;
+    uint32_t *crc;   /* per point and plan item */
+    char (*checksums)[32];
+    MPI_Comm comm;
+};
+
+/* Collective-safe: once this rank has failed it keeps making the same calls
+ * with nothing to move. */
+static uint64_t rows_to_move(const mpb_item *it, const mpb_error *err)
+{
+    return (it && err->code == MPB_OK) ? it->nrows : 0;
+}
+
+/* The slab of point k: straight from an input when copied unchanged,
+ * otherwise blended into the one output buffer, never in place, since the
+ * next point needs the inputs again. */
+static const void *blend_point(struct pass *ps, size_t k, size_t tensor, const mpb_item *it)
+{
+    const mpb_merge_recipe *r = ps->r;
+    const mpb_sweep_point *p = ps->points[k];
+    const mpb_tensor *in_t = &r->in_idx.tensors[tensor];
+    mpb_dtype out_dt = r->out_idx.tensors[tensor].dtype;
+    uint64_t n = it->nrows * (mpb_tensor_row_bytes(in_t) / mpb_dtype_size(in_t->dtype));
+    int src = p->copy_from[tensor];
+    if (src >= 0 && out_dt == in_t->dtype)
+        return ps->bufs[src];
+    static const float one = 1.0f; /* 1 * x == x in fp32: a dtype change only */
+    size_t n_in = src >= 0 ? 1 : r->n_inputs;
+    const float *coef = src >= 0 ? &one : &p->coef[tensor * r->n_inputs];
+    const void *const *in = (const void *const *)(src >= 0 ? &ps->bufs[src] : ps->bufs);
+    mpb_blend_linear(n_in, in, in_t->dtype, coef, ps->out_buf, out_dt, (size_t)n);
+    return ps->out_buf;
+}
+
+static int pass_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
+                     mpb_error *err)
+{
+    (void)failed;
+    struct pass *ps = ctx;
+    const mpb_merge_recipe *r = ps->r;
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        if (!ps->needs[tensor * r->n_inputs + i])
+            continue;
+        mpb_store *in = &ps->inputs[i];
+        in->ops->read_rows(in->handle, tensor, it ? it->row0 : 0, rows_to_move(it, err),
+                           ps->bufs[i], err);
+    }
+    uint64_t out_row = mpb_tensor_row_bytes(&r->out_idx.tensors[tensor]);
+    for (size_t k = 0; k < ps->n; k++) {
+        const void *result = ps->bufs[0];
+        if (it && err->code == MPB_OK) {
+            result = blend_point(ps, k, tensor, it);
+            size_t item = (size_t)(it - ps->plan->items);
+            ps->crc[k * ps->plan->n_items + item] = mpb_crc32c(0, result, it->nrows * out_row);
+        }
+        mpb_store *out = &ps->outs[k].store;
+        out->ops->write_rows(out->handle, tensor, it ? it->row0 : 0, rows_to_move(it, err),
+                             result, err);
+    }
+    return err->code;
+}
+
+/* Every item belongs to one rank, so XOR over ranks collects each item's
+ * CRC; joined in plan order ((tensor, row) order) they give the CRC of all
+ * tensor data in index order, whatever the rank count or slab size. */
+static int pass_seal(void *ctx, mpb_job_output *outs, size_t n, mpb_error *err)
+{
+    struct pass *ps = ctx;
+    const mpb_plan *plan = ps->plan;
+    size_t count = n * plan->n_items;
+    if (count > 0)
+        MPI_Allreduce(MPI_IN_PLACE, ps->crc, (int)count, MPI_UINT32_T, MPI_BXOR, ps->comm);
+    int rc = MPB_OK;
+    for (size_t k = 0; k < n && rc == MPB_OK; k++) {
+        uint32_t crc = 0;
+        for (size_t i = 0; i < plan->n_items; i++) {
+            const mpb_item *it = &plan->items[i];
+            uint64_t len = it->nrows * mpb_tensor_row_bytes(&ps->r->out_idx.tensors[it->tensor]);
+            crc = mpb_crc32c_combine(crc, ps->crc[k * plan->n_items + i], len);
+        }
+        snprintf(ps->checksums[k], 32, "crc32c:%08x", crc);
+        rc = outs[k].store.ops->set_attr(outs[k].store.handle, MPB_CHECKSUM_ATTR,
+                                         ps->checksums[k], err);
+    }
+    return rc;
+}
+
+static int open_inputs(struct pass *ps, const mpb_run_opts *opts, mpb_error *err)
+{
+    const mpb_merge_recipe *r = ps->r;
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        const char *path = mpb_config_input_path(r->config, i);
+        ps->inputs[i].ops = mpb_store_for_path(path);
+        ps->inputs[i].ops->open(path, ps->comm, &r->in_idx, &opts->io, &ps->inputs[i].handle,
+                                err);
+        int rc = mpb_comm_agree(err, ps->comm);
+        if (rc)
+            return rc;
+    }
+    return MPB_OK;
+}
+
+static void close_inputs(struct pass *ps, mpb_error *err)
+{
+    for (size_t i = 0; i < ps->r->n_inputs; i++)
+        if (ps->inputs[i].handle)
+            ps->inputs[i].ops->close(ps->inputs[i].handle, err);
+}
+
+/* An input is read for a tensor when some point of the pass uses it. */
+static void mark_needs(struct pass *ps)
+{
+    const mpb_merge_recipe *r = ps->r;
+    for (size_t t = 0; t < r->in_idx.n; t++)
+        for (size_t k = 0; k < ps->n; k++) {
+            int src = ps->points[k]->copy_from[t];
+            for (size_t i = 0; i < r->n_inputs; i++)
+                ps->needs[t * r->n_inputs + i] |= src < 0 || (size_t)src == i;
+        }
+}
+
+static int alloc_pass(struct pass *ps, mpb_error *err)
+{
+    const mpb_merge_recipe *r = ps->r;
+    uint64_t slab = mpb_plan_max_item_bytes(ps->plan, &r->in_idx, r->min_elem_size) + 1;
+    ps->needs = calloc(r->in_idx.n * r->n_inputs + 1, sizeof *ps->needs);
+    ps->bufs = calloc(r->n_inputs, sizeof *ps->bufs);
+    ps->out_buf = malloc(slab);
+    ps->crc = calloc(ps->n * ps->plan->n_items + 1, sizeof *ps->crc);
+    ps->outs = calloc(ps->n, sizeof *ps->outs);
+    bool ok = ps->needs && ps->bufs && ps->out_buf && ps->crc && ps->outs;
+    for (size_t i = 0; ok && i < r->n_inputs; i++)
+        ok = (ps->bufs[i] = malloc(slab)) != NULL;
+    if (!ok)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu slabs of %llu bytes",
+                        r->n_inputs + 1, (unsigned long long)slab);
+    mark_needs(ps);
+    return MPB_OK;
+}
+
+static void free_pass(struct pass *ps)
+{
+    for (size_t i = 0; ps->bufs && i < ps->r->n_inputs; i++)
+        free(ps->bufs[i]);
+    free(ps->bufs);
+    free(ps->out_buf);
+    free(ps->needs);
+    free(ps->crc);
+    free(ps->outs);
+}
+
+/* Provenance, as a merge records it; mpiblend_config is the point's own
+ * config, which `mpiblend merge` turns into the same tensors. */
+struct provenance {
+    char ranks[16], created[64];
+    char *inputs;
+    const char *keys[7];
+    const char *values[7];
+};
+
+static void provenance_init(struct provenance *pv, const mpb_merge_recipe *r, MPI_Comm comm)
+{
+    int nranks;
+    MPI_Comm_size(comm, &nranks);
+    snprintf(pv->ranks, sizeof pv->ranks, "%d", nranks);
+    time_t now = time(NULL);
+    strftime(pv->created, sizeof pv->created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < r->n_inputs; i++)
+        json_array_append_new(list, json_pack("{s:s}", "path",
+                                              mpb_config_input_path(r->config, i)));
+    pv->inputs = list ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+    static const char *const keys[] = {"mpiblend_version", "mpiblend_method",
+                                       "mpiblend_config", "mpiblend_inputs",
+                                       "mpiblend_ranks", "mpiblend_created",
+                                       "mpiblend_sweep_point"};
+    memcpy(pv->keys, keys, sizeof keys);
+    pv->values[0] = MPB_VERSION;
+    pv->values[1] = mpb_method_name(mpb_config_method(r->config));
+    pv->values[3] = pv->inputs ? pv->inputs : "[]";
+    pv->values[4] = pv->ranks;
+    pv->values[5] = pv->created;
+}
+
+int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
+                         mpb_sweep_point *const points[], size_t n, const mpb_run_opts *opts,
+                         mpb_progress *progress, char (*checksums)[32], MPI_Comm comm,
+                         mpb_error *err)
+{
+    struct pass ps = {.r = r, .plan = plan, .points = points, .n = n,
+                      .checksums = checksums, .comm = comm};
+    alloc_pass(&ps, err);
+    int rc = mpb_comm_agree(err, comm);
+    struct provenance pv;
+    provenance_init(&pv, r, comm);
+    const char **input_paths = calloc(r->n_inputs + 1, sizeof *input_paths);
+    char (*point_ids)[32] = calloc(n + 1, sizeof *point_ids);
+    if (rc == MPB_OK && (input_paths == NULL || point_ids == NULL))
+        mpb_fail(err, MPB_ENOMEM, "out of memory");
+    rc = mpb_comm_agree(err, comm);
+    for (size_t i = 0; rc == MPB_OK && i < r->n_inputs; i++)
+        input_paths[i] = mpb_config_input_path(r->config, i);
+    /* Attribute values per output: only the config and point number differ. */
+    const char **values = calloc(7 * (n + 1), sizeof *values);
+    if (rc == MPB_OK && values == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory");
+    rc = mpb_comm_agree(err, comm);
+    for (size_t k = 0; rc == MPB_OK && k < n; k++) {
+        memcpy(&values[7 * k], pv.values, sizeof pv.values);
+        values[7 * k + 2] = points[k]->config_text;
+        snprintf(point_ids[k], 32, "%zu", points[k]->index);
+        values[7 * k + 6] = point_ids[k];
+        ps.outs[k] = (mpb_job_output){.path = points[k]->path, .idx = &r->out_idx,
+                                      .n_attrs = 7, .attr_keys = pv.keys,
+                                      .attr_values = &values[7 * k],
+                                      .files_from = input_paths,
+                                      .n_files_from = r->n_inputs};
+    }
+    if (rc == MPB_OK)
+        rc = open_inputs(&ps, opts, err);
+    if (rc == MPB_OK)
+        rc = mpb_job_write_many(ps.outs, n, plan, r->min_elem_size, opts, progress, pass_step,
+                                &ps, pass_seal, &ps, comm, err);
+    close_inputs(&ps, err);
+    free_pass(&ps);
+    free(values);
+    free(point_ids);
+    free(input_paths);
+    free(pv.inputs);
+    return mpb_comm_agree(err, comm);
+}

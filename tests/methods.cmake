@@ -1,0 +1,16 @@
+# Merge methods (blend/mpb_method*.c, mpi/mpb_merge*.c; docs/METHODS.md).
+mpb_unit_test(test_method_task SOURCES test_method_task.c LIBS mpb_blend)
+mpb_unit_test(test_method_stats SOURCES test_method_stats.c LIBS mpb_blend)
+mpb_unit_test(test_method_configs SOURCES test_method_configs.c LIBS mpb_io)
+target_compile_definitions(test_method_configs PRIVATE
+  MPB_CONFIGS_DIR="${PROJECT_SOURCE_DIR}/configs")
+
+# End to end under mpiexec: every method on `tiny` inputs, 1-4 ranks, both
+# I/O modes, against a numpy reference; the study configs on 36-layer inputs.
+if(COMMAND mpb_py_test)
+  set(MPB_METHODS_WORK ${CMAKE_CURRENT_BINARY_DIR}/work/methods)
+  mpb_py_test(methods_e2e ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_methods.py
+              ${MPB_METHODS_WORK})
+  mpb_py_test(methods_configs ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_configs.py
+              ${MPB_METHODS_WORK})
+endif()

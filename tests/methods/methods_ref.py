@@ -1,0 +1,184 @@
+"""An independent numpy reference of the merge methods as docs/METHODS.md
+writes them down: the same fp32 operations in the same order, and the same
+statistics (row sums in double, element order, then rows in order)."""
+import math
+
+import numpy as np
+
+import mpbtest
+
+M64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def random_key(seed, stream, name):
+    h = 0xCBF29CE484222325
+    for byte in name.encode():
+        h = ((h ^ byte) * 0x100000001B3) & M64
+    return _mix64(_mix64(seed ^ GOLDEN) ^ _mix64(stream + 1) ^ h)
+
+
+def random_uniform(key, n):
+    """mpb_random_uniform(key, 0 .. n-1): 24 random bits times 2^-24."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(key) + np.uint64(GOLDEN) * (np.arange(n, dtype=np.uint64) + np.uint64(1))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -24)
+
+
+def read(path, name):
+    """A tensor as fp32 rows (rows x row length) and its stored kind."""
+    bits, kind = mpbtest.raw_bits(path, name)
+    x = mpbtest.decode(bits, kind)
+    rows = x.shape[0] if x.ndim else 1
+    return x.reshape(rows, -1).astype(np.float32), kind
+
+
+def seq_sum(v):
+    """Sum of a 1-D float64 array, element by element in order."""
+    return float(np.cumsum(v, dtype=np.float64)[-1]) if v.size else 0.0
+
+
+def tensor_sum(per_element):
+    """docs/METHODS.md: per row in element order, then rows in row order."""
+    rows = np.cumsum(per_element.astype(np.float64), axis=1)[:, -1]
+    return seq_sum(rows)
+
+
+def abs_bits(d):
+    return d.view(np.uint32) & np.uint32(0x7FFFFFFF)
+
+
+def magnitude_ranks(d):
+    """Rank of each element in the order |d| descending, index ascending."""
+    flat = abs_bits(d).ravel().astype(np.int64)
+    order = np.lexsort((np.arange(flat.size), -flat))
+    ranks = np.empty(flat.size, dtype=np.int64)
+    ranks[order] = np.arange(flat.size)
+    return ranks.reshape(d.shape), flat[order]
+
+
+def l1_of_cut(d, sorted_bits, r):
+    """L1 of the R largest magnitudes as docs/METHODS.md defines it."""
+    if r == 0:
+        return 0.0
+    a = np.abs(d.astype(np.float64))
+    if r >= d.size:
+        return tensor_sum(a)
+    t = sorted_bits[r - 1]
+    above = abs_bits(d).astype(np.int64) > t
+    need = r - int(np.count_nonzero(above))
+    value = float(np.array([t], dtype=np.uint32).view(np.float32)[0])
+    return tensor_sum(np.where(above, a, 0.0)) + float(need) * value
+
+
+def rescale_l1(before, after):
+    if not (before >= 1e-7) or not (after >= 1e-7):
+        return np.float32(1.0)
+    return np.float32(before / after)
+
+
+def sparsify(method, d, density, gamma, rescale, rescale_l1_mode, key):
+    """kept mask and fp32 scale of one task vector."""
+    n = d.size
+    keep = np.ones(d.shape, dtype=bool)
+    scale = np.float32(1.0)
+    if method in ("task_arithmetic",) or density >= 1 or n == 0:
+        return keep, scale
+    a = np.abs(d.astype(np.float64))
+    if method.startswith("dare"):
+        keep = (random_uniform(key, n).astype(np.float64) < density).reshape(d.shape)
+        after = lambda: tensor_sum(np.where(keep, a, 0.0))
+    else:
+        k = int(density * n)
+        top = 0
+        if method.startswith("breadcrumbs"):
+            top = min(int(gamma * n), n - k)
+        ranks, sorted_bits = magnitude_ranks(d)
+        keep = (ranks >= top) & (ranks < top + k)
+        after = lambda: l1_of_cut(d, sorted_bits, top + k) - l1_of_cut(d, sorted_bits, top)
+    if rescale and rescale_l1_mode:
+        scale = rescale_l1(tensor_sum(a), after())
+    elif rescale:
+        scale = np.float32(1.0 / density)
+    return keep, scale
+
+
+def task_blend(method, base, xs, weights, densities, lam, normalize, rescale, rescale_l1_mode,
+               gamma=0.01, seed=0, inputs=None, name=""):
+    """The task-arithmetic kernel of docs/METHODS.md, element by element in fp32."""
+    f32 = np.float32
+    consensus = method in ("ties", "dare_ties", "breadcrumbs_ties")
+    wds = []
+    for i, (x, w, dens) in enumerate(zip(xs, weights, densities)):
+        d = (x - base).astype(f32)
+        key = random_key(seed, inputs[i], name) if method.startswith("dare") else 0
+        keep, scale = sparsify(method, d, dens, gamma, rescale, rescale_l1_mode, key)
+        d = np.where(keep, (d * scale).astype(f32), f32(0.0)).astype(f32)
+        wds.append((f32(w) * d).astype(f32))
+    total = wds[0]
+    for wd in wds[1:]:
+        total = (total + wd).astype(f32)
+    if not consensus:
+        wsum = sum(weights)
+        divisor = f32(1.0) if abs(wsum) < 1e-8 else f32(wsum)
+        m = (total / divisor).astype(f32) if normalize else total
+    else:
+        positive = total >= 0
+        m = np.zeros_like(total)
+        div = np.zeros_like(total)
+        for wd, w in zip(wds, weights):
+            sel = np.where(positive, wd > 0, wd < 0)
+            m = np.where(sel, (m + wd).astype(f32), m)
+            div = np.where(sel, (div + f32(w)).astype(f32), div)
+        if normalize:
+            m = (m / np.where(div == 0, f32(1.0), div)).astype(f32)
+        m = np.where(np.isnan(total), total, m)
+    return (base + (m * f32(lam)).astype(f32)).astype(f32)
+
+
+def slerp_coefficients(t, v0, v1):
+    ss0 = tensor_sum(v0.astype(np.float64) * v0)
+    ss1 = tensor_sum(v1.astype(np.float64) * v1)
+    dot01 = tensor_sum(v0.astype(np.float64) * v1)
+    n0, n1 = math.sqrt(ss0), math.sqrt(ss1)
+    dot = dot01 / ((n0 if n0 > 1e-8 else 1.0) * (n1 if n1 > 1e-8 else 1.0))
+    if abs(dot) > 0.9995:
+        return np.float32(1.0 - t), np.float32(t)
+    theta = math.acos(dot)
+    s = math.sin(theta)
+    theta_t = theta * t
+    return np.float32(math.sin(theta - theta_t) / s), np.float32(math.sin(theta_t) / s)
+
+
+def model_stock_coefficients(base, xs):
+    ds = [(x - base).astype(np.float32).astype(np.float64) for x in xs]
+    n = len(ds)
+    cos = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            norms = math.sqrt(tensor_sum(ds[i] * ds[i])) * math.sqrt(tensor_sum(ds[j] * ds[j]))
+            c = tensor_sum(ds[i] * ds[j]) / max(norms, 1e-6)
+            cos.append(min(1.0, max(-1.0, c)))
+    mean = 0.0
+    for c in cos:
+        mean += c
+    mean /= len(cos)
+    t = n * mean / (1 + (n - 1) * mean)
+    return np.float32(1.0 - t), np.float32(t / n)
+
+
+def linear(xs, coefs):
+    """docs/ARITHMETIC.md: acc = c0 x0; acc = acc + ci xi, in fp32."""
+    acc = (np.float32(coefs[0]) * xs[0]).astype(np.float32)
+    for c, x in zip(coefs[1:], xs[1:]):
+        acc = (acc + (np.float32(c) * x).astype(np.float32)).astype(np.float32)
+    return acc

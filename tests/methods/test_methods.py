@@ -1,0 +1,284 @@
+"""Every merge method end to end on `tiny` checkpoints: 1-4 ranks, slabs
+that split tensors, both I/O modes; every output bit-identical to the others
+and to an independent numpy implementation of docs/METHODS.md
+(methods_ref.py).  Then a layer-range merge, a filter-based module ablation,
+and the method errors, which must stop before any output exists."""
+import os
+import re
+import shutil
+import sys
+
+import h5py
+import numpy as np
+
+import methods_ref as ref
+import mpbtest
+
+work = os.path.join(sys.argv[1], "e2e")
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
+A, B, C = (os.path.join(work, n) for n in ("a.h5", "b.h5", "c.h5"))
+mpbtest.run(2, "synth", "--arch", "tiny", "--seed", "1", "--quiet", A, expect=0)
+mpbtest.run(2, "synth", "--arch", "tiny", "--seed", "2", "--quiet", B, expect=0)
+
+
+def near_copy(src, dst, seed):
+    """dst = src with each bf16 moved by -2..2 units in the last place: many
+    task-vector elements share one magnitude, so cuts fall inside ties."""
+    shutil.copy(src, dst)
+    rng = np.random.default_rng(seed)
+    moved = {}
+    with h5py.File(dst, "r+") as f:
+        for name in mpbtest.tensor_names(dst):
+            bits, kind = mpbtest.raw_bits(src, name)
+            assert kind == "bf16"
+            step = rng.integers(-2, 3, size=bits.shape).astype(np.int32)
+            step[(bits & 0x7FFF) < 8] = 0  # keep zeros and tiny values away from sign flips
+            moved[name] = (bits.astype(np.int32) + step).astype(np.uint16)
+            f[name][...] = mpbtest.decode(moved[name], "bf16")  # exact in bf16: no rounding
+    for name, want in moved.items():
+        assert np.array_equal(mpbtest.raw_bits(dst, name)[0], want), name
+
+
+near_copy(A, C, 5)
+NAMES = mpbtest.tensor_names(A)
+LAYERS = 1 + max(int(m.group(1)) for n in NAMES for m in [re.search(r"layers\.(\d+)\.", n)] if m)
+
+
+def position(name):
+    """docs/CONFIG.md: layer i of L at i/(L-1), embeddings at 0, others at 1."""
+    m = re.search(r"layers\.(\d+)\.", name)
+    if m:
+        return int(m.group(1)) / (LAYERS - 1)
+    return 0.0 if "embed" in name else 1.0
+
+
+def gradient(values, x):
+    s = x * (len(values) - 1)
+    i0 = int(np.floor(s))
+    i1 = min(len(values) - 1, i0 + 1)
+    f = s - i0
+    return (1 - f) * values[i0] + f * values[i1]
+
+
+def write(name, text):
+    path = os.path.join(work, name + ".yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def task_config(method, models, params, extra=""):
+    lines = [f"merge_method: {method}", "base_model: a.h5", "models:"]
+    for path, p in models:
+        lines.append(f"  - model: {path}\n    parameters: {p}")
+    lines.append(f"parameters: {params}")
+    return "\n".join(lines) + "\n" + extra
+
+
+def task_ref(method, weights, densities, lam=1.0, normalize=False, rescale=False, l1=True,
+             gamma=0.01, seed=0):
+    def blend(name):
+        base, kind = ref.read(A, name)
+        xs = [ref.read(B, name)[0], ref.read(C, name)[0]]
+        dens = [d(name) if callable(d) else d for d in densities]
+        out = ref.task_blend(method, base, xs, weights, dens, lam, normalize, rescale, l1,
+                             gamma=gamma, seed=seed, inputs=[0, 1], name=name)
+        return out, kind
+    return blend
+
+
+def linear_ref(paths, coefs_of):
+    def blend(name):
+        xs = [ref.read(p, name) for p in paths]
+        return ref.linear([x for x, _ in xs], coefs_of(name, [x for x, _ in xs])), xs[0][1]
+    return blend
+
+
+def slerp_ref(other, t_of):
+    def coefs(name, xs):
+        c0, c1 = ref.slerp_coefficients(t_of(name), xs[1], xs[0])
+        return [c1, c0]  # inputs: the model, then base_model
+    return linear_ref([other, A], coefs)
+
+
+def stock_coefs(name, xs):
+    t0, t1 = ref.model_stock_coefficients(xs[2], xs[:2])
+    return [t1, t1, t0]
+
+
+CASES = {
+    "linear": ("merge_method: linear\nmodels:\n  - model: a.h5\n    parameters: {weight: 0.3}\n"
+               "  - model: b.h5\n    parameters: {weight: 0.7}\n",
+               linear_ref([A, B], lambda n, xs: [np.float32(0.3 / (0.3 + 0.7)),
+                                                 np.float32(0.7 / (0.3 + 0.7))])),
+    "interpolate": ("merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n"
+                    "parameters: {lambda: 0.45}\n",
+                    linear_ref([A, B], lambda n, xs: [np.float32(1 - 0.45), np.float32(0.45)])),
+    "passthrough": ("merge_method: passthrough\nmodels: [{model: b.h5}]\n",
+                    linear_ref([B], lambda n, xs: [np.float32(1)])),
+    "task_arithmetic": (task_config("task_arithmetic", [("b.h5", "{weight: 0.7}"),
+                                                        ("c.h5", "{weight: 0.3}")],
+                                    "{lambda: 0.8}"),
+                        task_ref("task_arithmetic", [0.7, 0.3], [1, 1], lam=0.8)),
+    "ties": (task_config("ties", [("b.h5", "{weight: 0.6, density: 0.3}"),
+                                  ("c.h5", "{weight: 0.4, density: 0.5}")], "{}"),
+             task_ref("ties", [0.6, 0.4], [0.3, 0.5], normalize=True)),
+    "ties_l1_f32": (task_config("ties", [("b.h5", "{weight: 1}"), ("c.h5", "{weight: 0.5}")],
+                                "{rescale: true, lambda: 0.9, density: "
+                                "[{filter: norm, value: 1}, {value: 0.25}]}",
+                                "out_dtype: float32\n"),
+                    task_ref("ties", [1, 0.5], [lambda n: 1 if "norm" in n else 0.25] * 2,
+                             lam=0.9, normalize=True, rescale=True)),
+    "dare_linear": (task_config("dare_linear", [("b.h5", "{weight: 0.5, density: 0.4}"),
+                                                ("c.h5", "{weight: 0.5, density: 0.6}")],
+                                "{seed: 11}"),
+                    task_ref("dare_linear", [0.5, 0.5], [0.4, 0.6], rescale=True, seed=11)),
+    "dare_ties": (task_config("dare_ties", [("b.h5", "{weight: 0.6, density: 0.5}"),
+                                            ("c.h5", "{weight: 0.4, density: 0.7}")],
+                              "{seed: 3, rescale: inverse, normalize: true}"),
+                  task_ref("dare_ties", [0.6, 0.4], [0.5, 0.7], normalize=True, rescale=True,
+                           l1=False, seed=3)),
+    "breadcrumbs": (task_config("breadcrumbs", [("b.h5", "{weight: 0.5, density: 0.4}"),
+                                                ("c.h5", "{weight: 0.5, density: 0.5}")],
+                                "{gamma: 0.05, rescale: true}"),
+                    task_ref("breadcrumbs", [0.5, 0.5], [0.4, 0.5], rescale=True, gamma=0.05)),
+    "breadcrumbs_ties": (task_config("breadcrumbs_ties", [("b.h5", "{weight: 1, density: 0.7}"),
+                                                          ("c.h5", "{weight: 1, density: 0.7}")],
+                                     "{gamma: 0, normalize: true}"),
+                         task_ref("breadcrumbs_ties", [1, 1], [0.7, 0.7], normalize=True,
+                                  gamma=0.0)),
+    "slerp": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
+              "parameters: {t: [0, 0.5, 1]}\n",
+              slerp_ref(B, lambda n: gradient([0, 0.5, 1], position(n)))),
+    "slerp_near": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: c.h5}]\n"
+                   "parameters: {t: 0.3}\n", slerp_ref(C, lambda n: 0.3)),
+    "model_stock": ("merge_method: model_stock\nbase_model: a.h5\n"
+                    "models: [{model: b.h5}, {model: c.h5}]\n", linear_ref([B, C, A], stock_coefs)),
+}
+
+RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16"),
+        (4, "independent", "16")]
+# Methods without whole-tensor statistics: the core's split logic is tested
+# elsewhere, two far-apart runs are enough here.
+SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near"}
+
+
+def merge(cfg, out, np_, io, slab):
+    args = ["merge", cfg, "--out", out, "--force", "--quiet", "--io", io]
+    if slab:
+        args += ["--slab-kib", slab]
+    mpbtest.run(np_, *args, expect=0)
+
+
+def check_against(path, name, want, kind):
+    got, got_kind = mpbtest.raw_bits(path, name)
+    assert got_kind == kind, f"{path}: {name} stored as {got_kind}, expected {kind}"
+    want_bits = mpbtest.encode(want.ravel(), kind).reshape(got.shape)
+    if not np.array_equal(got, want_bits):
+        bad = np.count_nonzero(got != want_bits)
+        raise AssertionError(f"{path}: {name}: {bad} of {got.size} elements differ from the reference")
+
+
+for case, (text, blend) in CASES.items():
+    cfg = write(case, text)
+    outs = []
+    for np_, io, slab in (RUNS[::3] if case in SHORT else RUNS):
+        out = os.path.join(work, f"{case}_np{np_}_{io}.h5")
+        merge(cfg, out, np_, io, slab)
+        outs.append(out)
+    for out in outs[1:]:
+        mpbtest.assert_same_tensors(outs[0], out)
+    out_kind = "f32" if case.endswith("f32") else None
+    for name in NAMES:
+        want, kind = blend(name)
+        check_against(outs[0], name, want, out_kind or kind)
+    print(f"ok: {case}: {len(outs)} runs ({', '.join(os.path.basename(o) for o in outs)}) "
+          f"identical and equal to the reference over {len(NAMES)} tensors")
+
+# The cut selection must have met split ties: the near copy makes many
+# magnitudes equal, so its top 30 % cannot end on a unique value.
+with h5py.File(A, "r") as fa:
+    name = "model.layers.1.mlp.down_proj.weight"
+    d = (ref.read(C, name)[0] - ref.read(A, name)[0]).astype(np.float32)
+    ranks, sorted_bits = ref.magnitude_ranks(d)
+    k = int(0.5 * d.size)
+    t = sorted_bits[k - 1]
+    equal = np.count_nonzero(ref.abs_bits(d) == t)
+    above = np.count_nonzero(ref.abs_bits(d).astype(np.int64) > t)
+    assert above < k < above + equal, "the test data should split ties at the cut"
+print("ok: the ties case cuts inside a run of equal magnitudes")
+
+# A layer range: layers 1..2 blended by ties, everything else a copy of a.h5.
+cfg = write("ties_layers", CASES["ties"][0] + "layer_range: [1, 2]\nkeep_outside: a.h5\n")
+outs = []
+for np_, io in ((2, "collective"), (3, "independent")):
+    outs.append(os.path.join(work, f"ties_layers_np{np_}.h5"))
+    merge(cfg, outs[-1], np_, io, "16")
+mpbtest.assert_same_tensors(*outs)
+blend = CASES["ties"][1]
+for name in NAMES:
+    m = re.search(r"layers\.(\d+)\.", name)
+    inside = m is not None and 1 <= int(m.group(1)) <= 2
+    want, kind = blend(name) if inside else ref.read(A, name)
+    check_against(outs[0], name, want, kind)
+print("ok: layer_range [1, 2] blends exactly those layers and copies the rest from a.h5")
+
+# A module ablation with filters: attention keeps a.h5, the MLP takes b.h5,
+# everything else (norms, embeddings) is interpolated at 0.8.
+cfg = write("modules", "merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n"
+            "parameters:\n  lambda:\n    - {filter: self_attn, value: 0}\n"
+            "    - {filter: mlp, value: 1}\n    - {value: 0.8}\n")
+out = os.path.join(work, "modules.h5")
+merge(cfg, out, 2, "collective", "16")
+for name in NAMES:
+    lam = 0.0 if "self_attn" in name else 1.0 if "mlp" in name else 0.8
+    a, kind = ref.read(A, name)
+    b = ref.read(B, name)[0]
+    want = ref.linear([a, b], [np.float32(1 - lam), np.float32(lam)])
+    check_against(out, name, want, kind)
+    if lam in (0.0, 1.0):  # the ends of the interpolation are the models themselves
+        assert np.array_equal(mpbtest.raw_bits(out, name)[0],
+                              mpbtest.raw_bits(A if lam == 0 else B, name)[0])
+print("ok: filter-based module ablation (self_attn = a.h5, mlp = b.h5, rest 0.8)")
+
+
+def expect_error(case, text, message, extra=()):
+    cfg = write(case, text)
+    out = os.path.join(work, case + "_out.h5")
+    before = set(os.listdir(work))
+    p = mpbtest.run(2, "merge", cfg, "--out", out, "--quiet", *extra, expect=1)
+    lines = [l for l in p.stderr.splitlines() if l.startswith("mpiblend")]
+    assert len(lines) == 1 and message in lines[0], f"{case}: {p.stderr!r} lacks {message!r}"
+    assert set(os.listdir(work)) - before == set(), f"{case}: files appeared"
+    print(f"ok: {case}: {lines[0]}")
+
+
+expect_error("density_too_low",
+             task_config("ties", [("b.h5", "{weight: 1, density: 0.005}"),
+                                  ("c.h5", "{weight: 1}")], "{}"),
+             "keeps floor(0.005 x 128) = 0 elements of tensor 'model.layers.0.input_layernorm.weight'")
+expect_error("unknown_method", "merge_method: della\nmodels: [{model: a.h5}]\n",
+             "unknown merge_method 'della'")
+expect_error("no_base", "merge_method: ties\nmodels:\n  - model: b.h5\n    parameters: {weight: 1}\n",
+             "base_model")
+expect_error("slerp_three", "merge_method: slerp\nmodels: [{model: a.h5}, {model: b.h5}, "
+             "{model: c.h5}]\nparameters: {t: 0.5}\n", "slerp")
+expect_error("density_range", task_config("ties", [("b.h5", "{weight: 1, density: 1.5}")], "{}"),
+             "density must be in (0, 1]")
+# An existing output without --force stops the run before the statistics
+# read anything.
+existing = os.path.join(work, "existing.h5")
+shutil.copy(A, existing)
+cfg = write("exists", CASES["ties"][0])
+p = mpbtest.run(2, "merge", cfg, "--out", existing, expect=1)
+assert "already exists" in p.stderr, p.stderr
+assert "progress" not in p.stderr
+print("ok: an existing output is refused before the statistics run")
+
+# A filter that matches no tensor is a warning naming it; the merge runs.
+cfg = write("typo", "merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n"
+            "parameters:\n  lambda:\n    - {filter: self_atn, value: 0}\n    - {value: 0.5}\n")
+p = mpbtest.run(2, "merge", cfg, "--out", os.path.join(work, "typo.h5"), "--quiet", expect=0)
+assert "self_atn" in p.stderr and "warning" in p.stderr, p.stderr
+print("ok: a filter matching no tensor warns:", p.stderr.strip().splitlines()[0])

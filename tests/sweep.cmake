@@ -1,0 +1,13 @@
+# Sweeps, eval, refine, job scripts (docs/SWEEP.md).
+mpb_unit_test(test_sweep_spec SOURCES test_sweep_spec.c LIBS mpb_io)
+mpb_unit_test(test_sweep_checksum SOURCES test_sweep_checksum.c LIBS mpb_io)
+
+# End-to-end tests in Python (Debian's python3 with numpy and h5py).
+find_program(MPB_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
+foreach(suite sweep eval refine jobs)
+  add_test(NAME sweep_e2e_${suite}
+    COMMAND ${MPB_PYTHON3} -m unittest -v test_${suite}
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/sweep)
+  set_tests_properties(sweep_e2e_${suite} PROPERTIES
+    ENVIRONMENT "${MPB_TEST_ENV};MPB_MPIEXEC=${MPIEXEC_EXECUTABLE}" LABELS "sweep;mpi")
+endforeach()

@@ -1,0 +1,124 @@
+"""Shared helpers for the sweep end-to-end tests: running mpiblend, making
+small checkpoints with h5py, reading tensors back, CRC-32C from its
+definition."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("MPB_SOURCE_DIR", os.path.dirname(os.path.dirname(HERE)))
+BIN = os.environ.get("MPB_BINARY", os.path.join(SOURCE, "build", "mpiblend"))
+MPIEXEC = os.environ.get("MPB_MPIEXEC", "mpirun")
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_mpi_yield_when_idle="1")
+
+
+def run(args, np_=None, check=True, env=None, cwd=None):
+    """mpiblend ARGS, under mpirun -np np_ when given; returns the process."""
+    cmd = ([MPIEXEC, "-np", str(np_)] if np_ else []) + [BIN] + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env or ENV, cwd=cwd,
+                       timeout=120)
+    if check and p.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s\n%s" % (cmd, p.returncode, p.stdout,
+                                                           p.stderr))
+    return p
+
+
+def run_many(jobs, workers=4):
+    """run(*job) for each (args, np_) job, several at once: most of a small
+    run is mpirun starting up."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda job: run(*job), jobs))
+
+
+def synth_pair(folder, a="a.h5", b="b.h5"):
+    """Two tiny bf16 checkpoints of the same architecture, seeds 1 and 2."""
+    run_many([(["synth", "--arch", "tiny", "--seed", str(seed), os.path.join(folder, name),
+                "--quiet"], None) for seed, name in [(1, a), (2, b)]])
+
+
+def tensors(path):
+    """name -> (dtype, shape, raw bytes) of every root dataset."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        for name, ds in f.items():
+            if isinstance(ds, h5py.Dataset):
+                a = ds[()]
+                out[name] = (str(a.dtype), a.shape, np.asarray(a).tobytes())
+    return out
+
+
+def attr(path, key):
+    with h5py.File(path, "r") as f:
+        v = f.attrs[key]
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+_TABLE = []
+for _n in range(256):
+    _c = _n
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
+    _TABLE.append(_c)
+
+
+def crc32c(data, crc=0):
+    """CRC-32C (Castagnoli) from its definition, one byte at a time."""
+    c = crc ^ 0xFFFFFFFF
+    for b in data:
+        c = (c >> 8) ^ _TABLE[(c ^ b) & 0xFF]
+    return c ^ 0xFFFFFFFF
+
+
+def make_small_inputs(folder, n=3):
+    """n checkpoints of mixed dtypes: f16 and f32 tensors over two layers,
+    a 1-D norm and an int32 tensor that is carried, never blended."""
+    shapes = {"model.embed_tokens.weight": ((50, 8), np.float16),
+              "model.layers.0.self_attn.q_proj.weight": ((16, 8), np.float32),
+              "model.layers.0.mlp.up_proj.weight": ((24, 8), np.float16),
+              "model.layers.1.self_attn.q_proj.weight": ((16, 8), np.float32),
+              "model.layers.1.mlp.up_proj.weight": ((24, 8), np.float16),
+              "model.norm.weight": ((8,), np.float32),
+              "model.layers.0.position_ids": ((6,), np.int32)}
+    paths = []
+    for i in range(n):
+        rng = np.random.default_rng(100 + i)
+        path = os.path.join(folder, "in%d.h5" % i)
+        with h5py.File(path, "w") as f:
+            for name, (shape, dt) in shapes.items():
+                if dt == np.int32:
+                    f[name] = np.arange(6, dtype=np.int32) * (i + 1)
+                else:
+                    f[name] = rng.standard_normal(shape).astype(dt)
+        paths.append(path)
+    return paths
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def manifest(folder):
+    with open(os.path.join(folder, "manifest.json")) as f:
+        return json.load(f)
+
+
+class TempCase(unittest.TestCase):
+    """A fresh folder per test class, removed at the end."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mpb-sweep-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)

@@ -1,0 +1,73 @@
+"""mpiblend refine on hand-made scores: around the best point, around the
+steepest change, lower-is-better, skipping values already in the folder;
+the new config sweeps into the same folder."""
+import json
+import os
+import re
+import unittest
+
+from sweeptest import synth_pair, TempCase, manifest, run, write
+
+GRID = ["0", "0.2", "0.4", "0.45", "0.5", "0.55", "0.6", "0.7", "0.8", "1"]
+# 0.7 is written but has no score: refine must not propose it again.
+SCORES = {"0": 0.1, "0.2": 0.12, "0.4": 0.15, "0.45": 0.6, "0.5": 0.7, "0.55": 0.8,
+          "0.6": 0.9, "0.8": 0.85, "1": 0.5}
+
+
+class Refine(TempCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        t = cls.tmp
+        synth_pair(t)
+        cls.cfg = write(os.path.join(t, "study.yaml"),
+                        "merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n"
+                        "parameters: {lambda: 0.5}\nsweep:\n  output: mi-{lambda}.h5\n"
+                        "  parameters: {lambda: [%s]}\n" % ", ".join(GRID))
+        cls.out = os.path.join(t, "out")
+        run(["sweep", cls.cfg, "--out-dir", cls.out, "--quiet"], np_=2)
+        # The hand-made results: one record per scored point.
+        folder = os.path.join(cls.out, "eval", "acc")
+        os.makedirs(folder)
+        for p in manifest(cls.out)["points"]:
+            lam = p["values"]["lambda"]
+            if lam in SCORES:
+                write(os.path.join(folder, "point-%d.json" % p["point"]),
+                      json.dumps({"point": p["point"], "score": SCORES[lam], "status": "ok"}))
+
+    def proposed(self, *args):
+        new = os.path.join(self.tmp, "new.yaml")
+        p = run(["refine", self.out, "--metric", "acc", "--out", new] + list(args))
+        self.assertIn("wrote " + new, p.stdout)
+        dry = run(["sweep", new, "--out-dir", self.out, "--dry-run"], np_=1)
+        return re.findall(r"point \d+: lambda=(\S+)", dry.stdout)
+
+    def test_around_best_skips_known_values(self):
+        # Best 0.6; neighbours 0.55 and 0.8 (0.7 unscored but written).
+        self.assertEqual(self.proposed("--points", "2"), ["0.575"])
+
+    def test_around_steepest(self):
+        # The largest change per unit of lambda is from 0.4 to 0.45.
+        self.assertEqual(self.proposed("--around", "steepest", "--points", "4"),
+                         ["0.41", "0.42", "0.43", "0.44"])
+
+    def test_goal_min_at_the_end_of_the_grid(self):
+        self.assertEqual(self.proposed("--goal", "min", "--points", "1"), ["0.1"])
+
+    def test_refined_config_extends_the_same_folder(self):
+        new = os.path.join(self.tmp, "grow.yaml")
+        run(["refine", self.out, "--metric", "acc", "--out", new, "--points", "2"])
+        p = run(["sweep", new, "--out-dir", self.out, "--quiet"], np_=2)
+        self.assertIn("1 points, 0 complete, 1 to write", p.stdout)
+        paths = [q["path"] for q in manifest(self.out)["points"]]
+        self.assertEqual(paths[-1], "mi-0.575.h5")
+        self.assertEqual(len(paths), len(GRID) + 1)
+
+    def test_needs_scores(self):
+        p = run(["refine", self.out, "--metric", "nothing"], check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no scores for metric 'nothing'", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
