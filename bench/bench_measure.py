@@ -29,11 +29,15 @@ class Variant:
     env: dict = field(default_factory=dict)
     walls: list = field(default_factory=list)
     rss_mib: list = field(default_factory=list)
+    cpu_s: list = field(default_factory=list)     # user + system, all processes
     own_peak_mib: list = field(default_factory=list)
     failed: str = ""
 
     def median(self):
         return statistics.median(self.walls) if self.walls and not self.failed else None
+
+    def cpu(self):
+        return statistics.median(self.cpu_s) if self.cpu_s and not self.failed else None
 
     def peak(self):
         return max(self.rss_mib) if self.rss_mib else None
@@ -48,12 +52,12 @@ def remove_outputs(v):
 
 
 def run_once(v, log):
-    """One timed run of v; returns (wall seconds, max RSS MiB, stdout) or
-    records the failure in v.failed."""
+    """One timed run of v; returns (wall seconds, max RSS MiB, CPU seconds,
+    its output: stdout then stderr) or records the failure in v.failed."""
     remove_outputs(v)
     os.sync()
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        cmd = ["/usr/bin/time", "-f", "%M", "-o", rss.name] + v.argv
+        cmd = ["/usr/bin/time", "-f", "%M %U %S", "-o", rss.name] + v.argv
         env = dict(os.environ, **v.env)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -64,16 +68,21 @@ def run_once(v, log):
         v.failed = f"exit {proc.returncode}: {proc.stderr.strip()[-400:]}"
         print(f"  {v.name} (P={v.procs}) FAILED: {v.failed}", file=log, flush=True)
         return None
-    rss_mib = int(rss_text[-1]) / 1024.0 if rss_text and rss_text[-1].isdigit() else None
-    return wall, rss_mib, proc.stdout
+    fields = rss_text[-1].split() if rss_text else []
+    if len(fields) != 3:
+        v.failed = f"/usr/bin/time printed {rss_text!r}"
+        return None
+    rss_mib = int(fields[0]) / 1024.0
+    cpu = float(fields[1]) + float(fields[2])
+    return wall, rss_mib, cpu, proc.stdout + proc.stderr
 
 
 def record(v, result):
-    wall, rss_mib, stdout = result
+    wall, rss_mib, cpu, output = result
     v.walls.append(wall)
-    if rss_mib is not None:
-        v.rss_mib.append(rss_mib)
-    m = SUMMARY_PEAK.search(stdout)
+    v.rss_mib.append(rss_mib)
+    v.cpu_s.append(cpu)
+    m = SUMMARY_PEAK.search(output)
     if m:
         v.own_peak_mib.append(float(m.group(1)))
 

@@ -132,8 +132,11 @@ def big_suite(ctx):
 def tune_suite(ctx):
     """Every knob at 2 ranks, one at a time from the defaults."""
     write_config(ctx, "cfg.yaml", LAMBDA)
-    vs = [floor(ctx, 2)]
-    for io in ("collective", "independent"):
+    ob1 = ("--mca", "pml", "ob1")
+    vs = [floor(ctx, 2), launch(ctx),
+          Variant("mpiblend --help, --mca pml ob1", 2,
+                  ctx.mpirun(2, ob1) + [ctx.mpiblend, "--help"], kind="launch")]
+    for io in ("independent", "collective"):
         vs.append(merge(ctx, 2, io, name=f"{io}, defaults"))
         for slab in (1, 4, 8, 16, 32, 128):
             vs.append(merge(ctx, 2, io, ["--slab-mib", str(slab)],
@@ -141,6 +144,7 @@ def tune_suite(ctx):
         vs.append(merge(ctx, 2, io, ["--align-kib", "0"], name=f"{io}, --align-kib 0"))
         vs.append(merge(ctx, 2, io, mca=("--mca", "io", "romio321"),
                         name=f"{io}, ROMIO (--mca io romio321)"))
+        vs.append(merge(ctx, 2, io, mca=ob1, name=f"{io}, --mca pml ob1"))
     return vs
 
 

@@ -113,7 +113,7 @@ def run_suite(name, arch, ctx, make, reps, targets, log, warmup=True):
     print(flush=True)
     with open(ctx.path(f"results-{name}.json"), "w") as f:
         json.dump([{"name": v.name, "procs": v.procs, "argv": v.argv, "walls": v.walls,
-                    "rss_mib": v.rss_mib, "own_peak_mib": v.own_peak_mib,
+                    "rss_mib": v.rss_mib, "cpu_s": v.cpu_s, "own_peak_mib": v.own_peak_mib,
                     "failed": v.failed} for v in variants], f, indent=1)
     for n in ("ref.h5",):
         if os.path.exists(ctx.path(n)):

@@ -52,6 +52,11 @@ bool mpb_cut_holds(const mpb_cut *c, uint32_t bits, uint64_t *seen);
  * is below density. */
 bool mpb_keep_random(uint64_t key, uint64_t index, double density);
 
+/* The same test on integers, for loops: kept when
+ * mpb_random_bits(key, index) >> 40 (the uniform's 24 bits) is below
+ * mpb_keep_threshold(density) = ceil(density * 2^24), which is exact. */
+uint64_t mpb_keep_threshold(double density);
+
 typedef enum mpb_keep_kind {
     MPB_KEEP_ALL,    /* no sparsification */
     MPB_KEEP_WINDOW, /* magnitude ranks in [lo, hi): inside hi, not inside lo */

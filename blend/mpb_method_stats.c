@@ -3,6 +3,7 @@
 #include "mpb_method.h"
 
 #include "mpb_convert.h"
+#include "mpb_random.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,8 +61,9 @@ double mpb_sum_products(const float *a, const float *b, size_t n, double acc)
 double mpb_sum_abs_random(const float *d, size_t n, uint64_t key, uint64_t first,
                           double density, double acc)
 {
+    const uint64_t threshold = mpb_keep_threshold(density);
     for (size_t j = 0; j < n; j++)
-        if (mpb_keep_random(key, first + j, density))
+        if ((mpb_random_bits(key, first + j) >> 40) < threshold)
             acc += fabs((double)d[j]);
     return acc;
 }

@@ -7,6 +7,7 @@
 #include "mpb_random.h"
 
 #include <float.h>
+#include <math.h>
 #include <string.h>
 
 #if FLT_EVAL_METHOD != 0
@@ -36,6 +37,15 @@ bool mpb_cut_holds(const mpb_cut *c, uint32_t bits, uint64_t *seen)
 bool mpb_keep_random(uint64_t key, uint64_t index, double density)
 {
     return (double)mpb_random_uniform(key, index) < density;
+}
+
+uint64_t mpb_keep_threshold(double density)
+{
+    /* u = m 2^-24 < density  <=>  m < density 2^24 (a power-of-two scaling,
+     * exact)  <=>  m < ceil(density 2^24) for an integer m. */
+    if (!(density > 0.0))
+        return 0;
+    return density >= 1.0 ? (1ull << 24) : (uint64_t)ceil(ldexp(density, 24));
 }
 
 static const void *at(const void *p, mpb_dtype dt, size_t j)
@@ -114,8 +124,10 @@ static void weighted_deltas(const mpb_task_model *m, const float *restrict b,
     if (m->keep == MPB_KEEP_WINDOW) {
         window(m, wd, n, seen_hi, seen_lo);
     } else if (m->keep == MPB_KEEP_RANDOM) {
+        const uint64_t threshold = mpb_keep_threshold(m->density);
         for (size_t j = 0; j < n; j++)
-            wd[j] = pick(mpb_keep_random(m->key, first + j, m->density), wd[j] * scale, 0.0f);
+            wd[j] = pick((mpb_random_bits(m->key, first + j) >> 40) < threshold, wd[j] * scale,
+                         0.0f);
     } else {
         for (size_t j = 0; j < n; j++)
             wd[j] = wd[j] * scale;

@@ -12,6 +12,5 @@ target_sources(mpb_io PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_coef.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_filters.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_describe.c
-  ${CMAKE_CURRENT_LIST_DIR}/mpb_config_suggest.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_files.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_access.c)

@@ -153,12 +153,7 @@ int mpb_config_parse_params(mpb_yaml *y, yaml_node_t *node, const char *where_pr
 /* Method rules that need the whole config: inputs, base, required values. */
 int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root);
 
-/* ---- closest-key suggestions ---- */
-
-size_t mpb_edit_distance(const char *a, const char *b);
-/* The candidate closest to word if it is close enough to be a typo, else
- * NULL.  candidates ends with NULL. */
-const char *mpb_suggest(const char *word, const char *const candidates[]);
+#include "mpb_suggest.h" /* closest-key suggestions */
 
 /* ---- per-tensor resolution ---- */
 

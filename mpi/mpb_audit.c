@@ -1,12 +1,29 @@
 #include "mpb_audit.h"
 
 #include "mpb_comm.h"
+#include "mpb_store.h"
 #include "mpb_sweep_manifest.h" /* MPB_CHECKSUM_ATTR */
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Rank 0 reads the data checksums the inputs carry; every rank gets them. */
+static void read_stored(mpb_audit *a)
+{
+    int rank;
+    MPI_Comm_rank(a->comm, &rank);
+    for (size_t i = 0; rank == 0 && i < a->r->n_inputs; i++) {
+        const char *path = mpb_config_input_path(a->r->config, i);
+        char text[64];
+        a->has_stored[i] = mpb_store_for_path(path) == &mpb_store_hdf5 &&
+                           mpb_sweep_read_checksum_attr(path, text, sizeof text) &&
+                           mpb_checksum_parse(text, &a->stored[i]);
+    }
+    MPI_Bcast(a->has_stored, MPB_MAX_INPUTS, MPI_INT, 0, a->comm);
+    MPI_Bcast(a->stored, MPB_MAX_INPUTS, MPI_UINT32_T, 0, a->comm);
+}
 
 int mpb_audit_init(mpb_audit *a, const mpb_merge_recipe *r, const mpb_plan *plan,
                    mpb_nonfinite_mode mode, mpb_config_warn_fn warn, void *warn_ctx,
@@ -20,6 +37,7 @@ int mpb_audit_init(mpb_audit *a, const mpb_merge_recipe *r, const mpb_plan *plan
         if (a->nonfinite == NULL)
             mpb_fail(err, MPB_ENOMEM, "out of memory for the merge's audit");
     }
+    read_stored(a);
     return mpb_comm_agree(err, comm);
 }
 
@@ -66,6 +84,35 @@ void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm)
         return;
     MPI_Allreduce(MPI_IN_PLACE, s->crc, (int)s->n, MPI_UINT32_T, MPI_BXOR, comm);
     MPI_Allreduce(MPI_IN_PLACE, s->len, (int)s->n, MPI_UINT64_T, MPI_SUM, comm);
+}
+
+/* Every tensor read from input i: the whole file's data went through. */
+static bool read_whole(const mpb_audit *a, size_t input)
+{
+    for (size_t t = 0; t < a->r->in_idx.n; t++)
+        if (a->r->copy_from[t] >= 0 && (size_t)a->r->copy_from[t] != input)
+            return false;
+    return true;
+}
+
+static int check_stored(const mpb_audit *a, mpb_error *err)
+{
+    size_t n = a->plan->n_items;
+    for (size_t i = 0; i < a->r->n_inputs; i++) {
+        if (!a->has_stored[i] || !read_whole(a, i))
+            continue;
+        uint32_t crc = mpb_checksum_slots_join(&a->in, i * n, n);
+        if (crc == a->stored[i])
+            continue;
+        char read[MPB_CHECKSUM_TEXT_MAX], stored[MPB_CHECKSUM_TEXT_MAX];
+        mpb_checksum_format(crc, read);
+        mpb_checksum_format(a->stored[i], stored);
+        return mpb_fail(err, MPB_EINVAL,
+                        "input '%s' is damaged: its tensor data reads as %s, but the file "
+                        "records %s from when it was written",
+                        mpb_config_input_path(a->r->config, i), read, stored);
+    }
+    return MPB_OK;
 }
 
 static char *input_checksums_json(const mpb_audit *a)
@@ -116,6 +163,7 @@ int mpb_audit_seal(void *ctx, mpb_job_output *outs, size_t n_outs, mpb_error *er
     if (a->r->out_idx.n > 0)
         MPI_Allreduce(MPI_IN_PLACE, a->nonfinite, (int)a->r->out_idx.n, MPI_UINT64_T, MPI_SUM,
                       a->comm);
+    check_stored(a, err);
     char checksum[MPB_CHECKSUM_TEXT_MAX];
     mpb_checksum_format(mpb_checksum_slots_join(&a->out, 0, a->plan->n_items), checksum);
     char *inputs = input_checksums_json(a);

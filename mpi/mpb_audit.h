@@ -13,6 +13,10 @@
  *   mpiblend_nonfinite        {"tensor": count, ...}: non-finite output
  *                             elements per tensor, {} when there are none
  *
+ * An input that carries its own mpiblend_checksum (a merge or sweep output)
+ * and is read whole is checked against it: a mismatch fails the merge,
+ * naming the input, since its data was damaged after it was written.
+ *
  * mpb_audit_init, mpb_audit_seal and mpb_audit_free are collective. */
 #ifndef MPB_AUDIT_H
 #define MPB_AUDIT_H
@@ -36,6 +40,8 @@ typedef struct mpb_audit {
     mpb_checksum_slots out; /* one slot per plan item */
     mpb_checksum_slots in;  /* n_inputs x n_items: input i, item k at i * n_items + k */
     uint64_t *nonfinite;    /* per tensor: non-finite output elements */
+    int has_stored[MPB_MAX_INPUTS]; /* input i carries a data checksum... */
+    uint32_t stored[MPB_MAX_INPUTS]; /* ...this one */
     mpb_config_warn_fn warn; /* rank 0: one line per tensor with non-finite outputs */
     void *warn_ctx;
     MPI_Comm comm;
@@ -57,9 +63,9 @@ int mpb_audit_inputs(mpb_audit *a, size_t tensor, const mpb_item *it, void *cons
  * count.  Does nothing for it == NULL. */
 void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows);
 
-/* An mpb_job_seal_fn (ctx: the audit): combines every rank's part, sets the
- * three attributes on outs[0] and warns on rank 0 about non-finite
- * outputs. */
+/* An mpb_job_seal_fn (ctx: the audit): combines every rank's part, checks
+ * the inputs' own checksums, sets the three attributes on outs[0] and warns
+ * on rank 0 about non-finite outputs. */
 int mpb_audit_seal(void *ctx, mpb_job_output *outs, size_t n_outs, mpb_error *err);
 
 void mpb_audit_free(mpb_audit *a);

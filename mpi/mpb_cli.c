@@ -1,7 +1,7 @@
 #include "mpb_cli.h"
 #include "mpb_cli_table.h"
 
-#include "mpb_config_internal.h" /* mpb_suggest */
+#include "mpb_suggest.h"
 #include "mpb_h5.h"
 
 #include <getopt.h>

@@ -201,7 +201,8 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
         mpb_progress progress;
         mpb_progress_init(&progress, "merge", opts->quiet, opts->progress_secs);
         uint64_t read = mpb_merge_recipe_read_bytes(r);
-        rc = mpb_merge_stats_run(r, plan, inputs_open, opts, &progress, comm, &read, err);
+        rc = mpb_merge_stats_run(r, plan, inputs_open, m.bufs, opts, &progress, comm, &read,
+                                 err);
         if (rc == MPB_OK)
             rc = mpb_job_write(&out, plan, r->min_elem_size, opts, &progress, merge_step, &m,
                                comm, err);

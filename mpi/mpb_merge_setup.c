@@ -1,11 +1,10 @@
 #include "mpb_merge_setup.h"
 
 #include "mpb_comm.h"
-#include "mpb_random.h"
+#include "mpb_job.h"
 #include "mpb_store.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,23 +57,6 @@ static int read_inputs_index(const mpb_config *c, mpb_index *idx, mpb_error *err
     return rc;
 }
 
-static int share_index(mpb_index *idx, MPI_Comm comm, mpb_error *err)
-{
-    int rank;
-    MPI_Comm_rank(comm, &rank);
-    unsigned char *packed = NULL;
-    size_t len = 0;
-    if (rank == 0)
-        mpb_index_pack(idx, &packed, &len, err);
-    int rc = mpb_comm_agree(err, comm);
-    if (rc == MPB_OK)
-        rc = mpb_comm_bcast_bytes(&packed, &len, 0, comm, err);
-    if (rc == MPB_OK && rank != 0)
-        mpb_index_unpack(packed, len, idx, err);
-    free(packed);
-    return mpb_comm_agree(err, comm);
-}
-
 static int count_layers(const mpb_index *idx)
 {
     int max = -1;
@@ -86,117 +68,17 @@ static int count_layers(const mpb_index *idx)
     return max + 1;
 }
 
-static bool method_elects_sign(mpb_method m)
-{
-    return m == MPB_METHOD_TIES || m == MPB_METHOD_DARE_TIES ||
-           m == MPB_METHOD_BREADCRUMBS_TIES;
-}
-
-static mpb_keep_kind method_keep(mpb_method m)
-{
-    switch (m) {
-    case MPB_METHOD_TIES:
-    case MPB_METHOD_BREADCRUMBS:
-    case MPB_METHOD_BREADCRUMBS_TIES: return MPB_KEEP_WINDOW;
-    case MPB_METHOD_DARE_LINEAR:
-    case MPB_METHOD_DARE_TIES: return MPB_KEEP_RANDOM;
-    default: return MPB_KEEP_ALL;
-    }
-}
-
-/* The magnitude ranks a sparsifying method keeps, as mergekit counts them:
- * ties the k = floor(density n) largest; breadcrumbs drops the
- * floor(gamma n) largest (fewer if needed) and keeps the next
- * floor(density n). */
-static int keep_window(const mpb_merge_recipe *r, size_t t, size_t input, double density,
-                       double gamma, mpb_merge_sparse *sp, mpb_error *err)
-{
-    const mpb_tensor *tensor = &r->in_idx.tensors[t];
-    uint64_t n = mpb_tensor_numel(tensor);
-    uint64_t keep = (uint64_t)(density * (double)n), top = 0;
-    if (r->method != MPB_METHOD_TIES) {
-        top = (uint64_t)(gamma * (double)n);
-        if (top > n - keep)
-            top = n - keep;
-    }
-    if (keep == 0)
-        return mpb_fail(err, MPB_EINVAL,
-                        "%s: density %g of %s keeps floor(%g x %llu) = 0 elements of tensor "
-                        "'%s'; raise the density or give this tensor density 1 with a filter",
-                        mpb_method_name(r->method), density,
-                        mpb_config_input_origin(r->config, input), density,
-                        (unsigned long long)n, tensor->name);
-    sp->rank_lo = top;
-    sp->rank_hi = top + keep;
-    return MPB_OK;
-}
-
-/* One task-family tensor: the kernel's spec and what the statistics must
- * find (docs/METHODS.md). */
-static int resolve_task(mpb_merge_recipe *r, size_t t, const mpb_tensor_params *p,
-                        mpb_error *err)
-{
-    const mpb_tensor *tensor = &r->in_idx.tensors[t];
-    mpb_merge_task *task = &r->task[t];
-    size_t n_models = p->n_inputs - 1;
-    task->spec.models = calloc(n_models, sizeof *task->spec.models);
-    task->sparse = calloc(n_models, sizeof *task->sparse);
-    if (task->spec.models == NULL || task->sparse == NULL)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory for tensor '%s'", tensor->name);
-    task->spec.base = (size_t)p->base_index;
-    task->spec.n_models = n_models;
-    task->spec.consensus = method_elects_sign(r->method);
-    task->spec.normalize = p->normalize;
-    task->spec.lambda = (float)p->lambda;
-    mpb_keep_kind kind = method_keep(r->method);
-    double weight_sum = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < p->n_inputs; i++) {
-        if ((int)i == p->base_index)
-            continue;
-        mpb_task_model *m = &task->spec.models[k];
-        mpb_merge_sparse *sp = &task->sparse[k++];
-        *m = (mpb_task_model){.input = i, .weight = (float)p->weight[i], .scale = 1.0f,
-                              .keep = MPB_KEEP_ALL, .hi = mpb_cut_all(), .lo = mpb_cut_none()};
-        weight_sum += p->weight[i];
-        double density = p->density[i];
-        /* mergekit leaves a task vector alone at density 1: no rescale either. */
-        if (kind == MPB_KEEP_ALL || density >= 1 || mpb_tensor_numel(tensor) == 0)
-            continue;
-        m->keep = kind;
-        if (kind == MPB_KEEP_RANDOM) {
-            m->key = mpb_random_key(p->seed, i, tensor->name);
-            m->density = density;
-        } else {
-            int rc = keep_window(r, t, i, density, p->gamma, sp, err);
-            if (rc != MPB_OK)
-                return rc;
-        }
-        if (p->rescale && p->rescale_l1)
-            sp->rescale_l1 = true;
-        else if (p->rescale)
-            m->scale = (float)(1.0 / density);
-    }
-    /* mergekit replaces a divisor below 1e-8 in magnitude by 1. */
-    task->spec.divisor = fabs(weight_sum) < 1e-8 ? 1.0f : (float)weight_sum;
-    return MPB_OK;
-}
-
 static int alloc_method_arrays(mpb_merge_recipe *r, mpb_error *err)
 {
-    size_t nt = r->in_idx.n;
-    r->copy_from = malloc((nt ? nt : 1) * sizeof *r->copy_from);
-    r->coef = calloc((nt ? nt : 1) * r->n_inputs, sizeof *r->coef);
-    if (method_keep(r->method) != MPB_KEEP_ALL || r->method == MPB_METHOD_TASK_ARITHMETIC)
-        r->task = calloc(nt ? nt : 1, sizeof *r->task);
-    if (r->method == MPB_METHOD_SLERP)
-        r->slerp_t = calloc(nt ? nt : 1, sizeof *r->slerp_t);
-    bool task_ok = r->task != NULL || (method_keep(r->method) == MPB_KEEP_ALL &&
-                                       r->method != MPB_METHOD_TASK_ARITHMETIC);
-    bool slerp_ok = r->slerp_t != NULL || r->method != MPB_METHOD_SLERP;
-    if (r->copy_from == NULL || r->coef == NULL || !task_ok || !slerp_ok)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu tensors", nt);
-    return MPB_OK;
+    size_t nt = r->in_idx.n ? r->in_idx.n : 1;
+    r->copy_from = malloc(nt * sizeof *r->copy_from);
+    r->coef = calloc(nt * r->n_inputs, sizeof *r->coef);
+    bool ok = r->copy_from != NULL && r->coef != NULL;
+    if (ok && mpb_merge_task_method(r->method))
+        ok = (r->task = calloc(nt, sizeof *r->task)) != NULL;
+    if (ok && r->method == MPB_METHOD_SLERP)
+        ok = (r->slerp_t = calloc(nt, sizeof *r->slerp_t)) != NULL;
+    return ok ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory for %zu tensors", nt);
 }
 
 /* One tensor: copied, one fixed weighted sum, or a method with its own
@@ -225,7 +107,7 @@ static int resolve_tensor(mpb_merge_recipe *r, size_t t, const mpb_tensor_params
     case MPB_METHOD_PASSTHROUGH: return mpb_config_coefficients(p, r->method, coef, err);
     case MPB_METHOD_SLERP: r->slerp_t[t] = p->t; return MPB_OK;
     case MPB_METHOD_MODEL_STOCK: return MPB_OK; /* coefficients from the statistics */
-    default: return resolve_task(r, t, p, err);
+    default: return mpb_merge_task_resolve(r->config, tensor, p, &r->task[t], err);
     }
 }
 
@@ -272,7 +154,7 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
             mpb_config_check_files(*config, err);
         if (rank == 0 && err->code == MPB_OK)
             read_inputs_index(*config, &r->in_idx, err);
-        rc = share_index(&r->in_idx, comm, err);
+        rc = mpb_job_share_index(&r->in_idx, comm, err);
     }
     r->config_text = text;
     if (rc)
@@ -290,16 +172,8 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
 
 void mpb_merge_recipe_free(mpb_merge_recipe *r)
 {
-    for (size_t t = 0; r->task && t < r->in_idx.n; t++) {
-        mpb_merge_task *task = &r->task[t];
-        for (size_t k = 0; task->sparse && k < task->spec.n_models; k++)
-            for (int c = 0; c < 2; c++) {
-                free(task->sparse[k].start_row[c]);
-                free(task->sparse[k].start_seen[c]);
-            }
-        free(task->spec.models);
-        free(task->sparse);
-    }
+    for (size_t t = 0; r->task && t < r->in_idx.n; t++)
+        mpb_merge_task_free(&r->task[t]);
     free(r->task);
     free(r->slerp_t);
     free(r->copy_from);

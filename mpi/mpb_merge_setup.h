@@ -55,6 +55,19 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r);
 /* Bytes the merge's writing pass reads from all inputs together. */
 uint64_t mpb_merge_recipe_read_bytes(const mpb_merge_recipe *r);
 
+/* True for the methods blended by mpb_blend_task: task_arithmetic, ties,
+ * dare_*, breadcrumbs*. */
+bool mpb_merge_task_method(mpb_method m);
+
+/* The task family's kernel spec for one tensor from its resolved parameters,
+ * as mpb_merge_recipe_build makes it (for task_arithmetic and DARE without
+ * `rescale: l1` it is complete; magnitude cuts and L1 rescale factors are
+ * found by mpb_merge_stats_run).  Fails, naming the tensor, when a density
+ * keeps no element.  *task is zeroed first; free with mpb_merge_task_free. */
+int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
+                           const mpb_tensor_params *p, mpb_merge_task *task, mpb_error *err);
+void mpb_merge_task_free(mpb_merge_task *task);
+
 /* Reads the item's rows of `tensor` from one input into buf; with nothing
  * to move (it NULL, or after a failure on this rank) it still makes the call
  * with no rows, as collective transfers need. */

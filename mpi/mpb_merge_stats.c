@@ -75,9 +75,11 @@ static uint64_t batch_cost(const mpb_merge_recipe *r, size_t t, uint64_t n_items
     uint64_t per_slot = mpb_tensor_numel(tensor);
     if (per_slot > n_items * MPB_HIST_HIGH_BINS)
         per_slot = n_items * MPB_HIST_HIGH_BINS;
+    /* Small tensors exchange one slot per model, others a slot per cut. */
+    uint64_t slots = mpb_tensor_numel(tensor) <= STATS_SMALL_TENSOR ? 1 : 2;
     for (size_t k = 0; r->task && k < r->task[t].spec.n_models; k++)
         if (is_window(&r->task[t], k))
-            cost += 2 * per_slot * sizeof(stats_rec);
+            cost += slots * per_slot * sizeof(stats_rec);
     return cost;
 }
 
@@ -179,26 +181,48 @@ static int find_in_slot(stats_run *s, uint64_t slot, uint64_t rank, const char *
     return MPB_OK;
 }
 
-/* Per item (by first row), the elements equal to the cut before it. */
-static int keep_tie_counts(stats_run *s, uint64_t slot, mpb_merge_sparse *sp, int h,
-                           mpb_error *err)
+/* Per item (by first row), the elements equal to the cut before it, from
+ * the slot's records of magnitude `bits` (by row descending). */
+static int keep_tie_counts(stats_run *s, uint64_t slot, uint32_t bits, mpb_merge_sparse *sp,
+                           int h, mpb_error *err)
 {
     size_t begin, end;
     stats_slot_range(s, slot, &begin, &end);
-    size_t n = end - begin;
+    while (begin < end && s->recs[begin].key > bits)
+        begin++;
+    size_t last = begin;
+    while (last < end && s->recs[last].key == bits)
+        last++;
+    size_t n = last - begin;
     sp->start_row[h] = malloc((n ? n : 1) * sizeof(uint64_t));
     sp->start_seen[h] = malloc((n ? n : 1) * sizeof(uint64_t));
     if (sp->start_row[h] == NULL || sp->start_seen[h] == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for tie counts");
     uint64_t seen = 0;
-    for (size_t i = 0; i < n; i++) { /* records are by row descending */
-        const stats_rec *rec = &s->recs[end - 1 - i];
+    for (size_t i = 0; i < n; i++) {
+        const stats_rec *rec = &s->recs[last - 1 - i];
         seen += rec->count;
-        sp->start_row[h][i] = rec->key;
+        sp->start_row[h][i] = rec->row;
         sp->start_seen[h][i] = seen; /* through this item */
     }
     sp->n_starts[h] = n;
     return MPB_OK;
+}
+
+/* The cut once its magnitude is known: how many equal elements are in. */
+static int place_cut(stats_run *s, uint64_t slot, cut_state *c, mpb_merge_sparse *sp, int h,
+                     uint32_t bits, uint64_t above, uint64_t equal, bool small, mpb_error *err)
+{
+    c->cut.bits = bits;
+    c->cut.need = c->rank - above;
+    c->count_ties = c->cut.need < equal;
+    c->stage = c->count_ties || sp->rescale_l1 ? CUT_TIES : CUT_DONE;
+    if (!small || !c->count_ties)
+        return MPB_OK;
+    /* A small tensor's records already say where the equal elements are. */
+    c->count_ties = false;
+    c->stage = sp->rescale_l1 ? CUT_TIES : CUT_DONE;
+    return keep_tie_counts(s, slot, bits, sp, h, err);
 }
 
 static int resolve_cut(stats_run *s, size_t pos, size_t k, int h, mpb_error *err)
@@ -207,23 +231,27 @@ static int resolve_cut(stats_run *s, size_t pos, size_t k, int h, mpb_error *err
     cut_state *c = &ts->m[k].cut[h];
     mpb_merge_sparse *sp = &s->r->task[ts->tensor].sparse[k];
     const char *name = s->r->in_idx.tensors[ts->tensor].name;
+    bool small = stats_small(s, ts->tensor);
     uint64_t bin, above, in_bin;
     int rc = MPB_OK;
     if (s->pass == PASS_SUMS && c->stage == CUT_HIGH) {
-        rc = find_in_slot(s, stats_slot(pos, k, 0), c->rank, name, &bin, &above, &in_bin, err);
+        uint64_t slot = stats_slot(pos, k, 0);
+        rc = find_in_slot(s, slot, c->rank, name, &bin, &above, &in_bin, err);
+        if (rc == MPB_OK && small)
+            return place_cut(s, slot, c, sp, h, (uint32_t)bin, above, in_bin, true, err);
         c->high = (uint32_t)bin;
         c->above = above;
         c->left = c->rank - above;
         c->stage = CUT_LOW;
     } else if (s->pass == PASS_LOW && c->stage == CUT_LOW) {
         rc = find_in_slot(s, stats_slot(pos, k, h), c->left, name, &bin, &above, &in_bin, err);
-        c->cut.bits = c->high << MPB_HIST_LOW_BITS | (uint32_t)bin;
-        c->cut.need = c->rank - (c->above + above);
-        c->count_ties = c->cut.need < in_bin;
-        c->stage = c->count_ties || sp->rescale_l1 ? CUT_TIES : CUT_DONE;
+        if (rc == MPB_OK)
+            rc = place_cut(s, stats_slot(pos, k, h), c, sp, h,
+                           c->high << MPB_HIST_LOW_BITS | (uint32_t)bin, c->above + above,
+                           in_bin, false, err);
     } else if (s->pass == PASS_TIES && c->stage == CUT_TIES) {
         if (c->count_ties)
-            rc = keep_tie_counts(s, stats_slot(pos, k, h), sp, h, err);
+            rc = keep_tie_counts(s, stats_slot(pos, k, h), c->cut.bits, sp, h, err);
         if (c->q_above >= 0) {
             float value;
             memcpy(&value, &c->cut.bits, sizeof value);
@@ -426,33 +454,24 @@ static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, si
     return rc;
 }
 
-static int alloc_run(stats_run *s, const mpb_plan *plan, mpb_error *err)
+static int alloc_run(stats_run *s, mpb_error *err)
 {
     const mpb_merge_recipe *r = s->r;
-    uint64_t slab = mpb_plan_max_item_bytes(plan, &r->in_idx, 0) + 1;
     size_t models = r->task ? r->n_inputs - 1 : 0;
-    s->bufs = calloc(r->n_inputs, sizeof *s->bufs);
     s->d = malloc(r->n_inputs * STATS_CHUNK * sizeof *s->d);
     s->ts_of = malloc((r->in_idx.n ? r->in_idx.n : 1) * sizeof *s->ts_of);
     s->hist = calloc(models * MPB_HIST_HIGH_BINS + 1, sizeof *s->hist);
     s->touched = malloc((models * MPB_HIST_HIGH_BINS + 1) * sizeof *s->touched);
     s->n_touched = calloc(2 * models + 1, sizeof *s->n_touched);
-    if (!s->bufs || !s->d || !s->ts_of || !s->hist || !s->touched || !s->n_touched)
+    if (!s->d || !s->ts_of || !s->hist || !s->touched || !s->n_touched)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for the statistics");
     for (size_t t = 0; t < r->in_idx.n; t++)
         s->ts_of[t] = SIZE_MAX;
-    for (size_t i = 0; i < r->n_inputs; i++)
-        if ((s->bufs[i] = malloc(slab)) == NULL)
-            return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu slabs of %llu bytes",
-                            r->n_inputs, (unsigned long long)slab);
     return MPB_OK;
 }
 
 static void free_run(stats_run *s)
 {
-    for (size_t i = 0; s->bufs && i < s->r->n_inputs; i++)
-        free(s->bufs[i]);
-    free(s->bufs);
     free(s->d);
     free(s->ts_of);
     free(s->hist);
@@ -473,18 +492,18 @@ static size_t *item_ranges(const mpb_plan *plan, size_t n_tensors)
 }
 
 int mpb_merge_stats_run(mpb_merge_recipe *r, const mpb_plan *plan, mpb_store inputs[],
-                        const mpb_run_opts *opts, mpb_progress *progress, MPI_Comm comm,
-                        uint64_t *bytes_read, mpb_error *err)
+                        void *bufs[], const mpb_run_opts *opts, mpb_progress *progress,
+                        MPI_Comm comm, uint64_t *bytes_read, mpb_error *err)
 {
     if (mpb_merge_stats_passes(r) == 0)
         return MPB_OK;
-    stats_run s = {.r = r, .inputs = inputs};
+    stats_run s = {.r = r, .inputs = inputs, .bufs = bufs};
     size_t nt = r->in_idx.n, *first_item = item_ranges(plan, nt);
     size_t *batch = malloc((nt ? nt : 1) * sizeof *batch);
     if (first_item == NULL || batch == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory for the statistics");
     else
-        alloc_run(&s, plan, err);
+        alloc_run(&s, err);
     int rc = mpb_comm_agree(err, comm);
     const char *what = progress ? progress->what : NULL;
     if (progress)

@@ -16,15 +16,16 @@
 
 #include <mpi.h>
 
-/* Collective.  Reads the inputs (open in inputs[], in input order) as often
- * as the method needs and completes the recipe: slerp's and model_stock's
+/* Collective.  Reads the inputs (open in inputs[], in input order) into
+ * bufs[] (one slab of the plan's largest item per input) as often as the
+ * method needs and completes the recipe: slerp's and model_stock's
  * coefficients, the task family's cuts, tie counts and rescale factors.
  * The writing pass must use the same plan.  Does nothing for methods
  * without whole-tensor statistics.  Adds the bytes the passes read (the same
  * number on every rank) to *bytes_read. */
 int mpb_merge_stats_run(mpb_merge_recipe *r, const mpb_plan *plan, mpb_store inputs[],
-                        const mpb_run_opts *opts, mpb_progress *progress, MPI_Comm comm,
-                        uint64_t *bytes_read, mpb_error *err);
+                        void *bufs[], const mpb_run_opts *opts, mpb_progress *progress,
+                        MPI_Comm comm, uint64_t *bytes_read, mpb_error *err);
 
 /* How many extra passes over the inputs the statistics take at most: 0 .. 3. */
 int mpb_merge_stats_passes(const mpb_merge_recipe *r);

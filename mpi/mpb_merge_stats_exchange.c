@@ -13,7 +13,9 @@ static int by_slot_then_key_descending(const void *pa, const void *pb)
     const stats_rec *a = pa, *b = pb;
     if (a->slot != b->slot)
         return a->slot < b->slot ? -1 : 1;
-    return a->key < b->key ? 1 : a->key > b->key ? -1 : 0;
+    if (a->key != b->key)
+        return a->key < b->key ? 1 : -1;
+    return a->row < b->row ? 1 : a->row > b->row ? -1 : 0;
 }
 
 static void sum_row_sums(stats_run *s, MPI_Comm comm)
@@ -54,7 +56,7 @@ int stats_exchange(stats_run *s, MPI_Comm comm, mpb_error *err)
         rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK) {
         MPI_Datatype rec_type;
-        MPI_Type_contiguous(3, MPI_UINT64_T, &rec_type);
+        MPI_Type_contiguous(4, MPI_UINT64_T, &rec_type);
         MPI_Type_commit(&rec_type);
         MPI_Allgatherv(s->recs, mine, rec_type, all, counts, displs, rec_type, comm);
         MPI_Type_free(&rec_type);

@@ -40,21 +40,28 @@ typedef struct tensor_state {
     model_state *m;     /* task family: one per model */
 } tensor_state;
 
-/* One count the ranks exchange: a histogram bin or an item's tie count. */
+/* One count the ranks exchange: a histogram bin (row 0), a magnitude of a
+ * small tensor in the item starting at `row`, or an item's tie count (key:
+ * the cut's magnitude). */
 typedef struct stats_rec {
-    uint64_t slot, key, count;
+    uint64_t slot, key, row, count;
 } stats_rec;
+
+/* Tensors up to this many elements find their cuts in one pass: the ranks
+ * exchange every (magnitude, item) count instead of a 16-bit histogram. */
+#define STATS_SMALL_TENSOR MPB_HIST_HIGH_BINS
 
 typedef struct stats_run {
     mpb_merge_recipe *r;
     mpb_store *inputs;
     int pass;
-    void **bufs;           /* one slab per input */
+    void **bufs;           /* one slab per input (the merge's) */
     float *d;              /* per input, STATS_CHUNK decoded values */
     double *acc;           /* per quantity, one row's running sum */
     size_t acc_cap;
     uint32_t *hist;        /* per model, 65536 local bins (one item's counts) */
-    uint32_t *touched;     /* per model, bins that became nonzero */
+    uint32_t *touched;     /* per model, bins that became nonzero; for a small
+                              tensor, the item's magnitudes */
     size_t *n_touched;
     tensor_state *ts;      /* the batch */
     size_t n_ts;
@@ -68,7 +75,10 @@ typedef struct stats_run {
 /* The slot of a model's cut (level 1 uses cut 0 for the model's histogram). */
 uint64_t stats_slot(size_t ts_pos, size_t model, int cut);
 
-int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t count, mpb_error *err);
+int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t row, uint64_t count,
+                  mpb_error *err);
+
+bool stats_small(const stats_run *s, size_t tensor);
 
 /* The driver's step for the current pass. */
 int stats_step(void *ctx, size_t tensor, const mpb_item *it, bool failed, mpb_error *err);
@@ -77,7 +87,8 @@ int stats_step(void *ctx, size_t tensor, const mpb_item *it, bool failed, mpb_er
  * sorted by slot, then key descending. */
 int stats_exchange(stats_run *s, MPI_Comm comm, mpb_error *err);
 
-/* The exchanged counts of one slot: recs[*begin .. *end). */
+/* The exchanged counts of one slot: recs[*begin .. *end), by key descending
+ * and then row descending. */
 void stats_slot_range(const stats_run *s, uint64_t slot, size_t *begin, size_t *end);
 
 #endif

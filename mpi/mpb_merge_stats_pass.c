@@ -10,7 +10,13 @@ uint64_t stats_slot(size_t ts_pos, size_t model, int cut)
     return ((uint64_t)ts_pos * MPB_METHOD_MAX_INPUTS + model) * 2 + (uint64_t)cut;
 }
 
-int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t count, mpb_error *err)
+bool stats_small(const stats_run *s, size_t tensor)
+{
+    return mpb_tensor_numel(&s->r->in_idx.tensors[tensor]) <= STATS_SMALL_TENSOR;
+}
+
+int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t row, uint64_t count,
+                  mpb_error *err)
 {
     if (s->n_recs == s->cap_recs) {
         size_t cap = s->cap_recs ? s->cap_recs * 2 : 4096;
@@ -20,7 +26,7 @@ int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t count, mpb
         s->recs = grown;
         s->cap_recs = cap;
     }
-    s->recs[s->n_recs++] = (stats_rec){slot, key, count};
+    s->recs[s->n_recs++] = (stats_rec){slot, key, row, count};
     return MPB_OK;
 }
 
@@ -97,7 +103,12 @@ static void task_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uin
             if (m->q_kept >= 0)
                 s->acc[m->q_kept] = mpb_sum_abs_random(d, c->n, tm->key, c->first, tm->density,
                                                        s->acc[m->q_kept]);
-            if (m->cut[0].stage == CUT_HIGH || m->cut[1].stage == CUT_HIGH)
+            if (m->cut[0].stage != CUT_HIGH && m->cut[1].stage != CUT_HIGH)
+                continue;
+            if (stats_small(s, ts->tensor)) /* every magnitude, sorted at the item's end */
+                for (size_t j = 0; j < c->n; j++)
+                    touched[s->n_touched[2 * k]++] = mpb_abs_bits(d[j]);
+            else
                 mpb_hist_high(d, c->n, hist, touched, &s->n_touched[2 * k]);
             continue;
         }
@@ -118,6 +129,26 @@ static void task_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uin
     }
 }
 
+static int descending(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* A small tensor's item: one record per distinct magnitude, with the item. */
+static int flush_magnitudes(stats_run *s, uint64_t slot, uint32_t *bits, size_t n,
+                            uint64_t row0, mpb_error *err)
+{
+    qsort(bits, n, sizeof *bits, descending);
+    int rc = MPB_OK;
+    for (size_t i = 0, j; i < n && rc == MPB_OK; i = j) {
+        for (j = i + 1; j < n && bits[j] == bits[i]; j++)
+            ;
+        rc = stats_add_rec(s, slot, bits[i], row0, j - i, err);
+    }
+    return rc;
+}
+
 /* An item's histogram bins and tie counts become records; the local bins
  * are cleared for the next item. */
 static int flush_item(stats_run *s, size_t pos, const tensor_state *ts, const mpb_item *it,
@@ -129,17 +160,22 @@ static int flush_item(stats_run *s, size_t pos, const tensor_state *ts, const mp
         for (int h = 0; h < 2; h++) {
             size_t at = k * MPB_HIST_HIGH_BINS + (size_t)h * MPB_HIST_LOW_BINS;
             size_t *n_touched = &s->n_touched[2 * k + (size_t)h];
-            for (size_t i = 0; i < *n_touched; i++) {
-                uint32_t bin = s->touched[at + i];
-                uint32_t *count = &s->hist[k * MPB_HIST_HIGH_BINS + (h ? MPB_HIST_LOW_BINS : 0) + bin];
+            uint64_t slot = stats_slot(pos, k, h);
+            if (s->pass == PASS_SUMS && stats_small(s, ts->tensor)) {
                 if (rc == MPB_OK)
-                    rc = stats_add_rec(s, stats_slot(pos, k, h), bin, *count, err);
+                    rc = flush_magnitudes(s, slot, s->touched + at, *n_touched, it->row0, err);
+                *n_touched = 0;
+            }
+            for (size_t i = 0; i < *n_touched; i++) {
+                uint32_t *count = &s->hist[at + s->touched[at + i]];
+                if (rc == MPB_OK)
+                    rc = stats_add_rec(s, slot, s->touched[at + i], 0, *count, err);
                 *count = 0;
             }
             *n_touched = 0;
             if (ties[2 * k + (size_t)h] && rc == MPB_OK)
-                rc = stats_add_rec(s, stats_slot(pos, k, h), it->row0, ties[2 * k + (size_t)h],
-                                   err);
+                rc = stats_add_rec(s, slot, ts->m[k].cut[h].cut.bits, it->row0,
+                                   ties[2 * k + (size_t)h], err);
         }
     }
     return rc;

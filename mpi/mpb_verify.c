@@ -186,6 +186,8 @@ static void check_samples(struct mpb_verify *v, uint64_t sample, struct report *
              "%llu differ", (unsigned long long)checked, v->out_idx.n, v->r.n_inputs,
              (unsigned long long)bad);
     line(rep, "samples", bad == 0, detail);
+    if (bad > 0 && rep->root)
+        fprintf(rep->out, "  first difference: %s\n", mismatch.msg);
     if (bad > 0 && rep->first.code == MPB_OK)
         rep->first = mismatch;
 }

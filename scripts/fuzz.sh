@@ -1,8 +1,9 @@
 #!/bin/sh
 # Usage: scripts/fuzz.sh TARGET [SECONDS]
 #
-# Builds the libFuzzer target TARGET ("safetensors" or "fuzz_safetensors")
-# with clang and -fsanitize=fuzzer,address,undefined, then runs it for
+# Builds the libFuzzer target TARGET ("safetensors" or "config", with or
+# without the fuzz_ prefix) with clang and -fsanitize=fuzzer,address,undefined,
+# then runs it for
 # SECONDS (default 60).  The build goes to $MPB_FUZZ_BUILD_DIR (default
 # <repo>/build-fuzz); the growing corpus and any crash inputs stay under
 # <build>/fuzz-runs/TARGET/ so a later run resumes where this one stopped.
@@ -62,6 +63,53 @@ if [ "$target" = fuzz_safetensors ]; then
 "]}"
 "\\u0000"
 "\xff"
+DICT
+    dict=-dict=$work/dict
+elif [ "$target" = fuzz_config ]; then
+    # The study's configs and the documented examples as seeds.
+    find "$root/configs" "$root/examples" -type f \( -name '*.yaml' -o -name '*.yml' \) \
+        -size -16k -exec cp {} "$work/seeds/" \; 2>/dev/null || true
+    printf 'merge_method: linear\nmodels:\n  - model: a.h5\n    parameters: {weight: [0.2, 0.8]}\n  - model: b.h5\n    parameters:\n      weight:\n        - filter: mlp\n          value: 0.7\n        - value: 0.3\nout_dtype: bfloat16\n' >"$work/seeds/builtin.yaml"
+    cat >"$work/dict" <<'DICT'
+"merge_method"
+"models"
+"model"
+"base_model"
+"parameters"
+"weight"
+"density"
+"lambda"
+"normalize"
+"rescale"
+"gamma"
+"epsilon"
+"filter"
+"value"
+"t"
+"dtype"
+"out_dtype"
+"layer_range"
+"keep_outside"
+"sweep"
+"linear"
+"slerp"
+"ties"
+"dare_ties"
+"task_arithmetic"
+"breadcrumbs"
+"model_stock"
+"passthrough"
+"interpolate"
+"bfloat16"
+"float16"
+": "
+"- "
+"[0, 1]"
+"{"
+"&a"
+"*a"
+"<<: "
+"!!float"
 DICT
     dict=-dict=$work/dict
 else

@@ -14,14 +14,7 @@
 
 #include "mpb_convert.h"
 #include "mpb_method.h"
-
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
+#include "test_method_util.h"
 
 static void test_deltas_decode_exactly(void **state)
 {
@@ -193,15 +186,7 @@ static void test_selection_on_random_splits(void **state)
             v = 1.0f + (float)(next_random(&rng) % 1000) * 0x1p-20f; /* spread low bits */
         d[j] = (next_random(&rng) & 1) ? -v : v;
     }
-    for (size_t i = 0; i < N; i++) { /* brute-force ranks */
-        uint32_t bi = mpb_abs_bits(d[i]);
-        size_t r = 0;
-        for (size_t j = 0; j < N; j++) {
-            uint32_t bj = mpb_abs_bits(d[j]);
-            r += bj > bi || (bj == bi && j < i);
-        }
-        rank[i] = r;
-    }
+    magnitude_ranks(d, N, rank);
     const uint64_t windows[][2] = {{0, 1}, {0, 640}, {30, 1000}, {1, N - 1}, {0, 64}};
     for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
         for (int split = 0; split < 4; split++) {

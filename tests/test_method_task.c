@@ -13,29 +13,8 @@
 
 #include "mpb_convert.h"
 #include "mpb_method.h"
+#include "test_method_util.h"
 #include "mpb_random.h"
-
-static float f32_from_bits(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint32_t bits_of(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
 
 /* A spec over inputs {base, x1, ..., xn} (base at position 0). */
 static mpb_task_spec spec_of(mpb_task_model *models, size_t n, bool consensus, bool normalize,
@@ -171,20 +150,6 @@ static float expected(const mpb_task_spec *s, float *const in[], const bool *kee
             mixed = sum;
     }
     return b + mixed * s->lambda;
-}
-
-/* Rank in the order |d| descending, index ascending, by brute force. */
-static void magnitude_ranks(const float *d, size_t n, size_t *rank)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint32_t bi = mpb_abs_bits(d[i]);
-        size_t r = 0;
-        for (size_t j = 0; j < n; j++) {
-            uint32_t bj = mpb_abs_bits(d[j]);
-            r += bj > bi || (bj == bi && j < i);
-        }
-        rank[i] = r;
-    }
 }
 
 /* The cut holding the R largest, from the ranks. */
@@ -330,6 +295,26 @@ static void test_random_against_formula(void **state)
     }
 }
 
+/* The integer form of DARE's test equals the float one, at thresholds that
+ * fall on a 24-bit grid point and between them. */
+static void test_keep_threshold(void **state)
+{
+    (void)state;
+    const double densities[] = {0.5, 0.25, 0.3, 0.1 + 1e-12, 0x1p-24, 1.0 - 0x1p-24, 0.999, 1.0};
+    for (size_t i = 0; i < sizeof densities / sizeof densities[0]; i++) {
+        uint64_t threshold = mpb_keep_threshold(densities[i]);
+        for (uint64_t j = 0; j < 20000; j++) {
+            bool by_bits = (mpb_random_bits(17, j) >> 40) < threshold;
+            assert_int_equal(by_bits, mpb_keep_random(17, j, densities[i]));
+        }
+        /* On the grid point itself: m = density 2^24 is not below it. */
+        uint64_t m = threshold - 1;
+        assert_true((double)m * 0x1p-24 < densities[i]);
+        assert_false((double)threshold * 0x1p-24 < densities[i]);
+    }
+    assert_int_equal(mpb_keep_threshold(0.5), 1u << 23);
+}
+
 static void test_cut_helpers(void **state)
 {
     (void)state;
@@ -358,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_window_keeps_exact_ranks),
         cmocka_unit_test(test_random_keep),
         cmocka_unit_test(test_random_against_formula),
+        cmocka_unit_test(test_keep_threshold),
         cmocka_unit_test(test_cut_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

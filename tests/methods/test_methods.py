@@ -77,10 +77,10 @@ def task_config(method, models, params, extra=""):
 
 
 def task_ref(method, weights, densities, lam=1.0, normalize=False, rescale=False, l1=True,
-             gamma=0.01, seed=0):
+             gamma=0.01, seed=0, files=(A, B, C)):
     def blend(name):
-        base, kind = ref.read(A, name)
-        xs = [ref.read(B, name)[0], ref.read(C, name)[0]]
+        base, kind = ref.read(files[0], name)
+        xs = [ref.read(files[1], name)[0], ref.read(files[2], name)[0]]
         dens = [d(name) if callable(d) else d for d in densities]
         out = ref.task_blend(method, base, xs, weights, dens, lam, normalize, rescale, l1,
                              gamma=gamma, seed=seed, inputs=[0, 1], name=name)
@@ -208,6 +208,54 @@ with h5py.File(A, "r") as fa:
     above = np.count_nonzero(ref.abs_bits(d).astype(np.int64) > t)
     assert above < k < above + equal, "the test data should split ties at the cut"
 print("ok: the ties case cuts inside a run of equal magnitudes")
+
+# Tensors above 65,536 elements take the two-level radix selection (smaller
+# ones exchange every magnitude): f32 inputs with a 300 x 300 matrix, a 1-D
+# tensor of 70,001 elements (one element per row) and a small one; the
+# deltas are multiples of 1/64 plus a little noise on one input in 16, so
+# equal magnitudes abound and rescale: l1 needs the sums above the cut.
+BIG = [os.path.join(work, f"big_{n}.h5") for n in "abc"]
+rng = np.random.default_rng(77)
+big_shapes = {"big.w": (300, 300), "big.v": (70001,), "small.w": (40, 3)}
+with h5py.File(BIG[0], "w") as fa, h5py.File(BIG[1], "w") as fb, h5py.File(BIG[2], "w") as fc:
+    for name, shape in big_shapes.items():
+        base = rng.normal(0, 1, shape).astype(np.float32)
+        fa[name] = base
+        for f in (fb, fc):
+            d = rng.integers(-6, 7, shape).astype(np.float32) / 64
+            d += (rng.integers(0, 16, shape) == 0) * rng.normal(0, 1e-3, shape).astype(np.float32)
+            f[name] = (base + d).astype(np.float32)
+big_cases = {
+    "ties": ("{weight: 0.6, density: 0.3}", "{weight: 0.4, density: 0.45}", "{rescale: true}",
+             task_ref("ties", [0.6, 0.4], [0.3, 0.45], normalize=True, rescale=True, files=BIG)),
+    "breadcrumbs_ties": ("{weight: 1, density: 0.5}", "{weight: 1, density: 0.6}",
+                         "{gamma: 0.1, rescale: true}",
+                         task_ref("breadcrumbs_ties", [1, 1], [0.5, 0.6], rescale=True,
+                                  gamma=0.1, files=BIG)),
+    "dare_linear": ("{weight: 1, density: 0.5}", "{weight: 0.5, density: 0.3}", "{seed: 9}",
+                    task_ref("dare_linear", [1, 0.5], [0.5, 0.3], rescale=True, seed=9,
+                             files=BIG)),
+}
+for method, (pb, pc, params, blend) in big_cases.items():
+    cfg = write("big_" + method, task_config(method, [("big_b.h5", pb), ("big_c.h5", pc)],
+                                             params).replace("a.h5", "big_a.h5"))
+    outs = []
+    for np_, io in ((1, "collective"), (3, "collective"), (4, "independent")):
+        outs.append(os.path.join(work, f"big_{method}_np{np_}.h5"))
+        merge(cfg, outs[-1], np_, io, "16")
+    for out in outs[1:]:
+        mpbtest.assert_same_tensors(outs[0], out)
+    for name in big_shapes:
+        want, kind = blend(name)
+        check_against(outs[0], name, want, kind)
+    print(f"ok: {method} on tensors past 65,536 elements: 3 runs identical and equal to the "
+          f"reference")
+d = (ref.read(BIG[1], "big.w")[0] - ref.read(BIG[0], "big.w")[0]).astype(np.float32)
+_, sorted_bits = ref.magnitude_ranks(d)
+t = sorted_bits[int(0.3 * d.size) - 1]
+above = np.count_nonzero(ref.abs_bits(d).astype(np.int64) > t)
+assert above < int(0.3 * d.size) < above + np.count_nonzero(ref.abs_bits(d) == t)
+print("ok: the large ties cut splits a run of equal magnitudes")
 
 # A layer range: layers 1..2 blended by ties, everything else a copy of a.h5.
 cfg = write("ties_layers", CASES["ties"][0] + "layer_range: [1, 2]\nkeep_outside: a.h5\n")

@@ -64,7 +64,9 @@ def sample_value(arg):
     """A value the option accepts, from its metavariable."""
     if "|" in arg:
         return arg.split("|")[0].strip("'")
-    return {"N": "1", "S": "1", "SIZE": "5GB", "ARCH": "tiny"}.get(arg, "x")
+    if len(arg) == 1:  # N, S, T: numbers
+        return "1"
+    return {"SIZE": "5GB", "ARCH": "tiny"}.get(arg, "x")
 
 
 def mentions(text, option):

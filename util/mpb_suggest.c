@@ -1,5 +1,5 @@
 /* Closest known key for "did you mean" hints (Levenshtein distance). */
-#include "mpb_config_internal.h"
+#include "mpb_suggest.h"
 
 #include <stdlib.h>
 #include <string.h>

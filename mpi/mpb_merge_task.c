@@ -1,0 +1,120 @@
+/* The task-arithmetic family's per-tensor spec from resolved parameters
+ * (docs/METHODS.md): weights, sign election, the magnitude ranks or random
+ * masks each model keeps, and the rescale. */
+#include "mpb_merge_setup.h"
+
+#include "mpb_random.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool method_elects_sign(mpb_method m)
+{
+    return m == MPB_METHOD_TIES || m == MPB_METHOD_DARE_TIES ||
+           m == MPB_METHOD_BREADCRUMBS_TIES;
+}
+
+static mpb_keep_kind method_keep(mpb_method m)
+{
+    switch (m) {
+    case MPB_METHOD_TIES:
+    case MPB_METHOD_BREADCRUMBS:
+    case MPB_METHOD_BREADCRUMBS_TIES: return MPB_KEEP_WINDOW;
+    case MPB_METHOD_DARE_LINEAR:
+    case MPB_METHOD_DARE_TIES: return MPB_KEEP_RANDOM;
+    default: return MPB_KEEP_ALL;
+    }
+}
+
+bool mpb_merge_task_method(mpb_method m)
+{
+    return m == MPB_METHOD_TASK_ARITHMETIC || method_keep(m) != MPB_KEEP_ALL;
+}
+
+/* The magnitude ranks a sparsifying method keeps, as mergekit counts them:
+ * ties the k = floor(density n) largest; breadcrumbs drops the
+ * floor(gamma n) largest (fewer if needed) and keeps the next
+ * floor(density n). */
+static int keep_window(const mpb_config *c, const mpb_tensor *tensor, size_t input,
+                       double density, double gamma, mpb_merge_sparse *sp, mpb_error *err)
+{
+    mpb_method method = mpb_config_method(c);
+    uint64_t n = mpb_tensor_numel(tensor);
+    uint64_t keep = (uint64_t)(density * (double)n), top = 0;
+    if (method != MPB_METHOD_TIES) {
+        top = (uint64_t)(gamma * (double)n);
+        if (top > n - keep)
+            top = n - keep;
+    }
+    if (keep == 0)
+        return mpb_fail(err, MPB_EINVAL,
+                        "%s: density %g of %s keeps floor(%g x %llu) = 0 elements of tensor "
+                        "'%s'; raise the density or give this tensor density 1 with a filter",
+                        mpb_method_name(method), density, mpb_config_input_origin(c, input),
+                        density, (unsigned long long)n, tensor->name);
+    sp->rank_lo = top;
+    sp->rank_hi = top + keep;
+    return MPB_OK;
+}
+
+int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
+                           const mpb_tensor_params *p, mpb_merge_task *task, mpb_error *err)
+{
+    mpb_method method = mpb_config_method(c);
+    size_t n_models = p->n_inputs - 1;
+    memset(task, 0, sizeof *task);
+    task->spec.models = calloc(n_models, sizeof *task->spec.models);
+    task->sparse = calloc(n_models, sizeof *task->sparse);
+    if (task->spec.models == NULL || task->sparse == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for tensor '%s'", tensor->name);
+    task->spec.base = (size_t)p->base_index;
+    task->spec.n_models = n_models;
+    task->spec.consensus = method_elects_sign(method);
+    task->spec.normalize = p->normalize;
+    task->spec.lambda = (float)p->lambda;
+    mpb_keep_kind kind = method_keep(method);
+    double weight_sum = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        if ((int)i == p->base_index)
+            continue;
+        mpb_task_model *m = &task->spec.models[k];
+        mpb_merge_sparse *sp = &task->sparse[k++];
+        *m = (mpb_task_model){.input = i, .weight = (float)p->weight[i], .scale = 1.0f,
+                              .keep = MPB_KEEP_ALL, .hi = mpb_cut_all(), .lo = mpb_cut_none()};
+        weight_sum += p->weight[i];
+        double density = p->density[i];
+        /* mergekit leaves a task vector alone at density 1: no rescale either. */
+        if (kind == MPB_KEEP_ALL || density >= 1 || mpb_tensor_numel(tensor) == 0)
+            continue;
+        m->keep = kind;
+        if (kind == MPB_KEEP_RANDOM) {
+            m->key = mpb_random_key(p->seed, i, tensor->name);
+            m->density = density;
+        } else {
+            int rc = keep_window(c, tensor, i, density, p->gamma, sp, err);
+            if (rc != MPB_OK)
+                return rc;
+        }
+        if (p->rescale && p->rescale_l1)
+            sp->rescale_l1 = true;
+        else if (p->rescale)
+            m->scale = (float)(1.0 / density);
+    }
+    /* mergekit replaces a divisor below 1e-8 in magnitude by 1. */
+    task->spec.divisor = fabs(weight_sum) < 1e-8 ? 1.0f : (float)weight_sum;
+    return MPB_OK;
+}
+
+void mpb_merge_task_free(mpb_merge_task *task)
+{
+    for (size_t k = 0; task->sparse && k < task->spec.n_models; k++)
+        for (int c = 0; c < 2; c++) {
+            free(task->sparse[k].start_row[c]);
+            free(task->sparse[k].start_seen[c]);
+        }
+    free(task->spec.models);
+    free(task->sparse);
+    memset(task, 0, sizeof *task);
+}

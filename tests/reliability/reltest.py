@@ -1,0 +1,148 @@
+"""Helpers for the reliability tests (docs/RELIABILITY.md): jobs with a
+timeout that kills the whole job (a hang must fail the test, not stall it),
+mounts that may be refused, and an independent CRC-32C of tensor data."""
+import glob
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+import mpbtest
+
+SKIP = 77  # SKIP_RETURN_CODE in tests/reliability.cmake
+
+
+def skip(reason):
+    print(f"SKIP: {reason}")
+    sys.exit(SKIP)
+
+
+def fresh_dir(*parts):
+    path = os.path.join(*parts)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+def command(np_, *args, mca=(), prefix=()):
+    return (list(prefix) + mpbtest.MPIEXEC + [str(np_)] + list(mca) + mpbtest.PREFLAGS +
+            [mpbtest.BINARY] + [str(a) for a in args])
+
+
+def run(np_, *args, expect=None, env=None, mca=(), prefix=(), timeout=300):
+    """Runs mpiblend under mpiexec; `expect` is an exit status, or "nonzero"."""
+    cmd = command(np_, *args, mca=mca, prefix=prefix)
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=full_env, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        raise AssertionError(f"no exit after {timeout} s (a hang): {' '.join(cmd)}\n{err}")
+    done = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+    bad = (expect == "nonzero" and done.returncode == 0) or \
+          (expect not in (None, "nonzero") and done.returncode != expect)
+    if bad:
+        sys.stderr.write(f"command: {' '.join(cmd)}\nstdout:\n{out}\nstderr:\n{err}\n")
+        raise AssertionError(f"exit status {done.returncode}, expected {expect}")
+    return done
+
+
+def error_line(p):
+    """The one error message rank 0 prints."""
+    lines = [l for l in p.stderr.splitlines() if l.startswith("mpiblend")]
+    assert len(lines) == 1, f"expected one message from rank 0, got {lines!r}\n{p.stderr}"
+    return lines[0]
+
+
+def make_inputs(work, seeds=(1, 2)):
+    paths = []
+    for i, seed in enumerate(seeds):
+        path = os.path.join(work, "abcdefgh"[i] + ".h5")
+        run(2, "synth", "--arch", "tiny", "--seed", seed, "--quiet", path, expect=0)
+        paths.append(path)
+    return paths
+
+
+def write_config(work, name, text):
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def interp_text(first, second, lam=0.45):
+    return (f"merge_method: interpolate\nmodels:\n  - model: {first}\n  - model: {second}\n"
+            f"parameters:\n  lambda: {lam}\n")
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def temp_files(folder):
+    return sorted(glob.glob(os.path.join(folder, ".*.mpiblend-*.tmp")))
+
+
+def mount(*args):
+    """mount(8) as root; False when this machine does not allow it."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+def umount(path):
+    subprocess.run(["umount", path], capture_output=True)
+
+
+def _crc32c_table():
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_TABLE = _crc32c_table()
+
+
+def crc32c(data, crc=0):
+    """CRC-32C (Castagnoli), bit by bit from its definition: slow, for small
+    files, and independent of mpiblend's implementation."""
+    c = crc ^ 0xFFFFFFFF
+    for b in data:
+        c = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def stored_bits(path, name):
+    """The bytes on disk of a contiguous tensor, as unsigned integers, and
+    its dtype name.  Read past HDF5's type conversion, which rewrites NaN
+    payloads (a stored bf16 0x7fc0 reads back through h5py as 0x7fff)."""
+    with h5py.File(path, "r") as f:
+        d = f[name]
+        kind = mpbtest.dtype_of(d)
+        offset, shape = d.id.get_offset(), d.shape
+    size = {"bf16": 2, "f16": 2, "f32": 4, "f64": 8}[kind]
+    count = int(np.prod(shape, dtype=np.int64))
+    bits = np.fromfile(path, dtype=f"<u{size}", count=count, offset=offset)
+    return bits.reshape(shape), kind
+
+
+def tensor_data_crc(path, names):
+    """"crc32c:..." of the stored bytes of these tensors, in this order."""
+    crc = 0
+    for name in names:
+        crc = crc32c(stored_bits(path, name)[0].tobytes(), crc)
+    return f"crc32c:{crc:08x}"
