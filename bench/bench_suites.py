@@ -125,8 +125,8 @@ def moe_suite(ctx):
 
 def big_suite(ctx):
     write_config(ctx, "cfg.yaml", LAMBDA)
-    return [floor(ctx, 1), floor(ctx, 2), merge(ctx, 1, "collective"),
-            merge(ctx, 2, "collective"), merge(ctx, 2, "independent")]
+    return [floor(ctx, 1), floor(ctx, 2), merge(ctx, 1, "independent"),
+            merge(ctx, 2, "independent"), merge(ctx, 2, "collective")]
 
 
 def tune_suite(ctx):

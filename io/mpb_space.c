@@ -92,7 +92,7 @@ int mpb_space_reserve(const char *path, const char *final_path, uint64_t bytes,
 
 void mpb_space_release(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = path ? open(path, O_WRONLY | O_CLOEXEC) : -1;
     if (fd < 0)
         return;
     struct stat st;

@@ -7,12 +7,11 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* Row sums and exchanged counts a batch may hold, summed over tensors. */
 #define BATCH_BYTES (256ull << 20)
 
-static bool is_window(const mpb_merge_task *task, size_t k)
+bool stats_is_window(const mpb_merge_task *task, size_t k)
 {
     return task->spec.models[k].keep == MPB_KEEP_WINDOW;
 }
@@ -25,7 +24,7 @@ static bool needs_stats(const mpb_merge_recipe *r, size_t t)
         return true;
     const mpb_merge_task *task = r->task ? &r->task[t] : NULL;
     for (size_t k = 0; task && k < task->spec.n_models; k++)
-        if (is_window(task, k) || task->sparse[k].rescale_l1)
+        if (stats_is_window(task, k) || task->sparse[k].rescale_l1)
             return true;
     return false;
 }
@@ -38,7 +37,7 @@ int mpb_merge_stats_passes(const mpb_merge_recipe *r)
             continue;
         passes = passes > 1 ? passes : 1;
         for (size_t k = 0; r->task && k < r->task[t].spec.n_models; k++)
-            if (is_window(&r->task[t], k))
+            if (stats_is_window(&r->task[t], k))
                 passes = PASS_COUNT;
     }
     return passes;
@@ -57,7 +56,7 @@ uint64_t mpb_merge_stats_seen(const mpb_merge_sparse *sp, int c, uint64_t row0)
     return lo ? sp->start_seen[c][lo - 1] : 0;
 }
 
-static size_t quantities_max(const mpb_merge_recipe *r, size_t t)
+size_t stats_quantities(const mpb_merge_recipe *r, size_t t)
 {
     size_t n = r->n_inputs - 1;
     if (r->method == MPB_METHOD_SLERP)
@@ -71,14 +70,14 @@ static size_t quantities_max(const mpb_merge_recipe *r, size_t t)
 static uint64_t batch_cost(const mpb_merge_recipe *r, size_t t, uint64_t n_items)
 {
     const mpb_tensor *tensor = &r->in_idx.tensors[t];
-    uint64_t cost = 8 * mpb_tensor_rows(tensor) * quantities_max(r, t) + 256;
+    uint64_t cost = 8 * mpb_tensor_rows(tensor) * stats_quantities(r, t) + 256;
     uint64_t per_slot = mpb_tensor_numel(tensor);
     if (per_slot > n_items * MPB_HIST_HIGH_BINS)
         per_slot = n_items * MPB_HIST_HIGH_BINS;
     /* Small tensors exchange one slot per model, others a slot per cut. */
     uint64_t slots = mpb_tensor_numel(tensor) <= STATS_SMALL_TENSOR ? 1 : 2;
     for (size_t k = 0; r->task && k < r->task[t].spec.n_models; k++)
-        if (is_window(&r->task[t], k))
+        if (stats_is_window(&r->task[t], k))
             cost += slots * per_slot * sizeof(stats_rec);
     return cost;
 }
@@ -108,7 +107,7 @@ static int init_tensor(stats_run *s, tensor_state *ts, size_t t, mpb_error *err)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for statistics");
     for (size_t k = 0; k < task->spec.n_models; k++) {
         const mpb_merge_sparse *sp = &task->sparse[k];
-        bool window = is_window(task, k);
+        bool window = stats_is_window(task, k);
         init_cut(&ts->m[k].cut[0], window ? sp->rank_hi : numel, numel);
         init_cut(&ts->m[k].cut[1], window ? sp->rank_lo : 0, numel);
     }
@@ -132,7 +131,7 @@ static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
 {
     const mpb_merge_recipe *r = s->r;
     if (r->method == MPB_METHOD_SLERP || r->method == MPB_METHOD_MODEL_STOCK)
-        return pass == PASS_SUMS ? quantities_max(r, ts->tensor) : 0;
+        return pass == PASS_SUMS ? stats_quantities(r, ts->tensor) : 0;
     const mpb_merge_task *task = &r->task[ts->tensor];
     int q = 0;
     for (size_t k = 0; k < task->spec.n_models; k++) {
@@ -148,186 +147,6 @@ static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
             m->cut[h].q_above = pass == PASS_TIES && l1 && m->cut[h].stage == CUT_TIES ? q++ : -1;
     }
     return (size_t)q;
-}
-
-static double row_total(const stats_run *s, const tensor_state *ts, int q)
-{
-    uint64_t rows = mpb_tensor_rows(&s->r->in_idx.tensors[ts->tensor]);
-    const double *v = s->sums + ts->sums_at + (size_t)q * rows;
-    double sum = 0.0;
-    for (uint64_t i = 0; i < rows; i++) /* in row order: any split gives this sum */
-        sum += v[i];
-    return sum;
-}
-
-/* The merged bins of a slot, found for rank R. */
-static int find_in_slot(stats_run *s, uint64_t slot, uint64_t rank, const char *name,
-                        uint64_t *bin, uint64_t *above, uint64_t *in_bin, mpb_error *err)
-{
-    size_t begin, end;
-    stats_slot_range(s, slot, &begin, &end);
-    mpb_bin *bins = malloc((end - begin + 1) * sizeof *bins);
-    if (bins == NULL)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory selecting in '%s'", name);
-    for (size_t i = begin; i < end; i++)
-        bins[i - begin] = (mpb_bin){s->recs[i].key, s->recs[i].count};
-    size_t n = mpb_bins_merge(bins, end - begin);
-    bool found = mpb_bins_find(bins, n, rank, bin, above, in_bin);
-    free(bins);
-    if (!found)
-        return mpb_fail(err, MPB_EINTERNAL,
-                        "tensor '%s': the histograms hold fewer than %llu magnitudes", name,
-                        (unsigned long long)rank);
-    return MPB_OK;
-}
-
-/* Per item (by first row), the elements equal to the cut before it, from
- * the slot's records of magnitude `bits` (by row descending). */
-static int keep_tie_counts(stats_run *s, uint64_t slot, uint32_t bits, mpb_merge_sparse *sp,
-                           int h, mpb_error *err)
-{
-    size_t begin, end;
-    stats_slot_range(s, slot, &begin, &end);
-    while (begin < end && s->recs[begin].key > bits)
-        begin++;
-    size_t last = begin;
-    while (last < end && s->recs[last].key == bits)
-        last++;
-    size_t n = last - begin;
-    sp->start_row[h] = malloc((n ? n : 1) * sizeof(uint64_t));
-    sp->start_seen[h] = malloc((n ? n : 1) * sizeof(uint64_t));
-    if (sp->start_row[h] == NULL || sp->start_seen[h] == NULL)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory for tie counts");
-    uint64_t seen = 0;
-    for (size_t i = 0; i < n; i++) {
-        const stats_rec *rec = &s->recs[last - 1 - i];
-        seen += rec->count;
-        sp->start_row[h][i] = rec->row;
-        sp->start_seen[h][i] = seen; /* through this item */
-    }
-    sp->n_starts[h] = n;
-    return MPB_OK;
-}
-
-/* The cut once its magnitude is known: how many equal elements are in. */
-static int place_cut(stats_run *s, uint64_t slot, cut_state *c, mpb_merge_sparse *sp, int h,
-                     uint32_t bits, uint64_t above, uint64_t equal, bool small, mpb_error *err)
-{
-    c->cut.bits = bits;
-    c->cut.need = c->rank - above;
-    c->count_ties = c->cut.need < equal;
-    c->stage = c->count_ties || sp->rescale_l1 ? CUT_TIES : CUT_DONE;
-    if (!small || !c->count_ties)
-        return MPB_OK;
-    /* A small tensor's records already say where the equal elements are. */
-    c->count_ties = false;
-    c->stage = sp->rescale_l1 ? CUT_TIES : CUT_DONE;
-    return keep_tie_counts(s, slot, bits, sp, h, err);
-}
-
-static int resolve_cut(stats_run *s, size_t pos, size_t k, int h, mpb_error *err)
-{
-    tensor_state *ts = &s->ts[pos];
-    cut_state *c = &ts->m[k].cut[h];
-    mpb_merge_sparse *sp = &s->r->task[ts->tensor].sparse[k];
-    const char *name = s->r->in_idx.tensors[ts->tensor].name;
-    bool small = stats_small(s, ts->tensor);
-    uint64_t bin, above, in_bin;
-    int rc = MPB_OK;
-    if (s->pass == PASS_SUMS && c->stage == CUT_HIGH) {
-        uint64_t slot = stats_slot(pos, k, 0);
-        rc = find_in_slot(s, slot, c->rank, name, &bin, &above, &in_bin, err);
-        if (rc == MPB_OK && small)
-            return place_cut(s, slot, c, sp, h, (uint32_t)bin, above, in_bin, true, err);
-        c->high = (uint32_t)bin;
-        c->above = above;
-        c->left = c->rank - above;
-        c->stage = CUT_LOW;
-    } else if (s->pass == PASS_LOW && c->stage == CUT_LOW) {
-        rc = find_in_slot(s, stats_slot(pos, k, h), c->left, name, &bin, &above, &in_bin, err);
-        if (rc == MPB_OK)
-            rc = place_cut(s, stats_slot(pos, k, h), c, sp, h,
-                           c->high << MPB_HIST_LOW_BITS | (uint32_t)bin, c->above + above,
-                           in_bin, false, err);
-    } else if (s->pass == PASS_TIES && c->stage == CUT_TIES) {
-        if (c->count_ties)
-            rc = keep_tie_counts(s, stats_slot(pos, k, h), c->cut.bits, sp, h, err);
-        if (c->q_above >= 0) {
-            float value;
-            memcpy(&value, &c->cut.bits, sizeof value);
-            c->l1 = row_total(s, ts, c->q_above) + (double)c->cut.need * (double)value;
-        }
-        c->stage = CUT_DONE;
-    }
-    return rc;
-}
-
-static int resolve_task(stats_run *s, size_t pos, mpb_error *err)
-{
-    tensor_state *ts = &s->ts[pos];
-    mpb_merge_task *task = &s->r->task[ts->tensor];
-    int rc = MPB_OK;
-    for (size_t k = 0; k < task->spec.n_models && rc == MPB_OK; k++) {
-        model_state *m = &ts->m[k];
-        if (s->pass == PASS_SUMS && m->q_l1 >= 0) {
-            m->l1 = row_total(s, ts, m->q_l1);
-            for (int h = 0; h < 2; h++)
-                if (isnan(m->cut[h].l1))
-                    m->cut[h].l1 = m->l1; /* a cut that holds everything */
-            if (m->q_kept >= 0) /* DARE: the kept L1 norm is known now */
-                task->spec.models[k].scale = mpb_rescale_l1(m->l1, row_total(s, ts, m->q_kept));
-        }
-        for (int h = 0; h < 2 && rc == MPB_OK; h++)
-            rc = resolve_cut(s, pos, k, h, err);
-    }
-    return rc;
-}
-
-/* Once every pass ran: the cuts and window rescale factors into the spec. */
-static void finish_task(stats_run *s, size_t pos)
-{
-    tensor_state *ts = &s->ts[pos];
-    mpb_merge_task *task = &s->r->task[ts->tensor];
-    for (size_t k = 0; k < task->spec.n_models; k++) {
-        mpb_task_model *tm = &task->spec.models[k];
-        const model_state *m = &ts->m[k];
-        if (!is_window(task, k))
-            continue;
-        tm->hi = m->cut[0].cut;
-        tm->lo = m->cut[1].cut;
-        if (task->sparse[k].rescale_l1)
-            tm->scale = mpb_rescale_l1(m->l1, m->cut[0].l1 - m->cut[1].l1);
-    }
-}
-
-/* slerp and model_stock: the blend's fp32 coefficients from the sums. */
-static int resolve_coefficients(stats_run *s, size_t pos, mpb_error *err)
-{
-    const mpb_merge_recipe *r = s->r;
-    const tensor_state *ts = &s->ts[pos];
-    float *coef = &r->coef[ts->tensor * r->n_inputs];
-    int base = mpb_config_base_index(r->config);
-    if (r->method == MPB_METHOD_SLERP) {
-        float c[2];
-        mpb_slerp_coefficients(r->slerp_t[ts->tensor], row_total(s, ts, 0),
-                               row_total(s, ts, 1), row_total(s, ts, 2), c);
-        coef[base] = c[0];
-        coef[1 - base] = c[1];
-        return MPB_OK;
-    }
-    size_t n = r->n_inputs - 1;
-    double sq[MPB_METHOD_MAX_INPUTS], dot[MPB_METHOD_MAX_INPUTS * (MPB_METHOD_MAX_INPUTS - 1) / 2];
-    for (size_t q = 0; q < quantities_max(r, ts->tensor); q++)
-        *(q < n ? &sq[q] : &dot[q - n]) = row_total(s, ts, (int)q);
-    double t;
-    if (!mpb_model_stock_t(n, sq, dot, &t))
-        return mpb_fail(err, MPB_EINVAL,
-                        "model_stock: the mean cosine of the %zu task vectors of tensor '%s' is "
-                        "-1/(N-1), where t = N cos / (1 + (N-1) cos) is undefined",
-                        n, r->in_idx.tensors[ts->tensor].name);
-    for (size_t i = 0; i < r->n_inputs; i++)
-        coef[i] = (int)i == base ? (float)(1.0 - t) : (float)(t / (double)n);
-    return MPB_OK;
 }
 
 /* The plan's items of the tensors in this pass. */
@@ -364,20 +183,6 @@ typedef struct pass_args {
     MPI_Comm comm;
     uint64_t *bytes_read;
 } pass_args;
-
-static int resolve_pass(stats_run *s, const bool *active, mpb_error *err)
-{
-    int rc = MPB_OK;
-    for (size_t pos = 0; pos < s->n_ts && rc == MPB_OK; pos++) {
-        if (!active[pos])
-            continue;
-        if (s->r->task != NULL)
-            rc = resolve_task(s, pos, err);
-        else
-            rc = resolve_coefficients(s, pos, err);
-    }
-    return rc;
-}
 
 static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *err)
 {
@@ -417,7 +222,7 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     if (rc == MPB_OK)
         rc = stats_exchange(s, a->comm, err);
     if (rc == MPB_OK)
-        resolve_pass(s, active, err);
+        stats_resolve_pass(s, active, err);
     rc = mpb_comm_agree(err, a->comm);
     mpb_plan_free(&sub);
     free(s->sums);
@@ -444,7 +249,7 @@ static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, si
         rc = run_pass(s, a, active, err);
     for (size_t pos = 0; pos < s->n_ts; pos++) {
         if (rc == MPB_OK && s->r->task != NULL)
-            finish_task(s, pos);
+            stats_finish_task(s, pos);
         s->ts_of[s->ts[pos].tensor] = SIZE_MAX;
         free(s->ts[pos].m);
     }

@@ -72,6 +72,17 @@ typedef struct stats_run {
     size_t n_recs, cap_recs;
 } stats_run;
 
+bool stats_is_window(const mpb_merge_task *task, size_t k);
+
+/* Row sums a tensor needs in its busiest pass. */
+size_t stats_quantities(const mpb_merge_recipe *r, size_t t);
+
+/* After a pass's exchange, for the tensors active in it (active[pos]). */
+int stats_resolve_pass(stats_run *s, const bool *active, mpb_error *err);
+
+/* Once every pass ran: the cuts and window rescale factors into the spec. */
+void stats_finish_task(stats_run *s, size_t pos);
+
 /* The slot of a model's cut (level 1 uses cut 0 for the model's histogram). */
 uint64_t stats_slot(size_t ts_pos, size_t model, int cut);
 

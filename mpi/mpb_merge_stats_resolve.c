@@ -1,0 +1,202 @@
+/* What each statistics pass's exchanged numbers decide: magnitude cuts and
+ * where their equal elements lie, L1 norms and rescale factors, slerp's and
+ * model_stock's coefficients (docs/METHODS.md). */
+#include "mpb_merge_stats_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double row_total(const stats_run *s, const tensor_state *ts, int q)
+{
+    uint64_t rows = mpb_tensor_rows(&s->r->in_idx.tensors[ts->tensor]);
+    const double *v = s->sums + ts->sums_at + (size_t)q * rows;
+    double sum = 0.0;
+    for (uint64_t i = 0; i < rows; i++) /* in row order: any split gives this sum */
+        sum += v[i];
+    return sum;
+}
+
+/* The merged bins of a slot, found for rank R. */
+static int find_in_slot(stats_run *s, uint64_t slot, uint64_t rank, const char *name,
+                        uint64_t *bin, uint64_t *above, uint64_t *in_bin, mpb_error *err)
+{
+    size_t begin, end;
+    stats_slot_range(s, slot, &begin, &end);
+    mpb_bin *bins = malloc((end - begin + 1) * sizeof *bins);
+    if (bins == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory selecting in '%s'", name);
+    for (size_t i = begin; i < end; i++)
+        bins[i - begin] = (mpb_bin){s->recs[i].key, s->recs[i].count};
+    size_t n = mpb_bins_merge(bins, end - begin);
+    bool found = mpb_bins_find(bins, n, rank, bin, above, in_bin);
+    free(bins);
+    if (!found)
+        return mpb_fail(err, MPB_EINTERNAL,
+                        "tensor '%s': the histograms hold fewer than %llu magnitudes", name,
+                        (unsigned long long)rank);
+    return MPB_OK;
+}
+
+/* Per item (by first row), the elements equal to the cut before it, from
+ * the slot's records of magnitude `bits` (by row descending). */
+static int keep_tie_counts(stats_run *s, uint64_t slot, uint32_t bits, mpb_merge_sparse *sp,
+                           int h, mpb_error *err)
+{
+    size_t begin, end;
+    stats_slot_range(s, slot, &begin, &end);
+    while (begin < end && s->recs[begin].key > bits)
+        begin++;
+    size_t last = begin;
+    while (last < end && s->recs[last].key == bits)
+        last++;
+    size_t n = last - begin;
+    sp->start_row[h] = malloc((n ? n : 1) * sizeof(uint64_t));
+    sp->start_seen[h] = malloc((n ? n : 1) * sizeof(uint64_t));
+    if (sp->start_row[h] == NULL || sp->start_seen[h] == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for tie counts");
+    uint64_t seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        const stats_rec *rec = &s->recs[last - 1 - i];
+        seen += rec->count;
+        sp->start_row[h][i] = rec->row;
+        sp->start_seen[h][i] = seen; /* through this item */
+    }
+    sp->n_starts[h] = n;
+    return MPB_OK;
+}
+
+/* The cut once its magnitude is known: how many equal elements are in. */
+static int place_cut(stats_run *s, uint64_t slot, cut_state *c, mpb_merge_sparse *sp, int h,
+                     uint32_t bits, uint64_t above, uint64_t equal, bool small, mpb_error *err)
+{
+    c->cut.bits = bits;
+    c->cut.need = c->rank - above;
+    c->count_ties = c->cut.need < equal;
+    c->stage = c->count_ties || sp->rescale_l1 ? CUT_TIES : CUT_DONE;
+    if (!small || !c->count_ties)
+        return MPB_OK;
+    /* A small tensor's records already say where the equal elements are. */
+    c->count_ties = false;
+    c->stage = sp->rescale_l1 ? CUT_TIES : CUT_DONE;
+    return keep_tie_counts(s, slot, bits, sp, h, err);
+}
+
+static int resolve_cut(stats_run *s, size_t pos, size_t k, int h, mpb_error *err)
+{
+    tensor_state *ts = &s->ts[pos];
+    cut_state *c = &ts->m[k].cut[h];
+    mpb_merge_sparse *sp = &s->r->task[ts->tensor].sparse[k];
+    const char *name = s->r->in_idx.tensors[ts->tensor].name;
+    bool small = stats_small(s, ts->tensor);
+    uint64_t bin, above, in_bin;
+    int rc = MPB_OK;
+    if (s->pass == PASS_SUMS && c->stage == CUT_HIGH) {
+        uint64_t slot = stats_slot(pos, k, 0);
+        rc = find_in_slot(s, slot, c->rank, name, &bin, &above, &in_bin, err);
+        if (rc == MPB_OK && small)
+            return place_cut(s, slot, c, sp, h, (uint32_t)bin, above, in_bin, true, err);
+        c->high = (uint32_t)bin;
+        c->above = above;
+        c->left = c->rank - above;
+        c->stage = CUT_LOW;
+    } else if (s->pass == PASS_LOW && c->stage == CUT_LOW) {
+        rc = find_in_slot(s, stats_slot(pos, k, h), c->left, name, &bin, &above, &in_bin, err);
+        if (rc == MPB_OK)
+            rc = place_cut(s, stats_slot(pos, k, h), c, sp, h,
+                           c->high << MPB_HIST_LOW_BITS | (uint32_t)bin, c->above + above,
+                           in_bin, false, err);
+    } else if (s->pass == PASS_TIES && c->stage == CUT_TIES) {
+        if (c->count_ties)
+            rc = keep_tie_counts(s, stats_slot(pos, k, h), c->cut.bits, sp, h, err);
+        if (c->q_above >= 0) {
+            float value;
+            memcpy(&value, &c->cut.bits, sizeof value);
+            c->l1 = row_total(s, ts, c->q_above) + (double)c->cut.need * (double)value;
+        }
+        c->stage = CUT_DONE;
+    }
+    return rc;
+}
+
+static int resolve_task(stats_run *s, size_t pos, mpb_error *err)
+{
+    tensor_state *ts = &s->ts[pos];
+    mpb_merge_task *task = &s->r->task[ts->tensor];
+    int rc = MPB_OK;
+    for (size_t k = 0; k < task->spec.n_models && rc == MPB_OK; k++) {
+        model_state *m = &ts->m[k];
+        if (s->pass == PASS_SUMS && m->q_l1 >= 0) {
+            m->l1 = row_total(s, ts, m->q_l1);
+            for (int h = 0; h < 2; h++)
+                if (isnan(m->cut[h].l1))
+                    m->cut[h].l1 = m->l1; /* a cut that holds everything */
+            if (m->q_kept >= 0) /* DARE: the kept L1 norm is known now */
+                task->spec.models[k].scale = mpb_rescale_l1(m->l1, row_total(s, ts, m->q_kept));
+        }
+        for (int h = 0; h < 2 && rc == MPB_OK; h++)
+            rc = resolve_cut(s, pos, k, h, err);
+    }
+    return rc;
+}
+
+/* Once every pass ran: the cuts and window rescale factors into the spec. */
+void stats_finish_task(stats_run *s, size_t pos)
+{
+    tensor_state *ts = &s->ts[pos];
+    mpb_merge_task *task = &s->r->task[ts->tensor];
+    for (size_t k = 0; k < task->spec.n_models; k++) {
+        mpb_task_model *tm = &task->spec.models[k];
+        const model_state *m = &ts->m[k];
+        if (!stats_is_window(task, k))
+            continue;
+        tm->hi = m->cut[0].cut;
+        tm->lo = m->cut[1].cut;
+        if (task->sparse[k].rescale_l1)
+            tm->scale = mpb_rescale_l1(m->l1, m->cut[0].l1 - m->cut[1].l1);
+    }
+}
+
+/* slerp and model_stock: the blend's fp32 coefficients from the sums. */
+static int resolve_coefficients(stats_run *s, size_t pos, mpb_error *err)
+{
+    const mpb_merge_recipe *r = s->r;
+    const tensor_state *ts = &s->ts[pos];
+    float *coef = &r->coef[ts->tensor * r->n_inputs];
+    int base = mpb_config_base_index(r->config);
+    if (r->method == MPB_METHOD_SLERP) {
+        float c[2];
+        mpb_slerp_coefficients(r->slerp_t[ts->tensor], row_total(s, ts, 0),
+                               row_total(s, ts, 1), row_total(s, ts, 2), c);
+        coef[base] = c[0];
+        coef[1 - base] = c[1];
+        return MPB_OK;
+    }
+    size_t n = r->n_inputs - 1;
+    double sq[MPB_METHOD_MAX_INPUTS], dot[MPB_METHOD_MAX_INPUTS * (MPB_METHOD_MAX_INPUTS - 1) / 2];
+    for (size_t q = 0; q < stats_quantities(r, ts->tensor); q++)
+        *(q < n ? &sq[q] : &dot[q - n]) = row_total(s, ts, (int)q);
+    double t;
+    if (!mpb_model_stock_t(n, sq, dot, &t))
+        return mpb_fail(err, MPB_EINVAL,
+                        "model_stock: the mean cosine of the %zu task vectors of tensor '%s' is "
+                        "-1/(N-1), where t = N cos / (1 + (N-1) cos) is undefined",
+                        n, r->in_idx.tensors[ts->tensor].name);
+    for (size_t i = 0; i < r->n_inputs; i++)
+        coef[i] = (int)i == base ? (float)(1.0 - t) : (float)(t / (double)n);
+    return MPB_OK;
+}
+
+int stats_resolve_pass(stats_run *s, const bool *active, mpb_error *err)
+{
+    int rc = MPB_OK;
+    for (size_t pos = 0; pos < s->n_ts && rc == MPB_OK; pos++) {
+        if (!active[pos])
+            continue;
+        if (s->r->task != NULL)
+            rc = resolve_task(s, pos, err);
+        else
+            rc = resolve_coefficients(s, pos, err);
+    }
+    return rc;
+}
