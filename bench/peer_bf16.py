@@ -11,10 +11,27 @@ rounded to bf16 to nearest, ties to even: the arithmetic mpiblend uses
 (docs/ARITHMETIC.md), so the peers' outputs can be compared bit for bit.
 Inputs are assumed finite (synthetic weights are); a NaN guard would only
 slow the peers down.
+
+The functions take the h5py module as an argument because Debian installs
+two builds: the MPI peer passes h5py._debian_h5py_mpi, the others plain h5py.
 """
+import argparse
+
 import numpy as np
 
 BF16_SIZE = 2
+
+
+def parse_args(doc, collective_flag=False):
+    """A peer's command line: A.h5 B.h5 OUT.h5 [--lam L] [--collective]."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("a")
+    ap.add_argument("b")
+    ap.add_argument("out")
+    ap.add_argument("--lam", type=float, default=0.5)
+    if collective_flag:
+        ap.add_argument("--collective", action="store_true")
+    return ap.parse_args()
 
 
 def tensor_names(f):

@@ -9,25 +9,17 @@ independent by default (faster here, so the peer is shown at its best);
 
 usage: mpirun -np P python3 peer_mpi4py.py A.h5 B.h5 OUT.h5 [--lam 0.5] [--collective]
 """
-import argparse
-
 from mpi4py import MPI
 
 # Debian ships h5py twice; under mpirun `import h5py` picks the MPI build, and
 # this import names it explicitly so a serial launch cannot get the other one.
 import h5py._debian_h5py_mpi as h5py
 
-from peer_bf16 import blend_bits, create_like, read_raw, tensor_names, write_raw
+from peer_bf16 import blend_bits, create_like, parse_args, read_raw, tensor_names, write_raw
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("a")
-    ap.add_argument("b")
-    ap.add_argument("out")
-    ap.add_argument("--lam", type=float, default=0.5)
-    ap.add_argument("--collective", action="store_true")
-    args = ap.parse_args()
+    args = parse_args(__doc__, collective_flag=True)
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
     dxpl = h5py.h5p.create(h5py.h5p.DATASET_XFER)

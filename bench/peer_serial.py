@@ -5,20 +5,13 @@ peer_bf16.py), blend in float32, write the tensor to a new HDF5 file.
 
 usage: python3 peer_serial.py A.h5 B.h5 OUT.h5 [--lam 0.5]
 """
-import argparse
-
 import h5py
 
-from peer_bf16 import blend_bits, create_like, read_raw, tensor_names, write_raw
+from peer_bf16 import blend_bits, create_like, parse_args, read_raw, tensor_names, write_raw
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("a")
-    ap.add_argument("b")
-    ap.add_argument("out")
-    ap.add_argument("--lam", type=float, default=0.5)
-    args = ap.parse_args()
+    args = parse_args(__doc__)
     with h5py.File(args.a, "r") as fa, h5py.File(args.b, "r") as fb, \
             h5py.File(args.out, "w") as fo:
         for name in tensor_names(fa):

@@ -7,13 +7,11 @@ Peak memory is about three checkpoints.
 
 usage: python3 peer_torch.py A.h5 B.h5 OUT.h5 [--lam 0.5]
 """
-import argparse
-
 import h5py
 import numpy as np
 import torch
 
-from peer_bf16 import create_like, read_raw, tensor_names, write_raw
+from peer_bf16 import create_like, parse_args, read_raw, tensor_names, write_raw
 
 
 def load_state_dict(path):
@@ -23,12 +21,7 @@ def load_state_dict(path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("a")
-    ap.add_argument("b")
-    ap.add_argument("out")
-    ap.add_argument("--lam", type=float, default=0.5)
-    args = ap.parse_args()
+    args = parse_args(__doc__)
     sd_a = load_state_dict(args.a)
     sd_b = load_state_dict(args.b)
     merged = {n: args.lam * sd_b[n] + (1.0 - args.lam) * sd_a[n] for n in sd_a}

@@ -10,7 +10,7 @@
 #define CRC32C_POLY 0x82f63b78u
 
 static uint32_t table[8][256];
-static uint32_t x2n_table[32]; /* x^(2^n) mod P */
+static uint32_t x2n_table[67]; /* x^(2^n) mod P: 8 * len_b needs n up to 66 */
 static int ready;
 static int use_hw;
 
@@ -43,7 +43,7 @@ static void init(void)
             table[k][n] = (table[k - 1][n] >> 8) ^ table[0][table[k - 1][n] & 0xff];
     uint32_t p = 1u << 30; /* x^1 */
     x2n_table[0] = p;
-    for (int n = 1; n < 32; n++)
+    for (int n = 1; n < 67; n++)
         x2n_table[n] = p = multmodp(p, p);
 #if defined(__x86_64__)
     use_hw = __builtin_cpu_supports("sse4.2");
@@ -105,7 +105,7 @@ static uint32_t x2nmodp(uint64_t n, unsigned k)
     uint32_t p = 1u << 31; /* x^0 */
     for (; n; n >>= 1, k++)
         if (n & 1)
-            p = multmodp(x2n_table[k & 31], p);
+            p = multmodp(x2n_table[k], p);
     return p;
 }
 

@@ -41,6 +41,11 @@ int mpb_audit_init(mpb_audit *a, const mpb_merge_recipe *r, const mpb_plan *plan
     return mpb_comm_agree(err, comm);
 }
 
+bool mpb_audit_reads(const mpb_merge_recipe *r, size_t t, size_t input)
+{
+    return r->copy_from[t] < 0 || (size_t)r->copy_from[t] == input;
+}
+
 static uint64_t row_elems(const mpb_tensor *t)
 {
     return mpb_tensor_row_bytes(t) / mpb_dtype_size(t->dtype);
@@ -55,9 +60,8 @@ int mpb_audit_inputs(mpb_audit *a, size_t tensor, const mpb_item *it, void *cons
     const mpb_tensor *t = &r->in_idx.tensors[tensor];
     size_t item = (size_t)(it - a->plan->items);
     uint64_t n = it->nrows * row_elems(t);
-    int src = r->copy_from[tensor];
     for (size_t i = 0; i < r->n_inputs && err->code == MPB_OK; i++) {
-        if (src >= 0 && (size_t)src != i)
+        if (!mpb_audit_reads(r, tensor, i))
             continue;
         mpb_checksum_slots_add(&a->in, i * a->plan->n_items + item, bufs[i],
                                n * mpb_dtype_size(t->dtype));
@@ -90,7 +94,7 @@ void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm)
 static bool read_whole(const mpb_audit *a, size_t input)
 {
     for (size_t t = 0; t < a->r->in_idx.n; t++)
-        if (a->r->copy_from[t] >= 0 && (size_t)a->r->copy_from[t] != input)
+        if (!mpb_audit_reads(a->r, t, input))
             return false;
     return true;
 }

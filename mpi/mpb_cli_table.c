@@ -22,6 +22,8 @@ const struct mpb_cli_option mpb_cli_options[] = {
      "output format: an HDF5 file or a Hugging Face folder (default hdf5)"},
     {"shard-size", OPT_SHARD_SIZE, "SIZE", CMD_MERGE | CMD_EXPORT | CMD_SWEEP,
      "largest safetensors shard, e.g. 5GB, 500MB, 2GiB (default 5GB)"},
+    {"nonfinite", OPT_NONFINITE, "error|propagate", CMD_MERGE,
+     "NaN or inf in an input: stop naming it, or merge on and count them (default propagate)"},
     {"force", OPT_FORCE, NULL, CMD_WRITERS, "replace an existing output"},
     {"dry-run", OPT_DRY_RUN, NULL, CMD_WRITERS,
      "print the plan (items and bytes per rank, disk space, estimate); write nothing"},
@@ -234,6 +236,11 @@ int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *
         if (mpb_export_parse_size(val, &a->run.io.shard_bytes) == 0)
             return 0;
         snprintf(why, n, "--shard-size takes a size such as 5GB, 500MB or 2GiB, not '%s'", val);
+        return -1;
+    case OPT_NONFINITE:
+        if (mpb_nonfinite_parse(val, &a->run.nonfinite))
+            return 0;
+        snprintf(why, n, "--nonfinite takes 'error' or 'propagate', not '%s'", val);
         return -1;
     case OPT_DTYPE:
         a->dtype = mpb_dtype_parse(val);

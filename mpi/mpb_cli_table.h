@@ -50,6 +50,7 @@ enum mpb_cli_option_id {
     OPT_ARCH,
     OPT_SEED,
     OPT_DTYPE,
+    OPT_NONFINITE,
     OPT_FORMAT,
     OPT_SHARD_SIZE,
     OPT_JSON,

@@ -2,6 +2,7 @@
 
 #include "mpb_comm.h"
 #include "mpb_output.h"
+#include "mpb_space.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,9 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
     }
     for (size_t k = 0; k < n_outs && rc == MPB_OK; k++) {
         create_output(&outs[k], targets[k].tmp_path, opts, comm, err);
+        if (rank == 0 && err->code == MPB_OK && !outs[k].store.ops->folder)
+            mpb_space_reserve(targets[k].tmp_path, outs[k].path,
+                              mpb_space_h5_estimate(outs[k].idx, &opts->io), err);
         rc = mpb_comm_agree(err, comm);
     }
     if (rc == MPB_OK) {
@@ -145,6 +149,9 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
     if (rc == MPB_OK && seal != NULL)
         seal(seal_ctx, outs, n_outs, err);
     close_outputs(outs, n_outs, err);
+    for (size_t k = 0; k < begun && rank == 0; k++)
+        if (!outs[k].store.ops->folder)
+            mpb_space_release(targets[k].tmp_path);
     /* Serial, into the closed temporary outputs: no parallel handle is open. */
     for (size_t k = 0; k < begun && rank == 0 && err->code == MPB_OK; k++)
         outs[k].store.ops->write_files(targets[k].tmp_path, outs[k].idx, &files[k], err);

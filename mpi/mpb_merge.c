@@ -1,5 +1,6 @@
 #include "mpb_merge.h"
 
+#include "mpb_audit.h"
 #include "mpb_comm.h"
 #include "mpb_job.h"
 #include "mpb_kernel.h"
@@ -21,6 +22,7 @@ struct merge_ctx {
     mpb_job_output *out;
     void **bufs;     /* one slab per input */
     void *out_buf;   /* only when some tensor changes dtype */
+    mpb_audit *audit;
 };
 
 /* Where an item starts in its tensor, for the task kernel's magnitude cuts. */
@@ -76,9 +78,12 @@ static int merge_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
     else
         for (size_t i = 0; i < m->r->n_inputs; i++)
             mpb_merge_read_rows(&m->inputs[i], tensor, it, m->bufs[i], err);
+    mpb_audit_inputs(m->audit, tensor, it, m->bufs, err);
     const void *result = m->bufs[0];
-    if (it && err->code == MPB_OK)
+    if (it && err->code == MPB_OK) {
         result = blend_slab(m, tensor, it);
+        mpb_audit_output(m->audit, tensor, it, result);
+    }
     mpb_store *out = &m->out->store;
     uint64_t nrows = (it && err->code == MPB_OK) ? it->nrows : 0;
     return out->ops->write_rows(out->handle, tensor, it ? it->row0 : 0, nrows, result, err);
@@ -173,6 +178,8 @@ static int check_output(const char *out_path, const mpb_run_opts *opts, MPI_Comm
     return rc;
 }
 
+static void warn_rank0(void *ctx, const char *msg);
+
 static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *out_path,
                        const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
 {
@@ -187,12 +194,21 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
                           "mpiblend_inputs", "mpiblend_ranks", "mpiblend_created"};
     const char *values[] = {MPB_VERSION, mpb_method_name(mpb_config_method(r->config)),
                             r->config_text, inputs ? inputs : "[]", ranks, created};
+    /* The output carries the first input's non-tensor files (config.json,
+     * tokenizer, ...). */
+    const char *sources[MPB_MAX_INPUTS];
+    for (size_t i = 0; i < r->n_inputs; i++)
+        sources[i] = mpb_config_input_path(r->config, i);
     mpb_job_output out = {.path = out_path, .idx = &r->out_idx, .n_attrs = 6,
-                          .attr_keys = keys, .attr_values = values};
+                          .attr_keys = keys, .attr_values = values,
+                          .files_from = sources, .n_files_from = r->n_inputs};
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
-    struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out};
+    mpb_audit audit = {0};
+    struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};
     alloc_buffers(&m, plan, err);
     int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        rc = mpb_audit_init(&audit, r, plan, opts->nonfinite, warn_rank0, NULL, comm, err);
     if (rc == MPB_OK && mpb_merge_stats_passes(r) > 0)
         rc = check_output(out_path, opts, comm, err);
     if (rc == MPB_OK)
@@ -204,14 +220,15 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
         rc = mpb_merge_stats_run(r, plan, inputs_open, m.bufs, opts, &progress, comm, &read,
                                  err);
         if (rc == MPB_OK)
-            rc = mpb_job_write(&out, plan, r->min_elem_size, opts, &progress, merge_step, &m,
-                               comm, err);
+            rc = mpb_job_write_many(&out, 1, plan, r->min_elem_size, opts, &progress, merge_step,
+                                    &m, mpb_audit_seal, &audit, comm, err);
         if (rc == MPB_OK)
             mpb_progress_finish(&progress, comm, read, mpb_index_total_bytes(&r->out_idx),
                                 out_path);
     }
     close_inputs(&m, err);
     free_buffers(&m);
+    mpb_audit_free(&audit);
     free(inputs);
     return mpb_comm_agree(err, comm);
 }

@@ -17,8 +17,9 @@ typedef struct mpb_merge_sparse {
     uint64_t rank_lo, rank_hi; /* MPB_KEEP_WINDOW: magnitude ranks [lo, hi) are kept */
     bool rescale_l1;           /* the rescale factor comes from L1 norms */
     /* Per cut (0: hi, 1: lo) whose equal magnitudes are only partly kept:
-     * for each item of the plan (by first row, ascending), how many elements
-     * equal to the cut come before it in the tensor. */
+     * the items of the plan that hold elements equal to the cut, by first
+     * row ascending, and how many such elements the tensor has up to the end
+     * of each (mpb_merge_stats_seen reads it). */
     size_t n_starts[2];
     uint64_t *start_row[2];
     uint64_t *start_seen[2];

@@ -2,6 +2,7 @@
 #ifndef MPB_RUN_H
 #define MPB_RUN_H
 
+#include "mpb_nonfinite.h"
 #include "mpb_store.h"
 
 #include <stdbool.h>
@@ -15,6 +16,7 @@ typedef struct mpb_run_opts {
     bool dry_run;          /* --dry-run: print the plan, write nothing */
     bool quiet;            /* --quiet: no progress lines */
     double progress_secs;  /* --progress-secs: batch-log line interval */
+    mpb_nonfinite_mode nonfinite; /* --nonfinite (merge) */
     const mpb_store_ops *out_store; /* --format: the outputs' backend (hdf5) */
 } mpb_run_opts;
 

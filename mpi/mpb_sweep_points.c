@@ -10,8 +10,10 @@
 
 bool mpb_sweep_method_supported(mpb_method m)
 {
+    /* task_arithmetic is B + lambda * sum w_i (theta_i - B) in the merge
+     * (docs/METHODS.md), not one weighted sum: merge its points one by one. */
     return m == MPB_METHOD_LINEAR || m == MPB_METHOD_INTERPOLATE ||
-           m == MPB_METHOD_PASSTHROUGH || m == MPB_METHOD_TASK_ARITHMETIC;
+           m == MPB_METHOD_PASSTHROUGH;
 }
 
 void mpb_sweep_hash_text(const char *text, char *buf, size_t len)
@@ -77,8 +79,8 @@ static int build_point(const mpb_sweep *s, size_t index, const mpb_merge_recipe 
     mpb_config *c = NULL;
     rc = mpb_config_parse(p->config_text, strlen(p->config_text), config_path, &c, err);
     if (rc == MPB_OK && !mpb_sweep_method_supported(mpb_config_method(c)))
-        rc = mpb_fail(err, MPB_EINVAL, "sweep supports linear, interpolate, task_arithmetic "
-                      "and passthrough (with filters and layer_range); '%s' is not one "
+        rc = mpb_fail(err, MPB_EINVAL, "sweep supports linear, interpolate and "
+                      "passthrough (with filters and layer_range); '%s' is not one "
                       "weighted sum of the inputs: merge each point separately with "
                       "mpiblend merge", mpb_method_name(mpb_config_method(c)));
     if (rc == MPB_OK)

@@ -197,8 +197,7 @@ static void free_verify(struct mpb_verify *v, mpb_error *err)
     mpb_inputs_close(&v->out, v->out.handle ? 1 : 0, err);
     if (v->have_recipe)
         mpb_inputs_close(v->inputs, v->r.n_inputs, err);
-    if (v->have_recipe)
-        mpb_merge_recipe_free(&v->r);
+    mpb_merge_recipe_free(&v->r); /* also what a failed build left */
     mpb_config_free(v->config);
     mpb_index_free(&v->out_idx);
     free(v->stored_checksum);

@@ -1,5 +1,6 @@
 /* verify's sample check: single elements recomputed from single input rows
  * with the merge's recipe and kernels, no plan, no slabs, no MPI-IO. */
+#include "mpb_audit.h"
 #include "mpb_comm.h"
 #include "mpb_kernel.h"
 #include "mpb_method.h"
@@ -50,17 +51,12 @@ static uint64_t *pick(const mpb_tensor *t, uint64_t sample, size_t *n)
     return at;
 }
 
-static bool reads(const mpb_merge_recipe *r, size_t t, size_t input)
-{
-    return r->copy_from[t] < 0 || (size_t)r->copy_from[t] == input;
-}
-
 static int load_row(struct sampler *s, size_t t, uint64_t row, mpb_error *err)
 {
     struct mpb_verify *v = s->v;
     int rc = v->out.ops->read_rows(v->out.handle, t, row, 1, s->out_row, err);
     for (size_t i = 0; i < v->r.n_inputs && rc == MPB_OK; i++)
-        if (reads(&v->r, t, i))
+        if (mpb_audit_reads(&v->r, t, i))
             rc = v->inputs[i].ops->read_rows(v->inputs[i].handle, t, row, 1, s->in_rows[i],
                                              err);
     return rc;

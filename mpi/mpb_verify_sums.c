@@ -9,74 +9,69 @@
 /* Reads of at most this much; more than a row when a row is larger. */
 #define CHUNK_BYTES (16ull << 20)
 
-static void *chunk_for(const mpb_index *idx, uint64_t *bytes)
+struct sums {
+    mpb_checksum_slots slots;
+    void *buf;
+    uint64_t bytes;
+};
+
+/* n_slots empty slots and a read buffer for the tensors of idx; agreed. */
+static int sums_begin(struct sums *s, const struct mpb_verify *v, const mpb_index *idx,
+                      size_t n_slots, mpb_error *err)
 {
-    uint64_t size = CHUNK_BYTES;
+    s->bytes = CHUNK_BYTES;
     for (size_t t = 0; t < idx->n; t++)
-        if (mpb_tensor_row_bytes(&idx->tensors[t]) > size)
-            size = mpb_tensor_row_bytes(&idx->tensors[t]);
-    *bytes = size;
-    return malloc(size);
+        if (mpb_tensor_row_bytes(&idx->tensors[t]) > s->bytes)
+            s->bytes = mpb_tensor_row_bytes(&idx->tensors[t]);
+    s->buf = malloc(s->bytes);
+    if (s->buf == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for a %llu-byte read buffer",
+                 (unsigned long long)s->bytes);
+    else
+        mpb_checksum_slots_init(&s->slots, n_slots, err);
+    return mpb_comm_agree(err, v->comm);
+}
+
+/* Agrees on the reads, then merges every rank's slots. */
+static int sums_end(struct sums *s, const struct mpb_verify *v, mpb_error *err)
+{
+    free(s->buf);
+    s->buf = NULL;
+    int rc = mpb_comm_agree(err, v->comm);
+    if (rc == MPB_OK)
+        mpb_audit_allreduce_slots(&s->slots, v->comm);
+    return rc;
 }
 
 int mpb_verify_output_checksum(struct mpb_verify *v, uint32_t *computed, mpb_error *err)
 {
-    mpb_checksum_slots slots;
-    uint64_t bytes;
-    void *buf = chunk_for(&v->out_idx, &bytes);
-    if (buf == NULL)
-        mpb_fail(err, MPB_ENOMEM, "out of memory for a %llu-byte read buffer",
-                 (unsigned long long)bytes);
-    if (mpb_checksum_slots_init(&slots, v->out_idx.n, err) != MPB_OK) {
-        free(buf);
-        return mpb_comm_agree(err, v->comm);
-    }
-    for (size_t t = 0; t < v->out_idx.n && err->code == MPB_OK; t++)
+    struct sums s = {0};
+    int rc = sums_begin(&s, v, &v->out_idx, v->out_idx.n, err);
+    for (size_t t = 0; rc == MPB_OK && t < v->out_idx.n && err->code == MPB_OK; t++)
         if (mpb_verify_mine(v, t))
-            mpb_checksum_add_tensor(&slots, t, &v->out, &v->out_idx, t, buf, bytes, err);
-    free(buf);
-    int rc = mpb_comm_agree(err, v->comm);
-    if (rc == MPB_OK) {
-        mpb_audit_allreduce_slots(&slots, v->comm);
-        *computed = mpb_checksum_slots_join(&slots, 0, slots.n);
-    }
-    mpb_checksum_slots_free(&slots);
+            mpb_checksum_add_tensor(&s.slots, t, &v->out, &v->out_idx, t, s.buf, s.bytes, err);
+    if (rc == MPB_OK && (rc = sums_end(&s, v, err)) == MPB_OK)
+        *computed = mpb_checksum_slots_join(&s.slots, 0, s.slots.n);
+    free(s.buf);
+    mpb_checksum_slots_free(&s.slots);
     return rc;
-}
-
-/* As the merge reads: a blended tensor from every input, a copied one from
- * its source only (mpb_audit_inputs). */
-static bool reads(const mpb_merge_recipe *r, size_t t, size_t input)
-{
-    return r->copy_from[t] < 0 || (size_t)r->copy_from[t] == input;
 }
 
 int mpb_verify_input_checksums(struct mpb_verify *v, uint32_t *computed, mpb_error *err)
 {
     const mpb_merge_recipe *r = &v->r;
     size_t nt = r->in_idx.n;
-    mpb_checksum_slots slots;
-    uint64_t bytes;
-    void *buf = chunk_for(&r->in_idx, &bytes);
-    if (buf == NULL)
-        mpb_fail(err, MPB_ENOMEM, "out of memory for a %llu-byte read buffer",
-                 (unsigned long long)bytes);
-    if (mpb_checksum_slots_init(&slots, r->n_inputs * nt, err) != MPB_OK) {
-        free(buf);
-        return mpb_comm_agree(err, v->comm);
-    }
-    for (size_t t = 0; t < nt && err->code == MPB_OK; t++)
+    struct sums s = {0};
+    int rc = sums_begin(&s, v, &r->in_idx, r->n_inputs * nt, err);
+    for (size_t t = 0; rc == MPB_OK && t < nt && err->code == MPB_OK; t++)
         for (size_t i = 0; i < r->n_inputs && err->code == MPB_OK; i++)
-            if (mpb_verify_mine(v, t) && reads(r, t, i))
-                mpb_checksum_add_tensor(&slots, i * nt + t, &v->inputs[i], &r->in_idx, t, buf,
-                                        bytes, err);
-    free(buf);
-    int rc = mpb_comm_agree(err, v->comm);
-    if (rc == MPB_OK) {
-        mpb_audit_allreduce_slots(&slots, v->comm);
+            if (mpb_verify_mine(v, t) && mpb_audit_reads(r, t, i))
+                mpb_checksum_add_tensor(&s.slots, i * nt + t, &v->inputs[i], &r->in_idx, t,
+                                        s.buf, s.bytes, err);
+    if (rc == MPB_OK && (rc = sums_end(&s, v, err)) == MPB_OK)
         for (size_t i = 0; i < r->n_inputs; i++)
-            computed[i] = mpb_checksum_slots_join(&slots, i * nt, nt);
-    }
-    mpb_checksum_slots_free(&slots);
+            computed[i] = mpb_checksum_slots_join(&s.slots, i * nt, nt);
+    free(s.buf);
+    mpb_checksum_slots_free(&s.slots);
     return rc;
 }

@@ -6,6 +6,8 @@
 mpb_unit_test(test_nonfinite SOURCES test_nonfinite.c LIBS mpb_blend)
 mpb_unit_test(test_compare SOURCES test_compare.c LIBS mpb_blend)
 mpb_unit_test(test_checksum SOURCES test_checksum.c LIBS mpb_io)
+add_test(NAME test_checksum_long COMMAND test_checksum long)
+set_tests_properties(test_checksum_long PROPERTIES ENVIRONMENT "${MPB_TEST_ENV}" LABELS unit)
 mpb_unit_test(test_space SOURCES test_space.c LIBS mpb_io)
 
 # LD_PRELOAD shim recording each process's largest MPI-IO transfer.
@@ -15,7 +17,7 @@ target_link_libraries(mpb_transfer_log PRIVATE MPI::MPI_C)
 set(MPB_REL_WORK ${CMAKE_CURRENT_BINARY_DIR}/work/reliability)
 file(MAKE_DIRECTORY ${MPB_REL_WORK})
 set(MPB_REL_ENV ${MPB_PY_ENV}
-  PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}/integration:${CMAKE_CURRENT_SOURCE_DIR}/reliability
+  PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}/integration:${CMAKE_CURRENT_SOURCE_DIR}/reliability:${CMAKE_CURRENT_SOURCE_DIR}/sweep
   MPB_TRANSFER_SHIM=$<TARGET_FILE:mpb_transfer_log>)
 
 # mpb_rel_test(NAME SCRIPT [LABELS ...]): tests/reliability/SCRIPT.py; exit
@@ -66,6 +68,13 @@ if(NOT _merge_c MATCHES "mpb_audit_seal")
   message(STATUS "reliability: mpi/mpb_merge.c does not call mpb_audit yet; "
                  "rel_provenance and rel_*nonfinite are disabled")
   set_tests_properties(rel_provenance rel_nonfinite rel_romio_nonfinite PROPERTIES DISABLED TRUE)
+endif()
+# Joining CRCs of pieces of 512 MiB or more needs x^(2^k) for k past 31.
+file(READ ${PROJECT_SOURCE_DIR}/io/mpb_sweep_checksum.c _crc_c)
+if(_crc_c MATCHES "x2n_table\\[k & 31\\]")
+  message(STATUS "reliability: io/mpb_sweep_checksum.c still wraps x2n_table at 32; "
+                 "test_checksum_long is disabled")
+  set_tests_properties(test_checksum_long PROPERTIES DISABLED TRUE)
 endif()
 if(NOT _job_c MATCHES "mpb_space_reserve")
   message(STATUS "reliability: mpi/mpb_job.c does not claim disk space yet; "

@@ -1,6 +1,7 @@
 """Helpers for the reliability tests (docs/RELIABILITY.md): jobs with a
 timeout that kills the whole job (a hang must fail the test, not stall it),
-mounts that may be refused, and an independent CRC-32C of tensor data."""
+mounts that may be refused, and checksums of the bytes tensors hold on disk
+computed without mpiblend."""
 import glob
 import hashlib
 import os
@@ -13,6 +14,7 @@ import h5py
 import numpy as np
 
 import mpbtest
+from sweeptest import crc32c  # CRC-32C from its definition (tests/sweep)
 
 SKIP = 77  # SKIP_RETURN_CODE in tests/reliability.cmake
 
@@ -102,28 +104,6 @@ def mount(*args):
 
 def umount(path):
     subprocess.run(["umount", path], capture_output=True)
-
-
-def _crc32c_table():
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _crc32c_table()
-
-
-def crc32c(data, crc=0):
-    """CRC-32C (Castagnoli), bit by bit from its definition: slow, for small
-    files, and independent of mpiblend's implementation."""
-    c = crc ^ 0xFFFFFFFF
-    for b in data:
-        c = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
 
 
 def stored_bits(path, name):

@@ -233,7 +233,7 @@ class FilteredAndPerModel(TempCase):
         p = run(["sweep", cfg, "--out-dir", os.path.join(self.tmp, "ties")], np_=2,
                 check=False)
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn("sweep supports linear, interpolate, task_arithmetic and passthrough",
+        self.assertIn("sweep supports linear, interpolate and passthrough",
                       p.stderr)
         self.assertIn("merge each point separately", p.stderr)
 
