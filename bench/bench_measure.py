@@ -25,6 +25,7 @@ class Variant:
     procs: int
     argv: list
     outputs: list = field(default_factory=list)
+    scratch: list = field(default_factory=list)   # other files a run leaves, removed too
     kind: str = ""          # floor, mpiblend, peer name, launch, ...
     env: dict = field(default_factory=dict)
     walls: list = field(default_factory=list)
@@ -44,7 +45,7 @@ class Variant:
 
 
 def remove_outputs(v):
-    for path in v.outputs:
+    for path in v.outputs + v.scratch:
         try:
             os.unlink(path)
         except FileNotFoundError:

@@ -172,7 +172,8 @@ def sweep_suite(ctx, procs=2):
     sweep = Variant("mpiblend sweep (9 points)", procs,
                     ctx.mpirun(procs) + [ctx.mpiblend, "sweep", path, "--out-dir", ctx.work,
                                          "--force", "--progress-secs", "3600"],
-                    outs, kind="mpiblend")
+                    outs, kind="mpiblend",
+                    scratch=[ctx.path("manifest.csv"), ctx.path("manifest.json")])
     merges = []
     for lam, out in zip(SWEEP_LAMBDAS, outs):
         cfg = write_config(ctx, f"cfg-{lam}.yaml", lam)

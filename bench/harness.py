@@ -37,7 +37,7 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="3 repetitions instead of 5")
     ap.add_argument("--reps", type=int, help="repetitions per variant (default 5, --quick 3)")
     ap.add_argument("--suites", default="main,moe,sweep,kernel",
-                    help="comma-separated: main, moe, sweep, kernel, tune, big")
+                    help="comma-separated: main, moe, sweep (0.6b and moe), kernel, tune, big")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic inputs")
     ap.add_argument("--command", default="", help="the command line to print")
     ap.add_argument("--main-arch", default="qwen3-0.6b",
@@ -160,11 +160,13 @@ def main():
         run_suite("moe", "qwen3-moe-mini", ctx_for("qwen3-moe-mini"), S.moe_suite, reps,
                   T.moe_targets, log)
     if "sweep" in suites:
-        ctx = ctx_for(args.main_arch)
-        if S.sweep_available(ctx):
-            run_suite("sweep", args.main_arch, ctx, S.sweep_suite, reps, T.sweep_targets, log)
-        else:
-            print("sweep: not available (`mpiblend sweep --help` does not exit 0)\n")
+        for name, arch in (("sweep", args.main_arch), ("sweep-moe", "qwen3-moe-mini")):
+            ctx = ctx_for(arch)
+            if S.sweep_available(ctx):
+                run_suite(name, arch, ctx, S.sweep_suite, reps, T.sweep_targets, log)
+            else:
+                print("sweep: not available (`mpiblend sweep --help` does not exit 0)\n")
+                break
     if "big" in suites:
         ctx = ctx_for("qwen3-4b")
         free = shutil.disk_usage(args.work).free

@@ -1,4 +1,5 @@
 /* The file system side: reading the config, checking the model paths. */
+#include "mpb_file.h"
 #include "mpb_config_internal.h"
 
 #include <errno.h>
@@ -25,48 +26,12 @@ int mpb_config_check_files(const mpb_config *c, mpb_error *err)
     return MPB_OK;
 }
 
-static int read_all(const char *path, char **text, size_t *len, mpb_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return mpb_fail(err, MPB_EIO, "cannot read config file '%s': %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    int rc = buf ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory reading '%s'", path);
-    while (rc == MPB_OK) {
-        if (n == cap) {
-            char *bigger = realloc(buf, cap *= 2);
-            if (bigger == NULL) {
-                rc = mpb_fail(err, MPB_ENOMEM, "out of memory reading '%s'", path);
-                break;
-            }
-            buf = bigger;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                rc = mpb_fail(err, MPB_EIO, "cannot read config file '%s': %s", path,
-                              strerror(errno));
-            break;
-        }
-    }
-    fclose(f);
-    if (rc != MPB_OK) {
-        free(buf);
-        return rc;
-    }
-    *text = buf;
-    *len = n;
-    return MPB_OK;
-}
-
 int mpb_config_load(const char *path, mpb_config **out, mpb_error *err)
 {
     char *text = NULL;
     size_t len = 0;
     *out = NULL;
-    int rc = read_all(path, &text, &len, err);
+    int rc = mpb_file_read_text(path, "config file", &text, &len, err);
     if (rc != MPB_OK)
         return rc;
     rc = mpb_config_parse(text, len, path, out, err);

@@ -1,5 +1,6 @@
 /* The in-memory file set, and its folder side. */
 #include "mpb_hf_files.h"
+#include "mpb_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,15 +57,6 @@ void mpb_hf_files_free(mpb_hf_files *set)
     set->n = 0;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(len);
-    if (p != NULL)
-        snprintf(p, len, "%s/%s", dir, name);
-    return p;
-}
-
 static int read_whole(const char *path, unsigned char **data, size_t *len, mpb_error *err)
 {
     *data = NULL;
@@ -99,7 +91,7 @@ int mpb_hf_files_read_dir(const char *dir, const char *const *names, size_t n,
 {
     int rc = MPB_OK;
     for (size_t i = 0; i < n && rc == MPB_OK; i++) {
-        char *path = join(dir, names[i]);
+        char *path = mpb_path_join(dir, names[i]);
         unsigned char *data = NULL;
         size_t len = 0;
         rc = path ? read_whole(path, &data, &len, err)
@@ -140,7 +132,7 @@ int mpb_hf_files_write_dir(const char *dir, const mpb_hf_files *set, mpb_error *
 {
     int rc = MPB_OK;
     for (size_t i = 0; i < set->n && rc == MPB_OK; i++) {
-        char *path = join(dir, set->files[i].name);
+        char *path = mpb_path_join(dir, set->files[i].name);
         rc = path ? write_whole(path, set->files[i].data, set->files[i].len, err)
                   : mpb_fail(err, MPB_ENOMEM, "%s: out of memory", dir);
         free(path);

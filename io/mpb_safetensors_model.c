@@ -2,6 +2,7 @@
  * and its shards, a model.safetensors, or a lone *.safetensors.  The other
  * files of the folder (config, tokenizer, ...) are listed for copying. */
 #include "mpb_safetensors.h"
+#include "mpb_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,15 +21,6 @@ static bool has_suffix(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(len);
-    if (p != NULL)
-        snprintf(p, len, "%s/%s", dir, name);
-    return p;
 }
 
 static int by_string(const void *a, const void *b)
@@ -61,7 +53,7 @@ static int list_files(const char *dir, char ***names, size_t *n, mpb_error *err)
     int rc = MPB_OK;
     struct dirent *de;
     while (rc == MPB_OK && (de = readdir(d)) != NULL) {
-        char *path = join(dir, de->d_name);
+        char *path = mpb_path_join(dir, de->d_name);
         bool keep = path != NULL && is_regular(path);
         free(path);
         if (path == NULL)
@@ -99,7 +91,7 @@ static int open_files(mpb_st_model *m, const char *const *names, size_t n, mpb_e
     if (m->files == NULL)
         return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", m->dir);
     for (size_t i = 0; i < n; i++) {
-        char *path = join(m->dir, names[i]);
+        char *path = mpb_path_join(m->dir, names[i]);
         if (path == NULL)
             return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", m->dir);
         int rc = mpb_st_open(path, &m->files[i], err);
@@ -114,7 +106,7 @@ static int open_files(mpb_st_model *m, const char *const *names, size_t n, mpb_e
 static int open_sharded(mpb_st_model *m, mpb_st_index *ix, char **names, size_t n,
                         mpb_error *err)
 {
-    if ((m->index_path = join(m->dir, MPB_ST_INDEX_NAME)) == NULL)
+    if ((m->index_path = mpb_path_join(m->dir, MPB_ST_INDEX_NAME)) == NULL)
         return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", m->dir);
     int rc = mpb_st_index_load(m->index_path, ix, err);
     if (rc != MPB_OK)

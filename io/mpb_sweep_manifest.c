@@ -8,14 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *mpb_path_join(const char *dir, const char *name)
-{
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/%s", dir, name);
-    return p;
-}
 
 int mpb_write_file_atomic(const char *path, const char *text, size_t len, mpb_error *err)
 {
@@ -46,32 +38,6 @@ int mpb_write_file_atomic(const char *path, const char *text, size_t len, mpb_er
     }
     free(tmp);
     return rc;
-}
-
-int mpb_read_text_file(const char *path, char **text, mpb_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return mpb_fail(err, MPB_EIO, "cannot read '%s': %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    char chunk[65536];
-    size_t got;
-    while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, got, mem);
-    int failed = ferror(f);
-    fclose(f);
-    if (mem == NULL || fclose(mem) != 0) {
-        free(buf);
-        return mpb_fail(err, MPB_ENOMEM, "out of memory reading '%s'", path);
-    }
-    if (failed) {
-        free(buf);
-        return mpb_fail(err, MPB_EIO, "cannot read '%s'", path);
-    }
-    *text = buf;
-    return MPB_OK;
 }
 
 void mpb_csv_field(FILE *f, const char *text, bool last)

@@ -4,6 +4,7 @@
 #ifndef MPB_SWEEP_MANIFEST_H
 #define MPB_SWEEP_MANIFEST_H
 
+#include "mpb_file.h"
 #include "mpb_error.h"
 
 #include <stdbool.h>
@@ -57,14 +58,12 @@ void mpb_manifest_free(mpb_manifest *m);
  * not HDF5 or has none (serial HDF5: one rank). */
 bool mpb_sweep_read_checksum_attr(const char *path, char *buf, size_t len);
 
-/* "DIR/NAME" (caller frees), NULL when out of memory. */
-char *mpb_path_join(const char *dir, const char *name);
+
 
 /* Writes text to path through a temporary file and a rename. */
 int mpb_write_file_atomic(const char *path, const char *text, size_t len, mpb_error *err);
 
-/* The whole file as a NUL-terminated string (caller frees). */
-int mpb_read_text_file(const char *path, char **text, mpb_error *err);
+
 
 /* One CSV field (RFC 4180: quoted when it holds a comma, quote or newline). */
 void mpb_csv_field(FILE *f, const char *text, bool last);

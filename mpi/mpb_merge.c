@@ -2,6 +2,7 @@
 
 #include "mpb_audit.h"
 #include "mpb_comm.h"
+#include "mpb_inputs.h"
 #include "mpb_job.h"
 #include "mpb_kernel.h"
 #include "mpb_merge_setup.h"
@@ -92,23 +93,11 @@ static int merge_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
 static int open_inputs(struct merge_ctx *m, const mpb_run_opts *opts, MPI_Comm comm,
                        mpb_error *err)
 {
-    const mpb_merge_recipe *r = m->r;
-    for (size_t i = 0; i < r->n_inputs; i++) {
-        const char *path = mpb_config_input_path(r->config, i);
-        m->inputs[i].ops = mpb_store_for_path(path);
-        int rc = m->inputs[i].ops->open(path, comm, &r->in_idx, &opts->io,
-                                        &m->inputs[i].handle, err);
-        if (mpb_comm_agree(err, comm) != MPB_OK)
-            return rc ? rc : err->code;
-    }
-    return MPB_OK;
-}
-
-static void close_inputs(struct merge_ctx *m, mpb_error *err)
-{
+    const char *paths[MPB_MAX_INPUTS];
     for (size_t i = 0; i < m->r->n_inputs; i++)
-        if (m->inputs[i].handle)
-            m->inputs[i].ops->close(m->inputs[i].handle, err);
+        paths[i] = mpb_config_input_path(m->r->config, i);
+    return mpb_inputs_open(paths, m->r->n_inputs, &m->r->in_idx, &opts->io, comm, m->inputs,
+                           err);
 }
 
 static int alloc_buffers(struct merge_ctx *m, const mpb_plan *plan, mpb_error *err)
@@ -226,7 +215,7 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
             mpb_progress_finish(&progress, comm, read, mpb_index_total_bytes(&r->out_idx),
                                 out_path);
     }
-    close_inputs(&m, err);
+    mpb_inputs_close(m.inputs, r->n_inputs, err);
     free_buffers(&m);
     mpb_audit_free(&audit);
     free(inputs);

@@ -1,6 +1,8 @@
 #include "mpb_merge_setup.h"
 
 #include "mpb_comm.h"
+#include "mpb_file.h"
+#include "mpb_inputs.h"
 #include "mpb_job.h"
 #include "mpb_store.h"
 
@@ -8,54 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int read_text_file(const char *path, char **text, mpb_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return mpb_fail(err, MPB_EINVAL, "cannot read config '%s': %s", path,
-                        strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            char *grown = realloc(buf, cap *= 2);
-            if (grown == NULL)
-                free(buf);
-            buf = grown;
-        }
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (buf == NULL)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory reading '%s'", path);
-    if (failed) {
-        free(buf);
-        return mpb_fail(err, MPB_EIO, "cannot read config '%s'", path);
-    }
-    buf[len] = '\0';
-    *text = buf;
-    return MPB_OK;
-}
-
-/* Rank 0 only: every input's index must match the first one's. */
-static int read_inputs_index(const mpb_config *c, mpb_index *idx, mpb_error *err)
-{
-    size_t n = mpb_config_n_inputs(c);
-    const char *first = mpb_config_input_path(c, 0);
-    int rc = mpb_store_for_path(first)->read_index(first, idx, err);
-    for (size_t i = 1; i < n && rc == MPB_OK; i++) {
-        const char *path = mpb_config_input_path(c, i);
-        mpb_index other = {0};
-        rc = mpb_store_for_path(path)->read_index(path, &other, err);
-        if (rc == MPB_OK)
-            rc = mpb_index_check_same(idx, first, &other, path, err);
-        mpb_index_free(&other);
-    }
-    return rc;
-}
 
 static int count_layers(const mpb_index *idx)
 {
@@ -143,7 +97,7 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
     *config = NULL;
     char *text = NULL;
     if (rank == 0)
-        read_text_file(config_path, &text, err);
+        mpb_file_read_text(config_path, "config file", &text, NULL, err);
     int rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK)
         rc = mpb_comm_bcast_string(&text, 0, comm, err);
@@ -152,9 +106,14 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
         mpb_config_parse(text, strlen(text), config_path, config, err);
         if (rank == 0 && err->code == MPB_OK)
             mpb_config_check_files(*config, err);
-        if (rank == 0 && err->code == MPB_OK)
-            read_inputs_index(*config, &r->in_idx, err);
-        rc = mpb_job_share_index(&r->in_idx, comm, err);
+        rc = mpb_comm_agree(err, comm);
+    }
+    if (rc == MPB_OK) {
+        const char *paths[MPB_MAX_INPUTS];
+        for (size_t i = 0; i < mpb_config_n_inputs(*config); i++)
+            paths[i] = mpb_config_input_path(*config, i);
+        rc = mpb_inputs_share_index(paths, mpb_config_n_inputs(*config), comm, &r->in_idx,
+                                    err);
     }
     r->config_text = text;
     if (rc)

@@ -44,7 +44,7 @@ static int load(struct refine *r, mpb_error *err)
                         r->dir, MPB_MANIFEST_JSON);
     char *text = NULL;
     if (rc == MPB_OK)
-        rc = mpb_read_text_file(r->m.config, &text, err);
+        rc = mpb_file_read_text(r->m.config, "sweep config", &text, NULL, err);
     if (rc == MPB_OK)
         rc = mpb_sweep_parse(text, strlen(text), r->m.config, &r->s, err);
     free(text);

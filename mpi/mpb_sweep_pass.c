@@ -1,5 +1,7 @@
 #include "mpb_sweep_pass.h"
 
+#include "mpb_inputs.h"
+
 #include "mpb_comm.h"
 #include "mpb_job.h"
 #include "mpb_kernel.h"
@@ -110,24 +112,11 @@ static int pass_seal(void *ctx, mpb_job_output *outs, size_t n, mpb_error *err)
 
 static int open_inputs(struct pass *ps, const mpb_run_opts *opts, mpb_error *err)
 {
-    const mpb_merge_recipe *r = ps->r;
-    for (size_t i = 0; i < r->n_inputs; i++) {
-        const char *path = mpb_config_input_path(r->config, i);
-        ps->inputs[i].ops = mpb_store_for_path(path);
-        ps->inputs[i].ops->open(path, ps->comm, &r->in_idx, &opts->io, &ps->inputs[i].handle,
-                                err);
-        int rc = mpb_comm_agree(err, ps->comm);
-        if (rc)
-            return rc;
-    }
-    return MPB_OK;
-}
-
-static void close_inputs(struct pass *ps, mpb_error *err)
-{
+    const char *paths[MPB_MAX_INPUTS];
     for (size_t i = 0; i < ps->r->n_inputs; i++)
-        if (ps->inputs[i].handle)
-            ps->inputs[i].ops->close(ps->inputs[i].handle, err);
+        paths[i] = mpb_config_input_path(ps->r->config, i);
+    return mpb_inputs_open(paths, ps->r->n_inputs, &ps->r->in_idx, &opts->io, ps->comm,
+                           ps->inputs, err);
 }
 
 /* An input is read for a tensor when some point of the pass uses it. */
@@ -245,7 +234,7 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
     if (rc == MPB_OK)
         rc = mpb_job_write_many(ps.outs, n, plan, r->min_elem_size, opts, progress, pass_step,
                                 &ps, pass_seal, &ps, comm, err);
-    close_inputs(&ps, err);
+    mpb_inputs_close(ps.inputs, ps.r->n_inputs, err);
     free_pass(&ps);
     free(values);
     free(point_ids);

@@ -15,7 +15,8 @@ if(MPB_FUZZ)
   # and the target needs neither MPI nor HDF5.
   get_property(st_sources GLOBAL PROPERTY MPB_SAFETENSORS_SOURCES)
   add_executable(fuzz_safetensors fuzz/fuzz_safetensors.c ${st_sources}
-    ${PROJECT_SOURCE_DIR}/blend/mpb_dtype.c ${PROJECT_SOURCE_DIR}/util/mpb_error.c)
+    ${PROJECT_SOURCE_DIR}/blend/mpb_dtype.c ${PROJECT_SOURCE_DIR}/util/mpb_error.c
+    ${PROJECT_SOURCE_DIR}/util/mpb_file.c)
   target_include_directories(fuzz_safetensors PRIVATE
     ${PROJECT_SOURCE_DIR}/io ${PROJECT_SOURCE_DIR}/blend ${PROJECT_SOURCE_DIR}/util)
   target_link_libraries(fuzz_safetensors PRIVATE PkgConfig::JANSSON)
