@@ -234,6 +234,13 @@ static int parse_dtype(parse_state *st, enum top_key k, mpb_dtype *out)
     return MPB_OK;
 }
 
+/* A whole number a layer index can be; checked before any cast to int,
+ * which would be undefined for values out of range. */
+static bool is_layer_number(double v)
+{
+    return v >= 0 && v <= 1e6 && v == (double)(int)v;
+}
+
 static int parse_layer_range(parse_state *st)
 {
     yaml_node_t *node = st->value[KEY_LAYER_RANGE];
@@ -245,8 +252,8 @@ static int parse_layer_range(parse_state *st)
     double bound[2];
     if (node->type != YAML_SEQUENCE_NODE || node->data.sequence.items.top - items != 2 ||
         !mpb_yaml_number(mpb_yaml_node(&st->y, items[0]), &bound[0]) ||
-        !mpb_yaml_number(mpb_yaml_node(&st->y, items[1]), &bound[1]) || bound[0] < 0 ||
-        bound[1] < 0 || bound[0] != (int)bound[0] || bound[1] != (int)bound[1])
+        !mpb_yaml_number(mpb_yaml_node(&st->y, items[1]), &bound[1]) ||
+        !is_layer_number(bound[0]) || !is_layer_number(bound[1]))
         return mpb_yaml_fail(&st->y, node, NULL,
                              "layer_range must be [first, last]: two layer numbers (from 0)");
     if (bound[0] > bound[1])

@@ -667,7 +667,9 @@ static void test_layer_range_errors(void **state)
                          "cfg.yaml:5:15");
     expect_message_after(head, "layer_range: [12, 11]\nkeep_outside: a.h5\n",
                          "layer_range [12, 11] has first > last in cfg.yaml:4:14");
-    static const char *const malformed[] = {"[3]", "[-1, 3]", "[1.5, 3]", "3", "[a, b]"};
+    /* The huge bound was found by the config fuzzer: it overflowed a cast. */
+    static const char *const malformed[] = {"[3]", "[-1, 3]", "[1.5, 3]", "3", "[a, b]",
+                                            "[22222222222222222222224, 23]", "[0, 1e300]"};
     for (size_t k = 0; k < sizeof malformed / sizeof malformed[0]; k++) {
         snprintf(yaml, sizeof yaml, "%slayer_range: %s\nkeep_outside: a.h5\n", head,
                  malformed[k]);
