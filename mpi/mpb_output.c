@@ -1,3 +1,6 @@
+/* realpath() */
+#define _XOPEN_SOURCE 700
+
 #include "mpb_output.h"
 
 #include "mpb_comm.h"
@@ -83,6 +86,24 @@ int mpb_output_begin(const char *final_path, bool force, bool follow_links,
     return mpb_output_begin_as(final_path, false, force, follow_links, comm, out, err);
 }
 
+/* --follow-links: the output replaces the link's target, in the target's
+ * folder, so that the rename stays atomic and the link keeps pointing at
+ * the new data. */
+static void follow_link(mpb_output *out, mpb_error *err)
+{
+    struct stat st;
+    if (lstat(out->final_path, &st) != 0 || !S_ISLNK(st.st_mode))
+        return;
+    char *target = realpath(out->final_path, NULL);
+    if (target == NULL) {
+        mpb_fail(err, MPB_EIO, "cannot follow the symbolic link '%s': %s", out->final_path,
+                 strerror(errno));
+        return;
+    }
+    free(out->final_path);
+    out->final_path = target;
+}
+
 int mpb_output_begin_as(const char *final_path, bool folder, bool force, bool follow_links,
                         MPI_Comm comm, mpb_output *out, mpb_error *err)
 {
@@ -94,9 +115,11 @@ int mpb_output_begin_as(const char *final_path, bool folder, bool force, bool fo
     out->folder = folder;
     if (out->final_path == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory");
+    if (rank == 0 && err->code == MPB_OK && follow_links)
+        follow_link(out, err);
     if (rank == 0 && err->code == MPB_OK &&
-        check_destination(final_path, folder, force, follow_links, err) == MPB_OK) {
-        out->tmp_path = tmp_name_for(final_path);
+        check_destination(out->final_path, folder, force, follow_links, err) == MPB_OK) {
+        out->tmp_path = tmp_name_for(out->final_path);
         if (out->tmp_path == NULL)
             mpb_fail(err, MPB_ENOMEM, "out of memory");
     }

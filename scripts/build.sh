@@ -4,5 +4,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 "$here/scripts/setup.sh"
 build="${MPB_BUILD_DIR:-$here/build}"
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE="${MPB_BUILD_TYPE:-RelWithDebInfo}" ${MPB_CMAKE_ARGS:-} >/dev/null
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE="${MPB_BUILD_TYPE:-RelWithDebInfo}" \
+    -DBUILD_TESTING=ON ${MPB_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null

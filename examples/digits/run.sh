@@ -10,10 +10,7 @@ cd "$here"
 bash setup.sh
 PY=/usr/bin/python3
 MPIBLEND=${MPIBLEND:-$root/build/mpiblend}
-if [ ! -x "$MPIBLEND" ]; then
-    cmake -S "$root" -B "$root/build" -DBUILD_TESTING=OFF > /dev/null
-    cmake --build "$root/build" -j2 --target mpiblend > /dev/null
-fi
+[ -x "$MPIBLEND" ] || "$root/scripts/build.sh"
 export OMPI_MCA_rmaps_base_oversubscribe=1
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 rm -rf out study.refine.yaml

@@ -50,6 +50,8 @@ for path, extra in ((link, ()), (link, ("--force",)), (dangling, ()), (dangling,
 assert open(target, "rb").read() == b"someone else's file", "the link's target was modified"
 reltest.run(2, "merge", cfg, "--out", link, "--quiet", "--force", "--follow-links", expect=0)
 assert mpbtest.tensor_names(link) == mpbtest.tensor_names(a), "--follow-links wrote no model"
+assert os.path.islink(link), "--follow-links replaced the link instead of writing through it"
+assert mpbtest.tensor_names(target) == mpbtest.tensor_names(a), "the link's target was not written"
 print("ok: symbolic links at the output are refused unless --follow-links")
 
 # No shell, no other program: every place that starts one is known.
