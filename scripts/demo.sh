@@ -30,4 +30,4 @@ YAML
 echo "== sweeping lambda over 9 points with 2 ranks"
 "$run" -np 2 "$bin" sweep "$out/study.yaml" --out-dir "$out/sweep" --force
 echo "== done: 9 blended checkpoints in $out/sweep; manifest:"
-awk -F, '{ printf "%-10s %-10s %-28s %-12s %-10s %s\n", $1, $2, $3, $4, $5, $6 }' "$out/sweep/manifest.csv"
+awk -F, '{ printf "%-8s %-8s %-16s %-10s %-17s %s\n", $1, $2, $3, $4, $5, $6 }' "$out/sweep/manifest.csv"
