@@ -28,6 +28,7 @@ class Variant:
     scratch: list = field(default_factory=list)   # other files a run leaves, removed too
     kind: str = ""          # floor, mpiblend, peer name, launch, ...
     env: dict = field(default_factory=dict)
+    launch_group: str = ""  # runs that share mpirun options share a launch cost
     walls: list = field(default_factory=list)
     rss_mib: list = field(default_factory=list)
     cpu_s: list = field(default_factory=list)     # user + system, all processes

@@ -77,7 +77,8 @@ def merge(ctx, procs, io="collective", extra=(), mca=None, name=None, config="cf
     argv = ctx.mpirun(procs, mca) + [ctx.mpiblend, "merge", ctx.path(config), "--out", out,
                                      "--force", "--io", io, "--progress-secs", "3600",
                                      *extra]
-    return Variant(name or f"mpiblend merge --io {io}", procs, argv, [out], kind="mpiblend")
+    return Variant(name or f"mpiblend merge --io {io}", procs, argv, [out], kind="mpiblend",
+                   launch_group=" ".join(mca or ()))
 
 
 def peer(ctx, which, procs=1):
@@ -90,10 +91,11 @@ def peer(ctx, which, procs=1):
     return Variant(label, procs, argv, [out], kind=which)
 
 
-def launch(ctx, procs=2):
+def launch(ctx, procs=2, mca=()):
     """The fixed cost of every MPI run: mpirun, MPI_Init, MPI_Finalize."""
-    return Variant("mpiblend --help (launch, MPI_Init)", procs,
-                   ctx.mpirun(procs) + [ctx.mpiblend, "--help"], kind="launch")
+    name = "mpiblend --help (launch, MPI_Init)" + (f", {' '.join(mca)}" if mca else "")
+    return Variant(name, procs, ctx.mpirun(procs, mca) + [ctx.mpiblend, "--help"],
+                   kind="launch", launch_group=" ".join(mca))
 
 
 def main_suite(ctx):
@@ -133,9 +135,7 @@ def tune_suite(ctx):
     """Every knob at 2 ranks, one at a time from the defaults."""
     write_config(ctx, "cfg.yaml", LAMBDA)
     ob1 = ("--mca", "pml", "ob1")
-    vs = [floor(ctx, 2), launch(ctx),
-          Variant("mpiblend --help, --mca pml ob1", 2,
-                  ctx.mpirun(2, ob1) + [ctx.mpiblend, "--help"], kind="launch")]
+    vs = [floor(ctx, 2), launch(ctx), launch(ctx, mca=ob1)]
     for io in ("independent", "collective"):
         vs.append(merge(ctx, 2, io, name=f"{io}, defaults"))
         for slab in (1, 4, 8, 16, 32, 128):
@@ -145,6 +145,8 @@ def tune_suite(ctx):
         vs.append(merge(ctx, 2, io, mca=("--mca", "io", "romio321"),
                         name=f"{io}, ROMIO (--mca io romio321)"))
         vs.append(merge(ctx, 2, io, mca=ob1, name=f"{io}, --mca pml ob1"))
+    vs.append(merge(ctx, 2, "independent", ["--slab-mib", "4"], mca=ob1,
+                    name="independent, --slab-mib 4, --mca pml ob1"))
     return vs
 
 
