@@ -5,6 +5,7 @@ in its own folder and writes every output to the same path, removed before
 each run.  The interpolation is lambda = 0.5 throughout.
 """
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 
@@ -131,14 +132,22 @@ def big_suite(ctx):
             merge(ctx, 2, "independent"), merge(ctx, 2, "collective")]
 
 
+def default_slab_mib(ctx):
+    """mpiblend's default --slab-mib, as its help states it."""
+    r = subprocess.run([ctx.mpiblend, "merge", "--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    m = re.search(r"--slab-mib.*?\(default (\d+)\)", r.stdout, re.S)
+    return int(m.group(1)) if m else None
+
+
 def tune_suite(ctx):
     """Every knob at 2 ranks, one at a time from the defaults."""
     write_config(ctx, "cfg.yaml", LAMBDA)
     ob1 = ("--mca", "pml", "ob1")
     vs = [floor(ctx, 2), launch(ctx), launch(ctx, mca=ob1)]
     for io in ("independent", "collective"):
-        vs.append(merge(ctx, 2, io, name=f"{io}, defaults"))
-        for slab in (1, 4, 8, 16, 32, 128):
+        vs.append(merge(ctx, 2, io, name=f"{io}, defaults (slab {default_slab_mib(ctx)} MiB)"))
+        for slab in sorted({1, 4, 8, 16, 32, 64, 128} - {default_slab_mib(ctx)}):
             vs.append(merge(ctx, 2, io, ["--slab-mib", str(slab)],
                             name=f"{io}, --slab-mib {slab}"))
         vs.append(merge(ctx, 2, io, ["--align-kib", "0"], name=f"{io}, --align-kib 0"))

@@ -105,7 +105,7 @@ def main_targets(variants, default_io):
 def peak_targets(variants):
     out = []
     for v in variants:
-        if v.kind == "mpiblend" and v.peak() is not None and "slab" not in v.name:
+        if v.kind == "mpiblend" and v.peak() is not None and "--slab-mib" not in v.name:
             out.append(_check(v.peak() <= 256, f"{v.name}, P={v.procs}: peak {v.peak():.0f} MiB "
                                                f"per rank (target ≤ 256 MiB)"))
     return out
