@@ -126,7 +126,7 @@ def floor_targets(variants, limit=1.5):
     floors = {v.procs: v.median() for v in variants if v.kind == "floor"}
     out = []
     for v in variants:
-        if v.kind != "floor" and v.median() and floors.get(v.procs):
+        if v.kind == "mpiblend" and v.median() and floors.get(v.procs):
             r = v.median() / floors[v.procs]
             out.append(_check(r <= limit, f"{v.name}, P={v.procs}: {r:.2f}× the floor "
                                           f"(target ≤ {limit}×)"))

@@ -115,14 +115,13 @@ def run_suite(name, arch, ctx, make, reps, targets, log, warmup=True):
         json.dump([{"name": v.name, "procs": v.procs, "argv": v.argv, "walls": v.walls,
                     "rss_mib": v.rss_mib, "cpu_s": v.cpu_s, "own_peak_mib": v.own_peak_mib,
                     "failed": v.failed} for v in variants], f, indent=1)
-    for n in ("ref.h5",):
-        if os.path.exists(ctx.path(n)):
-            os.unlink(ctx.path(n))
+    if os.path.exists(ctx.path("ref.h5")):
+        os.unlink(ctx.path("ref.h5"))
 
 
 def run_kernel(path):
     if not path or not os.path.exists(path):
-        print("kernel: mpb_kernel_bench not built (bench/ is not part of the build yet)\n")
+        print("kernel: mpb_kernel_bench is not built\n")
         return
     r = subprocess.run([path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     print("### blend kernels alone (mpb_kernel_bench)\n\n```\n" + r.stdout.strip() + "\n```\n")
@@ -147,7 +146,10 @@ def main():
     if not torch_ok:
         print("torch peer: skipped (python3-torch is not installed)\n")
 
+    used = set()
+
     def ctx_for(sub):
+        used.add(os.path.join(args.work, sub))
         return S.Context(args.mpiblend, os.path.join(args.work, sub), torch_ok=torch_ok)
 
     if "main" in suites:
@@ -173,13 +175,18 @@ def main():
         if free < 40e9:
             print(f"big: skipped, {free / 1e9:.0f} GB free in {args.work}, 40 GB needed\n")
         else:
-            run_suite("big", "qwen3-4b", ctx, S.big_suite, min(reps, 3),
-                      lambda vs: T.floor_targets(vs) + T.peak_targets(vs), log, warmup=False)
-            shutil.rmtree(ctx.work)
+            try:
+                run_suite("big", "qwen3-4b", ctx, S.big_suite, min(reps, 3),
+                          lambda vs: T.floor_targets(vs) + T.peak_targets(vs), log,
+                          warmup=False)
+            finally:  # 24 GB of checkpoints are not kept, even with --keep
+                shutil.rmtree(ctx.work, ignore_errors=True)
     if "kernel" in suites:
         run_kernel(args.kernel_bench)
     if not args.keep:
-        shutil.rmtree(args.work, ignore_errors=True)
+        # Only the folders this run made: --work may be shared with other files.
+        for folder in used:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 #
 #   --quick   3 repetitions instead of 5
 #   --big     also qwen3-4b (8 GB per file, about 40 GB of disk; slow)
-#   --tune    also the tuning table (slab size, alignment, I/O mode, ROMIO)
-#   --suites  exactly these, comma-separated: main, moe, sweep, kernel, tune, big
+#   --tune    also the tuning table (slab size, alignment, I/O mode, ROMIO, PML)
+#   --suites  these instead of main,moe,sweep,kernel (comma-separated; also
+#             tune, big); --big and --tune still add theirs
 #   --keep    keep the synthetic checkpoints for the next run
 #
 # Environment: MPB_BUILD (build folder, default build-bench in the repository;
@@ -20,13 +21,14 @@ work=${MPB_BENCH_WORK:-${TMPDIR:-/tmp}/mpiblend-bench}
 python=/usr/bin/python3
 
 suites=main,moe,sweep,kernel
+more=""
 command="bash bench/run.sh $*"
 extra=()
 while [ $# -gt 0 ]; do
     case $1 in
-        --big) suites=$suites,big ;;
-        --tune) suites=$suites,tune ;;
-        --suites) suites=$2; shift ;;
+        --big) more=$more,big ;;
+        --tune) more=$more,tune ;;
+        --suites) suites=${2:?--suites needs a list}; shift ;;
         --reps) extra+=(--reps "$2"); shift ;;
         --quick|--keep) extra+=("$1") ;;
         -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -34,6 +36,8 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+
+suites=$suites$more
 
 # Debian packages the peers need; installed only when missing.
 need=()
@@ -53,7 +57,10 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "run.sh: installing ${need[*]}" >&2
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo=sudo
-    $sudo apt-get install -y --no-install-recommends "${need[@]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y --no-install-recommends "${need[@]}" >&2 ||
+        { $sudo apt-get update -qq >&2 &&
+          $sudo apt-get install -y --no-install-recommends "${need[@]}" >&2; }
 fi
 
 # Configure (picks up new targets) and build incrementally: cheap when
