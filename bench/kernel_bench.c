@@ -1,9 +1,12 @@
 /* Times the two-input interpolation (1-t)*a + t*b, t = 0.45, per dtype, with
  * every kernel this CPU can run: "scalar" first, the one dispatch picks
  * last.  Prints the median rate over several repetitions in G elements/s,
- * and the ratio of the dispatched kernel to the scalar one.
+ * and the ratio of the dispatched kernel to the scalar one.  Then, on a
+ * 4 MiB buffer, CRC-32C (GB/s) and the non-finite count (G elements/s), each
+ * against a copy of its former single-stream code kept here as the baseline.
  *
  * usage: mpb_kernel_bench [elements (default 16777216)] [repetitions (default 9)] */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,12 @@
 
 #include "mpb_convert.h"
 #include "mpb_kernel.h"
+#include "mpb_nonfinite.h"
+#include "mpb_sweep_checksum.h"
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 static double now_seconds(void)
 {
@@ -41,19 +50,168 @@ static void fill_weights(mpb_dtype dt, void *buf, size_t n, uint64_t seed)
     }
 }
 
-/* Median rate in G elements/s of `reps` timed blends after one warm-up. */
-static double median_rate(const void *const in[2], mpb_dtype dt, const float coef[2],
-                          void *out, size_t n, int reps)
+/* Median over `reps` timed calls of run(ctx), after one warm-up, of
+ * units / seconds * 1e-9: G elements/s or GB/s. */
+static double median_rate(void (*run)(void *ctx), void *ctx, double units, int reps)
 {
     double rates[64];
-    mpb_blend_linear(2, in, dt, coef, out, dt, n);
+    run(ctx);
     for (int r = 0; r < reps; r++) {
         double t0 = now_seconds();
-        mpb_blend_linear(2, in, dt, coef, out, dt, n);
-        rates[r] = (double)n / (now_seconds() - t0) * 1e-9;
+        run(ctx);
+        rates[r] = units / (now_seconds() - t0) * 1e-9;
     }
     qsort(rates, (size_t)reps, sizeof rates[0], compare_doubles);
     return rates[reps / 2];
+}
+
+struct blend_job {
+    const void *const *in;
+    mpb_dtype dt;
+    const float *coef;
+    void *out;
+    size_t n;
+};
+
+static void run_blend(void *ctx)
+{
+    struct blend_job *j = ctx;
+    mpb_blend_linear(2, j->in, j->dt, j->coef, j->out, j->dt, j->n);
+}
+
+/* The 4 MiB buffer checked PASSES times per timed call, so that a call
+ * lasts long enough for the clock. */
+enum { SMALL_BYTES = 4 << 20, PASSES = 16 };
+
+/* The former hardware CRC: one dependent chain of crc32 instructions. */
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_single_stream(uint32_t crc,
+                                                                      const void *buf,
+                                                                      size_t n)
+{
+    const unsigned char *p = buf;
+    uint64_t c64 = ~crc;
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c64 = _mm_crc32_u64(c64, v);
+    }
+    uint32_t c = (uint32_t)c64;
+    while (n--)
+        c = _mm_crc32_u8(c, *p++);
+    return ~c;
+}
+#endif
+
+/* The former non-finite count: one typed loop per element size. */
+static uint64_t nonfinite_count_old(mpb_dtype dt, const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    uint64_t count = 0;
+#define COUNT_LOOP(T, MASK)                                                              \
+    for (size_t i = 0; i < n; i++) {                                                     \
+        T v;                                                                             \
+        memcpy(&v, p + i * sizeof v, sizeof v);                                          \
+        count += (v & (T)(MASK)) == (T)(MASK);                                           \
+    }
+    switch (dt) {
+    case MPB_DT_F16: COUNT_LOOP(uint16_t, 0x7c00); break;
+    case MPB_DT_BF16: COUNT_LOOP(uint16_t, 0x7f80); break;
+    case MPB_DT_F32: COUNT_LOOP(uint32_t, 0x7f800000u); break;
+    default: break;
+    }
+#undef COUNT_LOOP
+    return count;
+}
+
+struct scan_job {
+    const void *buf;
+    mpb_dtype dt;
+    size_t n; /* bytes for the CRC, elements for the count */
+    bool old;
+    uint64_t result;
+};
+
+static void run_crc(void *ctx)
+{
+    struct scan_job *j = ctx;
+    for (int k = 0; k < PASSES; k++) {
+#if defined(__x86_64__)
+        if (j->old) {
+            j->result = crc32c_single_stream(0, j->buf, j->n);
+            continue;
+        }
+#endif
+        j->result = mpb_crc32c(0, j->buf, j->n);
+    }
+}
+
+static void run_count(void *ctx)
+{
+    struct scan_job *j = ctx;
+    for (int k = 0; k < PASSES; k++)
+        j->result = j->old ? nonfinite_count_old(j->dt, j->buf, j->n)
+                           : mpb_nonfinite_count(j->dt, j->buf, j->n);
+}
+
+/* CRC-32C: the old single stream (where SSE4.2 is), then each
+ * implementation mpb_crc32c_force knows, the automatic one last.  Returns
+ * false when one disagrees with another. */
+static bool bench_crc(const void *buf, int reps)
+{
+    struct scan_job j = {.buf = buf, .n = SMALL_BYTES};
+    double units = (double)SMALL_BYTES * PASSES, old = 0, rate = 0;
+    uint64_t want = mpb_crc32c(0, buf, SMALL_BYTES);
+    bool same = true;
+    printf("# CRC-32C of %d MiB, median of %d, GB/s\n", SMALL_BYTES >> 20, reps);
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("sse4.2")) {
+        j.old = true;
+        old = median_rate(run_crc, &j, units, reps);
+        same &= j.result == want;
+        printf("crc32c   single   %6.2f GB/s (the former sse4.2 code)\n", old);
+        j.old = false;
+    }
+#endif
+    /* "table", then the automatic choice where that is another. */
+    for (int k = 0; k < 2; k++) {
+        mpb_crc32c_force(k == 0 ? "table" : NULL);
+        if (k == 1 && strcmp(mpb_crc32c_isa(), "table") == 0)
+            break;
+        rate = median_rate(run_crc, &j, units, reps);
+        same &= j.result == want;
+        printf("crc32c   %-8s %6.2f GB/s\n", mpb_crc32c_isa(), rate);
+    }
+    if (old > 0)
+        printf("crc32c   ratio    %6.2fx (%s / single)\n", rate / old, mpb_crc32c_isa());
+    return same;
+}
+
+/* Non-finite count per dtype: the old loop, then each implementation
+ * mpb_kernel_force can pick.  Returns false on any disagreement. */
+static bool bench_count(mpb_dtype dt, void *buf, int reps)
+{
+    size_t n = SMALL_BYTES / mpb_dtype_size(dt);
+    fill_weights(dt, buf, n, 3);
+    for (size_t i = 0; i < n; i += 997) /* a few NaNs, so the count is not 0 */
+        memset((char *)buf + i * mpb_dtype_size(dt), 0xff, mpb_dtype_size(dt));
+    struct scan_job j = {.buf = buf, .dt = dt, .n = n, .old = true};
+    double units = (double)n * PASSES;
+    double old = median_rate(run_count, &j, units, reps), rate = 0;
+    uint64_t want = j.result;
+    bool same = true;
+    const char *name = mpb_dtype_name(dt), *isa;
+    printf("%-4s nonfinite old    %6.2f G elements/s (the former loop)\n", name, old);
+    j.old = false;
+    for (size_t k = 0; (isa = mpb_kernel_isa_available(k)) != NULL; k++) {
+        mpb_kernel_force(isa);
+        rate = median_rate(run_count, &j, units, reps);
+        same &= j.result == want;
+        printf("%-4s nonfinite %-6s %6.2f G elements/s\n", name, isa, rate);
+    }
+    mpb_kernel_force(NULL);
+    printf("%-4s nonfinite ratio  %6.2fx (%s / old)\n", name, rate / old, mpb_kernel_isa());
+    return same;
 }
 
 int main(int argc, char **argv)
@@ -84,11 +242,12 @@ int main(int argc, char **argv)
         fill_weights(dt, b, n, 2);
         const void *in[2] = {a, b};
 
+        struct blend_job job = {in, dt, coef, out, n};
         double scalar = 0, fast = 0;
         const char *isa;
         for (size_t k = 0; (isa = mpb_kernel_isa_available(k)) != NULL; k++) {
             mpb_kernel_force(isa);
-            double rate = median_rate(in, dt, coef, out, n, reps);
+            double rate = median_rate(run_blend, &job, (double)n, reps);
             printf("%-4s %-8s %6.2f G elements/s\n", mpb_dtype_name(dt), isa, rate);
             if (k == 0)
                 scalar = rate;
@@ -99,6 +258,23 @@ int main(int argc, char **argv)
         free(a);
         free(b);
         free(out);
+    }
+
+    void *small = malloc(SMALL_BYTES);
+    if (!small) {
+        fprintf(stderr, "out of memory for %d bytes\n", SMALL_BYTES);
+        return 1;
+    }
+    fill_weights(MPB_DT_BF16, small, SMALL_BYTES / 2, 4);
+    bool same = bench_crc(small, reps);
+    printf("# non-finite count of %d MiB, median of %d, G elements/s\n", SMALL_BYTES >> 20,
+           reps);
+    for (size_t d = 0; d < sizeof dts / sizeof dts[0]; d++)
+        same &= bench_count(dts[d], small, reps);
+    free(small);
+    if (!same) {
+        fprintf(stderr, "implementations disagree\n");
+        return 1;
     }
     return 0;
 }

@@ -22,7 +22,10 @@ const char *mpb_nonfinite_name(mpb_nonfinite_mode mode);
 
 /* NaN and infinite elements among n elements of dt (raw little-endian
  * bits; no alignment needed).  Types without such values (integers, bool)
- * have none; F8_E4M3 (the "fn" variant) has NaN but no infinity. */
+ * have none; F8_E4M3 (the "fn" variant) has NaN but no infinity.
+ * This and mpb_nonfinite_find use AVX2 when the blend kernel does
+ * (mpb_kernel_isa() is "avx2"), so mpb_kernel_force picks for them too;
+ * every path gives the same results. */
 uint64_t mpb_nonfinite_count(mpb_dtype dt, const void *buf, size_t n);
 
 /* Position of the first non-finite element, or n when there is none. */

@@ -27,8 +27,21 @@ int mpb_index_add(mpb_index *idx, const char *name, mpb_dtype dt, int ndim,
     t->ndim = ndim;
     for (int d = 0; d < ndim; d++)
         t->shape[d] = shape[d];
+    t->data_offset = MPB_OFFSET_NONE;
     idx->n++;
     return MPB_OK;
+}
+
+int mpb_index_copy(mpb_index *dst, const mpb_index *src, mpb_error *err)
+{
+    int rc = MPB_OK;
+    for (size_t i = 0; i < src->n && rc == MPB_OK; i++) {
+        const mpb_tensor *t = &src->tensors[i];
+        rc = mpb_index_add(dst, t->name, t->dtype, t->ndim, t->shape, err);
+        if (rc == MPB_OK)
+            dst->tensors[i].data_offset = t->data_offset;
+    }
+    return rc;
 }
 
 void mpb_index_free(mpb_index *idx)
@@ -153,7 +166,8 @@ int mpb_index_check_same(const mpb_index *ref, const char *ref_path,
     return MPB_OK;
 }
 
-/* Packed record: u32 name length, name bytes, u32 dtype, u32 ndim, u64 dims. */
+/* Packed record: u32 name length, name bytes, u32 dtype, u32 ndim, u64 dims,
+ * u64 data offset. */
 struct packer {
     unsigned char *buf;
     size_t len, cap;
@@ -187,7 +201,8 @@ int mpb_index_pack(const mpb_index *idx, unsigned char **buf, size_t *len,
         uint32_t head[3] = {(uint32_t)strlen(t->name), (uint32_t)t->dtype,
                             (uint32_t)t->ndim};
         bad = put(&p, head, sizeof head) || put(&p, t->name, head[0]) ||
-              put(&p, t->shape, sizeof(uint64_t) * (size_t)t->ndim);
+              put(&p, t->shape, sizeof(uint64_t) * (size_t)t->ndim) ||
+              put(&p, &t->data_offset, sizeof t->data_offset);
     }
     if (bad) {
         free(p.buf);
@@ -215,8 +230,9 @@ int mpb_index_unpack(const unsigned char *buf, size_t len, mpb_index *idx,
         memcpy(head, buf + off, sizeof head);
         off += sizeof head;
         size_t dims_len = sizeof(uint64_t) * head[2];
+        uint64_t data_offset;
         if (head[0] >= sizeof name || head[2] > MPB_MAX_DIMS ||
-            off + head[0] + dims_len > len)
+            off + head[0] + dims_len + sizeof data_offset > len)
             return mpb_fail(err, MPB_EINTERNAL, "packed tensor index is corrupt");
         memcpy(name, buf + off, head[0]);
         name[head[0]] = '\0';
@@ -224,9 +240,12 @@ int mpb_index_unpack(const unsigned char *buf, size_t len, mpb_index *idx,
         uint64_t shape[MPB_MAX_DIMS];
         memcpy(shape, buf + off, dims_len);
         off += dims_len;
+        memcpy(&data_offset, buf + off, sizeof data_offset);
+        off += sizeof data_offset;
         int rc = mpb_index_add(idx, name, (mpb_dtype)head[1], (int)head[2], shape, err);
         if (rc)
             return rc;
+        idx->tensors[idx->n - 1].data_offset = data_offset;
     }
     return MPB_OK;
 }

@@ -15,7 +15,12 @@ typedef struct mpb_tensor {
     mpb_dtype dtype;
     int ndim; /* 0 for a scalar */
     uint64_t shape[MPB_MAX_DIMS];
+    /* Where the tensor's bytes start in the file this index was read from,
+     * when a backend can read them there directly; else MPB_OFFSET_NONE. */
+    uint64_t data_offset;
 } mpb_tensor;
+
+#define MPB_OFFSET_NONE UINT64_MAX
 
 typedef struct mpb_index {
     size_t n;
@@ -26,6 +31,8 @@ typedef struct mpb_index {
 int mpb_index_add(mpb_index *idx, const char *name, mpb_dtype dt, int ndim,
                   const uint64_t *shape, mpb_error *err);
 void mpb_index_free(mpb_index *idx);
+/* dst (empty) becomes a copy of src, data offsets included. */
+int mpb_index_copy(mpb_index *dst, const mpb_index *src, mpb_error *err);
 
 uint64_t mpb_tensor_numel(const mpb_tensor *t);
 uint64_t mpb_tensor_bytes(const mpb_tensor *t);
@@ -47,7 +54,8 @@ int mpb_index_check_same(const mpb_index *ref, const char *ref_path,
                          const mpb_index *other, const char *other_path,
                          mpb_error *err);
 
-/* Flat byte form for MPI_Bcast; unpack validates lengths. */
+/* Flat byte form for MPI_Bcast (data offsets included); unpack validates
+ * lengths. */
 int mpb_index_pack(const mpb_index *idx, unsigned char **buf, size_t *len,
                    mpb_error *err);
 int mpb_index_unpack(const unsigned char *buf, size_t len, mpb_index *idx,

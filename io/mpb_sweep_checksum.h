@@ -9,6 +9,7 @@
 #ifndef MPB_SWEEP_CHECKSUM_H
 #define MPB_SWEEP_CHECKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,10 @@ uint64_t mpb_fnv1a64(const void *text, size_t len);
 
 /* "sse4.2" or "table": the CRC implementation in use. */
 const char *mpb_crc32c_isa(void);
+
+/* Pins mpb_crc32c to "table" or (where the CPU has it) "sse4.2", or returns
+ * to the automatic choice when isa is NULL; false, changing nothing, for any
+ * other name.  For tests and benchmarks, not while another thread runs. */
+bool mpb_crc32c_force(const char *isa);
 
 #endif

@@ -28,7 +28,7 @@ const struct mpb_cli_option mpb_cli_options[] = {
     {"dry-run", OPT_DRY_RUN, NULL, CMD_WRITERS,
      "print the plan (items and bytes per rank, disk space, estimate); write nothing"},
     {"slab-mib", OPT_SLAB_MIB, "N", CMD_WRITERS | CMD_DISTANCE,
-     "largest piece of a tensor one rank moves at once, 1..1024 (default 8)"},
+     "largest piece of a tensor one rank moves at once, 1..1024 (default 4)"},
     {"slab-kib", OPT_SLAB_KIB, "N", CMD_WRITERS | CMD_DISTANCE,
      "the same in KiB, for small models and tests (overrides --slab-mib)"},
     {"io", OPT_IO, "collective|independent", CMD_WRITERS | CMD_DISTANCE,

@@ -12,6 +12,7 @@
 
 struct diff {
     mpb_index idx;
+    mpb_index own[2]; /* each file's own index: where its bytes lie */
     mpb_plan plan;
     mpb_store stores[2];
     void *bufs[2];
@@ -66,7 +67,7 @@ static int reduce_stats(struct diff *d, MPI_Comm comm, mpb_error *err)
 static int compare_all(struct diff *d, const char *const *paths, const mpb_run_opts *opts,
                        MPI_Comm comm, mpb_error *err)
 {
-    int rc = mpb_inputs_share_index(paths, 2, comm, &d->idx, err);
+    int rc = mpb_inputs_share_index(paths, 2, comm, &d->idx, d->own, err);
     if (rc == MPB_OK)
         rc = mpb_job_share_plan(&d->idx, opts->slab_bytes, 0, comm, &d->plan, err);
     if (rc != MPB_OK)
@@ -80,7 +81,7 @@ static int compare_all(struct diff *d, const char *const *paths, const mpb_run_o
                  (unsigned long long)slab);
     rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK)
-        rc = mpb_inputs_open(paths, 2, &d->idx, &opts->io, comm, d->stores, err);
+        rc = mpb_inputs_open(paths, 2, &d->idx, d->own, &opts->io, comm, d->stores, err);
     if (rc == MPB_OK) {
         mpb_drive_opts drive = {.collective = opts->io.collective};
         rc = mpb_drive(&d->plan, &d->idx, comm, &drive, diff_step, d, err);
@@ -151,5 +152,7 @@ int mpb_diff_run(const char *a, const char *b, bool has_tolerance, double tolera
     free(d.stats);
     mpb_plan_free(&d.plan);
     mpb_index_free(&d.idx);
+    mpb_index_free(&d.own[0]);
+    mpb_index_free(&d.own[1]);
     return mpb_comm_agree(err, comm);
 }

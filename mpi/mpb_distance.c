@@ -286,7 +286,7 @@ int mpb_distance_compute(const char *const *paths, size_t n_inputs, const mpb_ru
     mpb_index all = {0};
     mpb_plan plan = {0};
     struct distance_run d = {.res = res, .plan = &plan};
-    int rc = mpb_inputs_share_index(paths, n_inputs, comm, &all, err);
+    int rc = mpb_inputs_share_index(paths, n_inputs, comm, &all, NULL, err);
     if (rc == MPB_OK) {
         float_tensors(&all, res, err);
         rc = mpb_comm_agree(err, comm);
@@ -298,7 +298,7 @@ int mpb_distance_compute(const char *const *paths, size_t n_inputs, const mpb_ru
         rc = mpb_comm_agree(err, comm);
     }
     if (rc == MPB_OK)
-        rc = mpb_inputs_open(paths, n_inputs, &res->idx, &opts->io, comm, d.stores, err);
+        rc = mpb_inputs_open(paths, n_inputs, &res->idx, NULL, &opts->io, comm, d.stores, err);
     if (rc == MPB_OK) {
         mpb_progress_init(&d.progress, "distance", opts->quiet, opts->progress_secs);
         rc = measure(&d, opts, comm, err);

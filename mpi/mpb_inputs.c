@@ -1,35 +1,58 @@
 #include "mpb_inputs.h"
 
 #include "mpb_comm.h"
-#include "mpb_job.h"
+#include "mpb_config.h" /* MPB_MAX_INPUTS */
 
+#include <stdlib.h>
 #include <string.h>
 
-/* Rank 0 only. */
-static int read_all(const char *const *paths, size_t n, mpb_index *idx, mpb_error *err)
+/* Input i's index, read on rank i mod P and broadcast from there. */
+static int share_own(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *own,
+                     mpb_error *err)
 {
-    int rc = mpb_store_for_path(paths[0])->read_index(paths[0], idx, err);
-    for (size_t i = 1; i < n && rc == MPB_OK; i++) {
-        mpb_index other = {0};
-        rc = mpb_store_for_path(paths[i])->read_index(paths[i], &other, err);
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    for (size_t i = 0; i < n; i++)
+        if ((size_t)rank == i % (size_t)size && err->code == MPB_OK)
+            mpb_store_for_path(paths[i])->read_index(paths[i], &own[i], err);
+    int rc = mpb_comm_agree(err, comm);
+    for (size_t i = 0; i < n && rc == MPB_OK; i++) {
+        int root = (int)(i % (size_t)size);
+        unsigned char *packed = NULL;
+        size_t len = 0;
+        if (rank == root)
+            mpb_index_pack(&own[i], &packed, &len, err);
+        rc = mpb_comm_agree(err, comm);
         if (rc == MPB_OK)
-            rc = mpb_index_check_same(idx, paths[0], &other, paths[i], err);
-        mpb_index_free(&other);
+            rc = mpb_comm_bcast_bytes(&packed, &len, root, comm, err);
+        if (rc == MPB_OK && rank != root)
+            mpb_index_unpack(packed, len, &own[i], err);
+        free(packed);
+        rc = mpb_comm_agree(err, comm);
     }
     return rc;
 }
 
 int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm,
-                           mpb_index *idx, mpb_error *err)
+                           mpb_index *idx, mpb_index *own, mpb_error *err)
 {
-    int rank;
-    MPI_Comm_rank(comm, &rank);
-    if (rank == 0 && n == 0)
-        mpb_fail(err, MPB_EINVAL, "no input checkpoints given");
-    else if (rank == 0)
-        read_all(paths, n, idx, err);
-    /* Shares rank 0's failure as well as its index. */
-    return mpb_job_share_index(idx, comm, err);
+    if (n == 0 || n > MPB_MAX_INPUTS)
+        return mpb_fail(err, MPB_EINVAL, "%zu input checkpoints given (1 to %d)", n,
+                        MPB_MAX_INPUTS);
+    mpb_index scratch[MPB_MAX_INPUTS];
+    mpb_index *all = own ? own : scratch;
+    memset(all, 0, n * sizeof *all);
+    int rc = share_own(paths, n, comm, all, err);
+    /* Every rank holds every index: the same check gives the same verdict. */
+    for (size_t i = 1; i < n && rc == MPB_OK; i++)
+        rc = mpb_index_check_same(&all[0], paths[0], &all[i], paths[i], err);
+    if (rc == MPB_OK)
+        rc = mpb_index_copy(idx, &all[0], err);
+    if (own == NULL || rc != MPB_OK)
+        for (size_t i = 0; i < n; i++)
+            mpb_index_free(&all[i]);
+    return mpb_comm_agree(err, comm);
 }
 
 void mpb_inputs_close(mpb_store *stores, size_t n, mpb_error *err)
@@ -46,13 +69,14 @@ void mpb_inputs_close(mpb_store *stores, size_t n, mpb_error *err)
 }
 
 int mpb_inputs_open(const char *const *paths, size_t n, const mpb_index *idx,
-                    const mpb_io_opts *io, MPI_Comm comm, mpb_store *stores, mpb_error *err)
+                    const mpb_index *own, const mpb_io_opts *io, MPI_Comm comm,
+                    mpb_store *stores, mpb_error *err)
 {
     memset(stores, 0, n * sizeof *stores);
     int rc = MPB_OK;
     for (size_t i = 0; i < n && rc == MPB_OK; i++) {
         stores[i].ops = mpb_store_for_path(paths[i]);
-        stores[i].ops->open(paths[i], comm, idx, io, &stores[i].handle, err);
+        stores[i].ops->open(paths[i], comm, own ? &own[i] : idx, io, &stores[i].handle, err);
         rc = mpb_comm_agree(err, comm);
     }
     if (rc != MPB_OK) {

@@ -9,17 +9,23 @@
 
 #include <mpi.h>
 
-/* Collective.  Rank 0 reads every input's index (serial, each through the
- * backend its path calls for) and checks that they hold the same tensor
- * names, shapes and dtypes, naming the tensor and both files otherwise;
- * then every rank receives the first input's index in idx. */
+/* Collective.  Rank i mod P reads input i's index (serial, through the
+ * backend its path calls for), so that P ranks read P inputs at once; every
+ * rank receives them all and checks that they hold the same tensor names,
+ * shapes and dtypes, naming the tensor and both files otherwise.  idx gets
+ * the first input's index; own[i] (when own is not NULL) input i's, which
+ * lists the same tensors in the same order and also says where their bytes
+ * lie in that file. */
 int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm,
-                           mpb_index *idx, mpb_error *err);
+                           mpb_index *idx, mpb_index *own, mpb_error *err);
 
-/* Collective: opens every input for reading the tensors of idx.  On failure
+/* Collective: opens every input for reading the tensors of idx; with own
+ * (from mpb_inputs_share_index, same tensors as idx) input i is opened with
+ * own[i], so that its backend can read the bytes where they lie.  On failure
  * the stores already open are closed again and stores[] is cleared. */
 int mpb_inputs_open(const char *const *paths, size_t n, const mpb_index *idx,
-                    const mpb_io_opts *io, MPI_Comm comm, mpb_store *stores, mpb_error *err);
+                    const mpb_index *own, const mpb_io_opts *io, MPI_Comm comm,
+                    mpb_store *stores, mpb_error *err);
 
 /* Collective: closes the open stores; the first close error lands in err
  * unless err already holds one. */

@@ -10,7 +10,7 @@
 void mpb_run_opts_default(mpb_run_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->slab_bytes = 8ull << 20; /* blends in cache: docs/PERFORMANCE.md */
+    o->slab_bytes = 4ull << 20; /* blends in cache: docs/PERFORMANCE.md */
     o->io.collective = false; /* fastest here: docs/PERFORMANCE.md */
     o->io.align_threshold = 1ull << 20;
     o->io.alignment = 1ull << 20;

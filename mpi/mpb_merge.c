@@ -96,8 +96,8 @@ static int open_inputs(struct merge_ctx *m, const mpb_run_opts *opts, MPI_Comm c
     const char *paths[MPB_MAX_INPUTS];
     for (size_t i = 0; i < m->r->n_inputs; i++)
         paths[i] = mpb_config_input_path(m->r->config, i);
-    return mpb_inputs_open(paths, m->r->n_inputs, &m->r->in_idx, &opts->io, comm, m->inputs,
-                           err);
+    return mpb_inputs_open(paths, m->r->n_inputs, &m->r->in_idx, m->r->own_idx, &opts->io, comm,
+                           m->inputs, err);
 }
 
 static int alloc_buffers(struct merge_ctx *m, const mpb_plan *plan, mpb_error *err)

@@ -78,16 +78,6 @@ static int resolve_tensors(mpb_merge_recipe *r, mpb_error *err)
     return rc;
 }
 
-static int copy_index(const mpb_index *src, mpb_index *dst, mpb_error *err)
-{
-    int rc = MPB_OK;
-    for (size_t i = 0; i < src->n && rc == MPB_OK; i++) {
-        const mpb_tensor *t = &src->tensors[i];
-        rc = mpb_index_add(dst, t->name, t->dtype, t->ndim, t->shape, err);
-    }
-    return rc;
-}
-
 int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **config,
                            mpb_merge_recipe *r, mpb_error *err)
 {
@@ -112,8 +102,10 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
         const char *paths[MPB_MAX_INPUTS];
         for (size_t i = 0; i < mpb_config_n_inputs(*config); i++)
             paths[i] = mpb_config_input_path(*config, i);
-        rc = mpb_inputs_share_index(paths, mpb_config_n_inputs(*config), comm, &r->in_idx,
-                                    err);
+        size_t n = mpb_config_n_inputs(*config);
+        r->own_idx = calloc(n, sizeof *r->own_idx);
+        rc = r->own_idx ? mpb_inputs_share_index(paths, n, comm, &r->in_idx, r->own_idx, err)
+                        : mpb_fail(err, MPB_ENOMEM, "out of memory for %zu indexes", n);
     }
     r->config_text = text;
     if (rc)
@@ -121,7 +113,7 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
     r->config = *config;
     r->n_inputs = mpb_config_n_inputs(*config);
     r->n_layers = count_layers(&r->in_idx);
-    rc = copy_index(&r->in_idx, &r->out_idx, err);
+    rc = mpb_index_copy(&r->out_idx, &r->in_idx, err);
     if (rc == MPB_OK)
         rc = resolve_tensors(r, err);
     mpb_dtype out_dt = mpb_config_out_dtype(*config);
@@ -138,6 +130,9 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r)
     free(r->copy_from);
     free(r->coef);
     free(r->config_text);
+    for (size_t i = 0; r->own_idx && i < r->n_inputs; i++)
+        mpb_index_free(&r->own_idx[i]);
+    free(r->own_idx);
     mpb_index_free(&r->in_idx);
     mpb_index_free(&r->out_idx);
     memset(r, 0, sizeof *r);

@@ -35,6 +35,7 @@ typedef struct mpb_merge_recipe {
     const mpb_config *config;
     char *config_text;  /* as read, for provenance */
     mpb_index in_idx;   /* the inputs' common index */
+    mpb_index *own_idx; /* n_inputs: each input's own index (mpb_inputs_share_index) */
     mpb_index out_idx;  /* same tensors, output dtypes */
     size_t n_inputs;
     int n_layers;

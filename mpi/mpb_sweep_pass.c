@@ -115,8 +115,8 @@ static int open_inputs(struct pass *ps, const mpb_run_opts *opts, mpb_error *err
     const char *paths[MPB_MAX_INPUTS];
     for (size_t i = 0; i < ps->r->n_inputs; i++)
         paths[i] = mpb_config_input_path(ps->r->config, i);
-    return mpb_inputs_open(paths, ps->r->n_inputs, &ps->r->in_idx, &opts->io, ps->comm,
-                           ps->inputs, err);
+    return mpb_inputs_open(paths, ps->r->n_inputs, &ps->r->in_idx, ps->r->own_idx, &opts->io,
+                           ps->comm, ps->inputs, err);
 }
 
 /* An input is read for a tensor when some point of the pass uses it. */

@@ -58,10 +58,11 @@ static int open_files(struct mpb_verify *v, mpb_error *err)
 {
     mpb_io_opts io = {.collective = false};
     const char *out_path = v->out_path;
-    int rc = mpb_inputs_open(&out_path, 1, &v->out_idx, &io, MPI_COMM_SELF, &v->out, err);
+    int rc = mpb_inputs_open(&out_path, 1, &v->out_idx, NULL, &io, MPI_COMM_SELF, &v->out,
+                             err);
     if (rc == MPB_OK && v->have_recipe)
-        rc = mpb_inputs_open(v->input_paths, v->r.n_inputs, &v->r.in_idx, &io, MPI_COMM_SELF,
-                             v->inputs, err);
+        rc = mpb_inputs_open(v->input_paths, v->r.n_inputs, &v->r.in_idx, v->r.own_idx, &io,
+                             MPI_COMM_SELF, v->inputs, err);
     return mpb_comm_agree(err, v->comm);
 }
 

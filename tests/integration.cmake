@@ -56,3 +56,4 @@ mpb_py_test(check_merges ${CMAKE_CURRENT_SOURCE_DIR}/integration/check_merges.py
 set_tests_properties(check_merges PROPERTIES FIXTURES_REQUIRED merged)
 mpb_py_test(merge_errors ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_errors.py ${MPB_WORK})
 mpb_py_test(synth_checks ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_synth.py ${MPB_WORK})
+mpb_py_test(merge_layouts ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_layouts.py ${MPB_WORK})

@@ -68,6 +68,7 @@ def decode(bits, kind):
 def encode(values, kind):
     """float32 -> stored bits, round to nearest even; written independently
     of mpiblend's C code."""
+    values = np.asarray(values, dtype=np.float32)  # 0-d tensors come as numpy scalars
     if kind == "f32":
         bits = values.view(np.uint32).copy()
         bits[np.isnan(values)] = 0x7FC00000
