@@ -68,6 +68,38 @@ class Jobs(TempCase):
                      "slurm-merged.h5", "--quiet"])
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "slurm-merged.h5")))
 
+    def test_lustre_striping(self):
+        """Where `lfs` exists the job stripes the output folder and aligns
+        tensors to the stripe: a stand-in lfs records its arguments."""
+        import h5py
+        import numpy as np
+        bin_dir = os.path.join(self.tmp, "lfs-bin")
+        os.makedirs(bin_dir, exist_ok=True)
+        log = os.path.join(self.tmp, "lfs.log")
+        write(os.path.join(bin_dir, "lfs"), '#!/bin/sh\necho "$@" >> "%s"\n' % log)
+        os.chmod(os.path.join(bin_dir, "lfs"), 0o755)
+        for name, seed in (("big-a.h5", 1), ("big-b.h5", 2)):
+            rng = np.random.default_rng(seed)
+            with h5py.File(os.path.join(self.tmp, name), "w") as f:
+                for t in ("first", "second", "third"):  # 1.5 MiB each
+                    f[t] = rng.standard_normal((768, 512), np.float32)
+        cfg = write(os.path.join(self.tmp, "big.yaml"),
+                    "merge_method: interpolate\nmodels: [{model: big-a.h5}, {model: big-b.h5}]\n"
+                    "parameters: {lambda: 0.5}\n")
+        out_dir = os.path.join(self.tmp, "striped")
+        os.makedirs(out_dir, exist_ok=True)
+        env = dict(self.env, PATH=bin_dir + os.pathsep + self.env["PATH"])
+        p = subprocess.run(["sbatch", os.path.join(JOBS, "slurm", "merge.sbatch"), cfg,
+                            os.path.join(out_dir, "m.h5"), "--quiet"], capture_output=True,
+                           text=True, env=env, cwd=self.tmp, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(log) as f:
+            self.assertEqual(f.read().split(), ["setstripe", "-c", "-1", "-S", "4096K", out_dir])
+        with h5py.File(os.path.join(out_dir, "m.h5"), "r") as f:
+            offsets = {t: f[t].id.get_offset() for t in ("first", "second", "third")}
+        for t, off in offsets.items():
+            self.assertEqual(off % (4 << 20), 0, f"{t} starts at {off}, not on a 4 MiB stripe")
+
 
 if __name__ == "__main__":
     unittest.main()
