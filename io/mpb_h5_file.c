@@ -3,11 +3,11 @@
  * HDF5 owns the metadata: every rank opens or creates the file and its
  * datasets collectively.  The bytes of a contiguous tensor (every tensor
  * mpiblend writes, and most it reads) lie in one block at a known offset,
- * so independent transfers move them with MPI_File_read_at/write_at on
- * HDF5's own MPI-IO handle: no dataset is opened per transfer and no
- * dataset stays open, which with thousands of tensors is where the time and
- * the memory went.  Collective transfers, and tensors stored any other way,
- * go through H5Dread/H5Dwrite on one cached dataset at a time. */
+ * so transfers move them with MPI_File_read_at/write_at (or the _all forms
+ * with --io collective) on HDF5's own MPI-IO handle: no dataset is opened
+ * per transfer and no dataset stays open, which with thousands of tensors
+ * is where the time and the memory went.  Tensors stored any other way go
+ * through H5Dread/H5Dwrite on one cached dataset at a time. */
 #include "mpb_h5.h"
 #include "mpb_h5_internal.h"
 
@@ -313,13 +313,28 @@ static int transfer_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t 
     return MPB_OK;
 }
 
-/* Where the tensor's bytes start when an independent transfer may move
- * them directly, or MPB_OFFSET_NONE. */
+/* Where the tensor's bytes start when a transfer may move them directly,
+ * or MPB_OFFSET_NONE.  Every rank decides alike (the offsets are in the
+ * shared index), so collective calls pair up.  A collective transfer is one
+ * MPI-IO call per rank and round, so it must fit one call: items hold at
+ * most a slab (<= 1 GiB) unless a single row is larger. */
 static uint64_t raw_offset(const mpb_h5_file *f, size_t tensor)
 {
-    if (f->collective || f->fh == NULL)
+    if (f->fh == NULL ||
+        (f->collective && mpb_tensor_row_bytes(&f->idx->tensors[tensor]) > RAW_TRANSFER_MAX))
         return MPB_OFFSET_NONE;
     return f->writable ? f->out_offsets[tensor] : f->idx->tensors[tensor].data_offset;
+}
+
+static int raw_call(mpb_h5_file *f, uint64_t at, void *p, int count, bool write,
+                    MPI_Status *st)
+{
+    MPI_Offset off = (MPI_Offset)at;
+    if (f->collective)
+        return write ? MPI_File_write_at_all(*f->fh, off, p, count, MPI_BYTE, st)
+                     : MPI_File_read_at_all(*f->fh, off, p, count, MPI_BYTE, st);
+    return write ? MPI_File_write_at(*f->fh, off, p, count, MPI_BYTE, st)
+                 : MPI_File_read_at(*f->fh, off, p, count, MPI_BYTE, st);
 }
 
 static int raw_transfer(mpb_h5_file *f, size_t tensor, uint64_t at, uint64_t row0,
@@ -329,13 +344,15 @@ static int raw_transfer(mpb_h5_file *f, size_t tensor, uint64_t at, uint64_t row
     uint64_t row_bytes = mpb_tensor_row_bytes(t);
     at += row0 * row_bytes;
     unsigned char *p = buf;
-    for (uint64_t left = nrows * row_bytes; left > 0;) {
+    /* A rank with nothing to move still joins a collective round, once. */
+    uint64_t left = nrows * row_bytes;
+    for (bool first = true; left > 0 || (first && f->collective); first = false) {
         int chunk = (int)(left < RAW_TRANSFER_MAX ? left : RAW_TRANSFER_MAX);
         MPI_Status st;
         int moved = 0;
-        int mrc = write ? MPI_File_write_at(*f->fh, (MPI_Offset)at, p, chunk, MPI_BYTE, &st)
-                        : MPI_File_read_at(*f->fh, (MPI_Offset)at, p, chunk, MPI_BYTE, &st);
-        if (mrc == MPI_SUCCESS)
+        int mrc = raw_call(f, at, p, chunk, write, &st);
+        /* ROMIO leaves the status of an empty transfer unset. */
+        if (mrc == MPI_SUCCESS && chunk > 0)
             MPI_Get_count(&st, MPI_BYTE, &moved);
         if (mrc != MPI_SUCCESS || moved != chunk) {
             char why[MPI_MAX_ERROR_STRING] = "the file ends early";

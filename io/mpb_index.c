@@ -38,8 +38,6 @@ int mpb_index_copy(mpb_index *dst, const mpb_index *src, mpb_error *err)
     for (size_t i = 0; i < src->n && rc == MPB_OK; i++) {
         const mpb_tensor *t = &src->tensors[i];
         rc = mpb_index_add(dst, t->name, t->dtype, t->ndim, t->shape, err);
-        if (rc == MPB_OK)
-            dst->tensors[i].data_offset = t->data_offset;
     }
     return rc;
 }

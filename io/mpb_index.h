@@ -31,7 +31,8 @@ typedef struct mpb_index {
 int mpb_index_add(mpb_index *idx, const char *name, mpb_dtype dt, int ndim,
                   const uint64_t *shape, mpb_error *err);
 void mpb_index_free(mpb_index *idx);
-/* dst (empty) becomes a copy of src, data offsets included. */
+/* dst (empty) gets src's tensors: names, dtypes, shapes.  Not their data
+ * offsets: where bytes lie belongs to the one file src was read from. */
 int mpb_index_copy(mpb_index *dst, const mpb_index *src, mpb_error *err);
 
 uint64_t mpb_tensor_numel(const mpb_tensor *t);

@@ -13,9 +13,9 @@
  * backend its path calls for), so that P ranks read P inputs at once; every
  * rank receives them all and checks that they hold the same tensor names,
  * shapes and dtypes, naming the tensor and both files otherwise.  idx gets
- * the first input's index; own[i] (when own is not NULL) input i's, which
- * lists the same tensors in the same order and also says where their bytes
- * lie in that file. */
+ * the tensors they share; own[i] (when own is not NULL) input i's own index,
+ * which lists the same tensors in the same order and also says where their
+ * bytes lie in that file. */
 int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm,
                            mpb_index *idx, mpb_index *own, mpb_error *err);
 
