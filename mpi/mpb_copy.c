@@ -82,7 +82,7 @@ int mpb_copy_run(const char *what, const char *src, const mpb_store_ops *src_ops
     mpb_plan plan = {0};
     if (rank == 0)
         src_ops->read_index(src, &idx, err);
-    int rc = mpb_job_share_index(&idx, comm, err);
+    int rc = mpb_job_share_index(&idx, 0, comm, err);
     if (rc == MPB_OK)
         rc = mpb_job_share_plan(&idx, opts->slab_bytes, 0, comm, &plan, err);
     if (rc == MPB_OK && opts->dry_run)

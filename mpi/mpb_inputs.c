@@ -2,8 +2,8 @@
 
 #include "mpb_comm.h"
 #include "mpb_config.h" /* MPB_MAX_INPUTS */
+#include "mpb_job.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Input i's index, read on rank i mod P and broadcast from there. */
@@ -16,21 +16,9 @@ static int share_own(const char *const *paths, size_t n, MPI_Comm comm, mpb_inde
     for (size_t i = 0; i < n; i++)
         if ((size_t)rank == i % (size_t)size && err->code == MPB_OK)
             mpb_store_for_path(paths[i])->read_index(paths[i], &own[i], err);
-    int rc = mpb_comm_agree(err, comm);
-    for (size_t i = 0; i < n && rc == MPB_OK; i++) {
-        int root = (int)(i % (size_t)size);
-        unsigned char *packed = NULL;
-        size_t len = 0;
-        if (rank == root)
-            mpb_index_pack(&own[i], &packed, &len, err);
-        rc = mpb_comm_agree(err, comm);
-        if (rc == MPB_OK)
-            rc = mpb_comm_bcast_bytes(&packed, &len, root, comm, err);
-        if (rc == MPB_OK && rank != root)
-            mpb_index_unpack(packed, len, &own[i], err);
-        free(packed);
-        rc = mpb_comm_agree(err, comm);
-    }
+    int rc = MPB_OK;
+    for (size_t i = 0; i < n && rc == MPB_OK; i++)
+        rc = mpb_job_share_index(&own[i], (int)(i % (size_t)size), comm, err);
     return rc;
 }
 

@@ -19,18 +19,18 @@ void mpb_run_opts_default(mpb_run_opts *o)
     o->io.shard_bytes = MPB_STORE_SHARD_DEFAULT;
 }
 
-int mpb_job_share_index(mpb_index *idx, MPI_Comm comm, mpb_error *err)
+int mpb_job_share_index(mpb_index *idx, int root, MPI_Comm comm, mpb_error *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
     unsigned char *packed = NULL;
     size_t len = 0;
-    if (rank == 0)
+    if (rank == root && err->code == MPB_OK)
         mpb_index_pack(idx, &packed, &len, err);
     int rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK)
-        rc = mpb_comm_bcast_bytes(&packed, &len, 0, comm, err);
-    if (rc == MPB_OK && rank != 0)
+        rc = mpb_comm_bcast_bytes(&packed, &len, root, comm, err);
+    if (rc == MPB_OK && rank != root)
         mpb_index_unpack(packed, len, idx, err);
     free(packed);
     return mpb_comm_agree(err, comm);

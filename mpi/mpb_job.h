@@ -12,8 +12,9 @@
 
 #include <mpi.h>
 
-/* Broadcasts rank 0's index to every rank (idx empty on the others). */
-int mpb_job_share_index(mpb_index *idx, MPI_Comm comm, mpb_error *err);
+/* Broadcasts rank root's index to every rank (idx empty on the others),
+ * and any rank's failure with it. */
+int mpb_job_share_index(mpb_index *idx, int root, MPI_Comm comm, mpb_error *err);
 
 int mpb_job_share_plan(const mpb_index *idx, uint64_t slab_bytes, size_t min_elem_size,
                        MPI_Comm comm, mpb_plan *plan, mpb_error *err);

@@ -43,7 +43,7 @@ static int share_output(struct mpb_verify *v, mpb_error *err)
 {
     if (v->rank == 0)
         read_output(v, err);
-    int rc = mpb_job_share_index(&v->out_idx, v->comm, err);
+    int rc = mpb_job_share_index(&v->out_idx, 0, v->comm, err);
     if (rc == MPB_OK)
         rc = mpb_comm_bcast_string(&v->stored_checksum, 0, v->comm, err);
     if (rc == MPB_OK)
