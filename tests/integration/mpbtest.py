@@ -27,6 +27,14 @@ def run(np_, *args, expect=None, env=None):
     return p
 
 
+def write_text(folder, name, text):
+    """Writes text to folder/name and returns the path."""
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def tensor_names(path):
     with h5py.File(path, "r") as f:
         return sorted(k for k in f.keys() if isinstance(f[k], h5py.Dataset))

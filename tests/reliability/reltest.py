@@ -74,11 +74,7 @@ def make_inputs(work, seeds=(1, 2)):
     return paths
 
 
-def write_config(work, name, text):
-    path = os.path.join(work, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+write_config = mpbtest.write_text
 
 
 def interp_text(first, second, lam=0.45):

@@ -33,8 +33,4 @@ def dataset_bytes(path):
     return out
 
 
-def config(work, name, text):
-    path = os.path.join(work, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+config = mpbtest.write_text
