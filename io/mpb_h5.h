@@ -3,9 +3,10 @@
  *
  * Which calls are collective (every rank of the communicator, same order,
  * same arguments): mpb_h5_create, mpb_h5_open, mpb_h5_close,
- * mpb_h5_set_attr.  mpb_h5_read_rows and mpb_h5_write_rows are collective
- * when the file was opened with collective transfers (a rank with nothing to
- * move passes nrows = 0), independent otherwise.  mpb_h5_read_index is
+ * mpb_h5_set_attr, and mpb_h5_flush when the file was opened with
+ * collective transfers.  mpb_h5_read_rows and mpb_h5_write_rows are local:
+ * with collective transfers they queue contiguous tensors' rows for the
+ * next flush (the buffer must stay valid until then).  mpb_h5_read_index is
  * serial: one rank, no MPI. */
 #ifndef MPB_H5_H
 #define MPB_H5_H
@@ -46,6 +47,11 @@ int mpb_h5_read_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrow
                      void *buf, mpb_error *err);
 int mpb_h5_write_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows,
                       const void *buf, mpb_error *err);
+
+/* Collective transfers: moves every queued row range of every rank in one
+ * MPI-IO call per rank; a rank with none, or after a failure, still calls.
+ * Independent transfers: nothing to do. */
+int mpb_h5_flush(mpb_h5_file *f, mpb_error *err);
 
 /* A string attribute on the root group. */
 int mpb_h5_set_attr(mpb_h5_file *f, const char *key, const char *value,

@@ -3,21 +3,31 @@
  * HDF5 owns the metadata: every rank opens or creates the file and its
  * datasets collectively.  The bytes of a contiguous tensor (every tensor
  * mpiblend writes, and most it reads) lie in one block at a known offset,
- * so transfers move them with MPI_File_read_at/write_at (or the _all forms
- * with --io collective) on HDF5's own MPI-IO handle: no dataset is opened
+ * so transfers move them on HDF5's own MPI-IO handle: no dataset is opened
  * per transfer and no dataset stays open, which with thousands of tensors
- * is where the time and the memory went.  Tensors stored any other way go
- * through H5Dread/H5Dwrite on one cached dataset at a time. */
+ * is where the time and the memory went.  Independent transfers move each
+ * block at once with MPI_File_read_at/write_at; collective ones queue the
+ * blocks and mpb_h5_flush moves a whole round of them, many tensors, in one
+ * MPI_File_read_all/write_all through a file view.  Tensors stored any
+ * other way go through H5Dread/H5Dwrite, independently, on one cached
+ * dataset at a time. */
 #include "mpb_h5.h"
 #include "mpb_h5_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A transfer waiting for the next collective flush. */
+typedef struct pending {
+    uint64_t at;          /* file offset */
+    uint64_t len;
+    unsigned char *buf;
+} pending;
 
 struct mpb_h5_file {
     char *path;
     hid_t file;
-    hid_t dxpl;
     const mpb_index *idx;
     bool writable;
     bool collective;
@@ -26,7 +36,8 @@ struct mpb_h5_file {
     long cached;            /* the one dataset open now, or -1 */
     hid_t cached_dset;
     hid_t cached_type;
-    hid_t cached_dxpl;      /* f->dxpl, or independent for storage never written */
+    pending *queue;         /* collective: transfers for the next flush */
+    size_t n_queue, cap_queue;
 };
 
 /* Largest single MPI-IO call: counts are ints, and ROMIO and OMPIO both
@@ -89,13 +100,7 @@ static mpb_h5_file *file_new(const char *path, const mpb_index *idx,
     f->writable = writable;
     f->collective = opts->collective;
     f->cached = -1;
-    f->dxpl = H5Pcreate(H5P_DATASET_XFER);
-    if (f->path == NULL || f->dxpl < 0 ||
-        H5Pset_dxpl_mpio(f->dxpl, opts->collective ? H5FD_MPIO_COLLECTIVE
-                                                   : H5FD_MPIO_INDEPENDENT) < 0) {
-        if (f->dxpl >= 0)
-            H5Pclose(f->dxpl);
-        free(f->path);
+    if (f->path == NULL) {
         free(f);
         return NULL;
     }
@@ -252,12 +257,6 @@ static int cache_dataset(mpb_h5_file *f, size_t tensor, mpb_error *err)
         return mpb_h5_fail(err, MPB_EIO, "'%s': cannot read the type of '%s'", f->path,
                            name);
     }
-    /* HDF5 1.10.8 answers a read of storage never written with the fill
-     * value on the ranks that select something, without joining the
-     * collective call the others make: a deadlock.  Independent reads of
-     * such a dataset need no partner. */
-    bool unwritten = !f->writable && H5Dget_storage_size(f->cached_dset) == 0;
-    f->cached_dxpl = unwritten ? H5P_DEFAULT : f->dxpl;
     f->cached = (long)tensor;
     return MPB_OK;
 }
@@ -269,12 +268,6 @@ static int select_rows(const mpb_tensor *t, hid_t dset, uint64_t row0, uint64_t 
     *fspace = H5Dget_space(dset);
     if (*fspace < 0)
         return -1;
-    if (nrows == 0) { /* a collective call with nothing to move */
-        hsize_t one = 1;
-        *mspace = H5Screate_simple(1, &one, NULL);
-        return (*mspace >= 0 && H5Sselect_none(*mspace) >= 0 &&
-                H5Sselect_none(*fspace) >= 0) ? 0 : -1;
-    }
     if (t->ndim == 0) {
         *mspace = H5Screate(H5S_SCALAR);
         return *mspace >= 0 ? 0 : -1;
@@ -291,17 +284,21 @@ static int select_rows(const mpb_tensor *t, hid_t dset, uint64_t row0, uint64_t 
     return H5Sselect_hyperslab(*fspace, H5S_SELECT_SET, start, NULL, count, NULL);
 }
 
-/* Rows of the cached dataset through HDF5. */
+/* Rows of the cached dataset through HDF5, independently even with
+ * --io collective: which of these a rank meets depends on its own items,
+ * so no partner could join a collective H5Dread (HDF5 1.10.8 also answers
+ * a read of storage never written without joining one, and ROMIO crashes
+ * on collective I/O to chunked datasets). */
 static int transfer_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows,
                          void *buf, bool write, mpb_error *err)
 {
     const mpb_tensor *t = &f->idx->tensors[tensor];
-    hid_t dset = f->cached_dset, type = f->cached_type, dxpl = f->cached_dxpl;
+    hid_t dset = f->cached_dset, type = f->cached_type;
     hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
     herr_t st = select_rows(t, dset, row0, nrows, &fspace, &mspace);
     if (st >= 0)
-        st = write ? H5Dwrite(dset, type, mspace, fspace, dxpl, buf)
-                   : H5Dread(dset, type, mspace, fspace, dxpl, buf);
+        st = write ? H5Dwrite(dset, type, mspace, fspace, H5P_DEFAULT, buf)
+                   : H5Dread(dset, type, mspace, fspace, H5P_DEFAULT, buf);
     if (mspace >= 0)
         H5Sclose(mspace);
     if (fspace >= 0)
@@ -315,28 +312,24 @@ static int transfer_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t 
 
 /* Where the tensor's bytes start when a transfer may move them directly,
  * or MPB_OFFSET_NONE.  Every rank decides alike (the offsets are in the
- * shared index), so collective calls pair up.  A collective transfer is one
- * MPI-IO call per rank and round, so it must fit one call: items hold at
- * most a slab (<= 1 GiB) unless a single row is larger. */
+ * shared index). */
 static uint64_t raw_offset(const mpb_h5_file *f, size_t tensor)
 {
-    if (f->fh == NULL ||
-        (f->collective && mpb_tensor_row_bytes(&f->idx->tensors[tensor]) > RAW_TRANSFER_MAX))
+    if (f->fh == NULL)
         return MPB_OFFSET_NONE;
     return f->writable ? f->out_offsets[tensor] : f->idx->tensors[tensor].data_offset;
 }
 
-static int raw_call(mpb_h5_file *f, uint64_t at, void *p, int count, bool write,
-                    MPI_Status *st)
+static int mpi_io_fail(mpb_h5_file *f, int mrc, const char *what, mpb_error *err)
 {
-    MPI_Offset off = (MPI_Offset)at;
-    if (f->collective)
-        return write ? MPI_File_write_at_all(*f->fh, off, p, count, MPI_BYTE, st)
-                     : MPI_File_read_at_all(*f->fh, off, p, count, MPI_BYTE, st);
-    return write ? MPI_File_write_at(*f->fh, off, p, count, MPI_BYTE, st)
-                 : MPI_File_read_at(*f->fh, off, p, count, MPI_BYTE, st);
+    char why[MPI_MAX_ERROR_STRING] = "the file ends early";
+    int len;
+    if (mrc != MPI_SUCCESS)
+        MPI_Error_string(mrc, why, &len);
+    return mpb_fail(err, MPB_EIO, "'%s': cannot %s (MPI-IO: %s)", f->path, what, why);
 }
 
+/* Independent: the rows at once, in calls of at most RAW_TRANSFER_MAX. */
 static int raw_transfer(mpb_h5_file *f, size_t tensor, uint64_t at, uint64_t row0,
                         uint64_t nrows, void *buf, bool write, mpb_error *err)
 {
@@ -344,25 +337,21 @@ static int raw_transfer(mpb_h5_file *f, size_t tensor, uint64_t at, uint64_t row
     uint64_t row_bytes = mpb_tensor_row_bytes(t);
     at += row0 * row_bytes;
     unsigned char *p = buf;
-    /* A rank with nothing to move still joins a collective round, once. */
-    uint64_t left = nrows * row_bytes;
-    for (bool first = true; left > 0 || (first && f->collective); first = false) {
+    for (uint64_t left = nrows * row_bytes; left > 0;) {
         int chunk = (int)(left < RAW_TRANSFER_MAX ? left : RAW_TRANSFER_MAX);
         MPI_Status st;
         int moved = 0;
-        int mrc = raw_call(f, at, p, chunk, write, &st);
-        /* ROMIO leaves the status of an empty transfer unset. */
-        if (mrc == MPI_SUCCESS && chunk > 0)
+        MPI_Offset off = (MPI_Offset)at;
+        int mrc = write ? MPI_File_write_at(*f->fh, off, p, chunk, MPI_BYTE, &st)
+                        : MPI_File_read_at(*f->fh, off, p, chunk, MPI_BYTE, &st);
+        if (mrc == MPI_SUCCESS)
             MPI_Get_count(&st, MPI_BYTE, &moved);
         if (mrc != MPI_SUCCESS || moved != chunk) {
-            char why[MPI_MAX_ERROR_STRING] = "the file ends early";
-            int len;
-            if (mrc != MPI_SUCCESS)
-                MPI_Error_string(mrc, why, &len);
-            return mpb_fail(err, MPB_EIO,
-                            "'%s': cannot %s rows %llu..%llu of tensor '%s' (MPI-IO: %s)",
-                            f->path, write ? "write" : "read", (unsigned long long)row0,
-                            (unsigned long long)(row0 + nrows), t->name, why);
+            char what[256];
+            snprintf(what, sizeof what, "%s rows %llu..%llu of tensor '%s'",
+                     write ? "write" : "read", (unsigned long long)row0,
+                     (unsigned long long)(row0 + nrows), t->name);
+            return mpi_io_fail(f, mrc, what, err);
         }
         at += (uint64_t)chunk;
         p += chunk;
@@ -371,12 +360,37 @@ static int raw_transfer(mpb_h5_file *f, size_t tensor, uint64_t at, uint64_t row
     return MPB_OK;
 }
 
+/* Collective: the rows wait for mpb_h5_flush. */
+static int queue_transfer(mpb_h5_file *f, size_t tensor, uint64_t at, uint64_t row0,
+                          uint64_t nrows, void *buf, mpb_error *err)
+{
+    uint64_t row_bytes = mpb_tensor_row_bytes(&f->idx->tensors[tensor]);
+    if (nrows == 0 || row_bytes == 0)
+        return MPB_OK;
+    if (f->n_queue == f->cap_queue) {
+        size_t cap = f->cap_queue ? 2 * f->cap_queue : 256;
+        pending *grown = realloc(f->queue, cap * sizeof *grown);
+        if (grown == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "out of memory queueing %zu transfers", cap);
+        f->queue = grown;
+        f->cap_queue = cap;
+    }
+    f->queue[f->n_queue++] = (pending){at + row0 * row_bytes, nrows * row_bytes, buf};
+    return MPB_OK;
+}
+
 static int move_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows,
                      void *buf, bool write, mpb_error *err)
 {
+    if (err->code != MPB_OK)
+        return err->code; /* the flush still joins, with nothing */
     uint64_t at = raw_offset(f, tensor);
+    if (at != MPB_OFFSET_NONE && f->collective)
+        return queue_transfer(f, tensor, at, row0, nrows, buf, err);
     if (at != MPB_OFFSET_NONE)
         return raw_transfer(f, tensor, at, row0, nrows, buf, write, err);
+    if (nrows == 0)
+        return MPB_OK;
     int rc = cache_dataset(f, tensor, err);
     if (rc)
         return rc;
@@ -395,6 +409,107 @@ int mpb_h5_write_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nro
     if (!f->writable)
         return mpb_fail(err, MPB_EINTERNAL, "'%s' is not open for writing", f->path);
     return move_rows(f, tensor, row0, nrows, (void *)buf, true, err);
+}
+
+static int earlier(const void *pa, const void *pb)
+{
+    const pending *a = pa, *b = pb;
+    return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* Sorted by file offset, neighbours in both the file and memory joined:
+ * the file view must ascend, and fewer blocks cost less. */
+static size_t sort_and_join(pending *q, size_t n)
+{
+    qsort(q, n, sizeof *q, earlier);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        pending *last = m ? &q[m - 1] : NULL;
+        if (last && last->at + last->len == q[i].at && last->buf + last->len == q[i].buf &&
+            last->len + q[i].len <= RAW_TRANSFER_MAX)
+            last->len += q[i].len;
+        else
+            q[m++] = q[i];
+    }
+    return m;
+}
+
+/* One hindexed type of bytes over the blocks: at their file offsets (the
+ * view), or at their memory addresses (relative to MPI_BOTTOM). */
+static int blocks_type(const pending *q, size_t n, bool memory, MPI_Datatype *type)
+{
+    int *lens = malloc((n + 1) * sizeof *lens);
+    MPI_Aint *disp = malloc((n + 1) * sizeof *disp);
+    int mrc = MPI_ERR_NO_MEM;
+    if (lens != NULL && disp != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            lens[i] = (int)q[i].len;
+            if (memory)
+                MPI_Get_address(q[i].buf, &disp[i]);
+            else
+                disp[i] = (MPI_Aint)q[i].at;
+        }
+        mrc = MPI_Type_create_hindexed((int)n, lens, disp, MPI_BYTE, type);
+        if (mrc == MPI_SUCCESS)
+            mrc = MPI_Type_commit(type);
+    }
+    free(lens);
+    free(disp);
+    return mrc;
+}
+
+/* Every queued block of every rank in one MPI_File_read_all/write_all:
+ * the file view lists this rank's blocks in ascending offsets, the memory
+ * type where they go.  The caller keeps a round under RAW_TRANSFER_MAX
+ * bytes per rank (the driver's round budget); a rank with nothing, or
+ * after a failure, joins with an empty view. */
+int mpb_h5_flush(mpb_h5_file *f, mpb_error *err)
+{
+    if (!f->collective || f->fh == NULL)
+        return err->code;
+    size_t n = err->code == MPB_OK ? sort_and_join(f->queue, f->n_queue) : 0;
+    f->n_queue = 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += f->queue[i].len;
+    if (total > RAW_TRANSFER_MAX) {
+        mpb_fail(err, MPB_EINTERNAL, "'%s': a collective round of %llu bytes is over 1 GiB",
+                 f->path, (unsigned long long)total);
+        n = total = 0;
+    }
+    MPI_Datatype ftype = MPI_BYTE, mtype = MPI_BYTE;
+    int mrc = MPI_SUCCESS;
+    if (n > 0 && (mrc = blocks_type(f->queue, n, false, &ftype)) == MPI_SUCCESS)
+        mrc = blocks_type(f->queue, n, true, &mtype);
+    if (mrc != MPI_SUCCESS) { /* join with nothing rather than leave the others waiting */
+        mpi_io_fail(f, mrc, "describe a collective round", err);
+        n = total = 0;
+    }
+    MPI_Datatype view = n ? ftype : MPI_BYTE;
+    int vrc = MPI_File_set_view(*f->fh, 0, MPI_BYTE, view, "native", MPI_INFO_NULL);
+    MPI_Status st;
+    void *at = n ? MPI_BOTTOM : NULL;
+    int count = n ? 1 : 0;
+    int xrc = f->writable ? MPI_File_write_all(*f->fh, at, count, mtype, &st)
+                          : MPI_File_read_all(*f->fh, at, count, mtype, &st);
+    MPI_Count moved = 0;
+    /* ROMIO leaves the status of an empty transfer unset. */
+    if (xrc == MPI_SUCCESS && total > 0)
+        MPI_Get_elements_x(&st, MPI_BYTE, &moved);
+    /* HDF5 moves its metadata through this handle assuming the default view. */
+    int rrc = MPI_File_set_view(*f->fh, 0, MPI_BYTE, MPI_BYTE, "native", MPI_INFO_NULL);
+    if (n > 0) {
+        MPI_Type_free(&ftype);
+        MPI_Type_free(&mtype);
+    }
+    int bad = vrc != MPI_SUCCESS ? vrc : xrc != MPI_SUCCESS ? xrc : rrc;
+    if (err->code == MPB_OK && (bad != MPI_SUCCESS || (uint64_t)moved != total)) {
+        char what[96];
+        snprintf(what, sizeof what, "%s %zu blocks (%llu bytes) collectively",
+                 f->writable ? "write" : "read", n, (unsigned long long)total);
+        return mpi_io_fail(f, bad, what, err);
+    }
+    return err->code;
 }
 
 int mpb_h5_set_attr(mpb_h5_file *f, const char *key, const char *value, mpb_error *err)
@@ -433,7 +548,7 @@ int mpb_h5_close(mpb_h5_file *f, mpb_error *err)
     }
     if (f->file >= 0)
         failed |= H5Fclose(f->file) < 0;
-    H5Pclose(f->dxpl);
+    free(f->queue);
     int rc = MPB_OK;
     if (failed)
         rc = mpb_h5_fail(err, MPB_EIO, "cannot close '%s' (data may not be on disk)",

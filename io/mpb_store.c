@@ -24,3 +24,11 @@ const mpb_store_ops *mpb_store_by_name(const char *name)
             return backends[i];
     return NULL;
 }
+
+int mpb_store_flush(mpb_store *stores, size_t n, mpb_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (stores[i].ops->flush != NULL)
+            stores[i].ops->flush(stores[i].handle, err);
+    return err->code;
+}

@@ -2,8 +2,11 @@
  * (mpb_store_h5.c, ...), so that the driver never knows the format.
  *
  * Collective (every rank, same order, same arguments): open, create, set_attr,
- * close.  read_rows/write_rows are collective when opts.collective is set (a
- * rank with nothing to move passes nrows = 0), independent otherwise.
+ * close, and flush when opts.collective is set.  read_rows/write_rows are
+ * always local calls: with opts.collective a backend may only queue a
+ * transfer there, and buf must then stay valid (and, for a read, unread)
+ * until the next flush, which moves every queued transfer of every rank in
+ * one collective call per file.
  * read_index, read_files and write_files are serial: rank 0 alone calls
  * them (write_files after close, on the temporary output). */
 #ifndef MPB_STORE_H
@@ -40,6 +43,10 @@ typedef struct mpb_store_ops {
                      void *buf, mpb_error *err);
     int (*write_rows)(void *handle, size_t tensor, uint64_t row0, uint64_t nrows,
                       const void *buf, mpb_error *err);
+    /* Moves the transfers read_rows/write_rows queued; collective with
+     * opts.collective (a rank with none, or after a failure, still joins,
+     * moving nothing).  NULL when every transfer happens at once. */
+    int (*flush)(void *handle, mpb_error *err);
     int (*set_attr)(void *handle, const char *key, const char *value, mpb_error *err);
     int (*close)(void *handle, mpb_error *err);
     /* The model's non-tensor files (config, tokenizer); none is not an error. */
@@ -64,5 +71,8 @@ typedef struct mpb_store {
     const mpb_store_ops *ops;
     void *handle;
 } mpb_store;
+
+/* ops->flush on each of n stores, in order (collective like flush). */
+int mpb_store_flush(mpb_store *stores, size_t n, mpb_error *err);
 
 #endif

@@ -26,6 +26,11 @@ static int h5_write_rows(void *h, size_t tensor, uint64_t row0, uint64_t nrows,
     return mpb_h5_write_rows(h, tensor, row0, nrows, buf, err);
 }
 
+static int h5_flush(void *h, mpb_error *err)
+{
+    return mpb_h5_flush(h, err);
+}
+
 static int h5_set_attr(void *h, const char *key, const char *value, mpb_error *err)
 {
     return mpb_h5_set_attr(h, key, value, err);
@@ -50,6 +55,7 @@ const mpb_store_ops mpb_store_hdf5 = {
     .create = h5_create,
     .read_rows = h5_read_rows,
     .write_rows = h5_write_rows,
+    .flush = h5_flush,
     .set_attr = h5_set_attr,
     .close = h5_close,
     .read_files = mpb_hf_files_read_h5,

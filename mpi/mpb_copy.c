@@ -13,19 +13,24 @@ struct copy_ctx {
     unsigned char *buf;
 };
 
-/* Collective-safe: a rank without an item, or after a failure, still makes
- * both calls, with nothing to move. */
-static int copy_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
-                     mpb_error *err)
+/* Collective-safe: a rank without items, or after a failure, still makes
+ * both flushes, with nothing to move. */
+static int copy_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
-    (void)failed;
     struct copy_ctx *c = ctx;
-    uint64_t row0 = it ? it->row0 : 0;
-    uint64_t n = it && err->code == MPB_OK ? it->nrows : 0;
-    c->src.ops->read_rows(c->src.handle, tensor, row0, n, c->buf, err);
-    n = it && err->code == MPB_OK ? it->nrows : 0;
+    for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
+        const mpb_item *it = round->items[k];
+        c->src.ops->read_rows(c->src.handle, it->tensor, it->row0, it->nrows,
+                              mpb_round_buf(c->buf, round, k), err);
+    }
+    mpb_store_flush(&c->src, 1, err);
     mpb_store *dst = &c->out->store;
-    return dst->ops->write_rows(dst->handle, tensor, row0, n, c->buf, err);
+    for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
+        const mpb_item *it = round->items[k];
+        dst->ops->write_rows(dst->handle, it->tensor, it->row0, it->nrows,
+                             mpb_round_buf(c->buf, round, k), err);
+    }
+    return mpb_store_flush(dst, 1, err);
 }
 
 static void print_plan(const char *what, const char *src, const mpb_index *idx,
@@ -52,7 +57,7 @@ static int write_copy(const char *what, const char *src, const mpb_store_ops *sr
                           .attr_values = values, .files_from = &src,
                           .n_files_from = has_files ? 1 : 0};
     struct copy_ctx c = {.src = {src_ops, NULL}, .out = &out};
-    c.buf = malloc(mpb_plan_max_item_bytes(plan, idx, 0) + 1);
+    c.buf = malloc(mpb_drive_buffer_bytes(plan, idx, 0, opts->io.collective) + 1);
     if (c.buf == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory for a %llu-byte slab",
                  (unsigned long long)opts->slab_bytes);
@@ -61,7 +66,7 @@ static int write_copy(const char *what, const char *src, const mpb_store_ops *sr
     if (mpb_comm_agree(err, comm) == MPB_OK) {
         mpb_progress progress;
         mpb_progress_init(&progress, what, opts->quiet, opts->progress_secs);
-        if (mpb_job_write(&out, plan, 0, opts, &progress, copy_step, &c, comm, err) ==
+        if (mpb_job_write(&out, plan, 0, opts, &progress, copy_round, &c, comm, err) ==
             MPB_OK) {
             uint64_t bytes = mpb_index_total_bytes(idx);
             mpb_progress_finish(&progress, comm, bytes, bytes, dst);

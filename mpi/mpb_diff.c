@@ -19,16 +19,20 @@ struct diff {
     mpb_compare_stats *stats; /* per tensor */
 };
 
-static int diff_step(void *ctx, size_t tensor, const mpb_item *it, bool failed, mpb_error *err)
+static int diff_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
-    (void)failed;
     struct diff *d = ctx;
-    for (int k = 0; k < 2; k++)
-        mpb_merge_read_rows(&d->stores[k], tensor, it, d->bufs[k], err);
-    if (it && err->code == MPB_OK) {
-        const mpb_tensor *t = &d->idx.tensors[tensor];
+    for (size_t j = 0; j < round->n; j++)
+        for (int k = 0; k < 2; k++)
+            mpb_merge_read_rows(&d->stores[k], round->items[j],
+                                mpb_round_buf(d->bufs[k], round, j), err);
+    mpb_store_flush(d->stores, 2, err);
+    for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
+        const mpb_item *it = round->items[j];
+        const mpb_tensor *t = &d->idx.tensors[it->tensor];
         uint64_t n = it->nrows * (mpb_tensor_row_bytes(t) / mpb_dtype_size(t->dtype));
-        mpb_compare_add(t->dtype, d->bufs[0], d->bufs[1], (size_t)n, &d->stats[tensor]);
+        mpb_compare_add(t->dtype, mpb_round_buf(d->bufs[0], round, j),
+                        mpb_round_buf(d->bufs[1], round, j), (size_t)n, &d->stats[it->tensor]);
     }
     return err->code;
 }
@@ -72,7 +76,7 @@ static int compare_all(struct diff *d, const char *const *paths, const mpb_run_o
         rc = mpb_job_share_plan(&d->idx, opts->slab_bytes, 0, comm, &d->plan, err);
     if (rc != MPB_OK)
         return rc;
-    uint64_t slab = mpb_plan_max_item_bytes(&d->plan, &d->idx, 0) + 1;
+    uint64_t slab = mpb_drive_buffer_bytes(&d->plan, &d->idx, 0, opts->io.collective) + 1;
     d->stats = calloc(d->idx.n + 1, sizeof *d->stats);
     for (int k = 0; k < 2; k++)
         d->bufs[k] = malloc(slab);
@@ -84,7 +88,7 @@ static int compare_all(struct diff *d, const char *const *paths, const mpb_run_o
         rc = mpb_inputs_open(paths, 2, &d->idx, d->own, &opts->io, comm, d->stores, err);
     if (rc == MPB_OK) {
         mpb_drive_opts drive = {.collective = opts->io.collective};
-        rc = mpb_drive(&d->plan, &d->idx, comm, &drive, diff_step, d, err);
+        rc = mpb_drive(&d->plan, &d->idx, comm, &drive, diff_round, d, err);
         mpb_inputs_close(d->stores, 2, err);
         rc = mpb_comm_agree(err, comm);
     }

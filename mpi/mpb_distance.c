@@ -30,7 +30,7 @@ struct distance_run {
     mpb_distance_result *res;
     const mpb_plan *plan;
     mpb_store stores[MPB_DISTANCE_MAX_INPUTS];
-    void *raw[MPB_DISTANCE_MAX_INPUTS];     /* one item per input, as stored */
+    void *raw[MPB_DISTANCE_MAX_INPUTS];     /* one round per input, as stored */
     double *values[MPB_DISTANCE_MAX_INPUTS]; /* one row per input, widened */
     float *scratch;
     size_t first;        /* the batch's tensors: [first, last) */
@@ -60,30 +60,34 @@ static void widen_row(mpb_dtype dt, const unsigned char *src, uint64_t m, double
         dst[k] = scratch[k];
 }
 
-static int distance_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
-                         mpb_error *err)
+static int distance_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
-    (void)failed;
     struct distance_run *d = ctx;
     mpb_distance_result *res = d->res;
-    /* Collective-safe: after a failure the same calls, with nothing to move. */
-    uint64_t nrows = (it && err->code == MPB_OK) ? it->nrows : 0;
-    for (size_t i = 0; i < res->n_inputs; i++)
-        d->stores[i].ops->read_rows(d->stores[i].handle, tensor, it ? it->row0 : 0, nrows,
-                                    d->raw[i], err);
-    if (it == NULL || err->code != MPB_OK)
-        return err->code;
-    const mpb_tensor *t = &res->idx.tensors[tensor];
-    uint64_t row_bytes = mpb_tensor_row_bytes(t);
-    uint64_t m = row_bytes / mpb_dtype_size(t->dtype);
-    for (uint64_t r = 0; r < it->nrows; r++) {
+    for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
+        const mpb_item *it = round->items[j];
         for (size_t i = 0; i < res->n_inputs; i++)
-            widen_row(t->dtype, (const unsigned char *)d->raw[i] + r * row_bytes, m,
-                      d->values[i], d->scratch);
-        double *slot = d->slots + (d->slot_row[tensor - d->first] + it->row0 + r) * res->stride;
-        mpb_distance_row(res->n_inputs, (const double *const *)d->values, m, slot);
+            d->stores[i].ops->read_rows(d->stores[i].handle, it->tensor, it->row0, it->nrows,
+                                        mpb_round_buf(d->raw[i], round, j), err);
     }
-    return MPB_OK;
+    mpb_store_flush(d->stores, res->n_inputs, err);
+    for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
+        const mpb_item *it = round->items[j];
+        const mpb_tensor *t = &res->idx.tensors[it->tensor];
+        uint64_t row_bytes = mpb_tensor_row_bytes(t);
+        uint64_t m = row_bytes / mpb_dtype_size(t->dtype);
+        for (uint64_t r = 0; r < it->nrows; r++) {
+            for (size_t i = 0; i < res->n_inputs; i++)
+                widen_row(t->dtype,
+                          (const unsigned char *)mpb_round_buf(d->raw[i], round, j) +
+                              r * row_bytes,
+                          m, d->values[i], d->scratch);
+            double *slot =
+                d->slots + (d->slot_row[it->tensor - d->first] + it->row0 + r) * res->stride;
+            mpb_distance_row(res->n_inputs, (const double *const *)d->values, m, slot);
+        }
+    }
+    return err->code;
 }
 
 /* The driver reports one batch; the progress shows the whole run. */
@@ -118,7 +122,7 @@ static int drive_batch(struct distance_run *d, const size_t *first_item,
         mpb_drive_opts drive = {.collective = opts->io.collective,
                                 .progress = batch_progress,
                                 .progress_ctx = d};
-        rc = mpb_drive(&sub, &d->res->idx, comm, &drive, distance_step, d, err);
+        rc = mpb_drive(&sub, &d->res->idx, comm, &drive, distance_round, d, err);
     }
     d->rank0_before += sub.rank_bytes ? sub.rank_bytes[0] : 0;
     free(sub.rank_bytes);
@@ -176,10 +180,10 @@ static int next_batch(struct distance_run *d, mpb_error *err)
     return MPB_OK;
 }
 
-static int alloc_buffers(struct distance_run *d, mpb_error *err)
+static int alloc_buffers(struct distance_run *d, bool collective, mpb_error *err)
 {
     const mpb_index *idx = &d->res->idx;
-    uint64_t item = mpb_plan_max_item_bytes(d->plan, idx, 0) + 1, row = 1;
+    uint64_t item = mpb_drive_buffer_bytes(d->plan, idx, 0, collective) + 1, row = 1;
     for (size_t t = 0; t < idx->n; t++) {
         const mpb_tensor *tensor = &idx->tensors[t];
         uint64_t m = mpb_tensor_row_bytes(tensor) / mpb_dtype_size(tensor->dtype);
@@ -294,7 +298,7 @@ int mpb_distance_compute(const char *const *paths, size_t n_inputs, const mpb_ru
     if (rc == MPB_OK)
         rc = mpb_job_share_plan(&res->idx, opts->slab_bytes, 0, comm, &plan, err);
     if (rc == MPB_OK) {
-        alloc_buffers(&d, err);
+        alloc_buffers(&d, opts->io.collective, err);
         rc = mpb_comm_agree(err, comm);
     }
     if (rc == MPB_OK)

@@ -32,72 +32,73 @@ struct walk {
     size_t done_items;
 };
 
-static void item_done(struct walk *w, const mpb_item *it, size_t tensor)
+static void item_done(struct walk *w, const mpb_item *it)
 {
     w->done_items++;
     w->done_bytes += mpb_item_bytes(w->idx, it, w->opts->min_elem_size);
     if (w->rank == 0 && w->opts->progress)
-        w->opts->progress(w->opts->progress_ctx, w->done_bytes,
-                          w->plan->rank_bytes[0], w->plan_bytes, tensor + 1, w->idx->n);
+        w->opts->progress(w->opts->progress_ctx, w->done_bytes, w->plan->rank_bytes[0],
+                          w->plan_bytes, (size_t)it->tensor + 1, w->idx->n);
     maybe_inject_abort(w->rank, w->done_items);
 }
 
-static int drive_independent(struct walk *w, mpb_step_fn step, void *ctx, mpb_error *err)
+static int drive_independent(struct walk *w, mpb_round_fn step, void *ctx, mpb_error *err)
 {
+    static const uint64_t at0 = 0;
     for (size_t i = 0; i < w->plan->n_items && err->code == MPB_OK; i++) {
         const mpb_item *it = &w->plan->items[i];
         if ((int)it->rank != w->rank)
             continue;
-        if (step(ctx, it->tensor, it, false, err) == MPB_OK)
-            item_done(w, it, it->tensor);
+        mpb_round round = {.n = 1, .items = &it, .at = &at0};
+        if (step(ctx, &round, err) == MPB_OK)
+            item_done(w, it);
     }
     return err->code;
 }
 
-/* Items of one tensor are contiguous in the plan; round k of that tensor
- * gives each rank its k-th item there. */
-static int drive_collective(struct walk *w, MPI_Comm comm, mpb_step_fn step, void *ctx,
+/* Greedy packing in plan order gives each rank's items nondecreasing
+ * rounds, so one walk over the rank's items serves every round. */
+static int drive_collective(struct walk *w, MPI_Comm comm, mpb_round_fn step, void *ctx,
                             mpb_error *err)
 {
-    int nranks = w->plan->nranks;
-    size_t *count = calloc((size_t)nranks, sizeof *count);
-    const mpb_item **mine = malloc((w->plan->n_items + 1) * sizeof *mine);
-    if (count == NULL || mine == NULL) {
-        free(count);
-        free(mine);
+    const mpb_plan *plan = w->plan;
+    size_t n_rounds = 0, n_mine = 0;
+    uint32_t *round_of = malloc((plan->n_items + 1) * sizeof *round_of);
+    const mpb_item **mine = malloc((plan->n_items + 1) * sizeof *mine);
+    uint64_t *at = malloc((plan->n_items + 1) * sizeof *at);
+    if (round_of == NULL || mine == NULL || at == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory in the driver");
-        return mpb_comm_agree(err, comm);
-    }
-    size_t i = 0;
-    int rc = MPB_OK;
-    while (i < w->plan->n_items && rc == MPB_OK) {
-        size_t tensor = w->plan->items[i].tensor, n_mine = 0, rounds = 0;
-        for (int r = 0; r < nranks; r++)
-            count[r] = 0;
-        for (; i < w->plan->n_items && w->plan->items[i].tensor == tensor; i++) {
-            const mpb_item *it = &w->plan->items[i];
-            count[it->rank]++;
-            if ((int)it->rank == w->rank)
-                mine[n_mine++] = it;
+    else
+        mpb_plan_rounds(plan, w->idx, w->opts->min_elem_size, round_of, &n_rounds, err);
+    int rc = mpb_comm_agree(err, comm);
+    size_t next = 0; /* the plan position of this rank's next item */
+    for (size_t k = 0; k < n_rounds && rc == MPB_OK; k++) {
+        n_mine = 0;
+        uint64_t fill = 0;
+        for (; next < plan->n_items; next++) {
+            const mpb_item *it = &plan->items[next];
+            if ((int)it->rank != w->rank)
+                continue;
+            if (round_of[next] != k)
+                break;
+            mine[n_mine] = it;
+            at[n_mine++] = fill;
+            fill += mpb_item_bytes(w->idx, it, w->opts->min_elem_size);
         }
-        for (int r = 0; r < nranks; r++)
-            if (count[r] > rounds)
-                rounds = count[r];
-        for (size_t k = 0; k < rounds; k++) {
-            const mpb_item *it = k < n_mine ? mine[k] : NULL;
-            bool failed = err->code != MPB_OK;
-            if (step(ctx, tensor, failed ? NULL : it, failed, err) == MPB_OK && it)
-                item_done(w, it, tensor);
-        }
+        mpb_round round = {.n = err->code == MPB_OK ? n_mine : 0, .items = mine, .at = at};
+        if (step(ctx, &round, err) == MPB_OK)
+            for (size_t j = 0; j < round.n; j++)
+                item_done(w, mine[j]);
         rc = mpb_comm_agree(err, comm);
     }
-    free(count);
+    free(round_of);
     free(mine);
+    free(at);
     return rc;
 }
 
 int mpb_drive(const mpb_plan *plan, const mpb_index *idx, MPI_Comm comm,
-              const mpb_drive_opts *opts, mpb_step_fn step, void *ctx, mpb_error *err)
+              const mpb_drive_opts *opts, mpb_round_fn step, void *ctx, mpb_error *err)
 {
     struct walk w = {.plan = plan, .idx = idx, .opts = opts};
     MPI_Comm_rank(comm, &w.rank);
@@ -107,4 +108,12 @@ int mpb_drive(const mpb_plan *plan, const mpb_index *idx, MPI_Comm comm,
         return drive_collective(&w, comm, step, ctx, err);
     drive_independent(&w, step, ctx, err);
     return mpb_comm_agree(err, comm);
+}
+
+uint64_t mpb_drive_buffer_bytes(const mpb_plan *plan, const mpb_index *idx,
+                                size_t min_elem_size, bool collective)
+{
+    if (collective)
+        return mpb_plan_round_budget(plan, idx, min_elem_size);
+    return mpb_plan_max_item_bytes(plan, idx, min_elem_size);
 }

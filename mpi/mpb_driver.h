@@ -1,13 +1,14 @@
-/* The collective driver: walks a plan and calls a step for every round.
+/* The collective driver: walks a plan and hands a step its items a round
+ * at a time.
  *
- * mpb_drive is collective.  With collective transfers every rank takes part
- * in every round of every tensor, in plan order; a rank with nothing to move
- * in a round gets item == NULL and must still make its collective calls
- * (with empty selections).  With independent transfers a rank visits only
- * its own items.  After a step fails, later collective rounds still reach
- * the step with failed == true so that it can take part with empty
- * selections; the ranks agree on success after every tensor (collective) or
- * at the end (independent). */
+ * mpb_drive is collective.  With collective transfers the items are packed
+ * into rounds bounded by bytes, not by tensors (mpb_plan_rounds): every rank
+ * takes part in every round, in order, even one in which it has nothing to
+ * move (round->n == 0), because the step's flushes are collective.  With
+ * independent transfers a rank visits only its own items, one per round.
+ * After a step fails on a rank, its later rounds hold no items; the ranks
+ * agree on success after every round (collective) or at the end
+ * (independent). */
 #ifndef MPB_DRIVER_H
 #define MPB_DRIVER_H
 
@@ -16,8 +17,26 @@
 #include <mpi.h>
 #include <stdbool.h>
 
-typedef int (*mpb_step_fn)(void *ctx, size_t tensor, const mpb_item *item, bool failed,
-                           mpb_error *err);
+/* This rank's share of one round: its items, in plan order, and where each
+ * one's rows start in the step's buffers (bytes, at the plan's sizing, so
+ * that inputs and a wider output both fit). */
+typedef struct mpb_round {
+    size_t n;
+    const mpb_item *const *items;
+    const uint64_t *at;
+} mpb_round;
+
+/* Where item k of a round starts in one of the step's buffers. */
+static inline void *mpb_round_buf(void *buf, const mpb_round *round, size_t k)
+{
+    return (unsigned char *)buf + round->at[k];
+}
+
+/* One round: read every item into the buffers at at[k] (read_rows only
+ * queues with collective transfers), mpb_store_flush the inputs, compute,
+ * write every item, flush the outputs.  The flushes happen even when n is
+ * 0 or after a failure. */
+typedef int (*mpb_round_fn)(void *ctx, const mpb_round *round, mpb_error *err);
 
 /* Called on rank 0 only, after each of its items, with bytes done by rank 0,
  * rank 0's total and every rank's total: rank 0's share stands for the job
@@ -28,12 +47,18 @@ typedef void (*mpb_progress_fn)(void *ctx, uint64_t done, uint64_t total,
 
 typedef struct mpb_drive_opts {
     bool collective;
-    size_t min_elem_size; /* the plan's element sizing, for byte counts */
+    size_t min_elem_size; /* the plan's element sizing (with the index the
+                             plan was built from) */
     mpb_progress_fn progress;
     void *progress_ctx;
 } mpb_drive_opts;
 
 int mpb_drive(const mpb_plan *plan, const mpb_index *idx, MPI_Comm comm,
-              const mpb_drive_opts *opts, mpb_step_fn step, void *ctx, mpb_error *err);
+              const mpb_drive_opts *opts, mpb_round_fn step, void *ctx, mpb_error *err);
+
+/* Bytes each buffer of a step must hold: the largest item, or with
+ * collective transfers a whole round (mpb_plan_round_budget). */
+uint64_t mpb_drive_buffer_bytes(const mpb_plan *plan, const mpb_index *idx,
+                                size_t min_elem_size, bool collective);
 
 #endif

@@ -110,8 +110,8 @@ static void close_outputs(mpb_job_output *outs, size_t n_outs, mpb_error *err)
 }
 
 int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan,
-                       size_t min_elem_size, const mpb_run_opts *opts, mpb_progress *progress,
-                       mpb_step_fn step, void *ctx, mpb_job_seal_fn seal, void *seal_ctx,
+                       const mpb_index *plan_idx, size_t min_elem_size,
+                       const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step, void *ctx, mpb_job_seal_fn seal, void *seal_ctx,
                        MPI_Comm comm, mpb_error *err)
 {
     int rank;
@@ -144,7 +144,7 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
                                 .min_elem_size = min_elem_size,
                                 .progress = mpb_progress_update,
                                 .progress_ctx = progress};
-        rc = mpb_drive(plan, outs[0].idx, comm, &drive, step, ctx, err);
+        rc = mpb_drive(plan, plan_idx, comm, &drive, step, ctx, err);
     }
     if (rc == MPB_OK && seal != NULL)
         seal(seal_ctx, outs, n_outs, err);
@@ -169,9 +169,9 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
 }
 
 int mpb_job_write(mpb_job_output *out, const mpb_plan *plan, size_t min_elem_size,
-                  const mpb_run_opts *opts, mpb_progress *progress, mpb_step_fn step,
+                  const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step,
                   void *ctx, MPI_Comm comm, mpb_error *err)
 {
-    return mpb_job_write_many(out, 1, plan, min_elem_size, opts, progress, step, ctx, NULL,
-                              NULL, comm, err);
+    return mpb_job_write_many(out, 1, plan, out->idx, min_elem_size, opts, progress, step, ctx,
+                              NULL, NULL, comm, err);
 }

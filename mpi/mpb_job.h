@@ -35,7 +35,7 @@ typedef struct mpb_job_output {
  * the carried non-tensor files, and renames into place once every rank
  * succeeded. */
 int mpb_job_write(mpb_job_output *out, const mpb_plan *plan, size_t min_elem_size,
-                  const mpb_run_opts *opts, mpb_progress *progress, mpb_step_fn step,
+                  const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step,
                   void *ctx, MPI_Comm comm, mpb_error *err);
 
 /* Called on every rank after the step ran over the whole plan and before
@@ -47,10 +47,11 @@ typedef int (*mpb_job_seal_fn)(void *ctx, mpb_job_output *outs, size_t n_outs,
 /* mpb_job_write for n_outs outputs of the same tensors in one drive: every
  * output is created, the step writes each of them for every item, and each
  * is renamed into place as mpb_job_write does (mpb_job_write is the case
- * n_outs = 1).  seal may be NULL. */
+ * n_outs = 1, plan_idx = out->idx).  plan_idx and min_elem_size: what the
+ * plan was built from, which sizes the rounds.  seal may be NULL. */
 int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan,
-                       size_t min_elem_size, const mpb_run_opts *opts, mpb_progress *progress,
-                       mpb_step_fn step, void *ctx, mpb_job_seal_fn seal, void *seal_ctx,
+                       const mpb_index *plan_idx, size_t min_elem_size,
+                       const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step, void *ctx, mpb_job_seal_fn seal, void *seal_ctx,
                        MPI_Comm comm, mpb_error *err);
 
 #endif

@@ -39,19 +39,22 @@ static void task_start(const mpb_merge_recipe *r, size_t tensor, const mpb_item 
     }
 }
 
-static const void *blend_slab(struct merge_ctx *m, size_t tensor, const mpb_item *it)
+/* The item's slabs: bufs[i] input i's rows, out where a changed dtype goes. */
+static const void *blend_slab(struct merge_ctx *m, const mpb_item *it, void *const *bufs,
+                              void *out)
 {
     const mpb_merge_recipe *r = m->r;
+    size_t tensor = it->tensor;
     const mpb_tensor *in_t = &r->in_idx.tensors[tensor];
     mpb_dtype out_dt = r->out_idx.tensors[tensor].dtype;
     uint64_t n = it->nrows * (mpb_tensor_row_bytes(in_t) / mpb_dtype_size(in_t->dtype));
     int src = r->copy_from[tensor];
     if (src >= 0 && out_dt == in_t->dtype)
-        return m->bufs[src];
-    const void *const *all = (const void *const *)m->bufs;
+        return bufs[src];
+    const void *const *all = (const void *const *)bufs;
     if (src < 0 && r->task != NULL && r->task[tensor].spec.n_models > 0) {
         const mpb_task_spec *spec = &r->task[tensor].spec;
-        void *dst = out_dt == in_t->dtype ? m->bufs[spec->base] : m->out_buf; /* in place */
+        void *dst = out_dt == in_t->dtype ? bufs[spec->base] : out; /* in place */
         mpb_task_pos pos;
         task_start(r, tensor, it, &pos);
         mpb_blend_task(spec, all, in_t->dtype, dst, out_dt, (size_t)n, &pos);
@@ -62,32 +65,40 @@ static const void *blend_slab(struct merge_ctx *m, size_t tensor, const mpb_item
     static const float one = 1.0f;
     size_t n_in = src >= 0 ? 1 : r->n_inputs;
     const float *coef = src >= 0 ? &one : &r->coef[tensor * r->n_inputs];
-    const void *const *in = src >= 0 ? (const void *const *)&m->bufs[src] : all;
-    void *dst = out_dt == in_t->dtype ? (void *)in[0] : m->out_buf; /* in place */
+    const void *const *in = src >= 0 ? (const void *const *)&bufs[src] : all;
+    void *dst = out_dt == in_t->dtype ? (void *)in[0] : out; /* in place */
     mpb_blend_linear(n_in, in, in_t->dtype, coef, (void *)dst, out_dt, (size_t)n);
     return dst;
 }
 
-static int merge_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
-                      mpb_error *err)
+/* Reads every item's inputs, then blends and writes each: with collective
+ * transfers each flush is one MPI-IO call per file for the whole round. */
+static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
-    (void)failed;
     struct merge_ctx *m = ctx;
-    int src = m->r->copy_from[tensor];
-    if (src >= 0)
-        mpb_merge_read_rows(&m->inputs[src], tensor, it, m->bufs[src], err);
-    else
-        for (size_t i = 0; i < m->r->n_inputs; i++)
-            mpb_merge_read_rows(&m->inputs[i], tensor, it, m->bufs[i], err);
-    mpb_audit_inputs(m->audit, tensor, it, m->bufs, err);
-    const void *result = m->bufs[0];
-    if (it && err->code == MPB_OK) {
-        result = blend_slab(m, tensor, it);
-        mpb_audit_output(m->audit, tensor, it, result);
+    const mpb_merge_recipe *r = m->r;
+    for (size_t k = 0; k < round->n; k++) {
+        int src = r->copy_from[round->items[k]->tensor];
+        for (size_t i = 0; i < r->n_inputs; i++)
+            if (src < 0 || (size_t)src == i)
+                mpb_merge_read_rows(&m->inputs[i], round->items[k],
+                                    mpb_round_buf(m->bufs[i], round, k), err);
     }
+    mpb_store_flush(m->inputs, r->n_inputs, err);
     mpb_store *out = &m->out->store;
-    uint64_t nrows = (it && err->code == MPB_OK) ? it->nrows : 0;
-    return out->ops->write_rows(out->handle, tensor, it ? it->row0 : 0, nrows, result, err);
+    for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
+        const mpb_item *it = round->items[k];
+        void *bufs[MPB_MAX_INPUTS];
+        for (size_t i = 0; i < r->n_inputs; i++)
+            bufs[i] = mpb_round_buf(m->bufs[i], round, k);
+        if (mpb_audit_inputs(m->audit, it->tensor, it, bufs, err) != MPB_OK)
+            break;
+        void *out_slab = m->out_buf ? mpb_round_buf(m->out_buf, round, k) : NULL;
+        const void *result = blend_slab(m, it, bufs, out_slab);
+        mpb_audit_output(m->audit, it->tensor, it, result);
+        out->ops->write_rows(out->handle, it->tensor, it->row0, it->nrows, result, err);
+    }
+    return mpb_store_flush(out, 1, err);
 }
 
 static int open_inputs(struct merge_ctx *m, const mpb_run_opts *opts, MPI_Comm comm,
@@ -100,11 +111,11 @@ static int open_inputs(struct merge_ctx *m, const mpb_run_opts *opts, MPI_Comm c
                            m->inputs, err);
 }
 
-static int alloc_buffers(struct merge_ctx *m, const mpb_plan *plan, mpb_error *err)
+static int alloc_buffers(struct merge_ctx *m, const mpb_plan *plan, bool collective,
+                         mpb_error *err)
 {
     const mpb_merge_recipe *r = m->r;
-    uint64_t slab = mpb_plan_max_item_bytes(plan, &r->in_idx, 0) + 1;
-    uint64_t out_slab = mpb_plan_max_item_bytes(plan, &r->in_idx, r->min_elem_size) + 1;
+    uint64_t slab = mpb_drive_buffer_bytes(plan, &r->in_idx, r->min_elem_size, collective) + 1;
     m->bufs = calloc(r->n_inputs, sizeof *m->bufs);
     if (m->bufs == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory");
@@ -115,7 +126,7 @@ static int alloc_buffers(struct merge_ctx *m, const mpb_plan *plan, mpb_error *e
     bool converts = false;
     for (size_t t = 0; t < r->in_idx.n; t++)
         converts |= r->in_idx.tensors[t].dtype != r->out_idx.tensors[t].dtype;
-    if (converts && (m->out_buf = malloc(out_slab)) == NULL)
+    if (converts && (m->out_buf = malloc(slab)) == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for the output slab");
     return MPB_OK;
 }
@@ -194,7 +205,7 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};
-    alloc_buffers(&m, plan, err);
+    alloc_buffers(&m, plan, opts->io.collective, err);
     int rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK)
         rc = mpb_audit_init(&audit, r, plan, opts->nonfinite, warn_rank0, NULL, comm, err);
@@ -209,8 +220,9 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
         rc = mpb_merge_stats_run(r, plan, inputs_open, m.bufs, opts, &progress, comm, &read,
                                  err);
         if (rc == MPB_OK)
-            rc = mpb_job_write_many(&out, 1, plan, r->min_elem_size, opts, &progress, merge_step,
-                                    &m, mpb_audit_seal, &audit, comm, err);
+            rc = mpb_job_write_many(&out, 1, plan, &r->in_idx, r->min_elem_size, opts,
+                                    &progress, merge_round, &m, mpb_audit_seal, &audit, comm,
+                                    err);
         if (rc == MPB_OK)
             mpb_progress_finish(&progress, comm, read, mpb_index_total_bytes(&r->out_idx),
                                 out_path);

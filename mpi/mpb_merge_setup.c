@@ -153,11 +153,9 @@ bool mpb_merge_recipe_blends(const mpb_merge_recipe *r, size_t t)
     return r->copy_from[t] < 0;
 }
 
-int mpb_merge_read_rows(mpb_store *in, size_t tensor, const mpb_item *it, void *buf,
-                        mpb_error *err)
+int mpb_merge_read_rows(mpb_store *in, const mpb_item *it, void *buf, mpb_error *err)
 {
-    /* Collective-safe: once this rank has failed, it keeps making the same
-     * calls with nothing to move. */
-    uint64_t nrows = (it && err->code == MPB_OK) ? it->nrows : 0;
-    return in->ops->read_rows(in->handle, tensor, it ? it->row0 : 0, nrows, buf, err);
+    if (err->code != MPB_OK)
+        return err->code;
+    return in->ops->read_rows(in->handle, it->tensor, it->row0, it->nrows, buf, err);
 }

@@ -168,7 +168,7 @@ static int pass_plan(const stats_run *s, const mpb_plan *plan, const size_t *fir
         for (size_t i = first_item[t]; active[pos] && i < first_item[t + 1]; i++) {
             const mpb_item *it = &plan->items[i];
             sub->items[sub->n_items++] = *it;
-            sub->rank_bytes[it->rank] += mpb_item_bytes(&s->r->in_idx, it, 0);
+            sub->rank_bytes[it->rank] += mpb_item_bytes(&s->r->in_idx, it, s->r->min_elem_size);
             sub->rank_items[it->rank]++;
         }
     }
@@ -215,9 +215,10 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     int rc = mpb_comm_agree(err, a->comm);
     if (rc == MPB_OK) {
         mpb_drive_opts drive = {.collective = a->opts->io.collective,
+                                .min_elem_size = r->min_elem_size,
                                 .progress = a->progress ? mpb_progress_update : NULL,
                                 .progress_ctx = a->progress};
-        rc = mpb_drive(&sub, &r->in_idx, a->comm, &drive, stats_step, s, err);
+        rc = mpb_drive(&sub, &r->in_idx, a->comm, &drive, stats_round, s, err);
     }
     if (rc == MPB_OK)
         rc = stats_exchange(s, a->comm, err);

@@ -4,6 +4,7 @@
 #ifndef MPB_MERGE_STATS_INTERNAL_H
 #define MPB_MERGE_STATS_INTERNAL_H
 
+#include "mpb_driver.h"
 #include "mpb_merge_stats.h"
 
 enum { STATS_CHUNK = 1024 };
@@ -55,7 +56,8 @@ typedef struct stats_run {
     mpb_merge_recipe *r;
     mpb_store *inputs;
     int pass;
-    void **bufs;           /* one slab per input (the merge's) */
+    void **bufs;           /* one round's slabs per input (the merge's) */
+    uint64_t slab_at;      /* where the current item starts in them */
     float *d;              /* per input, STATS_CHUNK decoded values */
     double *acc;           /* per quantity, one row's running sum */
     size_t acc_cap;
@@ -92,7 +94,7 @@ int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t row, uint6
 bool stats_small(const stats_run *s, size_t tensor);
 
 /* The driver's step for the current pass. */
-int stats_step(void *ctx, size_t tensor, const mpb_item *it, bool failed, mpb_error *err);
+int stats_round(void *ctx, const mpb_round *round, mpb_error *err);
 
 /* Collective: sums every rank's row sums and gathers every rank's counts,
  * sorted by slot, then key descending. */

@@ -43,9 +43,9 @@ static float *values(stats_run *s, const chunk *c, size_t input, int base)
 {
     size_t es = mpb_dtype_size(c->dt);
     float *d = s->d + input * STATS_CHUNK;
-    const unsigned char *x = (const unsigned char *)s->bufs[input] + c->at * es;
+    const unsigned char *x = (const unsigned char *)s->bufs[input] + s->slab_at + c->at * es;
     const unsigned char *b =
-        base >= 0 ? (const unsigned char *)s->bufs[base] + c->at * es : NULL;
+        base >= 0 ? (const unsigned char *)s->bufs[base] + s->slab_at + c->at * es : NULL;
     mpb_method_deltas(c->dt, x, b, c->n, d);
     return d;
 }
@@ -212,13 +212,17 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
     return flush_item(s, pos, ts, it, ties, err);
 }
 
-int stats_step(void *ctx, size_t tensor, const mpb_item *it, bool failed, mpb_error *err)
+int stats_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
-    (void)failed;
     stats_run *s = ctx;
-    for (size_t i = 0; i < s->r->n_inputs; i++)
-        mpb_merge_read_rows(&s->inputs[i], tensor, it, s->bufs[i], err);
-    if (it && err->code == MPB_OK)
-        accumulate(s, tensor, it, err);
+    for (size_t k = 0; k < round->n; k++)
+        for (size_t i = 0; i < s->r->n_inputs; i++)
+            mpb_merge_read_rows(&s->inputs[i], round->items[k],
+                                mpb_round_buf(s->bufs[i], round, k), err);
+    mpb_store_flush(s->inputs, s->r->n_inputs, err);
+    for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
+        s->slab_at = round->at[k];
+        accumulate(s, round->items[k]->tensor, round->items[k], err);
+    }
     return err->code;
 }

@@ -124,3 +124,43 @@ void mpb_plan_free(mpb_plan *plan)
     free(plan->rank_items);
     memset(plan, 0, sizeof *plan);
 }
+
+uint64_t mpb_plan_round_budget(const mpb_plan *plan, const mpb_index *idx,
+                               size_t min_elem_size)
+{
+    uint64_t largest = mpb_plan_max_item_bytes(plan, idx, min_elem_size);
+    uint64_t budget = plan->slab_bytes + largest;
+    return budget > MPB_MAX_TRANSFER_BYTES ? MPB_MAX_TRANSFER_BYTES : budget;
+}
+
+int mpb_plan_rounds(const mpb_plan *plan, const mpb_index *idx, size_t min_elem_size,
+                    uint32_t *round_of, size_t *n_rounds, mpb_error *err)
+{
+    uint64_t budget = mpb_plan_round_budget(plan, idx, min_elem_size);
+    uint64_t *fill = calloc((size_t)plan->nranks, sizeof *fill);
+    size_t *round = calloc((size_t)plan->nranks, sizeof *round);
+    size_t rounds = 0;
+    if (fill == NULL || round == NULL) {
+        free(fill);
+        free(round);
+        return mpb_fail(err, MPB_ENOMEM, "out of memory packing %zu items into rounds",
+                        plan->n_items);
+    }
+    for (size_t i = 0; i < plan->n_items; i++) {
+        const mpb_item *it = &plan->items[i];
+        uint64_t b = mpb_item_bytes(idx, it, min_elem_size);
+        if (fill[it->rank] > 0 && fill[it->rank] + b > budget) {
+            round[it->rank]++;
+            fill[it->rank] = 0;
+        }
+        fill[it->rank] += b;
+        if (round_of)
+            round_of[i] = (uint32_t)round[it->rank];
+        if (round[it->rank] + 1 > rounds)
+            rounds = round[it->rank] + 1;
+    }
+    free(fill);
+    free(round);
+    *n_rounds = rounds;
+    return MPB_OK;
+}

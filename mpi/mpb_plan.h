@@ -45,4 +45,18 @@ uint64_t mpb_item_bytes(const mpb_index *idx, const mpb_item *it, size_t min_ele
 uint64_t mpb_plan_max_item_bytes(const mpb_plan *plan, const mpb_index *idx,
                                  size_t min_elem_size);
 
+/* Collective transfers move a round at a time: each rank's items, in plan
+ * order, packed greedily into rounds of at most this many bytes (at the
+ * plan's sizing): the slab plus the largest item, so that every round but
+ * a rank's last holds more than a slab, capped at the 1 GiB one MPI-IO call
+ * may move.  It is also the size of each buffer a step needs. */
+uint64_t mpb_plan_round_budget(const mpb_plan *plan, const mpb_index *idx,
+                               size_t min_elem_size);
+
+/* Packs the rounds: round_of[i] gets item i's round (round_of may be NULL),
+ * *n_rounds the number of rounds, the most any rank needs (0 for no items):
+ * at most about total bytes / (ranks x slab) + 2. */
+int mpb_plan_rounds(const mpb_plan *plan, const mpb_index *idx, size_t min_elem_size,
+                    uint32_t *round_of, size_t *n_rounds, mpb_error *err);
+
 #endif

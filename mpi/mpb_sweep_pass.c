@@ -21,66 +21,62 @@ struct pass {
     size_t n;
     mpb_store inputs[MPB_MAX_INPUTS];
     bool *needs;     /* per tensor and input: read in this pass */
-    void **bufs;     /* one slab per input */
-    void *out_buf;   /* one output slab, reused for every point */
+    void **bufs;     /* one round's slabs per input */
+    void *out_buf;   /* one round's output slabs, reused for every point */
     mpb_job_output *outs;
     uint32_t *crc;   /* per point and plan item */
     char (*checksums)[32];
     MPI_Comm comm;
 };
 
-/* Collective-safe: once this rank has failed it keeps making the same calls
- * with nothing to move. */
-static uint64_t rows_to_move(const mpb_item *it, const mpb_error *err)
-{
-    return (it && err->code == MPB_OK) ? it->nrows : 0;
-}
-
 /* The slab of point k: straight from an input when copied unchanged,
- * otherwise blended into the one output buffer, never in place, since the
+ * otherwise blended into the output buffer, never in place, since the
  * next point needs the inputs again. */
-static const void *blend_point(struct pass *ps, size_t k, size_t tensor, const mpb_item *it)
+static const void *blend_point(struct pass *ps, size_t k, const mpb_round *round, size_t j)
 {
     const mpb_merge_recipe *r = ps->r;
     const mpb_sweep_point *p = ps->points[k];
-    const mpb_tensor *in_t = &r->in_idx.tensors[tensor];
-    mpb_dtype out_dt = r->out_idx.tensors[tensor].dtype;
+    const mpb_item *it = round->items[j];
+    const mpb_tensor *in_t = &r->in_idx.tensors[it->tensor];
+    mpb_dtype out_dt = r->out_idx.tensors[it->tensor].dtype;
     uint64_t n = it->nrows * (mpb_tensor_row_bytes(in_t) / mpb_dtype_size(in_t->dtype));
-    int src = p->copy_from[tensor];
+    int src = p->copy_from[it->tensor];
+    const void *in[MPB_MAX_INPUTS];
+    for (size_t i = 0; i < r->n_inputs; i++)
+        in[i] = mpb_round_buf(ps->bufs[i], round, j);
     if (src >= 0 && out_dt == in_t->dtype)
-        return ps->bufs[src];
+        return in[src];
     static const float one = 1.0f; /* 1 * x == x in fp32: a dtype change only */
     size_t n_in = src >= 0 ? 1 : r->n_inputs;
-    const float *coef = src >= 0 ? &one : &p->coef[tensor * r->n_inputs];
-    const void *const *in = (const void *const *)(src >= 0 ? &ps->bufs[src] : ps->bufs);
-    mpb_blend_linear(n_in, in, in_t->dtype, coef, ps->out_buf, out_dt, (size_t)n);
-    return ps->out_buf;
+    const float *coef = src >= 0 ? &one : &p->coef[it->tensor * r->n_inputs];
+    void *out = mpb_round_buf(ps->out_buf, round, j);
+    mpb_blend_linear(n_in, src >= 0 ? &in[src] : in, in_t->dtype, coef, out, out_dt, (size_t)n);
+    return out;
 }
 
-static int pass_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
-                     mpb_error *err)
+/* The inputs are read once per round; each point is blended into the one
+ * output buffer and written (flushed) before the next point reuses it. */
+static int pass_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
-    (void)failed;
     struct pass *ps = ctx;
     const mpb_merge_recipe *r = ps->r;
-    for (size_t i = 0; i < r->n_inputs; i++) {
-        if (!ps->needs[tensor * r->n_inputs + i])
-            continue;
-        mpb_store *in = &ps->inputs[i];
-        in->ops->read_rows(in->handle, tensor, it ? it->row0 : 0, rows_to_move(it, err),
-                           ps->bufs[i], err);
-    }
-    uint64_t out_row = mpb_tensor_row_bytes(&r->out_idx.tensors[tensor]);
+    for (size_t j = 0; j < round->n; j++)
+        for (size_t i = 0; i < r->n_inputs; i++)
+            if (ps->needs[round->items[j]->tensor * r->n_inputs + i])
+                mpb_merge_read_rows(&ps->inputs[i], round->items[j],
+                                    mpb_round_buf(ps->bufs[i], round, j), err);
+    mpb_store_flush(ps->inputs, r->n_inputs, err);
     for (size_t k = 0; k < ps->n; k++) {
-        const void *result = ps->bufs[0];
-        if (it && err->code == MPB_OK) {
-            result = blend_point(ps, k, tensor, it);
+        mpb_store *out = &ps->outs[k].store;
+        for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
+            const mpb_item *it = round->items[j];
+            const void *result = blend_point(ps, k, round, j);
+            uint64_t out_row = mpb_tensor_row_bytes(&r->out_idx.tensors[it->tensor]);
             size_t item = (size_t)(it - ps->plan->items);
             ps->crc[k * ps->plan->n_items + item] = mpb_crc32c(0, result, it->nrows * out_row);
+            out->ops->write_rows(out->handle, it->tensor, it->row0, it->nrows, result, err);
         }
-        mpb_store *out = &ps->outs[k].store;
-        out->ops->write_rows(out->handle, tensor, it ? it->row0 : 0, rows_to_move(it, err),
-                             result, err);
+        mpb_store_flush(out, 1, err);
     }
     return err->code;
 }
@@ -131,10 +127,11 @@ static void mark_needs(struct pass *ps)
         }
 }
 
-static int alloc_pass(struct pass *ps, mpb_error *err)
+static int alloc_pass(struct pass *ps, bool collective, mpb_error *err)
 {
     const mpb_merge_recipe *r = ps->r;
-    uint64_t slab = mpb_plan_max_item_bytes(ps->plan, &r->in_idx, r->min_elem_size) + 1;
+    uint64_t slab =
+        mpb_drive_buffer_bytes(ps->plan, &r->in_idx, r->min_elem_size, collective) + 1;
     ps->needs = calloc(r->in_idx.n * r->n_inputs + 1, sizeof *ps->needs);
     ps->bufs = calloc(r->n_inputs, sizeof *ps->bufs);
     ps->out_buf = malloc(slab);
@@ -202,7 +199,7 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
 {
     struct pass ps = {.r = r, .plan = plan, .points = points, .n = n,
                       .checksums = checksums, .comm = comm};
-    alloc_pass(&ps, err);
+    alloc_pass(&ps, opts->io.collective, err);
     int rc = mpb_comm_agree(err, comm);
     struct provenance pv;
     provenance_init(&pv, r, comm);
@@ -232,8 +229,8 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
     if (rc == MPB_OK)
         rc = open_inputs(&ps, opts, err);
     if (rc == MPB_OK)
-        rc = mpb_job_write_many(ps.outs, n, plan, r->min_elem_size, opts, progress, pass_step,
-                                &ps, pass_seal, &ps, comm, err);
+        rc = mpb_job_write_many(ps.outs, n, plan, &r->in_idx, r->min_elem_size, opts, progress,
+                                pass_round, &ps, pass_seal, &ps, comm, err);
     mpb_inputs_close(ps.inputs, ps.r->n_inputs, err);
     free_pass(&ps);
     free(values);

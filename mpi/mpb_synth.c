@@ -17,7 +17,8 @@ struct synth_ctx {
 };
 
 /* Values are keyed by (seed, tensor name, flat element index). */
-static void fill_rows(const struct synth_ctx *s, const mpb_tensor *t, const mpb_item *it)
+static void fill_rows(const struct synth_ctx *s, const mpb_tensor *t, const mpb_item *it,
+                      unsigned char *buf)
 {
     enum { BLOCK = 2048 };
     float block[BLOCK];
@@ -28,19 +29,21 @@ static void fill_rows(const struct synth_ctx *s, const mpb_tensor *t, const mpb_
     for (uint64_t done = 0; done < n; done += BLOCK) {
         size_t m = n - done < BLOCK ? (size_t)(n - done) : BLOCK;
         mpb_random_fill_normal(key, first + done, MPB_SYNTH_SIGMA, block, m);
-        mpb_convert_from_f32(t->dtype, block, s->buf + done * es, m);
+        mpb_convert_from_f32(t->dtype, block, buf + done * es, m);
     }
 }
 
-static int synth_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
-                      mpb_error *err)
+static int synth_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
-    (void)failed;
     struct synth_ctx *s = ctx;
-    if (it)
-        fill_rows(s, &s->idx->tensors[tensor], it);
-    return s->out->store.ops->write_rows(s->out->store.handle, tensor, it ? it->row0 : 0,
-                                         it ? it->nrows : 0, s->buf, err);
+    mpb_store *out = &s->out->store;
+    for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
+        const mpb_item *it = round->items[k];
+        unsigned char *buf = mpb_round_buf(s->buf, round, k);
+        fill_rows(s, &s->idx->tensors[it->tensor], it, buf);
+        out->ops->write_rows(out->handle, it->tensor, it->row0, it->nrows, buf, err);
+    }
+    return mpb_store_flush(out, 1, err);
 }
 
 int mpb_synth_run(const char *arch, uint64_t seed, mpb_dtype dtype, const char *out_path,
@@ -69,13 +72,13 @@ int mpb_synth_run(const char *arch, uint64_t seed, mpb_dtype dtype, const char *
         mpb_job_output out = {.path = out_path, .idx = &idx, .n_attrs = 3,
                               .attr_keys = keys, .attr_values = values};
         struct synth_ctx s = {&idx, seed, &out, NULL};
-        s.buf = malloc(mpb_plan_max_item_bytes(&plan, &idx, 0) + 1);
+        s.buf = malloc(mpb_drive_buffer_bytes(&plan, &idx, 0, opts->io.collective) + 1);
         if (s.buf == NULL)
             mpb_fail(err, MPB_ENOMEM, "out of memory for a %llu-byte slab",
                      (unsigned long long)opts->slab_bytes);
         mpb_progress progress;
         mpb_progress_init(&progress, "synth", opts->quiet, opts->progress_secs);
-        rc = mpb_job_write(&out, &plan, 0, opts, &progress, synth_step, &s, comm, err);
+        rc = mpb_job_write(&out, &plan, 0, opts, &progress, synth_round, &s, comm, err);
         if (rc == MPB_OK)
             mpb_progress_finish(&progress, comm, 0, mpb_index_total_bytes(&idx), out_path);
         free(s.buf);
