@@ -2,6 +2,7 @@
 
 #include "mpb_comm.h"
 #include "mpb_job.h"
+#include "mpb_plan_print.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,14 +35,16 @@ static int copy_round(void *ctx, const mpb_round *round, mpb_error *err)
 }
 
 static void print_plan(const char *what, const char *src, const mpb_index *idx,
-                       const mpb_plan *plan, MPI_Comm comm)
+                       const mpb_plan *plan, bool collective, MPI_Comm comm)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
-    if (rank == 0)
-        printf("%s %s: %zu tensors, %" PRIu64 " bytes, %zu items over %d ranks; "
-               "nothing is written\n",
-               what, src, idx->n, mpb_index_total_bytes(idx), plan->n_items, plan->nranks);
+    if (rank != 0)
+        return;
+    printf("%s %s: %zu tensors, %" PRIu64 " bytes, %zu items over %d ranks; "
+           "nothing is written\n",
+           what, src, idx->n, mpb_index_total_bytes(idx), plan->n_items, plan->nranks);
+    mpb_plan_print_io(stdout, plan, idx, 0, collective);
 }
 
 static int write_copy(const char *what, const char *src, const mpb_store_ops *src_ops,
@@ -91,7 +94,7 @@ int mpb_copy_run(const char *what, const char *src, const mpb_store_ops *src_ops
     if (rc == MPB_OK)
         rc = mpb_job_share_plan(&idx, opts->slab_bytes, 0, comm, &plan, err);
     if (rc == MPB_OK && opts->dry_run)
-        print_plan(what, src, &idx, &plan, comm);
+        print_plan(what, src, &idx, &plan, opts->io.collective, comm);
     else if (rc == MPB_OK)
         rc = write_copy(what, src, src_ops, dst, &idx, &plan, opts, comm, err);
     mpb_plan_free(&plan);

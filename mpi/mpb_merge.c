@@ -315,7 +315,7 @@ static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan
     mpb_plan_print(stdout, plan, &r->in_idx, r->min_elem_size,
                    mpb_merge_recipe_read_bytes(r), mpb_index_total_bytes(&r->out_idx),
                    out_path);
-    printf("  I/O: %s transfers\n", opts->io.collective ? "collective" : "independent");
+    mpb_plan_print_io(stdout, plan, &r->in_idx, r->min_elem_size, opts->io.collective);
     int passes = mpb_merge_stats_passes(r);
     if (passes > 0)
         printf("  statistics: up to %d extra read%s of the blended tensors before writing "

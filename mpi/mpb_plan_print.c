@@ -48,3 +48,17 @@ void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx,
     fprintf(out, "  estimate: about %.1f s at %.1f GB/s per rank\n", secs,
             MPB_ESTIMATE_BYTES_PER_SEC_PER_RANK / 1e9);
 }
+
+void mpb_plan_print_io(FILE *out, const mpb_plan *plan, const mpb_index *idx,
+                       size_t min_elem_size, bool collective)
+{
+    size_t rounds = 0;
+    mpb_error err = {0};
+    if (!collective || mpb_plan_rounds(plan, idx, min_elem_size, NULL, &rounds, &err) != MPB_OK) {
+        fprintf(out, "  I/O: %s transfers\n", collective ? "collective" : "independent");
+        return;
+    }
+    fprintf(out, "  I/O: collective transfers in %zu round%s of at most %.1f MiB per rank, "
+            "one MPI-IO call per file per round\n", rounds, rounds == 1 ? "" : "s",
+            mib(mpb_plan_round_budget(plan, idx, min_elem_size)));
+}

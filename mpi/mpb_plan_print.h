@@ -5,6 +5,7 @@
 
 #include "mpb_plan.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -14,5 +15,10 @@
 void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx,
                     size_t min_elem_size, uint64_t bytes_read, uint64_t bytes_written,
                     const char *out_path);
+
+/* The transfer mode; with collective transfers the number of rounds
+ * (mpb_plan_rounds), each one MPI-IO call per file. */
+void mpb_plan_print_io(FILE *out, const mpb_plan *plan, const mpb_index *idx,
+                       size_t min_elem_size, bool collective);
 
 #endif

@@ -153,7 +153,8 @@ static void print_dry_run(struct sweep *w)
     mpb_plan_print(stdout, &w->plan, &w->r.in_idx, w->r.min_elem_size,
                    mpb_merge_recipe_read_bytes(&w->r),
                    w->n_points * mpb_index_total_bytes(&w->r.out_idx), w->pts[0].path);
-    printf("  I/O: %s transfers\n", w->opts->run.io.collective ? "collective" : "independent");
+    mpb_plan_print_io(stdout, &w->plan, &w->r.in_idx, w->r.min_elem_size,
+                      w->opts->run.io.collective);
     fflush(stdout);
 }
 

@@ -3,6 +3,7 @@
 #include "mpb_arch.h"
 #include "mpb_convert.h"
 #include "mpb_job.h"
+#include "mpb_plan_print.h"
 #include "mpb_random.h"
 
 #include <inttypes.h>
@@ -60,9 +61,11 @@ int mpb_synth_run(const char *arch, uint64_t seed, mpb_dtype dtype, const char *
     if (rc == MPB_OK && opts->dry_run) {
         int rank;
         MPI_Comm_rank(comm, &rank);
-        if (rank == 0)
+        if (rank == 0) {
             printf("synth %s: %zu tensors, %" PRIu64 " bytes, %zu items over %d ranks\n",
                    arch, idx.n, mpb_index_total_bytes(&idx), plan.n_items, plan.nranks);
+            mpb_plan_print_io(stdout, &plan, &idx, 0, opts->io.collective);
+        }
     } else if (rc == MPB_OK) {
         char seed_text[32];
         snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);

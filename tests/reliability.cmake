@@ -10,7 +10,8 @@ add_test(NAME test_checksum_long COMMAND test_checksum long)
 set_tests_properties(test_checksum_long PROPERTIES ENVIRONMENT "${MPB_TEST_ENV}" LABELS unit)
 mpb_unit_test(test_space SOURCES test_space.c LIBS mpb_io)
 
-# LD_PRELOAD shim recording each process's largest MPI-IO transfer.
+# LD_PRELOAD shim recording each process's largest MPI-IO transfer and its
+# collective MPI-IO calls.
 add_library(mpb_transfer_log MODULE reliability/transfer_log.c)
 target_link_libraries(mpb_transfer_log PRIVATE MPI::MPI_C)
 
@@ -39,6 +40,7 @@ mpb_rel_test(rel_security test_security)
 mpb_rel_test(rel_backends test_backends)
 mpb_rel_test(rel_verify_diff test_verify_diff)
 mpb_rel_test(rel_big_tensor test_big_tensor LABELS slow)
+mpb_rel_test(rel_collective_rounds test_collective_rounds)
 mpb_rel_test(rel_disk_full test_disk_full)
 mpb_rel_test(rel_provenance test_provenance)
 mpb_rel_test(rel_nonfinite test_nonfinite)

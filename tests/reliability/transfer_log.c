@@ -1,14 +1,18 @@
-/* LD_PRELOAD shim for tests/reliability/test_big_tensor.py: records the
- * largest single MPI-IO read and write of each process (the byte count HDF5
- * hands to one MPI_File_* call) through the MPI profiling interface, and
- * writes them at exit to $MPB_TRANSFER_LOG.<pid> as "read N write N". */
+/* LD_PRELOAD shim for tests/reliability/test_big_tensor.py and
+ * test_collective_rounds.py: records, through the MPI profiling interface,
+ * the largest single MPI-IO read and write of each process (the bytes one
+ * MPI_File_* call moves) and how many collective data calls it made, and
+ * writes them at exit to $MPB_TRANSFER_LOG.<pid> as
+ * "read N write N read_all N write_all N at_all N": read_all/write_all count
+ * MPI_File_read_all/write_all (through a file view), at_all counts
+ * MPI_File_read_at_all/write_at_all. */
 #include <mpi.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-static long long max_read, max_write;
+static long long max_read, max_write, n_read_all, n_write_all, n_at_all;
 
 static void note(long long *max, int count, MPI_Datatype type)
 {
@@ -29,6 +33,7 @@ int MPI_File_read_at(MPI_File fh, MPI_Offset off, void *buf, int count, MPI_Data
 int MPI_File_read_at_all(MPI_File fh, MPI_Offset off, void *buf, int count, MPI_Datatype type,
                          MPI_Status *status)
 {
+    n_at_all++;
     note(&max_read, count, type);
     return PMPI_File_read_at_all(fh, off, buf, count, type, status);
 }
@@ -43,8 +48,25 @@ int MPI_File_write_at(MPI_File fh, MPI_Offset off, const void *buf, int count,
 int MPI_File_write_at_all(MPI_File fh, MPI_Offset off, const void *buf, int count,
                           MPI_Datatype type, MPI_Status *status)
 {
+    n_at_all++;
     note(&max_write, count, type);
     return PMPI_File_write_at_all(fh, off, buf, count, type, status);
+}
+
+int MPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype type,
+                      MPI_Status *status)
+{
+    n_read_all++;
+    note(&max_read, count, type);
+    return PMPI_File_read_all(fh, buf, count, type, status);
+}
+
+int MPI_File_write_all(MPI_File fh, const void *buf, int count, MPI_Datatype type,
+                       MPI_Status *status)
+{
+    n_write_all++;
+    note(&max_write, count, type);
+    return PMPI_File_write_all(fh, buf, count, type, status);
 }
 
 __attribute__((destructor)) static void write_log(void)
@@ -57,6 +79,7 @@ __attribute__((destructor)) static void write_log(void)
     FILE *f = fopen(path, "w");
     if (f == NULL)
         return;
-    fprintf(f, "read %lld write %lld\n", max_read, max_write);
+    fprintf(f, "read %lld write %lld read_all %lld write_all %lld at_all %lld\n", max_read,
+            max_write, n_read_all, n_write_all, n_at_all);
     fclose(f);
 }

@@ -1,0 +1,96 @@
+"""--io collective moves data in rounds bounded by bytes, not by tensors.
+
+Two pairs of inputs written by h5py hold the same bytes in 48 and in 480
+tensors, created in shuffled order so that file offsets do not follow the
+index.  A PMPI shim (transfer_log.c) counts each rank's collective MPI-IO
+calls, not taken from mpiblend.  For both models:
+- the dry run states the rounds, about total bytes / (ranks x slab) + 2,
+  and the two models' counts differ by at most 2;
+- each rank makes exactly one MPI_File_read_all per input and one
+  MPI_File_write_all per round, and HDF5's own collective calls stay a
+  small constant (per-tensor collective calls would be 2 x 480 here);
+- the output equals numpy's bits and the independent mode's output, through
+  OMPIO and through ROMIO (Open MPI 4.1.1-4.1.4's OMPIO is known to return
+  wrong data from collective reads of some file views: open-mpi/ompi#10546)."""
+import glob
+import math
+import os
+import re
+import sys
+
+import h5py
+import numpy as np
+
+import mpbtest
+import reltest
+
+work = reltest.fresh_dir(sys.argv[1], "collective_rounds")
+shim = os.environ["MPB_TRANSFER_SHIM"]
+RANKS, SLAB_KIB, LAM = 2, 256, 0.3
+TOTAL = 48 * 64 * 320 * 4  # bytes per input, both models
+
+
+def write_model(path, n_tensors, seed):
+    """n_tensors of 64 x cols float32, TOTAL bytes in all, created (and so
+    laid out in the file) in shuffled order."""
+    cols = 320 * 48 // n_tensors
+    rng = np.random.default_rng(seed)
+    with h5py.File(path, "w") as f:
+        for t in np.random.default_rng(99).permutation(n_tensors):
+            f.create_dataset(f"layers.{t:04d}.weight",
+                             data=rng.standard_normal((64, cols)).astype(np.float32))
+    return path
+
+
+def counts(log):
+    logs = glob.glob(log + ".*")
+    assert len(logs) == RANKS, f"expected one transfer log per rank, found {logs}"
+    out = []
+    for path in logs:
+        fields = open(path).read().split()
+        out.append(dict(zip(fields[::2], map(int, fields[1::2]))))
+    return out
+
+
+rounds = {}
+for n_tensors in (48, 480):
+    sub = reltest.fresh_dir(work, f"m{n_tensors}")
+    a = write_model(os.path.join(sub, "a.h5"), n_tensors, 1)
+    b = write_model(os.path.join(sub, "b.h5"), n_tensors, 2)
+    cfg = reltest.write_config(sub, "cfg.yaml", reltest.interp_text(a, b, LAM))
+    common = ("--slab-kib", SLAB_KIB, "--quiet")
+
+    p = reltest.run(RANKS, "merge", cfg, "--out", os.path.join(sub, "dry.h5"), "--io",
+                    "collective", "--dry-run", *common, expect=0)
+    m = re.search(r"collective transfers in (\d+) rounds?", p.stdout)
+    assert m, p.stdout
+    r = rounds[n_tensors] = int(m.group(1))
+    ideal = math.ceil(TOTAL / (RANKS * SLAB_KIB * 1024))
+    assert r <= ideal + 2, f"{n_tensors} tensors: {r} rounds, over {ideal} + 2"
+    print(f"ok: {n_tensors} tensors: the dry run states {r} rounds (ideal {ideal})")
+
+    ref = os.path.join(sub, "independent.h5")
+    reltest.run(RANKS, "merge", cfg, "--out", ref, "--io", "independent", *common, expect=0)
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb, h5py.File(ref, "r") as fo:
+        for name in fa:
+            want = (np.float32(1 - LAM) * fa[name][()] + np.float32(LAM) * fb[name][()])
+            assert np.array_equal(fo[name][()].view(np.uint32),
+                                  want.astype(np.float32).view(np.uint32)), name
+
+    for backend, mca in (("ompio", ("--mca", "io", "ompio")),
+                         ("romio", ("--mca", "io", "romio321"))):
+        out = os.path.join(sub, f"collective_{backend}.h5")
+        log = os.path.join(sub, f"calls_{backend}")
+        reltest.run(RANKS, "merge", cfg, "--out", out, "--io", "collective", *common,
+                    mca=mca + ("-x", f"LD_PRELOAD={shim}", "-x", f"MPB_TRANSFER_LOG={log}"),
+                    expect=0)
+        for c in counts(log):
+            assert c["read_all"] == 2 * r and c["write_all"] == r, (backend, n_tensors, r, c)
+            assert c["at_all"] <= 16, (backend, n_tensors, c)
+            assert 0 < c["read"] <= TOTAL and 0 < c["write"] <= TOTAL, (backend, c)
+        reltest.run(1, "diff", ref, out, expect=0)
+        print(f"ok: {n_tensors} tensors, {backend}: {r} rounds = per rank {2 * r} "
+              f"read_all + {r} write_all calls; same bits as independent and numpy")
+
+assert abs(rounds[480] - rounds[48]) <= 2, f"rounds grow with the tensor count: {rounds}"
+print(f"ok: 10x the tensors, same bytes: {rounds[48]} and {rounds[480]} rounds")
