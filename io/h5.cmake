@@ -3,6 +3,7 @@ target_sources(mpb_io PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mpb_h5_types.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_h5_index.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_h5_file.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_io_hints.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_arch.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_store_h5.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_h5_attrs.c)

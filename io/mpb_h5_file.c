@@ -13,6 +13,7 @@
  * dataset at a time. */
 #include "mpb_h5.h"
 #include "mpb_h5_internal.h"
+#include "mpb_io_hints.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,10 +63,16 @@ static herr_t limit_metadata_cache(hid_t fapl)
 
 static hid_t fapl_new(MPI_Comm comm, const mpb_io_opts *opts, bool create)
 {
+    MPI_Info hints;
+    if (mpb_io_hints_info(opts, &hints) != MPI_SUCCESS)
+        return H5I_INVALID_HID;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* HDF5 keeps its own copy of the hints. */
+    herr_t st = fapl < 0 ? -1 : H5Pset_fapl_mpio(fapl, comm, hints);
+    if (hints != MPI_INFO_NULL)
+        MPI_Info_free(&hints);
     if (fapl < 0)
         return H5I_INVALID_HID;
-    herr_t st = H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
     /* Parallel file systems often lack flock; MPI-IO coordinates access. */
     if (st >= 0)
         st = H5Pset_file_locking(fapl, 0, 1);
@@ -78,6 +85,14 @@ static hid_t fapl_new(MPI_Comm comm, const mpb_io_opts *opts, bool create)
             st = H5Pset_meta_block_size(fapl, 1 << 20);
         if (st >= 0)
             st = H5Pset_coll_metadata_write(fapl, 1);
+#if H5_VERSION_GE(1, 10, 9)
+        /* Metadata reads of a new file (every rank creates every dataset
+         * in the same order) by one rank and broadcast.  Not for inputs:
+         * ranks open the datasets of other layouts independently.  Broken
+         * and silently off in 1.10.5-1.10.8 (docs/TUNING.md). */
+        if (st >= 0)
+            st = H5Pset_all_coll_metadata_ops(fapl, 1);
+#endif
         if (st >= 0)
             st = limit_metadata_cache(fapl);
     }
@@ -365,8 +380,6 @@ static int queue_transfer(mpb_h5_file *f, size_t tensor, uint64_t at, uint64_t r
                           uint64_t nrows, void *buf, mpb_error *err)
 {
     uint64_t row_bytes = mpb_tensor_row_bytes(&f->idx->tensors[tensor]);
-    if (nrows == 0 || row_bytes == 0)
-        return MPB_OK;
     if (f->n_queue == f->cap_queue) {
         size_t cap = f->cap_queue ? 2 * f->cap_queue : 256;
         pending *grown = realloc(f->queue, cap * sizeof *grown);
@@ -384,13 +397,13 @@ static int move_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrow
 {
     if (err->code != MPB_OK)
         return err->code; /* the flush still joins, with nothing */
+    if (nrows == 0 || mpb_tensor_row_bytes(&f->idx->tensors[tensor]) == 0)
+        return MPB_OK;
     uint64_t at = raw_offset(f, tensor);
     if (at != MPB_OFFSET_NONE && f->collective)
         return queue_transfer(f, tensor, at, row0, nrows, buf, err);
     if (at != MPB_OFFSET_NONE)
         return raw_transfer(f, tensor, at, row0, nrows, buf, write, err);
-    if (nrows == 0)
-        return MPB_OK;
     int rc = cache_dataset(f, tensor, err);
     if (rc)
         return rc;

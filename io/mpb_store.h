@@ -20,12 +20,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* An MPI-IO hint (ROMIO/OMPIO: cb_nodes, cb_buffer_size, striping_unit,
+ * ...) for every HDF5 file mpiblend opens (mpb_io_hints.h). */
+#define MPB_IO_MAX_HINTS 32
+typedef struct mpb_io_hint {
+    char key[64];
+    char value[192];
+} mpb_io_hint;
+
 /* Every I/O tuning knob; docs/TUNING.md explains each one. */
 typedef struct mpb_io_opts {
     bool collective;          /* --io collective|independent */
     uint64_t align_threshold; /* datasets at least this large ... */
     uint64_t alignment;       /* ... start on a multiple of this (--align-kib) */
     uint64_t shard_bytes;     /* safetensors outputs: largest shard (--shard-size) */
+    size_t n_hints;           /* --mpi-hint, --mpi-hints-file */
+    mpb_io_hint hints[MPB_IO_MAX_HINTS];
 } mpb_io_opts;
 
 /* Hugging Face's default shard size (huggingface_hub, mergekit): 5 GB. */

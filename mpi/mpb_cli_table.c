@@ -6,6 +6,7 @@
 #include "mpb_export.h"
 #include "mpb_import.h"
 #include "mpb_inspect.h"
+#include "mpb_io_hints.h"
 #include "mpb_merge.h"
 #include "mpb_synth.h"
 
@@ -33,6 +34,10 @@ const struct mpb_cli_option mpb_cli_options[] = {
      "the same in KiB, for small models and tests (overrides --slab-mib)"},
     {"io", OPT_IO, "collective|independent", CMD_WRITERS | CMD_DISTANCE,
      "MPI-IO transfer mode (default independent: faster for whole slabs)"},
+    {"mpi-hint", OPT_MPI_HINT, "KEY=VALUE", CMD_WRITERS | CMD_DISTANCE,
+     "MPI-IO hint for every HDF5 file, e.g. cb_nodes=4, striping_unit=4194304 (repeatable)"},
+    {"mpi-hints-file", OPT_MPI_HINTS_FILE, "FILE", CMD_WRITERS | CMD_DISTANCE,
+     "MPI-IO hints, one 'KEY VALUE' per line ('#' comments); a later value for a key wins"},
     {"align-kib", OPT_ALIGN_KIB, "N", CMD_WRITERS,
      "align tensors of 1 MiB or more to N KiB in new files, 0 = off (default 1024)"},
     {"follow-links", OPT_FOLLOW_LINKS, NULL, CMD_WRITERS,
@@ -211,6 +216,8 @@ int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *
             return -1;
         a->run.io.alignment = v << 10;
         return 0;
+    case OPT_MPI_HINT: return mpb_io_hint_parse(&a->run.io, val, why, n);
+    case OPT_MPI_HINTS_FILE: return mpb_io_hints_read_file(&a->run.io, val, why, n);
     case OPT_PROGRESS_SECS: {
         char *end;
         a->run.progress_secs = strtod(val, &end);

@@ -44,6 +44,8 @@ enum mpb_cli_option_id {
     OPT_SLAB_KIB,
     OPT_IO,
     OPT_ALIGN_KIB,
+    OPT_MPI_HINT,
+    OPT_MPI_HINTS_FILE,
     OPT_DRY_RUN,
     OPT_FOLLOW_LINKS,
     OPT_PROGRESS_SECS,
