@@ -134,6 +134,38 @@ def moe_suite(ctx):
     return vs
 
 
+TCP_ONLY = ("--mca", "btl", "self,tcp")
+
+
+def collective_rounds(ctx, procs, config="cfg.yaml"):
+    """The collective rounds mpiblend's dry run states for a merge at procs."""
+    r = subprocess.run(ctx.mpirun(procs) + [ctx.mpiblend, "merge", ctx.path(config), "--out",
+                                            ctx.path("dry.h5"), "--io", "collective",
+                                            "--dry-run"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    m = re.search(r"collective transfers in (\d+) rounds?", r.stdout)
+    return int(m.group(1)) if m else None
+
+
+def collective_suite(ctx):
+    """Both transfer modes at 1, 2, 4 and 8 ranks (8 oversubscribes 2 cores),
+    over shared memory and over TCP only, the collective rounds from the dry
+    run in the variant's name."""
+    write_config(ctx, "cfg.yaml", LAMBDA)
+    vs = []
+    for p in (1, 2, 4, 8):
+        rounds = collective_rounds(ctx, p)
+        for transport, mca in (("shared memory", None), ("TCP only", TCP_ONLY)):
+            if p == 1 and mca is not None:
+                continue
+            where = "" if p == 1 else f", {transport}"
+            for io in ("independent", "collective"):
+                what = f" ({rounds} rounds)" if io == "collective" else ""
+                vs.append(merge(ctx, p, io, mca=mca,
+                                name=f"mpiblend merge --io {io}{what}{where}"))
+    return vs
+
+
 def big_suite(ctx):
     write_config(ctx, "cfg.yaml", LAMBDA)
     return [floor(ctx, 1), floor(ctx, 2), merge(ctx, 1, "independent"),

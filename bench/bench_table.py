@@ -141,3 +141,28 @@ def sweep_targets(variants):
         out.append(f"- the sweep is {merges.median() / sweep.median():.2f}× faster than "
                    f"9 separate merges")
     return out + peak_targets(variants)
+
+
+def collective_targets(variants, moe):
+    """Issue 18: --io collective within 1.1x of independent at 2 ranks; at 8
+    ranks over TCP, on the MoE model, no slower than independent."""
+    def pair(procs, transport):
+        found = {}
+        for v in variants:
+            if v.kind == "mpiblend" and v.procs == procs and transport in v.name:
+                found["collective" if "--io collective" in v.name else "independent"] = v
+        c, i = found.get("collective"), found.get("independent")
+        return (c.median(), i.median()) if c and i and c.median() and i.median() else None
+
+    out = []
+    for transport in ("shared memory", "TCP only"):
+        t = pair(2, transport)
+        if t:
+            out.append(_check(t[0] <= 1.1 * t[1], f"2 ranks, {transport}: collective "
+                                                  f"{t[0] / t[1]:.2f}× independent "
+                                                  f"(target ≤ 1.1×)"))
+    t = pair(8, "TCP only")
+    if t:
+        text = f"8 ranks, TCP only: collective {t[0] / t[1]:.2f}× independent"
+        out.append(_check(t[0] <= t[1], text + " (target ≤ 1.0×)") if moe else f"- {text}")
+    return out + peak_targets(variants)

@@ -37,7 +37,8 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="3 repetitions instead of 5")
     ap.add_argument("--reps", type=int, help="repetitions per variant (default 5, --quick 3)")
     ap.add_argument("--suites", default="main,moe,sweep,kernel",
-                    help="comma-separated: main, moe, sweep (0.6b and moe), kernel, tune, big")
+                    help="comma-separated: main, moe, sweep (0.6b and moe), kernel, tune, big, "
+                         "collective (both transfer modes, 1-8 ranks, shared memory and TCP)")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic inputs")
     ap.add_argument("--command", default="", help="the command line to print")
     ap.add_argument("--main-arch", default="qwen3-0.6b",
@@ -161,6 +162,11 @@ def main():
     if "moe" in suites:
         run_suite("moe", "qwen3-moe-mini", ctx_for("qwen3-moe-mini"), S.moe_suite, reps,
                   T.moe_targets, log)
+    if "collective" in suites:
+        for arch in ("qwen3-moe-mini", args.main_arch):
+            moe = "moe" in arch
+            run_suite(f"collective-{arch}", arch, ctx_for(arch), S.collective_suite, reps,
+                      lambda vs, moe=moe: T.collective_targets(vs, moe), log)
     if "sweep" in suites:
         for name, arch in (("sweep", args.main_arch), ("sweep-moe", "qwen3-moe-mini")):
             ctx = ctx_for(arch)
