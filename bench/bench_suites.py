@@ -160,7 +160,8 @@ def collective_suite(ctx):
                 continue
             where = "" if p == 1 else f", {transport}"
             for io in ("independent", "collective"):
-                what = f" ({rounds} rounds)" if io == "collective" else ""
+                plural = "" if rounds == 1 else "s"
+                what = f" ({rounds} round{plural})" if io == "collective" else ""
                 vs.append(merge(ctx, p, io, mca=mca,
                                 name=f"mpiblend merge --io {io}{what}{where}"))
     return vs
