@@ -66,7 +66,8 @@ def sample_value(arg):
         return arg.split("|")[0].strip("'")
     if len(arg) == 1:  # N, S, T: numbers
         return "1"
-    return {"SIZE": "5GB", "ARCH": "tiny"}.get(arg, "x")
+    return {"SIZE": "5GB", "ARCH": "tiny", "KEY=VALUE": "cb_nodes=1",
+            "FILE": "/dev/null"}.get(arg, "x")
 
 
 def mentions(text, option):
