@@ -125,6 +125,10 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
     for (; begun < n_outs && rc == MPB_OK; begun++) {
         mpb_job_output *out = &outs[begun];
         out->store.ops = opts->out_store ? opts->out_store : &mpb_store_hdf5;
+        if (rank == 0)
+            mpb_output_check_inputs(out->path, out->reads, out->n_reads, err);
+        if ((rc = mpb_comm_agree(err, comm)) != MPB_OK)
+            break;
         rc = mpb_output_begin_as(out->path, out->store.ops->folder, opts->force,
                                  opts->follow_links, comm, &targets[begun], err);
         if (rc == MPB_OK && rank == 0)

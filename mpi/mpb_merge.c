@@ -156,12 +156,19 @@ static char *inputs_json(const mpb_merge_recipe *r)
 
 /* The statistics read every input before the output exists, so an output
  * that may not be replaced must stop the run first. */
-static int check_output(const char *out_path, const mpb_run_opts *opts, MPI_Comm comm,
+static int check_output(const mpb_job_output *out, const mpb_run_opts *opts, MPI_Comm comm,
                         mpb_error *err)
 {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0)
+        mpb_output_check_inputs(out->path, out->reads, out->n_reads, err);
+    const char *out_path = out->path;
     const mpb_store_ops *ops = opts->out_store ? opts->out_store : &mpb_store_hdf5;
-    mpb_output probe;
-    int rc = mpb_output_begin_as(out_path, ops->folder, opts->force, opts->follow_links, comm,
+    mpb_output probe = {0};
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        rc = mpb_output_begin_as(out_path, ops->folder, opts->force, opts->follow_links, comm,
                                  &probe, err);
     mpb_output_free(&probe);
     return rc;
@@ -190,7 +197,8 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
         sources[i] = mpb_config_input_path(r->config, i);
     mpb_job_output out = {.path = out_path, .idx = &r->out_idx, .n_attrs = 6,
                           .attr_keys = keys, .attr_values = values,
-                          .files_from = sources, .n_files_from = r->n_inputs};
+                          .files_from = sources, .n_files_from = r->n_inputs,
+                          .reads = sources, .n_reads = r->n_inputs};
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};
@@ -199,7 +207,7 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     if (rc == MPB_OK)
         rc = mpb_audit_init(&audit, r, plan, opts->nonfinite, warn_rank0, NULL, comm, err);
     if (rc == MPB_OK && mpb_merge_stats_passes(r) > 0)
-        rc = check_output(out_path, opts, comm, err);
+        rc = check_output(&out, opts, comm, err);
     if (rc == MPB_OK)
         rc = open_inputs(&m, opts, comm, err);
     if (rc == MPB_OK) {
