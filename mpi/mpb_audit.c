@@ -71,7 +71,8 @@ int mpb_audit_inputs(mpb_audit *a, size_t tensor, const mpb_item *it, void *cons
     return err->code;
 }
 
-void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows)
+void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows,
+                      mpb_error *err)
 {
     if (it == NULL)
         return;
@@ -79,7 +80,17 @@ void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const voi
     uint64_t n = it->nrows * row_elems(t);
     mpb_checksum_slots_add(&a->out, (size_t)(it - a->plan->items), rows,
                            n * mpb_dtype_size(t->dtype));
-    a->nonfinite[tensor] += mpb_nonfinite_count(t->dtype, rows, (size_t)n);
+    uint64_t bad = mpb_nonfinite_count(t->dtype, rows, (size_t)n);
+    a->nonfinite[tensor] += bad;
+    /* The inputs were finite (checked first), so the blend overflowed. */
+    if (bad > 0 && a->mode == MPB_NONFINITE_ERROR) {
+        size_t at = mpb_nonfinite_find(t->dtype, rows, (size_t)n);
+        mpb_fail(err, MPB_EINVAL, "the blend of tensor '%s' gives a non-finite value (%s) "
+                 "at element %llu from finite inputs (the result overflows %s); stopped by "
+                 "--nonfinite error", t->name, mpb_nonfinite_kind(t->dtype, rows, at),
+                 (unsigned long long)(it->row0 * row_elems(t) + at),
+                 mpb_dtype_name(t->dtype));
+    }
 }
 
 void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm)

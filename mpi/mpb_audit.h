@@ -60,8 +60,11 @@ int mpb_audit_inputs(mpb_audit *a, size_t tensor, const mpb_item *it, void *cons
                      mpb_error *err);
 
 /* The item's output rows as they are written: checksum and non-finite
- * count.  Does nothing for it == NULL. */
-void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows);
+ * count; under --nonfinite error a non-finite result (an overflow of the
+ * output dtype from finite inputs) fails, naming the tensor and element.
+ * Does nothing for it == NULL. */
+void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows,
+                      mpb_error *err);
 
 /* An mpb_job_seal_fn (ctx: the audit): combines every rank's part, checks
  * the inputs' own checksums, sets the three attributes on outs[0] and warns

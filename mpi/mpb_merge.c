@@ -83,7 +83,7 @@ static int merge_step(void *ctx, size_t tensor, const mpb_item *it, bool failed,
     const void *result = m->bufs[0];
     if (it && err->code == MPB_OK) {
         result = blend_slab(m, tensor, it);
-        mpb_audit_output(m->audit, tensor, it, result);
+        mpb_audit_output(m->audit, tensor, it, result, err);
     }
     mpb_store *out = &m->out->store;
     uint64_t nrows = (it && err->code == MPB_OK) ? it->nrows : 0;

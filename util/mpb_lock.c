@@ -26,24 +26,32 @@ struct holder {
     char started[64];
 };
 
-/* Field 22 of /proc/PID/stat: tells a reused PID from the holder. */
-static unsigned long long process_start(long pid)
+/* From /proc/PID/stat: field 3, the state ('Z': exited, not yet reaped),
+ * and field 22, the start time, which tells a reused PID from the holder.
+ * False where /proc does not say. */
+static bool process_info(long pid, char *state, unsigned long long *start)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return 0;
+        return false;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
     const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    unsigned long long start = 0;
+    if (p == NULL || sscanf(p + 1, " %c", state) != 1)
+        return false;
     for (int field = 2; p && field < 22; field++)
         p = strchr(p + 1, ' ');
-    if (p)
-        sscanf(p + 1, "%llu", &start);
-    return start;
+    return p && sscanf(p + 1, "%llu", start) == 1;
+}
+
+static unsigned long long process_start(long pid)
+{
+    char state;
+    unsigned long long start = 0;
+    return process_info(pid, &state, &start) ? start : 0;
 }
 
 static void this_host(char *buf, size_t len)
@@ -95,8 +103,11 @@ static bool stale(const struct holder *h)
         return false;
     if (kill((pid_t)h->pid, 0) != 0 && errno == ESRCH)
         return true;
-    unsigned long long now = process_start(h->pid);
-    return h->process_start != 0 && now != 0 && now != h->process_start;
+    char state;
+    unsigned long long now = 0;
+    if (!process_info(h->pid, &state, &now))
+        return false;
+    return state == 'Z' || state == 'X' || (h->process_start != 0 && now != h->process_start);
 }
 
 static char *sibling(const char *lock_path, const char *what)
