@@ -308,6 +308,8 @@ static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan
     for (size_t i = 0; i < r->n_inputs; i++)
         printf("  input %zu (%s): %s\n", i, mpb_config_input_origin(r->config, i),
                mpb_config_input_path(r->config, i));
+    for (size_t i = 0; i < r->n_inputs; i++)
+        mpb_inputs_note_ignored(stdout, mpb_config_input_path(r->config, i));
     mpb_plan_print(stdout, plan, &r->in_idx, r->min_elem_size,
                    mpb_merge_recipe_read_bytes(r), mpb_index_total_bytes(&r->out_idx),
                    out_path);

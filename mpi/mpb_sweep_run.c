@@ -1,6 +1,7 @@
 #include "mpb_sweep_run.h"
 
 #include "mpb_comm.h"
+#include "mpb_inputs.h"
 #include "mpb_job.h"
 #include "mpb_lock.h"
 #include "mpb_output.h"
@@ -211,6 +212,8 @@ static void print_dry_run(struct sweep *w)
             printf(" %s=%s", mpb_sweep_param_name(w->s, j), mpb_sweep_value_text(w->s, i, j));
         printf(" -> %s\n", w->pts[i].path);
     }
+    for (size_t i = 0; i < w->r.n_inputs; i++)
+        mpb_inputs_note_ignored(stdout, mpb_config_input_path(w->r.config, i));
     mpb_plan_print(stdout, &w->plan, &w->r.in_idx, w->r.min_elem_size,
                    mpb_merge_recipe_read_bytes(&w->r),
                    w->n_points * mpb_index_total_bytes(&w->r.out_idx), w->pts[0].path);
