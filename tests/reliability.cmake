@@ -100,3 +100,9 @@ if(MPB_FUZZ)
   target_link_options(fuzz_config PRIVATE ${_fuzz_flags})
   set_target_properties(fuzz_config PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
 endif()
+
+# Issue 17: nothing lost when the user errs or the node dies
+# (docs/RELIABILITY.md, "User errors", "Durable outputs", "Locks").
+mpb_rel_test(rel_inputs_safe test_inputs_safe)
+mpb_rel_test(rel_durable_order test_durable_order)
+mpb_rel_test(rel_durable test_durable)
