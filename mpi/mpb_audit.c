@@ -101,6 +101,38 @@ void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm)
     MPI_Allreduce(MPI_IN_PLACE, s->len, (int)s->n, MPI_UINT64_T, MPI_SUM, comm);
 }
 
+/* Reads of at most this much; more than a row when a row is larger. */
+#define CHUNK_BYTES (16ull << 20)
+
+int mpb_audit_store_checksum(const mpb_store *store, const mpb_index *idx, MPI_Comm comm,
+                             uint32_t *crc, mpb_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    uint64_t bytes = CHUNK_BYTES;
+    for (size_t t = 0; t < idx->n; t++)
+        if (mpb_tensor_row_bytes(&idx->tensors[t]) > bytes)
+            bytes = mpb_tensor_row_bytes(&idx->tensors[t]);
+    void *buf = err->code == MPB_OK ? malloc(bytes) : NULL;
+    mpb_checksum_slots slots = {0};
+    if (err->code == MPB_OK && buf == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for a %llu-byte read buffer",
+                 (unsigned long long)bytes);
+    else if (err->code == MPB_OK)
+        mpb_checksum_slots_init(&slots, idx->n, err);
+    for (size_t t = (size_t)rank; err->code == MPB_OK && t < idx->n; t += (size_t)nranks)
+        mpb_checksum_add_tensor(&slots, t, store, idx, t, buf, bytes, err);
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK) {
+        mpb_audit_allreduce_slots(&slots, comm);
+        *crc = mpb_checksum_slots_join(&slots, 0, slots.n);
+    }
+    mpb_checksum_slots_free(&slots);
+    free(buf);
+    return rc;
+}
+
 /* Every tensor read from input i: the whole file's data went through. */
 static bool read_whole(const mpb_audit *a, size_t input)
 {

@@ -82,4 +82,11 @@ bool mpb_audit_reads(const mpb_merge_recipe *r, size_t t, size_t input);
  * slot is filled on one rank only). */
 void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm);
 
+/* Collective: the data checksum (mpiblend_checksum) of the tensors of idx
+ * in an open store, recomputed now.  Tensor t is read by rank t mod P, in
+ * whole rows of at most 16 MiB (a row when larger), with independent reads;
+ * every rank gets the joined result.  verify and a sweep's resume use it. */
+int mpb_audit_store_checksum(const mpb_store *store, const mpb_index *idx, MPI_Comm comm,
+                             uint32_t *crc, mpb_error *err);
+
 #endif
