@@ -23,7 +23,8 @@ const struct mpb_cli_option mpb_cli_options[] = {
     {"shard-size", OPT_SHARD_SIZE, "SIZE", CMD_MERGE | CMD_EXPORT | CMD_SWEEP,
      "largest safetensors shard, e.g. 5GB, 500MB, 2GiB (default 5GB)"},
     {"nonfinite", OPT_NONFINITE, "error|propagate", CMD_MERGE,
-     "NaN or inf in an input: stop naming it, or merge on and count them (default propagate)"},
+     "NaN or inf in an input or a result: stop naming it, or merge on and count them "
+     "(default propagate)"},
     {"force", OPT_FORCE, NULL, CMD_WRITERS, "replace an existing output"},
     {"dry-run", OPT_DRY_RUN, NULL, CMD_WRITERS,
      "print the plan (items and bytes per rank, disk space, estimate); write nothing"},
