@@ -13,7 +13,7 @@
 
 typedef enum mpb_nonfinite_mode {
     MPB_NONFINITE_PROPAGATE = 0, /* merge on; count non-finite outputs per tensor */
-    MPB_NONFINITE_ERROR          /* stop at the first non-finite input value */
+    MPB_NONFINITE_ERROR          /* stop at the first non-finite input or result */
 } mpb_nonfinite_mode;
 
 /* "propagate" or "error"; false (mode untouched) for anything else. */

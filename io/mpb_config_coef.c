@@ -2,6 +2,7 @@
  * their inputs: computed once in double, rounded once to fp32. */
 #include "mpb_config_internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -58,6 +59,27 @@ static int task_arithmetic(const mpb_tensor_params *p, double c[], mpb_error *er
     return MPB_OK;
 }
 
+/* After rounding to fp32, every coefficient and every partial sum the
+ * kernel may form (coefficients added in input order) must be finite;
+ * otherwise the output would be inf or NaN whatever the weights. */
+static int check_finite(const float coef[], const double exact[], size_t n, mpb_error *err)
+{
+    float sum = 0.0f, magnitude = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(coef[i]))
+            return mpb_fail(err, MPB_EINVAL, "the coefficient of input %zu is %g, which is "
+                            "not finite in fp32 (largest magnitude %g); check the weights "
+                            "and lambda", i, exact[i], (double)FLT_MAX);
+        sum += coef[i];
+        magnitude += fabsf(coef[i]);
+        if (!isfinite(sum) || !isfinite(magnitude))
+            return mpb_fail(err, MPB_EINVAL, "the coefficients of inputs 0 to %zu add up to "
+                            "more than fp32 holds (%g); check the weights and lambda", i,
+                            (double)FLT_MAX);
+    }
+    return MPB_OK;
+}
+
 int mpb_config_coefficients(const mpb_tensor_params *p, mpb_method m, float coef[],
                             mpb_error *err)
 {
@@ -83,5 +105,5 @@ int mpb_config_coefficients(const mpb_tensor_params *p, mpb_method m, float coef
         return rc;
     for (size_t i = 0; i < p->n_inputs; i++)
         coef[i] = (float)c[i];
-    return MPB_OK;
+    return check_finite(coef, c, p->n_inputs, err);
 }

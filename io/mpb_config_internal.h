@@ -117,7 +117,17 @@ typedef struct mpb_yaml {
     mpb_error *err;
 } mpb_yaml;
 
-/* Loads exactly one document; fails with libyaml's line and column. */
+/* Limits that keep libyaml fast on hostile input: a config's size, and the
+ * nesting of its collections. */
+#define MPB_YAML_MAX_BYTES (16 << 20)
+#define MPB_YAML_MAX_DEPTH 64
+
+/* Fails when text exceeds those limits (the depth check stops at the
+ * first level too deep).  Syntax errors are left to the load. */
+int mpb_yaml_check_limits(const char *text, size_t len, const char *path, mpb_error *err);
+
+/* Loads exactly one document (within the limits above); fails with
+ * libyaml's line and column. */
 int mpb_yaml_load(mpb_yaml *y, const char *text, size_t len);
 void mpb_yaml_free(mpb_yaml *y);
 

@@ -11,8 +11,41 @@
 #define LINE(mark) ((int)(mark).line + 1)
 #define COLUMN(mark) ((int)(mark).column + 1)
 
+int mpb_yaml_check_limits(const char *text, size_t len, const char *path, mpb_error *err)
+{
+    if (len > MPB_YAML_MAX_BYTES)
+        return mpb_fail(err, MPB_EINVAL, "config %s is %zu bytes; a config may hold at most "
+                        "%d MiB", path, len, MPB_YAML_MAX_BYTES >> 20);
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return mpb_fail(err, MPB_ENOMEM, "cannot set up the YAML parser for %s", path);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    /* Events stream as they are scanned, so the walk stops at the first
+     * level too deep: libyaml's time grows faster than the depth. */
+    int depth = 0, rc = MPB_OK;
+    for (bool done = false; !done && rc == MPB_OK;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev))
+            break; /* the load reports syntax errors with their place */
+        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+            if (++depth > MPB_YAML_MAX_DEPTH)
+                rc = mpb_fail(err, MPB_EINVAL, "config %s nests deeper than %d levels at "
+                              "%d:%d; a config needs far fewer", path, MPB_YAML_MAX_DEPTH,
+                              LINE(ev.start_mark), COLUMN(ev.start_mark));
+        } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        done = ev.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 int mpb_yaml_load(mpb_yaml *y, const char *text, size_t len)
 {
+    if (mpb_yaml_check_limits(text, len, y->path, y->err) != MPB_OK)
+        return y->err->code;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return mpb_fail(y->err, MPB_ENOMEM, "cannot set up the YAML parser for %s", y->path);
@@ -93,11 +126,26 @@ bool mpb_yaml_is_null(const yaml_node_t *node)
     return mpb_yaml_is_plain(node) && text_in(mpb_yaml_text(node), nulls);
 }
 
+/* strtod also reads C's hex floats ("0x1p-1"), which YAML (and so
+ * mergekit) reads as strings; YAML 1.1's hex integers ("0x10") stay. */
+static bool hex_float(const char *text)
+{
+    const char *t = text + (text[0] == '-' || text[0] == '+');
+    if (t[0] != '0' || (t[1] != 'x' && t[1] != 'X'))
+        return false;
+    for (t += 2; *t; t++)
+        if (!((*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'f') || (*t >= 'A' && *t <= 'F')))
+            return true;
+    return false;
+}
+
 bool mpb_yaml_number(const yaml_node_t *node, double *out)
 {
     if (!mpb_yaml_is_plain(node))
         return false;
     const char *text = mpb_yaml_text(node);
+    if (hex_float(text))
+        return false;
     char *end;
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || !isfinite(v))

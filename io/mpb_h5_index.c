@@ -69,6 +69,60 @@ static int add_dataset(struct index_walk *w, hid_t dset, const char *name)
     return rc;
 }
 
+/* The first dataset under group (depth first, by name), as "a/b/c" in
+ * path; false when there is none.  Plain name lookups, no link-info
+ * structs, which differ between HDF5 versions; the depth cap stops link
+ * cycles. */
+static bool find_dataset(hid_t group, char *path, size_t len, int depth)
+{
+    H5G_info_t info;
+    if (depth > 32 || H5Gget_info(group, &info) < 0)
+        return false;
+    size_t used = strlen(path);
+    for (hsize_t i = 0; i < info.nlinks && used + 2 < len; i++) {
+        path[used] = '/';
+        if (H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, path + used + 1,
+                               len - used - 1, H5P_DEFAULT) < 0)
+            continue;
+        bool found = false;
+        H5E_BEGIN_TRY {
+            hid_t obj = H5Oopen(group, path + used + 1, H5P_DEFAULT);
+            if (obj >= 0) {
+                H5I_type_t type = H5Iget_type(obj);
+                found = type == H5I_DATASET ||
+                        (type == H5I_GROUP && find_dataset(obj, path, len, depth + 1));
+                H5Oclose(obj);
+            }
+        } H5E_END_TRY;
+        if (found)
+            return true;
+        path[used] = '\0';
+    }
+    path[used] = '\0';
+    return false;
+}
+
+/* Tensors live at the root (docs/FORMAT.md).  A group other than hf_files
+ * that holds datasets is refused rather than skipped: an h5py user's
+ * "model/layers/0/..." tree would otherwise vanish from the merge. */
+static int check_group(struct index_walk *w, hid_t group, const char *name)
+{
+    char path[1024];
+    if (strcmp(name, MPB_FILES_GROUP) == 0)
+        return MPB_OK;
+    snprintf(path, sizeof path, "%s", name);
+    if (!find_dataset(group, path, sizeof path, 0))
+        return MPB_OK;
+    char dotted[1024];
+    snprintf(dotted, sizeof dotted, "%s", path);
+    for (char *c = dotted; *c; c++)
+        if (*c == '/')
+            *c = '.';
+    return mpb_fail(w->err, MPB_EINVAL, "'%s': group '%s' holds datasets (such as '%s'); "
+                    "mpiblend reads tensors only at the root, named with dots (here "
+                    "'%s'); store them there (docs/FORMAT.md)", w->path, name, path, dotted);
+}
+
 /* Opens each object by the address its link already holds: no second
  * lookup of the name, which costs as much as the open with thousands of
  * tensors. */
@@ -84,8 +138,10 @@ static herr_t visit_root_link(hid_t group, const char *name, const H5L_info_t *i
         return -1;
     }
     int rc = MPB_OK;
-    if (H5Iget_type(obj) == H5I_DATASET) /* groups hold metadata, not tensors */
+    if (H5Iget_type(obj) == H5I_DATASET)
         rc = add_dataset(w, obj, name);
+    else if (H5Iget_type(obj) == H5I_GROUP)
+        rc = check_group(w, obj, name);
     H5Oclose(obj);
     return rc == MPB_OK ? 0 : -1;
 }

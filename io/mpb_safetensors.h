@@ -95,6 +95,8 @@ typedef struct mpb_st_model {
     mpb_st_ref *tensors;  /* every tensor, sorted by name (bytewise) */
     size_t n_extra;
     char **extra_files;   /* base names of the folder's other files, sorted */
+    size_t n_ignored;
+    char **ignored;       /* other *.safetensors beside an index, not read, sorted */
 } mpb_st_model;
 
 /* source: a folder (model.safetensors.index.json with its shards,
@@ -102,6 +104,11 @@ typedef struct mpb_st_model {
  * safetensors file of any name.  See docs/SAFETENSORS.md for the rules. */
 int mpb_st_model_open(const char *source, mpb_st_model *out, mpb_error *err);
 void mpb_st_model_free(mpb_st_model *m);
+
+/* For a folder source with an index: the *.safetensors files beside it that
+ * it does not read ("consolidated.safetensors, ..."), in buf; "" when none
+ * or source is not such a folder.  For notes in inspect and dry runs. */
+int mpb_st_ignored_files(const char *source, char *buf, size_t len, mpb_error *err);
 
 /* Cross-checks an index against the model opened from it (files[i] is the
  * shard ix->shard_files[i]): every listed tensor is in the shard the index

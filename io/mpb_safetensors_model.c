@@ -103,6 +103,65 @@ static int open_files(mpb_st_model *m, const char *const *names, size_t n, mpb_e
     return MPB_OK;
 }
 
+/* "PREFIX-00002-of-00005.safetensors": the length of PREFIX, or 0 when
+ * the name is not of that form. */
+static size_t series_prefix(const char *name)
+{
+    size_t n = strlen(name), k = strlen(".safetensors");
+    if (!has_suffix(name, ".safetensors"))
+        return 0;
+    const char *end = name + n - k, *p = end;
+    size_t digits = 0;
+    while (p > name && p[-1] >= '0' && p[-1] <= '9')
+        p--, digits++;
+    if (digits == 0 || p - name < 4 || strncmp(p - 4, "-of-", 4) != 0)
+        return 0;
+    p -= 4;
+    digits = 0;
+    while (p > name && p[-1] >= '0' && p[-1] <= '9')
+        p--, digits++;
+    if (digits == 0 || p == name || p[-1] != '-')
+        return 0;
+    return (size_t)(p - 1 - name);
+}
+
+/* Whether name belongs to the series of the index's shards. */
+static bool in_series(const mpb_st_index *ix, const char *name)
+{
+    size_t len = series_prefix(name);
+    for (size_t s = 0; len > 0 && s < ix->n_shards; s++)
+        if (series_prefix(ix->shard_files[s]) == len &&
+            strncmp(ix->shard_files[s], name, len) == 0)
+            return true;
+    return false;
+}
+
+/* A shard of the index's own series that weight_map forgets would drop
+ * its tensors: an error.  Any other *.safetensors beside the index
+ * (Mistral's consolidated.safetensors) is ignored and listed. */
+static int check_unlisted(mpb_st_model *m, const mpb_st_index *ix, char **names, size_t n,
+                          mpb_error *err)
+{
+    char **shards = ix->shard_files;
+    for (size_t i = 0; i < n; i++) {
+        if (!has_suffix(names[i], ".safetensors") || listed(shards, ix->n_shards, names[i]))
+            continue;
+        if (in_series(ix, names[i]))
+            return mpb_fail(err, MPB_EINVAL, "%s: '%s' in %s is a shard of the index's own "
+                            "series, but weight_map lists none of its tensors; its tensors "
+                            "would be dropped (fix the index, or remove the file)",
+                            m->index_path, names[i], m->dir);
+        char **grown = realloc(m->ignored, (m->n_ignored + 1) * sizeof *grown);
+        if (grown == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", m->dir);
+        m->ignored = grown;
+        if ((m->ignored[m->n_ignored] = strdup(names[i])) == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", m->dir);
+        m->n_ignored++;
+    }
+    return MPB_OK;
+}
+
 static int open_sharded(mpb_st_model *m, mpb_st_index *ix, char **names, size_t n,
                         mpb_error *err)
 {
@@ -122,6 +181,9 @@ static int open_sharded(mpb_st_model *m, mpb_st_index *ix, char **names, size_t 
                         "file in %s",
                         m->index_path, ix->shard_files[s], ix->names[e], m->dir);
     }
+    rc = check_unlisted(m, ix, names, n, err);
+    if (rc != MPB_OK)
+        return rc;
     return open_files(m, (const char *const *)ix->shard_files, ix->n_shards, err);
 }
 
@@ -268,6 +330,7 @@ void mpb_st_model_free(mpb_st_model *m)
     free(m->files);
     free(m->tensors);
     free_strings(m->extra_files, m->n_extra);
+    free_strings(m->ignored, m->n_ignored);
     free(m->dir);
     free(m->index_path);
     memset(m, 0, sizeof *m);
@@ -282,4 +345,20 @@ const mpb_st_ref *mpb_st_model_find(const mpb_st_model *m, const char *name)
 const mpb_st_tensor *mpb_st_model_tensor(const mpb_st_model *m, const mpb_st_ref *r)
 {
     return &m->files[r->file].tensors[r->tensor];
+}
+
+int mpb_st_ignored_files(const char *source, char *buf, size_t len, mpb_error *err)
+{
+    buf[0] = '\0';
+    struct stat st;
+    if (stat(source, &st) != 0 || !S_ISDIR(st.st_mode))
+        return MPB_OK;
+    mpb_st_model m;
+    int rc = mpb_st_model_open(source, &m, err);
+    size_t used = 0;
+    for (size_t i = 0; rc == MPB_OK && i < m.n_ignored && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", m.ignored[i]);
+    if (rc == MPB_OK)
+        mpb_st_model_free(&m);
+    return rc;
 }

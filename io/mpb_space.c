@@ -54,6 +54,18 @@ static int no_space(const char *final_path, const char *dir, uint64_t bytes, uin
                     final_path, dir, mib(bytes), mib(avail));
 }
 
+int mpb_space_check(const char *path, const char *final_path, uint64_t bytes,
+                    mpb_error *err)
+{
+    uint64_t avail = 0;
+    char *dir = NULL;
+    int rc = MPB_OK;
+    if (free_space(path, &avail, &dir) == 0 && avail < bytes)
+        rc = no_space(final_path, dir, bytes, avail, err);
+    free(dir);
+    return rc;
+}
+
 int mpb_space_reserve(const char *path, const char *final_path, uint64_t bytes,
                       mpb_error *err)
 {

@@ -1,6 +1,7 @@
 #include "mpb_sweep_manifest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,31 @@
 #include <unistd.h>
 
 
+/* The mode open(2) would give a new file: 0666 less the umask. */
+static mode_t new_file_mode(void)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return 0666 & ~mask;
+}
+
+static void sync_folder_of(const char *path)
+{
+    char *copy = strdup(path);
+    char *slash = copy ? strrchr(copy, '/') : NULL;
+    const char *dir = slash == NULL ? "." : slash == copy ? "/" : copy;
+    if (slash > copy)
+        *slash = '\0';
+    int fd = copy ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(copy);
+}
+
+/* Durable as well as atomic: the data reaches the disk before the rename,
+ * and the rename before the caller goes on. */
 int mpb_write_file_atomic(const char *path, const char *text, size_t len, mpb_error *err)
 {
     size_t n = strlen(path) + 16;
@@ -27,13 +53,16 @@ int mpb_write_file_atomic(const char *path, const char *text, size_t len, mpb_er
             unlink(tmp);
         }
     } else {
-        bool ok = fwrite(text, 1, len, f) == len;
+        bool ok = fwrite(text, 1, len, f) == len && fflush(f) == 0;
+        /* mkstemp makes the file private; these files are the user's, as
+         * any file they create. */
+        ok = ok && fchmod(fd, new_file_mode()) == 0 && fsync(fd) == 0;
         ok = fclose(f) == 0 && ok;
-        /* mkstemp makes the file private; manifests are for everyone. */
-        ok = ok && chmod(tmp, 0644) == 0;
         if (!ok || rename(tmp, path) != 0) {
             rc = mpb_fail(err, MPB_EIO, "cannot write '%s': %s", path, strerror(errno));
             unlink(tmp);
+        } else {
+            sync_folder_of(path);
         }
     }
     free(tmp);

@@ -60,7 +60,8 @@ bool mpb_sweep_read_checksum_attr(const char *path, char *buf, size_t len);
 
 
 
-/* Writes text to path through a temporary file and a rename. */
+/* Writes text to path through a temporary file (fsync), a rename and a
+ * folder fsync; the file gets mode 0666 less the umask. */
 int mpb_write_file_atomic(const char *path, const char *text, size_t len, mpb_error *err);
 
 

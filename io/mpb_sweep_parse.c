@@ -1,4 +1,5 @@
 /* Reading the sweep section: parameters, their values, the output template. */
+#include "mpb_config_internal.h" /* mpb_yaml_check_limits */
 #include "mpb_sweep_internal.h"
 
 #include <math.h>
@@ -52,15 +53,7 @@ void mpb_sweep_format_value(double v, char *buf, size_t len)
 
 static bool node_number(const yaml_node_t *n, double *out)
 {
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    const char *text = text_of(n);
-    char *end;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0' || !isfinite(v))
-        return false;
-    *out = v;
-    return true;
+    return mpb_yaml_number(n, out); /* the config's rules for numbers */
 }
 
 static int add_value(const mpb_sweep *s, mpb_sweep_param *p, double v, const yaml_node_t *at,
@@ -319,6 +312,8 @@ static int read_sweep(mpb_sweep *s, mpb_error *err)
 
 static int load(mpb_sweep *s, const char *yaml, size_t len, mpb_error *err)
 {
+    if (mpb_yaml_check_limits(yaml, len, s->path, err) != MPB_OK)
+        return err->code;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return mpb_fail(err, MPB_ENOMEM, "cannot set up the YAML parser");

@@ -71,7 +71,8 @@ int mpb_audit_inputs(mpb_audit *a, size_t tensor, const mpb_item *it, void *cons
     return err->code;
 }
 
-void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows)
+void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows,
+                      mpb_error *err)
 {
     if (it == NULL)
         return;
@@ -79,7 +80,17 @@ void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const voi
     uint64_t n = it->nrows * row_elems(t);
     mpb_checksum_slots_add(&a->out, (size_t)(it - a->plan->items), rows,
                            n * mpb_dtype_size(t->dtype));
-    a->nonfinite[tensor] += mpb_nonfinite_count(t->dtype, rows, (size_t)n);
+    uint64_t bad = mpb_nonfinite_count(t->dtype, rows, (size_t)n);
+    a->nonfinite[tensor] += bad;
+    /* The inputs were finite (checked first), so the blend overflowed. */
+    if (bad > 0 && a->mode == MPB_NONFINITE_ERROR) {
+        size_t at = mpb_nonfinite_find(t->dtype, rows, (size_t)n);
+        mpb_fail(err, MPB_EINVAL, "the blend of tensor '%s' gives a non-finite value (%s) "
+                 "at element %llu from finite inputs (the result overflows %s); stopped by "
+                 "--nonfinite error", t->name, mpb_nonfinite_kind(t->dtype, rows, at),
+                 (unsigned long long)(it->row0 * row_elems(t) + at),
+                 mpb_dtype_name(t->dtype));
+    }
 }
 
 void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm)
@@ -88,6 +99,38 @@ void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm)
         return;
     MPI_Allreduce(MPI_IN_PLACE, s->crc, (int)s->n, MPI_UINT32_T, MPI_BXOR, comm);
     MPI_Allreduce(MPI_IN_PLACE, s->len, (int)s->n, MPI_UINT64_T, MPI_SUM, comm);
+}
+
+/* Reads of at most this much; more than a row when a row is larger. */
+#define CHUNK_BYTES (16ull << 20)
+
+int mpb_audit_store_checksum(const mpb_store *store, const mpb_index *idx, MPI_Comm comm,
+                             uint32_t *crc, mpb_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    uint64_t bytes = CHUNK_BYTES;
+    for (size_t t = 0; t < idx->n; t++)
+        if (mpb_tensor_row_bytes(&idx->tensors[t]) > bytes)
+            bytes = mpb_tensor_row_bytes(&idx->tensors[t]);
+    void *buf = err->code == MPB_OK ? malloc(bytes) : NULL;
+    mpb_checksum_slots slots = {0};
+    if (err->code == MPB_OK && buf == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for a %llu-byte read buffer",
+                 (unsigned long long)bytes);
+    else if (err->code == MPB_OK)
+        mpb_checksum_slots_init(&slots, idx->n, err);
+    for (size_t t = (size_t)rank; err->code == MPB_OK && t < idx->n; t += (size_t)nranks)
+        mpb_checksum_add_tensor(&slots, t, store, idx, t, buf, bytes, err);
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK) {
+        mpb_audit_allreduce_slots(&slots, comm);
+        *crc = mpb_checksum_slots_join(&slots, 0, slots.n);
+    }
+    mpb_checksum_slots_free(&slots);
+    free(buf);
+    return rc;
 }
 
 /* Every tensor read from input i: the whole file's data went through. */

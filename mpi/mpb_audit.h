@@ -60,8 +60,11 @@ int mpb_audit_inputs(mpb_audit *a, size_t tensor, const mpb_item *it, void *cons
                      mpb_error *err);
 
 /* The item's output rows as they are written: checksum and non-finite
- * count.  Does nothing for it == NULL. */
-void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows);
+ * count; under --nonfinite error a non-finite result (an overflow of the
+ * output dtype from finite inputs) fails, naming the tensor and element.
+ * Does nothing for it == NULL. */
+void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const void *rows,
+                      mpb_error *err);
 
 /* An mpb_job_seal_fn (ctx: the audit): combines every rank's part, checks
  * the inputs' own checksums, sets the three attributes on outs[0] and warns
@@ -78,5 +81,12 @@ bool mpb_audit_reads(const mpb_merge_recipe *r, size_t t, size_t input);
 /* Collective: merges every rank's slots (XOR of CRCs, sum of lengths; a
  * slot is filled on one rank only). */
 void mpb_audit_allreduce_slots(mpb_checksum_slots *s, MPI_Comm comm);
+
+/* Collective: the data checksum (mpiblend_checksum) of the tensors of idx
+ * in an open store, recomputed now.  Tensor t is read by rank t mod P, in
+ * whole rows of at most 16 MiB (a row when larger), with independent reads;
+ * every rank gets the joined result.  verify and a sweep's resume use it. */
+int mpb_audit_store_checksum(const mpb_store *store, const mpb_index *idx, MPI_Comm comm,
+                             uint32_t *crc, mpb_error *err);
 
 #endif

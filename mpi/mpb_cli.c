@@ -1,6 +1,8 @@
 #include "mpb_cli.h"
 #include "mpb_cli_table.h"
 
+#include "mpb_comm.h"
+#include "mpb_memory.h"
 #include "mpb_suggest.h"
 #include "mpb_h5.h"
 
@@ -246,7 +248,10 @@ int mpb_cli_main(int argc, char **argv, MPI_Comm comm)
     }
     mpb_h5_quiet();
     mpb_error err = {0};
-    int status = c->run(&a, comm, &err, why, sizeof why);
+    mpb_memory_check_headroom(MPB_MEMORY_MIN_HEADROOM, &err);
+    int status = mpb_comm_agree(&err, comm) == MPB_OK
+                     ? c->run(&a, comm, &err, why, sizeof why)
+                     : MPB_EXIT_FAILED;
     if (root && status == MPB_EXIT_USAGE)
         fprintf(stderr, "mpiblend: %s\n", why);
     else if (root && status != MPB_EXIT_OK)

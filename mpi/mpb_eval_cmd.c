@@ -93,6 +93,58 @@ static int split_words(const char *line, mpb_eval_cmd *c, mpb_error *err)
     return MPB_OK;
 }
 
+static bool append(char **s, size_t *used, size_t *cap, const char *text, size_t len);
+
+/* --shell: each field marker becomes a reference to positional parameter
+ * k + 1: "${N}" outside quotes, ${N} inside double quotes (already one
+ * word there).  Inside single quotes the shell would not expand it, so
+ * such a template is refused. */
+static int to_positional(const char *line, const char *tmpl, const char *const fields[],
+                         mpb_eval_cmd *c, mpb_error *err)
+{
+    size_t used = 0, cap = strlen(line) + 64;
+    char *s = malloc(cap);
+    bool ok = s != NULL;
+    if (ok)
+        s[0] = '\0';
+    char quote = 0; /* 0, '\'' or '"' */
+    for (const char *w = line; ok && *w;) {
+        size_t k;
+        int n = 0;
+        if (strncmp(w, MARK_OPEN, strlen(MARK_OPEN)) == 0 &&
+            sscanf(w + strlen(MARK_OPEN), "%zu" MARK_CLOSE "%n", &k, &n) == 1 && n > 0 &&
+            k < c->n_fields) {
+            if (quote == '\'') {
+                free(s);
+                return mpb_fail(err, MPB_EINVAL, "--cmd '%s': field {%s} is inside single "
+                                "quotes, where the shell would not expand it; with --shell "
+                                "every field reaches the shell as one quoted word, so leave "
+                                "it unquoted", tmpl, fields[k]);
+            }
+            char ref[32];
+            snprintf(ref, sizeof ref, quote ? "${%zu}" : "\"${%zu}\"", k + 1);
+            ok = append(&s, &used, &cap, ref, strlen(ref));
+            w += strlen(MARK_OPEN) + (size_t)n;
+            continue;
+        }
+        size_t len = 1;
+        if (*w == '\\' && quote != '\'' && w[1] != '\0')
+            len = 2; /* an escaped character changes no quoting */
+        else if (*w == '\'' && quote != '"')
+            quote = quote ? 0 : '\'';
+        else if (*w == '"' && quote != '\'')
+            quote = quote ? 0 : '"';
+        ok = append(&s, &used, &cap, w, len);
+        w += len;
+    }
+    if (!ok) {
+        free(s);
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    }
+    c->line = s;
+    return MPB_OK;
+}
+
 int mpb_eval_cmd_prepare(const char *tmpl, bool shell, const char *const fields[],
                          size_t n_fields, mpb_eval_cmd *c, mpb_error *err)
 {
@@ -103,11 +155,10 @@ int mpb_eval_cmd_prepare(const char *tmpl, bool shell, const char *const fields[
     int rc = mark_fields(tmpl, fields, n_fields, &line, err);
     if (rc)
         return rc;
-    if (shell) {
-        c->line = line;
-        return MPB_OK;
-    }
-    rc = split_words(line, c, err);
+    if (shell)
+        rc = to_positional(line, tmpl, fields, c, err);
+    else
+        rc = split_words(line, c, err);
     free(line);
     return rc;
 }
@@ -129,16 +180,7 @@ static bool append(char **s, size_t *used, size_t *cap, const char *text, size_t
     return true;
 }
 
-/* 'value' with each ' written as '\'' : one shell word, nothing expanded. */
-static bool append_quoted(char **s, size_t *used, size_t *cap, const char *value)
-{
-    bool ok = append(s, used, cap, "'", 1);
-    for (const char *v = value; ok && *v; v++)
-        ok = *v == '\'' ? append(s, used, cap, "'\\''", 4) : append(s, used, cap, v, 1);
-    return ok && append(s, used, cap, "'", 1);
-}
-
-static char *fill(const char *word, const char *const values[], size_t n_fields, bool quote)
+static char *fill(const char *word, const char *const values[], size_t n_fields)
 {
     size_t used = 0, cap = strlen(word) + 64;
     char *s = malloc(cap);
@@ -151,8 +193,7 @@ static char *fill(const char *word, const char *const values[], size_t n_fields,
         if (strncmp(w, MARK_OPEN, strlen(MARK_OPEN)) == 0 &&
             sscanf(w + strlen(MARK_OPEN), "%zu" MARK_CLOSE "%n", &k, &n) == 1 && n > 0 &&
             k < n_fields) {
-            ok = quote ? append_quoted(&s, &used, &cap, values[k])
-                       : append(&s, &used, &cap, values[k], strlen(values[k]));
+            ok = append(&s, &used, &cap, values[k], strlen(values[k]));
             w += strlen(MARK_OPEN) + (size_t)n;
         } else {
             ok = append(&s, &used, &cap, w, 1);
@@ -169,15 +210,19 @@ static char *fill(const char *word, const char *const values[], size_t n_fields,
 int mpb_eval_cmd_argv(const mpb_eval_cmd *c, const char *const values[], char ***argv,
                       mpb_error *err)
 {
-    size_t n = c->shell ? 3 : c->n_words;
+    /* --shell: sh -c LINE NAME VALUE... -- the values are $1, $2, ... and
+     * never part of the text the shell parses. */
+    size_t n = c->shell ? 4 + c->n_fields : c->n_words;
     char **v = calloc(n + 1, sizeof *v);
     bool ok = v != NULL;
     if (ok && c->shell) {
         ok = (v[0] = strdup("/bin/sh")) && (v[1] = strdup("-c")) &&
-             (v[2] = fill(c->line, values, c->n_fields, true));
+             (v[2] = strdup(c->line)) && (v[3] = strdup("mpiblend-eval"));
+        for (size_t k = 0; ok && k < c->n_fields; k++)
+            ok = (v[4 + k] = strdup(values[k])) != NULL;
     }
     for (size_t i = 0; ok && !c->shell && i < n; i++)
-        ok = (v[i] = fill(c->words[i], values, c->n_fields, false)) != NULL;
+        ok = (v[i] = fill(c->words[i], values, c->n_fields)) != NULL;
     if (!ok) {
         mpb_eval_argv_free(v);
         return mpb_fail(err, MPB_ENOMEM, "out of memory");

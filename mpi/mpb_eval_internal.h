@@ -19,11 +19,14 @@ typedef struct mpb_eval_cmd {
 
 /* Splits the template as a POSIX shell would (wordexp: quotes, backslashes,
  * $VARIABLES, ~; command substitution refused) unless shell is set; each
- * {field} with a name in fields[] is kept for later, {{ and }} are braces. */
+ * {field} with a name in fields[] is kept for later, {{ and }} are braces.
+ * With shell, field k becomes the positional parameter ${k+1} of sh -c (a
+ * field inside single quotes is refused). */
 int mpb_eval_cmd_prepare(const char *tmpl, bool shell, const char *const fields[],
                          size_t n_fields, mpb_eval_cmd *c, mpb_error *err);
 /* argv (NULL-terminated, caller frees with mpb_eval_argv_free) with the
- * values in place: verbatim in a word, single-quoted in a --shell line. */
+ * values in place: verbatim in a word, or (--shell) as the arguments after
+ * sh -c LINE, never inside the line the shell parses. */
 int mpb_eval_cmd_argv(const mpb_eval_cmd *c, const char *const values[], char ***argv,
                       mpb_error *err);
 void mpb_eval_argv_free(char **argv);

@@ -3,6 +3,7 @@
 #include "mpb_comm.h"
 #include "mpb_config.h" /* MPB_MAX_INPUTS */
 #include "mpb_job.h"
+#include "mpb_safetensors.h"
 
 #include <string.h>
 
@@ -72,4 +73,14 @@ int mpb_inputs_open(const char *const *paths, size_t n, const mpb_index *idx,
         memset(stores, 0, n * sizeof *stores);
     }
     return rc;
+}
+
+void mpb_inputs_note_ignored(FILE *out, const char *path)
+{
+    char names[1024];
+    mpb_error err = {0};
+    if (mpb_store_for_path(path) == &mpb_store_safetensors &&
+        mpb_st_ignored_files(path, names, sizeof names, &err) == MPB_OK && names[0])
+        fprintf(out, "note: %s: not read, because its index does not list them: %s\n", path,
+                names);
 }

@@ -8,6 +8,7 @@
 #include "mpb_store.h"
 
 #include <mpi.h>
+#include <stdio.h>
 
 /* Collective.  Rank i mod P reads input i's index (serial, through the
  * backend its path calls for), so that P ranks read P inputs at once; every
@@ -30,5 +31,9 @@ int mpb_inputs_open(const char *const *paths, size_t n, const mpb_index *idx,
 /* Collective: closes the open stores; the first close error lands in err
  * unless err already holds one. */
 void mpb_inputs_close(mpb_store *stores, size_t n, mpb_error *err);
+
+/* Rank 0, for inspect and dry runs: a note listing the *.safetensors files
+ * beside a folder input's index that the index does not list (ignored). */
+void mpb_inputs_note_ignored(FILE *out, const char *path);
 
 #endif

@@ -5,6 +5,7 @@
 #include "mpb_comm.h"
 #include "mpb_config.h"
 #include "mpb_h5_attrs.h"
+#include "mpb_inputs.h"
 #include "mpb_safetensors.h"
 #include "mpb_store.h"
 
@@ -121,6 +122,8 @@ int mpb_inspect_run(const char *path, bool json, FILE *out, MPI_Comm comm, mpb_e
                 mpb_inspect_print_json(out, &info, err);
             else
                 mpb_inspect_print_text(out, &info);
+            if (!json)
+                mpb_inputs_note_ignored(out, path);
             fflush(out);
         }
         mpb_inspect_free(&info);

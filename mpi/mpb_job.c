@@ -125,6 +125,10 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
     for (; begun < n_outs && rc == MPB_OK; begun++) {
         mpb_job_output *out = &outs[begun];
         out->store.ops = opts->out_store ? opts->out_store : &mpb_store_hdf5;
+        if (rank == 0)
+            mpb_output_check_inputs(out->path, out->reads, out->n_reads, err);
+        if ((rc = mpb_comm_agree(err, comm)) != MPB_OK)
+            break;
         rc = mpb_output_begin_as(out->path, out->store.ops->folder, opts->force,
                                  opts->follow_links, comm, &targets[begun], err);
         if (rc == MPB_OK && rank == 0)
@@ -134,9 +138,11 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
     }
     for (size_t k = 0; k < n_outs && rc == MPB_OK; k++) {
         create_output(&outs[k], targets[k].tmp_path, opts, comm, err);
+        uint64_t need = mpb_space_h5_estimate(outs[k].idx, &opts->io);
         if (rank == 0 && err->code == MPB_OK && !outs[k].store.ops->folder)
-            mpb_space_reserve(targets[k].tmp_path, outs[k].path,
-                              mpb_space_h5_estimate(outs[k].idx, &opts->io), err);
+            mpb_space_reserve(targets[k].tmp_path, outs[k].path, need, err);
+        else if (rank == 0 && err->code == MPB_OK)
+            mpb_space_check(targets[k].tmp_path, outs[k].path, need, err);
         rc = mpb_comm_agree(err, comm);
     }
     if (rc == MPB_OK) {

@@ -95,7 +95,9 @@ static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
             break;
         void *out_slab = m->out_buf ? mpb_round_buf(m->out_buf, round, k) : NULL;
         const void *result = blend_slab(m, it, bufs, out_slab);
-        mpb_audit_output(m->audit, it->tensor, it, result);
+        mpb_audit_output(m->audit, it->tensor, it, result, err);
+        if (err->code != MPB_OK)
+            break;
         out->ops->write_rows(out->handle, it->tensor, it->row0, it->nrows, result, err);
     }
     return mpb_store_flush(out, 1, err);
@@ -167,12 +169,19 @@ static char *inputs_json(const mpb_merge_recipe *r)
 
 /* The statistics read every input before the output exists, so an output
  * that may not be replaced must stop the run first. */
-static int check_output(const char *out_path, const mpb_run_opts *opts, MPI_Comm comm,
+static int check_output(const mpb_job_output *out, const mpb_run_opts *opts, MPI_Comm comm,
                         mpb_error *err)
 {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0)
+        mpb_output_check_inputs(out->path, out->reads, out->n_reads, err);
+    const char *out_path = out->path;
     const mpb_store_ops *ops = opts->out_store ? opts->out_store : &mpb_store_hdf5;
-    mpb_output probe;
-    int rc = mpb_output_begin_as(out_path, ops->folder, opts->force, opts->follow_links, comm,
+    mpb_output probe = {0};
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        rc = mpb_output_begin_as(out_path, ops->folder, opts->force, opts->follow_links, comm,
                                  &probe, err);
     mpb_output_free(&probe);
     return rc;
@@ -201,7 +210,8 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
         sources[i] = mpb_config_input_path(r->config, i);
     mpb_job_output out = {.path = out_path, .idx = &r->out_idx, .n_attrs = 6,
                           .attr_keys = keys, .attr_values = values,
-                          .files_from = sources, .n_files_from = r->n_inputs};
+                          .files_from = sources, .n_files_from = r->n_inputs,
+                          .reads = sources, .n_reads = r->n_inputs};
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};
@@ -210,7 +220,7 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     if (rc == MPB_OK)
         rc = mpb_audit_init(&audit, r, plan, opts->nonfinite, warn_rank0, NULL, comm, err);
     if (rc == MPB_OK && mpb_merge_stats_passes(r) > 0)
-        rc = check_output(out_path, opts, comm, err);
+        rc = check_output(&out, opts, comm, err);
     if (rc == MPB_OK)
         rc = open_inputs(&m, opts, comm, err);
     if (rc == MPB_OK) {
@@ -312,6 +322,8 @@ static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan
     for (size_t i = 0; i < r->n_inputs; i++)
         printf("  input %zu (%s): %s\n", i, mpb_config_input_origin(r->config, i),
                mpb_config_input_path(r->config, i));
+    for (size_t i = 0; i < r->n_inputs; i++)
+        mpb_inputs_note_ignored(stdout, mpb_config_input_path(r->config, i));
     mpb_plan_print(stdout, plan, &r->in_idx, r->min_elem_size,
                    mpb_merge_recipe_read_bytes(r), mpb_index_total_bytes(&r->out_idx),
                    out_path);

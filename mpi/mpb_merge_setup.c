@@ -83,11 +83,23 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
-    memset(r, 0, sizeof *r);
-    *config = NULL;
     char *text = NULL;
     if (rank == 0)
         mpb_file_read_text(config_path, "config file", &text, NULL, err);
+    return mpb_merge_recipe_build_text(text, config_path, comm, config, r, err);
+}
+
+int mpb_merge_recipe_build_text(char *text, const char *config_path, MPI_Comm comm,
+                                mpb_config **config, mpb_merge_recipe *r, mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    memset(r, 0, sizeof *r);
+    *config = NULL;
+    if (rank != 0) {
+        free(text);
+        text = NULL;
+    }
     int rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK)
         rc = mpb_comm_bcast_string(&text, 0, comm, err);

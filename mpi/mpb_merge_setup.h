@@ -52,6 +52,11 @@ typedef struct mpb_merge_recipe {
  * recipe resolved identically on every rank. */
 int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **config,
                            mpb_merge_recipe *r, mpb_error *err);
+/* The same from config text held by rank 0 (malloc'd; the recipe takes it
+ * over, other ranks' text is ignored); config_path names the config in
+ * messages and its folder is where relative model paths start. */
+int mpb_merge_recipe_build_text(char *text, const char *config_path, MPI_Comm comm,
+                                mpb_config **config, mpb_merge_recipe *r, mpb_error *err);
 void mpb_merge_recipe_free(mpb_merge_recipe *r);
 
 /* Bytes the merge's writing pass reads from all inputs together. */

@@ -5,6 +5,7 @@
 
 #include "mpb_random.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,24 @@ static int keep_window(const mpb_config *c, const mpb_tensor *tensor, size_t inp
     return MPB_OK;
 }
 
+/* Rounded to fp32, lambda, every weight, scale and partial weight sum must
+ * be finite, or the output would be inf or NaN whatever the inputs. */
+static int check_finite(const mpb_task_spec *spec, const mpb_tensor *tensor, mpb_error *err)
+{
+    float partial = 0.0f;
+    bool ok = isfinite(spec->lambda) && isfinite(spec->divisor);
+    for (size_t k = 0; ok && k < spec->n_models; k++) {
+        partial += fabsf(spec->models[k].weight);
+        ok = isfinite(spec->models[k].weight) && isfinite(spec->models[k].scale) &&
+             isfinite(partial);
+    }
+    if (!ok)
+        return mpb_fail(err, MPB_EINVAL, "tensor '%s': lambda, a weight or the sum of the "
+                        "weights is not finite in fp32 (largest magnitude %g); check the "
+                        "weights and lambda", tensor->name, (double)FLT_MAX);
+    return MPB_OK;
+}
+
 int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
                            const mpb_tensor_params *p, mpb_merge_task *task, mpb_error *err)
 {
@@ -104,7 +123,7 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
     }
     /* mergekit replaces a divisor below 1e-8 in magnitude by 1. */
     task->spec.divisor = fabs(weight_sum) < 1e-8 ? 1.0f : (float)weight_sum;
-    return MPB_OK;
+    return check_finite(&task->spec, tensor, err);
 }
 
 void mpb_merge_task_free(mpb_merge_task *task)

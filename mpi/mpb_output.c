@@ -4,6 +4,7 @@
 #include "mpb_output.h"
 
 #include "mpb_comm.h"
+#include "mpb_file.h"
 #include "mpb_output_dir.h"
 
 #include <errno.h>
@@ -41,6 +42,10 @@ static int check_destination(const char *path, bool folder, bool force, bool fol
         if (!force)
             return mpb_fail(err, MPB_EEXIST,
                             "output '%s' already exists; pass --force to replace it", path);
+        if (!is_dir && !S_ISREG(st.st_mode))
+            return mpb_fail(err, MPB_EEXIST, "output '%s' is %s; --force replaces only "
+                            "regular files%s", path, mpb_file_kind(st.st_mode),
+                            folder ? " and model folders" : "");
         if (is_dir != folder)
             return mpb_fail(err, MPB_EEXIST, "output '%s' is a %s, not a %s", path,
                             is_dir ? "folder" : "file", folder ? "folder" : "file");
@@ -49,6 +54,8 @@ static int check_destination(const char *path, bool folder, bool force, bool fol
     } else if (errno != ENOENT) {
         return mpb_fail(err, MPB_EIO, "cannot check output '%s': %s", path, strerror(errno));
     }
+    if (path[0] == '\0')
+        return mpb_fail(err, MPB_EINVAL, "the output path is empty");
     char *dir = dir_of(path);
     if (dir == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory");
@@ -78,6 +85,48 @@ static char *tmp_name_for(const char *path)
     free(dir);
     free(copy);
     return name;
+}
+
+int mpb_output_check_inputs(const char *out_path, const char *const *inputs, size_t n,
+                            mpb_error *err)
+{
+    struct stat st;
+    if (stat(out_path, &st) != 0)
+        return MPB_OK; /* nothing there yet (or a dangling link, refused later) */
+    for (size_t i = 0; i < n; i++) {
+        if (mpb_same_file(out_path, inputs[i]))
+            return mpb_fail(err, MPB_EINVAL, "output '%s' is the input '%s' (the same file "
+                            "on disk); an output may never replace an input, not even with "
+                            "--force", out_path, inputs[i]);
+        char *dir = S_ISDIR(st.st_mode) ? dir_of(inputs[i]) : NULL;
+        bool inside = dir && mpb_same_file(out_path, dir);
+        free(dir);
+        if (inside)
+            return mpb_fail(err, MPB_EINVAL, "output folder '%s' holds the input '%s'; an "
+                            "output may never replace an input, not even with --force",
+                            out_path, inputs[i]);
+    }
+    return MPB_OK;
+}
+
+/* Creates and removes the temporary name once, so that a folder that
+ * takes no new files (/proc, a full quota) fails now, with the system's
+ * reason, rather than after the blend through a library's message. */
+static void probe_create(const char *tmp, bool folder, mpb_error *err)
+{
+    int fd = -1;
+    bool ok = folder ? mkdir(tmp, 0777) == 0
+                     : (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666)) >= 0;
+    if (!ok) {
+        mpb_fail(err, MPB_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+        return;
+    }
+    if (folder)
+        rmdir(tmp);
+    else {
+        close(fd);
+        unlink(tmp);
+    }
 }
 
 int mpb_output_begin(const char *final_path, bool force, bool follow_links,
@@ -122,6 +171,8 @@ int mpb_output_begin_as(const char *final_path, bool folder, bool force, bool fo
         out->tmp_path = tmp_name_for(out->final_path);
         if (out->tmp_path == NULL)
             mpb_fail(err, MPB_ENOMEM, "out of memory");
+        else
+            probe_create(out->tmp_path, folder, err);
     }
     int rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK)
@@ -173,10 +224,25 @@ static void publish(const mpb_output *out, mpb_error *err)
         sync_dir_of(out->final_path);
 }
 
+/* Every rank flushes what it wrote: on NFS or Lustre a rank's dirty pages
+ * live on its own node.  Folder outputs are synced by their backend. */
+static void sync_data(const mpb_output *out, mpb_error *err)
+{
+    if (out->folder || out->tmp_path == NULL || err->code != MPB_OK)
+        return;
+    int fd = open(out->tmp_path, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0)
+        mpb_fail(err, MPB_EIO, "cannot flush '%s' to disk: %s", out->tmp_path,
+                 strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
 int mpb_output_finish(mpb_output *out, MPI_Comm comm, mpb_error *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
+    sync_data(out, err);
     int rc = mpb_comm_agree(err, comm);
     if (rank == 0 && out->tmp_path) {
         if (rc == MPB_OK)

@@ -8,6 +8,7 @@
 
 #include <mpi.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct mpb_output {
     char *final_path;
@@ -30,6 +31,12 @@ int mpb_output_begin_as(const char *final_path, bool folder, bool force, bool fo
 /* Agrees on err across ranks, then renames into place (rank 0) or removes
  * the temporary file.  Returns the agreed result. */
 int mpb_output_finish(mpb_output *out, MPI_Comm comm, mpb_error *err);
+
+/* Rank 0, before anything is written: an error naming both paths when
+ * out_path (resolved through links) is one of the inputs, or a folder that
+ * holds one of them. */
+int mpb_output_check_inputs(const char *out_path, const char *const *inputs, size_t n,
+                            mpb_error *err);
 
 void mpb_output_free(mpb_output *out);
 

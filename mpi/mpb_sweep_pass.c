@@ -224,7 +224,8 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
                                       .n_attrs = 7, .attr_keys = pv.keys,
                                       .attr_values = &values[7 * k],
                                       .files_from = input_paths,
-                                      .n_files_from = r->n_inputs};
+                                      .n_files_from = r->n_inputs,
+                                      .reads = input_paths, .n_reads = r->n_inputs};
     }
     if (rc == MPB_OK)
         rc = open_inputs(&ps, opts, err);

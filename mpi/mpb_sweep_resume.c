@@ -45,19 +45,12 @@ static void remove_output(const char *path)
         unlink(path);
 }
 
-/* Complete and unchanged since the manifest row was written.  HDF5 outputs
- * carry their checksum; other formats are checked by size. */
-static bool verified(const mpb_manifest_point *row, const char *path)
+/* Complete and unchanged since the manifest row was written: its size,
+ * and its data checksum recomputed now (intact, mpb_sweep_recheck.h). */
+static bool verified(const mpb_manifest_point *row, const char *path, bool intact)
 {
-    if (strcmp(row->status, "done") != 0 || !output_exists(path) ||
-        mpb_sweep_output_bytes(path) != row->bytes)
-        return false;
-    char stored[64];
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return true;
-    return mpb_sweep_read_checksum_attr(path, stored, sizeof stored) &&
-           strcmp(stored, row->checksum) == 0;
+    return strcmp(row->status, "done") == 0 && output_exists(path) &&
+           mpb_sweep_output_bytes(path) == row->bytes && intact;
 }
 
 /* Temporary files a killed run left behind: ".NAME.mpiblend-*.tmp". */
@@ -110,8 +103,8 @@ static int prepare_dir(const char *out_dir, mpb_error *err)
 }
 
 /* One grid point against the manifest: keep it, or (re)write it. */
-static int decide(const mpb_sweep *s, const mpb_sweep_point *p, bool force, mpb_manifest *m,
-                  mpb_sweep_todo *todo, mpb_error *err)
+static int decide(const mpb_sweep *s, const mpb_sweep_point *p, bool force, bool intact,
+                  mpb_manifest *m, mpb_sweep_todo *todo, mpb_error *err)
 {
     long row = mpb_manifest_find(m, p->name);
     if (row >= 0 && strcmp(m->points[row].config_hash, p->config_hash) != 0 && !force)
@@ -121,7 +114,7 @@ static int decide(const mpb_sweep *s, const mpb_sweep_point *p, bool force, mpb_
     if (row < 0 && output_exists(p->path) && !force)
         return mpb_fail(err, MPB_EEXIST, "'%s' exists but is not in the folder's manifest; "
                         "pass --force to replace it", p->path);
-    if (row >= 0 && !force && verified(&m->points[row], p->path)) {
+    if (row >= 0 && !force && verified(&m->points[row], p->path, intact)) {
         todo->entry[p->index] = (size_t)row;
         todo->n_done++;
         return MPB_OK;
@@ -156,8 +149,8 @@ static int decide(const mpb_sweep *s, const mpb_sweep_point *p, bool force, mpb_
 
 int mpb_sweep_resume_plan(const mpb_sweep *s, const mpb_sweep_point *pts,
                           const char *config_path, const char *out_dir,
-                          const char *study_hash, bool force, mpb_manifest *m,
-                          mpb_sweep_todo *todo, mpb_error *err)
+                          const char *study_hash, bool force, const bool *intact,
+                          mpb_manifest *m, mpb_sweep_todo *todo, mpb_error *err)
 {
     size_t n = mpb_sweep_n_points(s);
     memset(todo, 0, sizeof *todo);
@@ -187,10 +180,35 @@ int mpb_sweep_resume_plan(const mpb_sweep *s, const mpb_sweep_point *pts,
         }
     }
     for (size_t i = 0; i < n && rc == MPB_OK; i++)
-        rc = decide(s, &pts[i], force, m, todo, err);
+        rc = decide(s, &pts[i], force, intact[i], m, todo, err);
     for (size_t i = 0; i < todo->n && rc == MPB_OK; i++)
         remove_stale_temps(out_dir, pts[todo->points[i]].name);
     return rc;
+}
+
+int mpb_sweep_resume_expect(const mpb_sweep_point *pts, size_t n, const char *out_dir,
+                            const char *study_hash, bool force, char (*expected)[32],
+                            mpb_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        expected[i][0] = '\0';
+    if (force)
+        return MPB_OK;
+    mpb_manifest m;
+    bool found = false;
+    int rc = mpb_manifest_read(out_dir, &m, &found, err);
+    if (rc != MPB_OK || !found)
+        return rc;
+    for (size_t i = 0; i < n && strcmp(m.study_hash, study_hash) == 0; i++) {
+        long row = mpb_manifest_find(&m, pts[i].name);
+        const mpb_manifest_point *r = row >= 0 ? &m.points[row] : NULL;
+        if (r && strcmp(r->status, "done") == 0 &&
+            strcmp(r->config_hash, pts[i].config_hash) == 0 && output_exists(pts[i].path) &&
+            mpb_sweep_output_bytes(pts[i].path) == r->bytes)
+            snprintf(expected[i], 32, "%s", r->checksum);
+    }
+    mpb_manifest_free(&m);
+    return MPB_OK;
 }
 
 void mpb_sweep_todo_free(mpb_sweep_todo *todo)

@@ -1,15 +1,21 @@
 #include "mpb_sweep_run.h"
 
 #include "mpb_comm.h"
+#include "mpb_inputs.h"
 #include "mpb_job.h"
+#include "mpb_lock.h"
+#include "mpb_output.h"
 #include "mpb_plan_print.h"
 #include "mpb_sweep_checksum.h"
 #include "mpb_sweep_pass.h"
+#include "mpb_sweep_recheck.h"
 #include "mpb_sweep_resume.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Everything a sweep holds while it runs; identical on every rank except
  * the manifest, which rank 0 keeps. */
@@ -27,6 +33,7 @@ struct sweep {
     char study_hash[32];
     mpb_manifest m;
     mpb_sweep_todo todo;
+    mpb_lock lock;   /* rank 0: --out-dir, while the sweep writes there */
 };
 
 static int setup(struct sweep *w, mpb_error *err)
@@ -51,15 +58,70 @@ static int setup(struct sweep *w, mpb_error *err)
     return rc;
 }
 
+static void note_rank0(const char *msg)
+{
+    fprintf(stderr, "note: %s\n", msg);
+}
+
+/* Rank 0, before anything in out_dir changes: no point may be an input,
+ * and no other job may write there. */
+static int claim_out_dir(struct sweep *w, mpb_error *err)
+{
+    const char *inputs[MPB_MAX_INPUTS];
+    for (size_t i = 0; i < w->r.n_inputs; i++)
+        inputs[i] = mpb_config_input_path(w->r.config, i);
+    for (size_t k = 0; k < w->n_points && err->code == MPB_OK; k++)
+        mpb_output_check_inputs(w->pts[k].path, inputs, w->r.n_inputs, err);
+    if (err->code == MPB_OK && mkdir(w->out_dir, 0777) != 0 && errno != EEXIST)
+        mpb_fail(err, MPB_EIO, "cannot create output folder '%s': %s", w->out_dir,
+                 strerror(errno));
+    if (err->code == MPB_OK)
+        mpb_lock_take(&w->lock, w->out_dir, note_rank0, err);
+    return err->code;
+}
+
+/* Which done points still hold the data they were written with: every
+ * rank recomputes checksums of a share of their tensors. */
+static int recheck_done(struct sweep *w, bool *intact, mpb_error *err)
+{
+    char (*expected)[32] = calloc(w->n_points + 1, sizeof *expected);
+    const char **paths = calloc(w->n_points + 1, sizeof *paths);
+    if (expected == NULL || paths == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory");
+    else if (w->rank == 0)
+        mpb_sweep_resume_expect(w->pts, w->n_points, w->out_dir, w->study_hash,
+                                w->opts->run.force, expected, err);
+    int rc = mpb_comm_agree(err, w->comm);
+    if (rc == MPB_OK)
+        MPI_Bcast(expected, (int)(w->n_points * sizeof *expected), MPI_CHAR, 0, w->comm);
+    for (size_t k = 0; rc == MPB_OK && k < w->n_points; k++)
+        paths[k] = w->pts[k].path;
+    if (rc == MPB_OK)
+        rc = mpb_sweep_recheck(paths, (const char (*)[32])expected, w->n_points, intact,
+                               w->comm, err);
+    free(expected);
+    free(paths);
+    return rc;
+}
+
 /* Rank 0 decides which points to write; every rank gets the list. */
 static int share_todo(struct sweep *w, mpb_error *err)
 {
     if (w->rank == 0)
-        mpb_sweep_resume_plan(w->s, w->pts, w->config_path, w->out_dir, w->study_hash,
-                              w->opts->run.force, &w->m, &w->todo, err);
-    if (w->rank == 0 && err->code == MPB_OK)
-        mpb_manifest_write(w->out_dir, &w->m, err);
+        claim_out_dir(w, err);
     int rc = mpb_comm_agree(err, w->comm);
+    bool *intact = calloc(w->n_points + 1, sizeof *intact);
+    if (rc == MPB_OK && intact == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory");
+    if (rc == MPB_OK && (rc = mpb_comm_agree(err, w->comm)) == MPB_OK)
+        rc = recheck_done(w, intact, err);
+    if (w->rank == 0 && rc == MPB_OK)
+        mpb_sweep_resume_plan(w->s, w->pts, w->config_path, w->out_dir, w->study_hash,
+                              w->opts->run.force, intact, &w->m, &w->todo, err);
+    free(intact);
+    if (w->rank == 0 && rc == MPB_OK && err->code == MPB_OK)
+        mpb_manifest_write(w->out_dir, &w->m, err);
+    rc = mpb_comm_agree(err, w->comm);
     if (rc)
         return rc;
     unsigned char *bytes = (unsigned char *)w->todo.points;
@@ -150,6 +212,8 @@ static void print_dry_run(struct sweep *w)
             printf(" %s=%s", mpb_sweep_param_name(w->s, j), mpb_sweep_value_text(w->s, i, j));
         printf(" -> %s\n", w->pts[i].path);
     }
+    for (size_t i = 0; i < w->r.n_inputs; i++)
+        mpb_inputs_note_ignored(stdout, mpb_config_input_path(w->r.config, i));
     mpb_plan_print(stdout, &w->plan, &w->r.in_idx, w->r.min_elem_size,
                    mpb_merge_recipe_read_bytes(&w->r),
                    w->n_points * mpb_index_total_bytes(&w->r.out_idx), w->pts[0].path);
@@ -169,8 +233,10 @@ int mpb_sweep_run(const char *config_path, const char *out_dir, const mpb_sweep_
         print_dry_run(&w);
     else if (rc == MPB_OK && (rc = share_todo(&w, err)) == MPB_OK)
         rc = run_passes(&w, err);
-    if (w.rank == 0)
+    if (w.rank == 0) {
         mpb_manifest_free(&w.m);
+        mpb_lock_release(&w.lock);
+    }
     mpb_sweep_todo_free(&w.todo);
     mpb_plan_free(&w.plan);
     mpb_sweep_points_free(w.pts, w.n_points);

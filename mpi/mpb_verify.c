@@ -34,6 +34,7 @@ static int read_output(struct mpb_verify *v, mpb_error *err)
         v->stored_checksum = attr_copy(&attrs, MPB_CHECKSUM_ATTR);
         v->input_checksums = attr_copy(&attrs, MPB_INPUT_CHECKSUMS_ATTR);
         v->stored_config = attr_copy(&attrs, "mpiblend_config");
+        v->stored_inputs = attr_copy(&attrs, "mpiblend_inputs");
     }
     mpb_h5_attrs_free(&attrs);
     return rc;
@@ -50,6 +51,8 @@ static int share_output(struct mpb_verify *v, mpb_error *err)
         rc = mpb_comm_bcast_string(&v->input_checksums, 0, v->comm, err);
     if (rc == MPB_OK)
         rc = mpb_comm_bcast_string(&v->stored_config, 0, v->comm, err);
+    if (rc == MPB_OK)
+        rc = mpb_comm_bcast_string(&v->stored_inputs, 0, v->comm, err);
     return rc;
 }
 
@@ -78,6 +81,72 @@ static int load_recipe(struct mpb_verify *v, const char *config_path, mpb_error 
         mpb_index_check_same(&v->r.out_idx, config_path, &v->out_idx, v->out_path, err);
     if (err->code != MPB_OK)
         mpb_error_prefix(err, "'%s' is not the output of '%s': ", v->out_path, config_path);
+    return mpb_comm_agree(err, v->comm);
+}
+
+/* Input i's path as the output recorded it, or NULL. */
+static const char *recorded_input(json_t *list, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(list, i), "path"));
+}
+
+/* The config path whose folder makes the recorded config's relative model
+ * paths resolve to the recorded inputs: "DIR/mpiblend_config", where DIR is
+ * what the merge joined to them.  Empty when no such folder exists. */
+static void recorded_config_path(const char *text, json_t *list, char *buf, size_t len)
+{
+    static const char name[] = "mpiblend_config";
+    mpb_config *as_written = NULL;
+    mpb_error ignored = {0};
+    buf[0] = '\0';
+    if (mpb_config_parse(text, strlen(text), name, &as_written, &ignored) != MPB_OK)
+        return;
+    snprintf(buf, len, "%s", name); /* absolute paths: any folder will do */
+    for (size_t i = 0; i < mpb_config_n_inputs(as_written); i++) {
+        const char *w = mpb_config_input_path(as_written, i), *r = recorded_input(list, i);
+        size_t nw = strlen(w), nr = r ? strlen(r) : 0;
+        if (w[0] == '/')
+            continue;
+        if (r != NULL && nr > nw && strcmp(r + nr - nw, w) == 0 && r[nr - nw - 1] == '/')
+            snprintf(buf, len, "%.*s%s", (int)(nr - nw), r, name);
+        else if (r == NULL || strcmp(r, w) != 0)
+            buf[0] = '\0';
+        break;
+    }
+    mpb_config_free(as_written);
+}
+
+/* Without --config: the merge's own config and inputs as the output
+ * records them, for the input checksums.  A recorded merge whose inputs
+ * are gone or moved is not checked, with the reason in *why. */
+static int load_recorded_recipe(struct mpb_verify *v, const char **why, mpb_error *err)
+{
+    *why = "the output records no config or no inputs";
+    if (v->stored_config == NULL || v->stored_inputs == NULL || v->input_checksums == NULL)
+        return MPB_OK;
+    json_t *list = json_loads(v->stored_inputs, 0, NULL);
+    char path[4096];
+    recorded_config_path(v->stored_config, list, path, sizeof path);
+    *why = "the recorded config does not name the recorded inputs";
+    mpb_error build_err = {0};
+    if (path[0] != '\0' &&
+        mpb_merge_recipe_build_text(v->rank == 0 ? strdup(v->stored_config) : NULL, path,
+                                    v->comm, &v->config, &v->r, &build_err) == MPB_OK) {
+        bool same = json_array_size(list) == v->r.n_inputs;
+        for (size_t i = 0; same && i < v->r.n_inputs; i++)
+            same = recorded_input(list, i) &&
+                   strcmp(recorded_input(list, i), mpb_config_input_path(v->config, i)) == 0;
+        v->have_recipe = same;
+        for (size_t i = 0; same && i < v->r.n_inputs; i++)
+            v->input_paths[i] = mpb_config_input_path(v->config, i);
+    } else if (path[0] != '\0') {
+        static char reason[MPB_ERROR_MSG_MAX + 64];
+        snprintf(reason, sizeof reason, "cannot read the recorded inputs (%s)", build_err.msg);
+        *why = reason;
+    }
+    if (build_err.code == MPB_ENOMEM)
+        *err = build_err;
+    json_decref(list);
     return mpb_comm_agree(err, v->comm);
 }
 
@@ -204,13 +273,17 @@ static void free_verify(struct mpb_verify *v, mpb_error *err)
     free(v->stored_checksum);
     free(v->input_checksums);
     free(v->stored_config);
+    free(v->stored_inputs);
 }
 
-static int prepare(struct mpb_verify *v, const char *config_path, FILE *out, mpb_error *err)
+static int prepare(struct mpb_verify *v, const char *config_path, FILE *out,
+                   const char **no_inputs, mpb_error *err)
 {
     int rc = share_output(v, err);
     if (rc == MPB_OK && config_path)
         rc = load_recipe(v, config_path, err);
+    else if (rc == MPB_OK)
+        rc = load_recorded_recipe(v, no_inputs, err);
     if (rc == MPB_OK && config_path && !mpb_verify_method_supported(v->r.method))
         rc = mpb_fail(err, MPB_EINVAL,
                       "verify supports linear/interpolate/task_arithmetic/passthrough for now, "
@@ -239,11 +312,14 @@ int mpb_verify_run(const char *out_path, const char *config_path, uint64_t sampl
     MPI_Comm_rank(comm, &v.rank);
     MPI_Comm_size(comm, &v.nranks);
     struct report rep = {.out = out, .root = v.rank == 0};
-    int rc = prepare(&v, config_path, out, err);
+    const char *no_inputs = NULL;
+    int rc = prepare(&v, config_path, out, &no_inputs, err);
     if (rc == MPB_OK)
         check_output(&v, &rep, err);
-    if (err->code == MPB_OK && config_path)
+    if (err->code == MPB_OK && v.have_recipe)
         check_inputs(&v, &rep, err);
+    else if (err->code == MPB_OK && v.input_checksums)
+        skipped(&rep, "input checksums", no_inputs);
     if (err->code == MPB_OK && config_path && sample > 0)
         check_samples(&v, sample, &rep, err);
     if (err->code == MPB_OK && rep.first.code != MPB_OK)

@@ -17,7 +17,8 @@ struct mpb_verify {
     char *stored_checksum;  /* mpiblend_checksum, or NULL */
     char *input_checksums;  /* mpiblend_input_checksums (JSON), or NULL */
     char *stored_config;    /* mpiblend_config, or NULL */
-    mpb_config *config;     /* with --config */
+    char *stored_inputs;    /* mpiblend_inputs (JSON), or NULL */
+    mpb_config *config;     /* with --config, or the recorded one */
     mpb_merge_recipe r;
     bool have_recipe;
     const char *input_paths[MPB_MAX_INPUTS];

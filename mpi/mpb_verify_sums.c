@@ -45,16 +45,7 @@ static int sums_end(struct sums *s, const struct mpb_verify *v, mpb_error *err)
 
 int mpb_verify_output_checksum(struct mpb_verify *v, uint32_t *computed, mpb_error *err)
 {
-    struct sums s = {0};
-    int rc = sums_begin(&s, v, &v->out_idx, v->out_idx.n, err);
-    for (size_t t = 0; rc == MPB_OK && t < v->out_idx.n && err->code == MPB_OK; t++)
-        if (mpb_verify_mine(v, t))
-            mpb_checksum_add_tensor(&s.slots, t, &v->out, &v->out_idx, t, s.buf, s.bytes, err);
-    if (rc == MPB_OK && (rc = sums_end(&s, v, err)) == MPB_OK)
-        *computed = mpb_checksum_slots_join(&s.slots, 0, s.slots.n);
-    free(s.buf);
-    mpb_checksum_slots_free(&s.slots);
-    return rc;
+    return mpb_audit_store_checksum(&v->out, &v->out_idx, v->comm, computed, err);
 }
 
 int mpb_verify_input_checksums(struct mpb_verify *v, uint32_t *computed, mpb_error *err)

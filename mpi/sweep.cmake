@@ -3,6 +3,7 @@ target_sources(mpb_mpi PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_points.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_pass.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_resume.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_recheck.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_run.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_cli.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_eval.c

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(cmake make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
           hdf5-tools libcmocka-dev libyaml-dev libjansson-dev
-          python3 python3-numpy python3-h5py ${MPB_EXTRA_PACKAGES:-})
+          python3 python3-numpy python3-h5py strace ${MPB_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -102,3 +102,14 @@ if(MPB_FUZZ)
   target_link_options(fuzz_config PRIVATE ${_fuzz_flags})
   set_target_properties(fuzz_config PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
 endif()
+
+# Issue 17: nothing lost when the user errs or the node dies
+# (docs/RELIABILITY.md, "User errors", "Durable outputs", "Locks").
+mpb_rel_test(rel_inputs_safe test_inputs_safe)
+mpb_rel_test(rel_durable_order test_durable_order)
+mpb_rel_test(rel_durable test_durable)
+mpb_rel_test(rel_lock test_lock)
+mpb_rel_test(rel_eval_shell test_eval_shell)
+mpb_rel_test(rel_silent_drops test_silent_drops)
+mpb_rel_test(rel_coefficients test_coefficients)
+mpb_rel_test(rel_limits test_limits)

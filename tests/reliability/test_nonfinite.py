@@ -73,8 +73,11 @@ big = reltest.write_config(work, "big.yaml", "merge_method: linear\nmodels:\n  -
                            "out_dtype: float16\n")
 want = check_propagate(big, [a, b], [np.float32(3000000), np.float32(1)], out_kind="f16")
 p = reltest.run(2, "merge", big, "--out", os.path.join(work, "big_err.h5"), "--quiet",
-                "--nonfinite", "error", expect=0)
-print(f"ok: overflow to inf is counted ({len(want)} tensors); error mode only looks at inputs")
+                "--nonfinite", "error", expect=1)
+msg = reltest.error_line(p)
+assert "gives a non-finite value" in msg and "from finite inputs" in msg, msg
+assert not os.path.exists(os.path.join(work, "big_err.h5"))
+print(f"ok: overflow to inf is counted ({len(want)} tensors); error mode stops it: {msg}")
 
 # error: stop at the first non-finite input value.
 for ranks, io in ((1, "independent"), (2, "collective"), (3, "collective"), (2, "independent")):
