@@ -18,7 +18,7 @@ void mpb_sweep_cli_defaults(struct mpb_sweep_cli_args *s)
     memset(s, 0, sizeof *s);
     s->jobs = 1;
     s->point = -1;
-    s->points = 4;
+    s->points = 0; /* refine: 4, or 1 per interval for pareto */
 }
 
 static int whole_number(const char *val, const char *opt, long lo, long hi, long *out,

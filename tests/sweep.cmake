@@ -4,7 +4,7 @@ mpb_unit_test(test_sweep_checksum SOURCES test_sweep_checksum.c LIBS mpb_io)
 
 # End-to-end tests in Python (Debian's python3 with numpy and h5py).
 find_program(MPB_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
-foreach(suite sweep eval refine jobs)
+foreach(suite sweep eval refine metrics jobs)
   add_test(NAME sweep_e2e_${suite}
     COMMAND ${MPB_PYTHON3} -m unittest -v test_${suite}
     WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/sweep)
