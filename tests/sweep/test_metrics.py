@@ -8,12 +8,11 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import unittest
 
-from sweeptest import BIN, ENV, synth_pair, TempCase, manifest, run, write
+from sweeptest import BIN, ENV, lambda_study, TempCase, manifest, run, write, write_scores
 
 GRID = ["0", "0.2", "0.4", "0.5", "0.6", "0.8", "1"]
 # Accuracy against mean tokens: 0.2 is beaten by 0 (less accurate, longer),
@@ -58,11 +57,7 @@ class Metrics(TempCase):
     def setUpClass(cls):
         super().setUpClass()
         t = cls.tmp
-        synth_pair(t)
-        cls.cfg = write(os.path.join(t, "study.yaml"),
-                        "merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n"
-                        "parameters: {lambda: 0.5}\nsweep:\n  output: mi-{lambda}.h5\n"
-                        "  parameters: {lambda: [%s]}\n" % ", ".join(GRID))
+        cls.cfg = lambda_study(t, GRID)
         cls.out = os.path.join(t, "out")
         run(["sweep", cls.cfg, "--out-dir", cls.out, "--quiet"], np_=2)
         cls.scorer = write(os.path.join(t, "scorer.py"), SCORER)
@@ -71,13 +66,8 @@ class Metrics(TempCase):
         # same study.
         cls.hand = os.path.join(t, "hand")
         run(["sweep", cls.cfg, "--out-dir", cls.hand, "--quiet"], np_=2)
-        for metric, table in (("acc", ACC), ("tokens", TOKENS)):
-            folder = os.path.join(cls.hand, "eval", metric)
-            os.makedirs(folder)
-            for p in manifest(cls.hand)["points"]:
-                write(os.path.join(folder, "point-%d.json" % p["point"]),
-                      json.dumps({"point": p["point"], "status": "ok",
-                                  "score": table[p["values"]["lambda"]]}))
+        write_scores(cls.hand, "acc", ACC)
+        write_scores(cls.hand, "tokens", TOKENS)
 
     def records(self, folder, metric):
         out = {}
