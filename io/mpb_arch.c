@@ -25,8 +25,15 @@ static const struct arch arch_table[] = {
     {.name = "llama-3.1-8b", .hidden = 4096, .intermediate = 14336, .layers = 32,
      .heads = 32, .kv_heads = 8, .head_dim = 128, .vocab = 128256, .tied = 0,
      .qk_norm = 0},
+    /* Qwen3-30B-A3B (config.json: moe_intermediate_size 768 per expert,
+     * 128 experts, untied): about 61 GB in bf16, for dry runs and name checks
+     * (synth --dry-run, tests/test_method_configs.c). */
+    {.name = "qwen3-30b-a3b", .hidden = 2048, .intermediate = 768, .layers = 48,
+     .heads = 32, .kv_heads = 4, .head_dim = 128, .vocab = 151936, .tied = 0,
+     .qk_norm = 1, .experts = 128},
     /* Qwen3-30B-A3B's names and counts (48 layers x 128 experts) at tiny
-     * dimensions: about 18,900 small tensors, to exercise metadata paths. */
+     * dimensions: about 18,900 small tensors, to exercise metadata paths and
+     * to merge the 30B-A3B study configs for real (a few MB). */
     {.name = "qwen3-moe-mini", .hidden = 32, .intermediate = 16, .layers = 48,
      .heads = 4, .kv_heads = 2, .head_dim = 8, .vocab = 256, .tied = 0, .qk_norm = 1,
      .experts = 128},
@@ -39,7 +46,8 @@ static const struct arch arch_table[] = {
 
 const char *mpb_arch_list(void)
 {
-    return "tiny, qwen3-0.6b, qwen3-4b, llama-3.1-8b, qwen3-moe-mini, big-embedding";
+    return "tiny, qwen3-0.6b, qwen3-4b, llama-3.1-8b, qwen3-30b-a3b, qwen3-moe-mini, "
+           "big-embedding";
 }
 
 struct builder {

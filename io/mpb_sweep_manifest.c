@@ -1,8 +1,12 @@
 #include "mpb_sweep_manifest.h"
 
+#include "mpb_sweep.h"
+#include "mpb_sweep_scores.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,36 +153,53 @@ void mpb_manifest_free(mpb_manifest *m)
 
 /* ---- JSON ---- */
 
-static json_t *point_json(const mpb_manifest *m, const mpb_manifest_point *p)
+/* The point's successful scores, by metric name. */
+static json_t *scores_json(const mpb_scores *s, size_t row)
 {
+    json_t *scores = json_object();
+    for (size_t k = 0; scores && k < s->n_metrics; k++) {
+        double v = mpb_scores_get(s, row, k);
+        if (!isnan(v))
+            json_object_set_new(scores, s->metrics[k], json_real(v));
+    }
+    return scores;
+}
+
+static json_t *point_json(const mpb_manifest *m, const mpb_scores *s, size_t row)
+{
+    const mpb_manifest_point *p = &m->points[row];
     json_t *values = json_object();
     for (size_t j = 0; values && j < m->n_params; j++)
         json_object_set_new(values, m->names[j], json_string(p->values[j]));
-    return json_pack("{s:I, s:o, s:s, s:I, s:s, s:s, s:i, s:f, s:s}", "point",
+    return json_pack("{s:I, s:o, s:s, s:I, s:s, s:s, s:i, s:f, s:s, s:o}", "point",
                      (json_int_t)p->point, "values", values, "path", p->path, "bytes",
                      (json_int_t)p->bytes, "checksum", p->checksum, "status", p->status,
-                     "pass", p->pass, "wall_s", p->wall_s, "config_hash", p->config_hash);
+                     "pass", p->pass, "wall_s", p->wall_s, "config_hash", p->config_hash,
+                     "scores", scores_json(s, row));
 }
 
-static char *manifest_json(const mpb_manifest *m)
+static char *manifest_json(const mpb_manifest *m, const mpb_scores *s)
 {
     json_t *params = json_array(), *points = json_array();
     for (size_t j = 0; params && j < m->n_params; j++)
         json_array_append_new(params, json_pack("{s:s, s:s}", "key", m->keys[j], "name",
                                                 m->names[j]));
+    json_t *metrics = json_array();
+    for (size_t k = 0; metrics && k < s->n_metrics; k++)
+        json_array_append_new(metrics, json_string(s->metrics[k]));
     for (size_t i = 0; points && i < m->n; i++)
-        json_array_append_new(points, point_json(m, &m->points[i]));
-    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o}", "mpiblend_version",
+        json_array_append_new(points, point_json(m, s, i));
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "mpiblend_version",
                              MPB_VERSION, "config", m->config, "study_hash", m->study_hash,
                              "template", m->template, "parameters", params, "checksum",
                              "crc32c of the tensor data, tensors in index order",
-                             "points", points);
+                             "metrics", metrics, "points", points);
     char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
     return text;
 }
 
-static char *manifest_csv(const mpb_manifest *m, size_t *len)
+static char *manifest_csv(const mpb_manifest *m, const mpb_scores *s, size_t *len)
 {
     char *text = NULL;
     FILE *f = open_memstream(&text, len);
@@ -190,7 +211,9 @@ static char *manifest_csv(const mpb_manifest *m, size_t *len)
     static const char *const tail[] = {"path", "bytes", "checksum", "status", "pass",
                                        "wall_s", "config_hash"};
     for (size_t c = 0; c < 7; c++)
-        mpb_csv_field(f, tail[c], c == 6);
+        mpb_csv_field(f, tail[c], c == 6 && s->n_metrics == 0);
+    for (size_t k = 0; k < s->n_metrics; k++)
+        mpb_csv_field(f, s->metrics[k], k + 1 == s->n_metrics);
     for (size_t i = 0; i < m->n; i++) {
         const mpb_manifest_point *p = &m->points[i];
         char num[64];
@@ -207,7 +230,13 @@ static char *manifest_csv(const mpb_manifest *m, size_t *len)
         mpb_csv_field(f, num, false);
         snprintf(num, sizeof num, "%.3f", p->wall_s);
         mpb_csv_field(f, num, false);
-        mpb_csv_field(f, p->config_hash, true);
+        mpb_csv_field(f, p->config_hash, s->n_metrics == 0);
+        for (size_t k = 0; k < s->n_metrics; k++) {
+            double v = mpb_scores_get(s, i, k);
+            if (!isnan(v))
+                mpb_sweep_format_value(v, num, sizeof num);
+            mpb_csv_field(f, isnan(v) ? "" : num, k + 1 == s->n_metrics);
+        }
     }
     if (fclose(f) != 0) {
         free(text);
@@ -220,9 +249,16 @@ int mpb_manifest_write(const char *dir, const mpb_manifest *m, mpb_error *err)
 {
     char *json_path = mpb_path_join(dir, MPB_MANIFEST_JSON);
     char *csv_path = mpb_path_join(dir, MPB_MANIFEST_CSV);
-    char *json = manifest_json(m);
+    /* The scores are read from DIR/eval each time: both sweep and eval
+     * rewrite the manifest, and the records are what both agree on. */
+    mpb_scores scores;
+    mpb_error scores_err = {0};
+    if (mpb_scores_load(dir, m, false, &scores, &scores_err) != MPB_OK)
+        memset(&scores, 0, sizeof scores);
+    char *json = manifest_json(m, &scores);
     size_t csv_len = 0;
-    char *csv = manifest_csv(m, &csv_len);
+    char *csv = manifest_csv(m, &scores, &csv_len);
+    mpb_scores_free(&scores);
     int rc = json_path && csv_path && json && csv
                  ? MPB_OK
                  : mpb_fail(err, MPB_ENOMEM, "out of memory writing the manifest");

@@ -5,4 +5,5 @@ target_sources(mpb_io PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_emit.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_checksum.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_manifest.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_scores.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_sweep_attr.c)

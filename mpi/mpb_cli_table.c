@@ -54,8 +54,13 @@ const struct mpb_cli_option mpb_cli_options[] = {
     {"shell", OPT_SHELL, NULL, CMD_EVAL,
      "run --cmd through /bin/sh -c (fields passed as its positional parameters)"},
     {"jobs", OPT_JOBS, "N", CMD_EVAL, "commands run at once (default 1)"},
-    {"metric", OPT_METRIC, "NAME", CMD_EVAL | CMD_REFINE | CMD_PLOT,
-     "name of the score (eval default: score)"},
+    {"metric", OPT_METRIC, "NAME[,NAME...]", CMD_EVAL | CMD_PLOT,
+     "name of the score (default: score); repeat or list several: each is then the key "
+     "of that name in the command's JSON, or NAME=KEY (a.b for nested); plot: the metrics "
+     "to draw, one panel each (default: all)"},
+    {"metric", OPT_METRIC, "NAME", CMD_REFINE, "the metric that picks the best point"},
+    {"json-all", OPT_JSON_ALL, NULL, CMD_EVAL,
+     "record every number of the JSON the command prints, named by its key path (a.b.c)"},
     {"json-key", OPT_JSON_KEY, "KEY", CMD_EVAL,
      "score = this key (a.b for nested) of the JSON the command prints"},
     {"regex", OPT_REGEX, "RE", CMD_EVAL,
@@ -63,12 +68,25 @@ const struct mpb_cli_option mpb_cli_options[] = {
     {"point", OPT_POINT, "N", CMD_EVAL, "evaluate only point N (array jobs)"},
     {"force", OPT_FORCE, NULL, CMD_EVAL | CMD_REFINE, "redo points already scored / replace"},
     {"param", OPT_PARAM, "NAME", CMD_REFINE | CMD_PLOT, "swept parameter (default: the only one)"},
-    {"around", OPT_AROUND, "best|steepest", CMD_REFINE,
-     "refine around the best score or the steepest change (default best)"},
-    {"points", OPT_POINTS, "N", CMD_REFINE, "new values to propose (default 4)"},
+    {"around", OPT_AROUND, "best|steepest|pareto", CMD_REFINE,
+     "refine around the best score, the steepest change, or between neighbours on the "
+     "Pareto front of --maximize/--minimize (default best)"},
+    {"where", OPT_WHERE, "'METRIC<=V'", CMD_REFINE,
+     "only points meeting this (<, <=, >, >=, ==; repeatable) can be best or on the front"},
+    {"maximize", OPT_MAXIMIZE, "METRIC", CMD_REFINE | CMD_PLOT,
+     "higher is better for the Pareto front (repeatable; refine: alone, the same as "
+     "--metric M --goal max)"},
+    {"minimize", OPT_MINIMIZE, "METRIC", CMD_REFINE | CMD_PLOT,
+     "lower is better for the Pareto front (repeatable)"},
+    {"x", OPT_X, "METRIC", CMD_PLOT, "plot --y against this metric, the Pareto front marked "
+     "(default directions: max y, min x)"},
+    {"y", OPT_Y, "METRIC", CMD_PLOT, "the metric drawn against --x"},
+    {"points", OPT_POINTS, "N", CMD_REFINE,
+     "new values to propose (default 4; pareto: per interval of the front, default 1)"},
     {"goal", OPT_GOAL, "max|min", CMD_REFINE, "whether a higher or lower score is better (default max)"},
     {"out", OPT_OUT, "PATH", CMD_REFINE | CMD_PLOT,
-     "file to write (refine: CONFIG.refine-N.yaml; plot: DIR/plot.svg)"},
+     "file to write (refine: CONFIG.refine-N.yaml; plot: DIR/plot.svg or DIR/Y-vs-X.svg, "
+     "plus a PNG when rsvg-convert or ImageMagick's convert is on PATH)"},
     {"json", OPT_JSON, NULL, CMD_INSPECT | CMD_DISTANCE, "print JSON for scripts"},
     {"csv", OPT_CSV, NULL, CMD_DISTANCE, "print CSV, one row per pair and tensor, kind or overall"},
     {"config", OPT_CONFIG, "CONFIG.yaml", CMD_VERIFY,
@@ -135,14 +153,19 @@ const struct mpb_cli_command mpb_cli_commands[] = {
     {"sweep", CMD_SWEEP, "sweep CONFIG.yaml --out-dir DIR [--max-outputs N] [options]",
      "write every point of the config's sweep: grid, reading the inputs once per pass",
      mpb_cli_run_sweep},
-    {"eval", CMD_EVAL, "eval DIR --cmd 'COMMAND {path} ...' [--metric NAME] [options]",
-     "run a command per sweep point and record its score in DIR/results.csv",
+    {"eval", CMD_EVAL, "eval DIR --cmd 'COMMAND {path} ...' [--metric NAME,... | --json-all] "
+     "[options]",
+     "run a command per sweep point and record its scores in DIR/results.csv and the manifest",
      mpb_cli_run_eval},
-    {"refine", CMD_REFINE, "refine DIR --metric NAME [--param NAME] [--around best|steepest]",
-     "write a sweep config sampling densely where the scores peak or change fastest",
+    {"refine", CMD_REFINE, "refine DIR --metric NAME [--around best|steepest] [--where "
+     "'M<=V'] | --around pareto --maximize M1 --minimize M2 [options]",
+     "write a sweep config sampling densely where the scores peak, change fastest, or "
+     "trade off",
      mpb_cli_run_refine},
-    {"plot", CMD_PLOT, "plot DIR [--metric NAME] [--param NAME] [--out FILE.svg]",
-     "draw the scores against a swept parameter as an SVG", mpb_cli_run_plot},
+    {"plot", CMD_PLOT, "plot DIR [--metric NAME,...] [--param NAME] | --x M1 --y M2 "
+     "[--out FILE.svg]",
+     "draw the scores against a swept parameter, or one against another with the Pareto "
+     "front, as an SVG (and a PNG)", mpb_cli_run_plot},
     {"inspect", CMD_INSPECT, "inspect CHECKPOINT [--json]",
      "list a checkpoint's tensors, totals, tied embeddings, files and provenance",
      mpb_cli_run_inspect},

@@ -25,12 +25,26 @@ struct job {
     double start;
 };
 
+/* One metric to read from each run: its name and where its score is. */
+struct metric {
+    char *name;
+    const char *key;  /* JSON key; NULL: --json-key, --regex or the last number */
+    char *dir;        /* DIR/eval/NAME */
+};
+
+/* With --json-all the metrics are whatever the JSON holds; the run itself
+ * is recorded here (its score: how many numbers it read). */
+#define JSON_ALL_DIR ".json-all"
+
 struct eval {
     const char *dir;
     const mpb_eval_opts *o;
     mpb_manifest m;
     mpb_eval_cmd cmd;
-    char *metric_dir;
+    struct metric *metrics;
+    size_t n_metrics;
+    char *log_dir;     /* the command's output: the first metric's folder */
+    const char *field; /* {metric}: the first metric's name */
     size_t n_ok, n_failed;
 };
 
@@ -67,7 +81,7 @@ static char *log_path(const struct eval *e, size_t point, const char *ext)
     char name[64];
     mpb_eval_point_stem(point, name, sizeof name);
     strcat(name, ext);
-    return mpb_path_join(e->metric_dir, name);
+    return mpb_path_join(e->log_dir, name);
 }
 
 static char *read_output(const char *path)
@@ -83,20 +97,95 @@ static char *read_output(const char *path)
     return buf;
 }
 
-static int record(struct eval *e, size_t row, bool ok, double score, int exit_code,
-                  double wall, const char *error, mpb_error *err)
+static int record_one(const struct eval *e, size_t row, const char *metric_dir,
+                      const char *metric, bool ok, double score, int exit_code, double wall,
+                      const char *error, mpb_error *err)
 {
     const mpb_manifest_point *p = &e->m.points[row];
     mpb_eval_record r = {.point = p->point, .path = p->path, .ok = ok, .score = score,
                          .exit_code = exit_code, .wall_s = wall, .error = error};
-    ok ? e->n_ok++ : e->n_failed++;
-    printf("point %zu (%s): %s", p->point, p->path, ok ? "" : "FAILED ");
-    if (ok)
-        printf("%s = %.6g\n", e->o->metric, score);
-    else
-        printf("%s\n", error);
+    return mpb_eval_record_write(metric_dir, &e->m, p, metric, &r, err);
+}
+
+/* A run that gave no scores: every metric's record (or the --json-all run
+ * record) says why. */
+static int record_failure(struct eval *e, size_t row, int exit_code, double wall,
+                          const char *error, mpb_error *err)
+{
+    const mpb_manifest_point *p = &e->m.points[row];
+    e->n_failed++;
+    printf("point %zu (%s): FAILED %s\n", p->point, p->path, error);
     fflush(stdout);
-    return mpb_eval_record_write(e->metric_dir, &e->m, p, e->o->metric, &r, err);
+    int rc = MPB_OK;
+    for (size_t k = 0; k < e->n_metrics && rc == MPB_OK; k++)
+        rc = record_one(e, row, e->metrics[k].dir, e->metrics[k].name, false, 0, exit_code,
+                        wall, error, err);
+    if (rc == MPB_OK && e->o->json_all)
+        rc = record_one(e, row, e->log_dir, "json-all", false, 0, exit_code, wall, error, err);
+    return rc;
+}
+
+/* Named metrics: each read from the output on its own; a metric that is
+ * missing fails its record, and the point counts as failed. */
+static int record_named(struct eval *e, size_t row, const char *output, double wall,
+                        const char *out_path, mpb_error *err)
+{
+    const mpb_manifest_point *p = &e->m.points[row];
+    bool all_ok = true;
+    int rc = MPB_OK;
+    printf("point %zu (%s):", p->point, p->path);
+    for (size_t k = 0; k < e->n_metrics && rc == MPB_OK; k++) {
+        const struct metric *mt = &e->metrics[k];
+        char why[512] = "";
+        double score = 0;
+        bool ok = mpb_eval_score(output, mt->key ? mt->key : e->o->json_key,
+                                 mt->key ? NULL : e->o->regex, &score, why, sizeof why);
+        if (!ok)
+            snprintf(why + strlen(why), sizeof why - strlen(why), " (output: %s)", out_path);
+        if (ok)
+            printf(" %s = %.6g", mt->name, score);
+        else
+            printf(" %s FAILED %s", mt->name, why);
+        all_ok &= ok;
+        rc = record_one(e, row, mt->dir, mt->name, ok, score, 0, wall, why, err);
+    }
+    printf("\n");
+    fflush(stdout);
+    all_ok ? e->n_ok++ : e->n_failed++;
+    return rc;
+}
+
+/* --json-all: one record per number in the JSON, then the run's own. */
+static int record_all(struct eval *e, size_t row, const char *output, double wall,
+                      const char *out_path, mpb_error *err)
+{
+    const mpb_manifest_point *p = &e->m.points[row];
+    mpb_eval_number *nums = NULL;
+    size_t n = 0;
+    char why[512] = "";
+    if (!mpb_eval_json_numbers(output, &nums, &n, why, sizeof why)) {
+        free(nums);
+        snprintf(why + strlen(why), sizeof why - strlen(why), " (output: %s)", out_path);
+        return record_failure(e, row, 0, wall, why, err);
+    }
+    int rc = MPB_OK;
+    printf("point %zu (%s): %zu metrics:", p->point, p->path, n);
+    for (size_t i = 0; i < n && rc == MPB_OK; i++) {
+        char *metric_dir = NULL;
+        rc = mpb_eval_metric_dir(e->dir, nums[i].name, true, &metric_dir, err);
+        if (rc == MPB_OK)
+            rc = record_one(e, row, metric_dir, nums[i].name, true, nums[i].value, 0, wall,
+                            "", err);
+        printf(" %s = %.6g", nums[i].name, nums[i].value);
+        free(metric_dir);
+    }
+    printf("\n");
+    fflush(stdout);
+    if (rc == MPB_OK)
+        rc = record_one(e, row, e->log_dir, "json-all", true, (double)n, 0, wall, "", err);
+    e->n_ok++;
+    free(nums);
+    return rc;
 }
 
 static int finish(struct eval *e, const struct job *j, int status, mpb_error *err)
@@ -104,28 +193,23 @@ static int finish(struct eval *e, const struct job *j, int status, mpb_error *er
     double wall = mpb_now() - j->start;
     size_t point = e->m.points[j->row].point;
     char why[512] = "";
-    double score = 0;
-    bool ok = false;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     char *out_path = log_path(e, point, ".out"), *err_path = log_path(e, point, ".err");
-    if (WIFSIGNALED(status)) {
+    char *output = NULL;
+    if (WIFSIGNALED(status))
         snprintf(why, sizeof why, "killed by signal %d (stderr: %s)", WTERMSIG(status),
                  err_path);
-    } else if (code != 0) {
+    else if (code != 0)
         snprintf(why, sizeof why, "exit status %d (stderr: %s)", code, err_path);
-    } else {
-        char *output = out_path ? read_output(out_path) : NULL;
-        ok = output && mpb_eval_score(output, e->o->json_key, e->o->regex, &score, why,
-                                      sizeof why);
-        if (output == NULL)
-            snprintf(why, sizeof why, "cannot read the output '%s'", out_path);
-        else if (!ok)
-            snprintf(why + strlen(why), sizeof why - strlen(why), " (output: %s)", out_path);
-        free(output);
-    }
+    else if ((output = out_path ? read_output(out_path) : NULL) == NULL)
+        snprintf(why, sizeof why, "cannot read the output '%s'", out_path);
+    int rc = output == NULL   ? record_failure(e, j->row, code, wall, why, err)
+             : e->o->json_all ? record_all(e, j->row, output, wall, out_path, err)
+                              : record_named(e, j->row, output, wall, out_path, err);
+    free(output);
     free(out_path);
     free(err_path);
-    return record(e, j->row, ok, score, code, wall, why, err);
+    return rc;
 }
 
 /* The field values of one point, in the order of the fields list. */
@@ -137,7 +221,7 @@ static void point_fields(const struct eval *e, size_t row, char *num, size_t num
     values[1] = p->path;
     values[2] = num;
     values[3] = e->dir;
-    values[4] = e->o->metric;
+    values[4] = e->field;
     for (size_t j = 0; j < e->m.n_params; j++)
         values[N_FIXED + j] = p->values[j];
 }
@@ -176,7 +260,7 @@ static int start(struct eval *e, size_t row, struct job *j, mpb_error *err)
         char why[512];
         snprintf(why, sizeof why, "cannot run '%s': %s", argv[0], strerror(spawn_rc));
         j->pid = 0;
-        rc = record(e, row, false, 0, -1, 0, why, err);
+        rc = record_failure(e, row, -1, 0, why, err);
     }
     posix_spawn_file_actions_destroy(&fa);
     free(env);
@@ -222,6 +306,17 @@ static int run_all(struct eval *e, const size_t *rows, size_t n, mpb_error *err)
     return rc;
 }
 
+/* Whether every metric of this run has a score for the point already. */
+static bool scored(const struct eval *e, size_t point)
+{
+    if (e->o->json_all)
+        return mpb_eval_record_ok(e->log_dir, point);
+    for (size_t k = 0; k < e->n_metrics; k++)
+        if (!mpb_eval_record_ok(e->metrics[k].dir, point))
+            return false;
+    return true;
+}
+
 /* Manifest rows to evaluate: written points, not yet scored unless forced. */
 static int pick_rows(struct eval *e, size_t **rows, size_t *n, mpb_error *err)
 {
@@ -240,7 +335,7 @@ static int pick_rows(struct eval *e, size_t **rows, size_t *n, mpb_error *err)
                    p->status);
             continue;
         }
-        if (!e->o->force && mpb_eval_record_ok(e->metric_dir, p->point))
+        if (!e->o->force && scored(e, p->point))
             continue;
         (*rows)[(*n)++] = i;
     }
@@ -248,6 +343,42 @@ static int pick_rows(struct eval *e, size_t **rows, size_t *n, mpb_error *err)
         return mpb_fail(err, MPB_EINVAL, "the sweep in '%s' has no point %ld", e->dir,
                         e->o->point);
     return MPB_OK;
+}
+
+/* NAME or NAME=KEY per --metric, and the folders they are recorded in. */
+static int prepare_metrics(struct eval *e, mpb_error *err)
+{
+    const mpb_eval_opts *o = e->o;
+    if (o->json_all)
+        return mpb_eval_metric_dir(e->dir, JSON_ALL_DIR, true, &e->log_dir, err);
+    e->metrics = calloc(o->n_metrics + 1, sizeof *e->metrics);
+    if (e->metrics == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+    int rc = MPB_OK;
+    for (size_t k = 0; k < o->n_metrics && rc == MPB_OK; k++) {
+        struct metric *mt = &e->metrics[e->n_metrics++];
+        const char *eq = strchr(o->metrics[k], '=');
+        mt->name = eq ? strndup(o->metrics[k], (size_t)(eq - o->metrics[k]))
+                      : strdup(o->metrics[k]);
+        /* Several metrics come from one JSON: each at its own key. */
+        mt->key = eq ? eq + 1 : o->n_metrics > 1 ? mt->name : NULL;
+        if (mt->name == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "out of memory");
+        if (!mpb_eval_metric_ok(mt->name) || (eq && eq[1] == '\0'))
+            return mpb_fail(err, MPB_EINVAL, "--metric '%s' is not NAME or NAME=KEY with "
+                            "NAME a word of letters, digits, _ - and .", o->metrics[k]);
+        for (size_t i = 0; i + 1 < e->n_metrics; i++)
+            if (strcmp(e->metrics[i].name, mt->name) == 0)
+                return mpb_fail(err, MPB_EINVAL, "--metric names '%s' twice", mt->name);
+        if (mt->key && (o->json_key || o->regex))
+            return mpb_fail(err, MPB_EINVAL, "--metric %s reads a JSON key; --json-key and "
+                            "--regex go with one metric only", o->metrics[k]);
+        rc = mpb_eval_metric_dir(e->dir, mt->name, true, &mt->dir, err);
+    }
+    if (rc == MPB_OK && (e->log_dir = strdup(e->metrics[0].dir)) == NULL)
+        rc = mpb_fail(err, MPB_ENOMEM, "out of memory");
+    e->field = e->metrics[0].name;
+    return rc;
 }
 
 static int prepare(struct eval *e, mpb_error *err)
@@ -269,24 +400,25 @@ static int prepare(struct eval *e, mpb_error *err)
                               &e->cmd, err);
     free(fields);
     if (rc == MPB_OK)
-        rc = mpb_eval_metric_dir(e->dir, e->o->metric, true, &e->metric_dir, err);
+        rc = prepare_metrics(e, err);
     return rc;
 }
 
 int mpb_eval_run(const char *dir, const mpb_eval_opts *o, mpb_error *err)
 {
-    struct eval e = {.dir = dir, .o = o};
+    struct eval e = {.dir = dir, .o = o, .field = "json-all"};
     size_t *rows = NULL, n = 0;
-    int rc = mpb_eval_metric_ok(o->metric)
-                 ? prepare(&e, err)
-                 : mpb_fail(err, MPB_EINVAL, "metric '%s' is not a word", o->metric);
+    int rc = o->json_all == (o->n_metrics > 0)
+                 ? mpb_fail(err, MPB_EINVAL, "eval takes --metric or --json-all")
+                 : prepare(&e, err);
     if (rc == MPB_OK)
         rc = pick_rows(&e, &rows, &n, err);
     if (rc == MPB_OK)
         rc = run_all(&e, rows, n, err);
     if (e.m.config != NULL) {
         mpb_error results_err = {0};
-        mpb_eval_results_write(dir, &e.m, &results_err);
+        if (mpb_eval_results_write(dir, &e.m, &results_err) == MPB_OK)
+            mpb_eval_manifest_refresh(dir, &results_err);
         if (rc == MPB_OK && results_err.code)
             *err = results_err, rc = results_err.code;
     }
@@ -297,7 +429,12 @@ int mpb_eval_run(const char *dir, const mpb_eval_opts *o, mpb_error *err)
         rc = mpb_fail(err, MPB_EINVAL, "%zu of %zu evaluations failed (see %s/results.csv)",
                       e.n_failed, n, dir);
     free(rows);
-    free(e.metric_dir);
+    for (size_t k = 0; k < e.n_metrics; k++) {
+        free(e.metrics[k].name);
+        free(e.metrics[k].dir);
+    }
+    free(e.metrics);
+    free(e.log_dir);
     mpb_eval_cmd_free(&e.cmd);
     mpb_manifest_free(&e.m);
     return rc;

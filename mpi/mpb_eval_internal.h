@@ -4,6 +4,7 @@
 
 #include "mpb_eval.h"
 #include "mpb_sweep_manifest.h"
+#include "mpb_sweep_scores.h"
 
 #include <stddef.h>
 
@@ -40,6 +41,17 @@ void mpb_eval_cmd_free(mpb_eval_cmd *c);
 bool mpb_eval_score(const char *output, const char *json_key, const char *regex,
                     double *score, char *why, size_t why_len);
 
+/* Every number in the JSON printed, named by its key path joined with dots
+ * (array elements by position); characters a metric name cannot hold
+ * become '_'.  False with a reason in why when there is none (caller
+ * frees *numbers either way). */
+typedef struct mpb_eval_number {
+    char name[256];
+    double value;
+} mpb_eval_number;
+bool mpb_eval_json_numbers(const char *output, mpb_eval_number **numbers, size_t *n,
+                           char *why, size_t why_len);
+
 /* ---- records: DIR/eval/METRIC/point-N.json, and DIR/results.csv ---- */
 
 typedef struct mpb_eval_record {
@@ -52,23 +64,14 @@ typedef struct mpb_eval_record {
     const char *error; /* why it failed, "" when ok */
 } mpb_eval_record;
 
-/* DIR/eval/METRIC (created) into *out; caller frees. */
-int mpb_eval_metric_dir(const char *dir, const char *metric, bool create, char **out,
-                        mpb_error *err);
-/* "point-N" */
-void mpb_eval_point_stem(size_t point, char *buf, size_t len);
 int mpb_eval_record_write(const char *metric_dir, const mpb_manifest *m,
                           const mpb_manifest_point *p, const char *metric,
                           const mpb_eval_record *r, mpb_error *err);
-/* Whether the point has a successful record for the metric. */
-bool mpb_eval_record_ok(const char *metric_dir, size_t point);
-/* Reads the point's record: *found false when none; *ok and *score. */
-int mpb_eval_record_read(const char *metric_dir, size_t point, bool *found, bool *ok,
-                         double *score, mpb_error *err);
 /* DIR/results.csv from every record of every metric. */
 int mpb_eval_results_write(const char *dir, const mpb_manifest *m, mpb_error *err);
-
-/* Names of the metrics recorded in DIR/eval (caller frees each and the list). */
-int mpb_eval_metrics(const char *dir, char ***names, size_t *n, mpb_error *err);
+/* Rewrites DIR/manifest.json and .csv from the manifest on disk now, with
+ * every metric's scores (re-read just before writing: a sweep adding points
+ * to the folder writes it too). */
+int mpb_eval_manifest_refresh(const char *dir, mpb_error *err);
 
 #endif

@@ -4,57 +4,12 @@
 #include "mpb_eval_internal.h"
 #include "mpb_sweep.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define EVAL_DIR "eval"
 #define RESULTS_CSV "results.csv"
-
-bool mpb_eval_metric_ok(const char *metric)
-{
-    if (metric == NULL || *metric == '\0' || *metric == '.')
-        return false;
-    return strspn(metric, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
-           strlen(metric);
-}
-
-int mpb_eval_metric_dir(const char *dir, const char *metric, bool create, char **out,
-                        mpb_error *err)
-{
-    char *eval = mpb_path_join(dir, EVAL_DIR);
-    char *path = eval ? mpb_path_join(eval, metric) : NULL;
-    int rc = path ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory");
-    if (rc == MPB_OK && create) {
-        if ((mkdir(eval, 0777) != 0 && errno != EEXIST) ||
-            (mkdir(path, 0777) != 0 && errno != EEXIST))
-            rc = mpb_fail(err, MPB_EIO, "cannot create '%s': %s", path, strerror(errno));
-    }
-    free(eval);
-    if (rc) {
-        free(path);
-        return rc;
-    }
-    *out = path;
-    return MPB_OK;
-}
-
-void mpb_eval_point_stem(size_t point, char *buf, size_t len)
-{
-    snprintf(buf, len, "point-%zu", point);
-}
-
-static char *record_path(const char *metric_dir, size_t point)
-{
-    char name[64];
-    mpb_eval_point_stem(point, name, sizeof name);
-    strcat(name, ".json");
-    return mpb_path_join(metric_dir, name);
-}
 
 int mpb_eval_record_write(const char *metric_dir, const mpb_manifest *m,
                           const mpb_manifest_point *p, const char *metric,
@@ -70,88 +25,11 @@ int mpb_eval_record_write(const char *metric_dir, const mpb_manifest *m,
                             "wall_s", r->wall_s, "error", r->error);
     char *text = rec ? json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(rec);
-    char *path = record_path(metric_dir, r->point);
+    char *path = mpb_eval_record_path(metric_dir, r->point);
     int rc = text && path ? mpb_write_file_atomic(path, text, strlen(text), err)
                           : mpb_fail(err, MPB_ENOMEM, "out of memory");
     free(text);
     free(path);
-    return rc;
-}
-
-int mpb_eval_record_read(const char *metric_dir, size_t point, bool *found, bool *ok,
-                         double *score, mpb_error *err)
-{
-    *found = *ok = false;
-    char *path = record_path(metric_dir, point);
-    if (path == NULL)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory");
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        free(path);
-        return MPB_OK;
-    }
-    json_error_t jerr;
-    json_t *rec = json_load_file(path, 0, &jerr);
-    const char *status = NULL;
-    json_t *s = NULL;
-    int rc = MPB_OK;
-    if (rec == NULL || json_unpack(rec, "{s:s, s:o}", "status", &status, "score", &s))
-        rc = mpb_fail(err, MPB_EINVAL, "damaged score record '%s'", path);
-    if (rc == MPB_OK) {
-        *found = true;
-        *ok = strcmp(status, "ok") == 0 && json_is_number(s);
-        *score = *ok ? json_number_value(s) : 0;
-    }
-    json_decref(rec);
-    free(path);
-    return rc;
-}
-
-bool mpb_eval_record_ok(const char *metric_dir, size_t point)
-{
-    bool found, ok;
-    double score;
-    mpb_error err = {0};
-    return mpb_eval_record_read(metric_dir, point, &found, &ok, &score, &err) == MPB_OK &&
-           found && ok;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int mpb_eval_metrics(const char *dir, char ***names, size_t *n, mpb_error *err)
-{
-    *names = NULL;
-    *n = 0;
-    char *eval = mpb_path_join(dir, EVAL_DIR);
-    if (eval == NULL)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory");
-    DIR *d = opendir(eval);
-    size_t cap = 0;
-    int rc = MPB_OK;
-    for (struct dirent *e; d && rc == MPB_OK && (e = readdir(d)) != NULL;) {
-        if (!mpb_eval_metric_ok(e->d_name))
-            continue;
-        if (*n == cap) {
-            char **bigger = realloc(*names, (cap = cap ? 2 * cap : 8) * sizeof *bigger);
-            if (bigger == NULL) {
-                rc = mpb_fail(err, MPB_ENOMEM, "out of memory");
-                break;
-            }
-            *names = bigger;
-        }
-        if (((*names)[*n] = strdup(e->d_name)) == NULL)
-            rc = mpb_fail(err, MPB_ENOMEM, "out of memory");
-        else
-            (*n)++;
-    }
-    if (d)
-        closedir(d);
-    free(eval);
-    if (*n > 1)
-        qsort(*names, *n, sizeof **names, cmp_names);
     return rc;
 }
 
@@ -168,7 +46,7 @@ static void results_rows(FILE *f, const char *metric_dir, const char *metric,
 {
     for (size_t i = 0; i < m->n; i++) {
         const mpb_manifest_point *p = &m->points[i];
-        char *path = record_path(metric_dir, p->point);
+        char *path = mpb_eval_record_path(metric_dir, p->point);
         json_t *rec = path ? json_load_file(path, 0, NULL) : NULL;
         free(path);
         if (rec == NULL)
@@ -233,5 +111,16 @@ int mpb_eval_results_write(const char *dir, const mpb_manifest *m, mpb_error *er
     for (size_t k = 0; k < n_metrics; k++)
         free(metrics[k]);
     free(metrics);
+    return rc;
+}
+
+int mpb_eval_manifest_refresh(const char *dir, mpb_error *err)
+{
+    mpb_manifest m;
+    bool found;
+    int rc = mpb_manifest_read(dir, &m, &found, err);
+    if (rc == MPB_OK && found)
+        rc = mpb_manifest_write(dir, &m, err);
+    mpb_manifest_free(&m);
     return rc;
 }

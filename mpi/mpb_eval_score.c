@@ -122,3 +122,77 @@ bool mpb_eval_score(const char *output, const char *json_key, const char *regex,
     snprintf(pattern, sizeof pattern, "(%s)", number);
     return score_regex(output, pattern, false, score, why, why_len);
 }
+
+struct numbers {
+    mpb_eval_number *v;
+    size_t n, cap;
+    bool nomem;
+};
+
+static void add_number(struct numbers *acc, const char *name, double value)
+{
+    if (acc->n == acc->cap) {
+        size_t cap = acc->cap ? 2 * acc->cap : 16;
+        mpb_eval_number *bigger = realloc(acc->v, cap * sizeof *bigger);
+        if (bigger == NULL) {
+            acc->nomem = true;
+            return;
+        }
+        acc->v = bigger;
+        acc->cap = cap;
+    }
+    mpb_eval_number *e = &acc->v[acc->n++];
+    snprintf(e->name, sizeof e->name, "%s", name);
+    /* A metric name is a folder name: no '/', no leading '.'. */
+    for (char *c = e->name; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *c) ||
+            (c == e->name && *c == '.'))
+            *c = '_';
+    e->value = value;
+}
+
+static void walk(const json_t *v, char *prefix, size_t len, struct numbers *acc)
+{
+    size_t used = strlen(prefix);
+    if (json_is_number(v)) {
+        if (used > 0 && isfinite(json_number_value(v)))
+            add_number(acc, prefix, json_number_value(v));
+        return;
+    }
+    const char *key;
+    json_t *child;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, child) {
+            snprintf(prefix + used, len - used, "%s%s", used ? "." : "", key);
+            walk(child, prefix, len, acc);
+            prefix[used] = '\0';
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_array_foreach(v, i, child) {
+            snprintf(prefix + used, len - used, "%s%zu", used ? "." : "", i);
+            walk(child, prefix, len, acc);
+            prefix[used] = '\0';
+        }
+    }
+}
+
+bool mpb_eval_json_numbers(const char *output, mpb_eval_number **numbers, size_t *n,
+                           char *why, size_t why_len)
+{
+    struct numbers acc = {0};
+    json_t *root = load_json(output);
+    char prefix[256] = "";
+    if (root)
+        walk(root, prefix, sizeof prefix, &acc);
+    json_decref(root);
+    *numbers = acc.v;
+    *n = acc.n;
+    if (root == NULL)
+        snprintf(why, why_len, "the output holds no JSON object");
+    else if (acc.nomem)
+        snprintf(why, why_len, "out of memory");
+    else if (acc.n == 0)
+        snprintf(why, why_len, "the JSON output holds no number");
+    return root && !acc.nomem && acc.n > 0;
+}

@@ -3,6 +3,7 @@
 #include "mpb_eval_internal.h"
 #include "mpb_sweep.h"
 #include "mpb_sweep_points.h"
+#include "mpb_sweep_scores.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +22,10 @@ struct refine {
     mpb_manifest m;
     mpb_sweep *s;
     size_t param;
-    struct sample *all; /* scored points */
+    mpb_scores scores;
+    const char *metric;  /* the one that picks the best point */
+    bool minimize;
+    struct sample *all;  /* points scored in every metric refine reads */
     size_t n_all;
     struct sample *line; /* those on the line through the best point */
     size_t n_line;
@@ -69,38 +73,91 @@ static int load(struct refine *r, mpb_error *err)
                     r->dir);
 }
 
+static bool pareto(const struct refine *r)
+{
+    return strcmp(r->o->around, "pareto") == 0;
+}
+
+/* New values: per interval of the front for pareto (default 1), in all
+ * otherwise (default 4). */
+static int points(const struct refine *r)
+{
+    return r->o->points > 0 ? r->o->points : pareto(r) ? 1 : 4;
+}
+
+static long column(const struct refine *r, const char *metric, mpb_error *err)
+{
+    long k = mpb_scores_column(&r->scores, metric);
+    if (k < 0)
+        mpb_fail(err, MPB_EINVAL, "no scores for metric '%s' in '%s': run mpiblend eval "
+                 "--metric %s first", metric, r->dir, metric);
+    return k;
+}
+
+/* The points scored in every metric refine reads. */
 static int collect(struct refine *r, mpb_error *err)
 {
-    char *metric_dir = NULL;
-    int rc = mpb_eval_metric_dir(r->dir, r->o->metric, false, &metric_dir, err);
+    const mpb_refine_opts *o = r->o;
+    r->metric = pareto(r) ? o->objectives[0].metric : o->metric;
+    r->minimize = pareto(r) ? !o->objectives[0].maximize : o->minimize;
+    int rc = mpb_scores_load(r->dir, &r->m, true, &r->scores, err);
+    if (rc)
+        return rc;
+    size_t n_need = 1 + o->n_where + (pareto(r) ? o->n_objectives : 0);
+    long *need = calloc(n_need, sizeof *need);
     r->all = calloc(r->m.n + 1, sizeof *r->all);
     r->line = calloc(r->m.n + 1, sizeof *r->line);
-    if (rc == MPB_OK && (!r->all || !r->line))
+    if (!need || !r->all || !r->line)
         rc = mpb_fail(err, MPB_ENOMEM, "out of memory");
+    size_t k = 0;
+    if (rc == MPB_OK && (need[k++] = column(r, r->metric, err)) < 0)
+        rc = err->code;
+    for (size_t i = 0; rc == MPB_OK && i < o->n_where; i++)
+        if ((need[k++] = column(r, o->where[i].metric, err)) < 0)
+            rc = err->code;
+    for (size_t i = 0; rc == MPB_OK && pareto(r) && i < o->n_objectives; i++)
+        if ((need[k++] = column(r, o->objectives[i].metric, err)) < 0)
+            rc = err->code;
     for (size_t i = 0; i < r->m.n && rc == MPB_OK; i++) {
-        bool found, ok;
-        double score;
-        rc = mpb_eval_record_read(metric_dir, r->m.points[i].point, &found, &ok, &score, err);
-        if (rc == MPB_OK && found && ok)
-            r->all[r->n_all++] = (struct sample){i, strtod(r->m.points[i].values[r->param],
-                                                           NULL), score};
+        bool scored = true;
+        for (size_t j = 0; j < n_need; j++)
+            scored &= !isnan(mpb_scores_get(&r->scores, i, (size_t)need[j]));
+        if (scored)
+            r->all[r->n_all++] = (struct sample){
+                i, strtod(r->m.points[i].values[r->param], NULL),
+                mpb_scores_get(&r->scores, i, (size_t)need[0])};
     }
-    free(metric_dir);
+    free(need);
     if (rc == MPB_OK && r->n_all == 0)
-        rc = mpb_fail(err, MPB_EINVAL, "no scores for metric '%s' in '%s': run mpiblend eval "
-                      "--metric %s first", r->o->metric, r->dir, r->o->metric);
+        rc = mpb_fail(err, MPB_EINVAL, "no point of '%s' has scores for every metric refine "
+                      "needs (%s%s)", r->dir, r->metric, o->n_where ? " and --where" : "");
     return rc;
 }
 
-/* The best point, and the scored points that differ from it only in the
- * refined parameter, by value. */
-static void pick_line(struct refine *r)
+static bool meets_where(const struct refine *r, size_t row)
 {
-    size_t best = 0;
-    for (size_t i = 1; i < r->n_all; i++)
-        if (r->o->minimize ? r->all[i].score < r->all[best].score
-                           : r->all[i].score > r->all[best].score)
-            best = i;
+    for (size_t i = 0; i < r->o->n_where; i++) {
+        long k = mpb_scores_column(&r->scores, r->o->where[i].metric);
+        if (!mpb_constraint_holds(&r->o->where[i], mpb_scores_get(&r->scores, row, (size_t)k)))
+            return false;
+    }
+    return true;
+}
+
+/* The best point meeting --where, and the scored points that differ from it
+ * only in the refined parameter, by value. */
+static int pick_line(struct refine *r, mpb_error *err)
+{
+    long best = -1;
+    for (size_t i = 0; i < r->n_all; i++) {
+        if (!meets_where(r, r->all[i].row))
+            continue;
+        if (best < 0 || (r->minimize ? r->all[i].score < r->all[best].score
+                                     : r->all[i].score > r->all[best].score))
+            best = (long)i;
+    }
+    if (best < 0)
+        return mpb_fail(err, MPB_EINVAL, "no scored point of '%s' meets --where", r->dir);
     const mpb_manifest_point *b = &r->m.points[r->all[best].row];
     for (size_t i = 0; i < r->n_all; i++) {
         const mpb_manifest_point *p = &r->m.points[r->all[i].row];
@@ -114,6 +171,7 @@ static void pick_line(struct refine *r)
     for (size_t i = 0; i < r->n_line; i++)
         if (r->line[i].row == r->all[best].row)
             r->best = i;
+    return MPB_OK;
 }
 
 static bool known(const struct refine *r, const char *const *values, size_t n, double v)
@@ -159,37 +217,94 @@ static int fill(const struct refine *r, double a, double b, int m, char **values
     return MPB_OK;
 }
 
-static int propose(struct refine *r, char **values, size_t *n, mpb_error *err)
+static int around_steepest(struct refine *r, int np, char **values, size_t *n, mpb_error *err)
 {
-    *n = 0;
-    if (r->n_line < 2)
-        return mpb_fail(err, MPB_EINVAL, "refine needs at least two scored points along "
-                        "'%s'", mpb_sweep_param_name(r->s, r->param));
-    int np = r->o->points;
-    if (r->o->steepest) {
-        size_t k = 0;
-        double steepest = -1;
-        for (size_t i = 0; i + 1 < r->n_line; i++) {
-            double dx = r->line[i + 1].x - r->line[i].x;
-            double slope = fabs(r->line[i + 1].score - r->line[i].score) / dx;
-            if (dx > 0 && slope > steepest) {
-                steepest = slope;
-                k = i;
-            }
+    size_t k = 0;
+    double steepest = -1;
+    for (size_t i = 0; i + 1 < r->n_line; i++) {
+        double dx = r->line[i + 1].x - r->line[i].x;
+        double slope = fabs(r->line[i + 1].score - r->line[i].score) / dx;
+        if (dx > 0 && slope > steepest) {
+            steepest = slope;
+            k = i;
         }
-        printf("refine: steepest change of %s between %s = %.6g and %.6g\n", r->o->metric,
-               mpb_sweep_param_name(r->s, r->param), r->line[k].x, r->line[k + 1].x);
-        return fill(r, r->line[k].x, r->line[k + 1].x, np, values, n, err);
     }
+    printf("refine: steepest change of %s between %s = %.6g and %.6g\n", r->metric,
+           mpb_sweep_param_name(r->s, r->param), r->line[k].x, r->line[k + 1].x);
+    return fill(r, r->line[k].x, r->line[k + 1].x, np, values, n, err);
+}
+
+static int around_best(struct refine *r, int np, char **values, size_t *n, mpb_error *err)
+{
     size_t b = r->best;
-    printf("refine: best %s = %.6g at %s = %.6g\n", r->o->metric, r->line[b].score,
-           mpb_sweep_param_name(r->s, r->param), r->line[b].x);
+    printf("refine: best %s = %.6g at %s = %.6g%s\n", r->metric, r->line[b].score,
+           mpb_sweep_param_name(r->s, r->param), r->line[b].x,
+           r->o->n_where ? " (among the points meeting --where)" : "");
     bool left = b > 0, right = b + 1 < r->n_line;
     int n_left = left && right ? (np + 1) / 2 : left ? np : 0;
     int rc = left ? fill(r, r->line[b - 1].x, r->line[b].x, n_left, values, n, err) : MPB_OK;
     if (rc == MPB_OK && right)
         rc = fill(r, r->line[b].x, r->line[b + 1].x, np - n_left, values, n, err);
     return rc;
+}
+
+/* The front among the line's points that meet --where; np values between
+ * each pair of front points that are neighbours along the parameter. */
+static int around_pareto(struct refine *r, int np, char **values, size_t *n, mpb_error *err)
+{
+    const mpb_refine_opts *o = r->o;
+    size_t k = o->n_objectives, m = 0;
+    double *v = calloc(r->n_line * k + 1, sizeof *v);
+    size_t *idx = calloc(r->n_line + 1, sizeof *idx);
+    bool *front = calloc(r->n_line + 1, sizeof *front);
+    int rc = v && idx && front ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == MPB_OK && i < r->n_line; i++) {
+        if (!meets_where(r, r->line[i].row))
+            continue;
+        for (size_t j = 0; j < k; j++)
+            v[m * k + j] = mpb_scores_get(
+                &r->scores, r->line[i].row,
+                (size_t)mpb_scores_column(&r->scores, o->objectives[j].metric));
+        idx[m++] = i;
+    }
+    if (rc == MPB_OK)
+        mpb_pareto_front(v, m, o->objectives, k, front);
+    printf("refine: Pareto front of");
+    for (size_t j = 0; j < k; j++)
+        printf(" %s %s%s", o->objectives[j].maximize ? "max" : "min", o->objectives[j].metric,
+               j + 1 < k ? "," : "");
+    printf(" at %s =", mpb_sweep_param_name(r->s, r->param));
+    size_t n_front = 0, prev = 0;
+    for (size_t i = 0; rc == MPB_OK && i < m; i++) {
+        if (!front[i])
+            continue;
+        printf(" %.6g", r->line[idx[i]].x);
+        if (n_front++ > 0)
+            rc = fill(r, r->line[idx[prev]].x, r->line[idx[i]].x, np, values, n, err);
+        prev = i;
+    }
+    printf("\n");
+    if (rc == MPB_OK && n_front < 2)
+        rc = mpb_fail(err, MPB_EINVAL, "the Pareto front has %zu point%s: nothing lies "
+                      "between its points (try --around best)", n_front,
+                      n_front == 1 ? "" : "s");
+    free(v);
+    free(idx);
+    free(front);
+    return rc;
+}
+
+static int propose(struct refine *r, char **values, size_t *n, mpb_error *err)
+{
+    *n = 0;
+    if (r->n_line < 2)
+        return mpb_fail(err, MPB_EINVAL, "refine needs at least two scored points along "
+                        "'%s'", mpb_sweep_param_name(r->s, r->param));
+    if (strcmp(r->o->around, "steepest") == 0)
+        return around_steepest(r, points(r), values, n, err);
+    if (pareto(r))
+        return around_pareto(r, points(r), values, n, err);
+    return around_best(r, points(r), values, n, err);
 }
 
 static char *default_out(const char *config)
@@ -253,15 +368,18 @@ static int write_config(struct refine *r, char **values, size_t n, mpb_error *er
 int mpb_refine_run(const char *dir, const mpb_refine_opts *o, mpb_error *err)
 {
     struct refine r = {.dir = dir, .o = o};
-    char **values = calloc((size_t)o->points + 1, sizeof *values);
+    char **values = NULL;
     size_t n = 0;
-    int rc = values ? load(&r, err) : mpb_fail(err, MPB_ENOMEM, "out of memory");
+    int rc = load(&r, err);
     if (rc == MPB_OK)
         rc = collect(&r, err);
-    if (rc == MPB_OK) {
-        pick_line(&r);
+    if (rc == MPB_OK && (values = calloc(r.m.n * (size_t)points(&r) + 1, sizeof *values)) ==
+                            NULL)
+        rc = mpb_fail(err, MPB_ENOMEM, "out of memory");
+    if (rc == MPB_OK)
+        rc = pick_line(&r, err);
+    if (rc == MPB_OK)
         rc = propose(&r, values, &n, err);
-    }
     if (rc == MPB_OK && n == 0)
         rc = mpb_fail(err, MPB_EINVAL, "every value refine would propose is sampled already "
                       "(try more --points)");
@@ -272,6 +390,7 @@ int mpb_refine_run(const char *dir, const mpb_refine_opts *o, mpb_error *err)
     free(values);
     free(r.all);
     free(r.line);
+    mpb_scores_free(&r.scores);
     mpb_sweep_free(r.s);
     mpb_manifest_free(&r.m);
     fflush(stdout);

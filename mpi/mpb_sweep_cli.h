@@ -26,12 +26,31 @@ enum mpb_sweep_cli_option_id {
     OPT_AROUND,
     OPT_POINTS,
     OPT_GOAL,
+    OPT_JSON_ALL,
+    OPT_WHERE,
+    OPT_MAXIMIZE,
+    OPT_MINIMIZE,
+    OPT_X,
+    OPT_Y,
 };
+
+/* Repeatable options keep at most this many values. */
+#define MPB_CLI_MAX_LIST 32
 
 struct mpb_sweep_cli_args {
     const char *out_dir;
     size_t max_outputs;
-    const char *cmd, *metric, *json_key, *regex;
+    const char *cmd, *json_key, *regex;
+    /* --metric as given: each a name or a comma list (mpb_sweep_cli_list) */
+    const char *metric[MPB_CLI_MAX_LIST];
+    size_t n_metric;
+    bool json_all;
+    const char *where[MPB_CLI_MAX_LIST]; /* refine: METRIC<=V ... */
+    size_t n_where;
+    /* --maximize / --minimize in the order given */
+    struct { const char *metric; bool maximize; } objective[MPB_CLI_MAX_LIST];
+    size_t n_objective;
+    const char *x, *y;   /* plot: one metric against another */
     bool shell;
     int jobs;
     long point;      /* eval --point; -1: every point */

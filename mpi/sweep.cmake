@@ -11,4 +11,6 @@ target_sources(mpb_mpi PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mpb_eval_score.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_eval_records.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_refine.c
-  ${CMAKE_CURRENT_LIST_DIR}/mpb_eval_plot.c)
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_pareto.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_eval_plot.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_plot_svg.c)

@@ -1,5 +1,7 @@
-/* Every config in configs/ parses and resolves for every Qwen3-4B tensor
- * (36 layers) with the parameters its file name promises. */
+/* Every config in configs/ parses and resolves for every tensor of its
+ * model (Qwen3-4B: 36 layers; Qwen3-30B-A3B: 48 layers of 128 experts, from
+ * the index `synth` would write, no data) with the parameters its file name
+ * promises. */
 #include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
@@ -74,11 +76,12 @@ static void check_tensor(const char *file, const mpb_config *c, const char *name
             assert_true(p->density[i] == (ties ? 0.2 : 1.0));
         }
     } else {
-        fail_msg("configs/qwen3-4b/%s: no expectation in this test", file);
+        fail_msg("configs/%s: no expectation in this test", file);
     }
 }
 
-static void check_config(const char *dir, const char *file, const mpb_index *qwen3_4b)
+static void check_config(const char *dir, const char *file, const mpb_index *model,
+                         int layers)
 {
     char path[1024], line[1024];
     snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -89,13 +92,13 @@ static void check_config(const char *dir, const char *file, const mpb_index *qwe
     if (mpb_config_parse(text, len, path, &c, &err) != MPB_OK)
         fail_msg("%s: %s", path, err.msg);
     assert_int_equal(mpb_config_out_dtype(c), MPB_DT_BF16);
-    for (size_t t = 0; t < qwen3_4b->n; t++) {
-        const char *name = qwen3_4b->tensors[t].name;
+    for (size_t t = 0; t < model->n; t++) {
+        const char *name = model->tensors[t].name;
         mpb_tensor_params p;
-        if (mpb_config_resolve(c, name, 36, &p, &err) != MPB_OK)
+        if (mpb_config_resolve(c, name, layers, &p, &err) != MPB_OK)
             fail_msg("%s: %s: %s", path, name, err.msg);
         check_tensor(file, c, name, &p);
-        mpb_config_describe(c, name, 36, line, sizeof line);
+        mpb_config_describe(c, name, layers, line, sizeof line);
         assert_null(strstr(line, "error"));
     }
     /* A model with fewer layers than the range names is refused. */
@@ -111,32 +114,82 @@ static void check_config(const char *dir, const char *file, const mpb_index *qwe
     free(text);
 }
 
-static void test_every_study_config(void **state)
+/* Checks every merge config in configs/STUDY against ARCH's tensors; the
+ * sweep config (sweep.yaml) is for tests/methods/test_configs.py. */
+static size_t check_study(const char *study, const char *arch, int layers)
 {
-    (void)state;
-    const char *dir = MPB_CONFIGS_DIR "/qwen3-4b";
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", MPB_CONFIGS_DIR, study);
     mpb_index idx = {0};
     mpb_error err = {0};
-    assert_int_equal(mpb_arch_index("qwen3-4b", MPB_DT_BF16, &idx, &err), MPB_OK);
+    assert_int_equal(mpb_arch_index(arch, MPB_DT_BF16, &idx, &err), MPB_OK);
     DIR *d = opendir(dir);
     assert_non_null(d);
     size_t n = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (!ends_with(e->d_name, ".yaml"))
+        if (!ends_with(e->d_name, ".yaml") || strcmp(e->d_name, "sweep.yaml") == 0)
             continue;
-        check_config(dir, e->d_name, &idx);
+        check_config(dir, e->d_name, &idx, layers);
         n++;
     }
     closedir(d);
-    /* 9 interpolation points, 5 layer ranges, 2 modules, 2 baselines. */
-    assert_int_equal(n, 18);
     mpb_index_free(&idx);
+    return n;
+}
+
+static void test_every_study_config(void **state)
+{
+    (void)state;
+    /* 9 interpolation points, 5 layer ranges, 2 modules, 2 baselines. */
+    assert_int_equal(check_study("qwen3-4b", "qwen3-4b", 36), 18);
+}
+
+static void test_every_30b_a3b_config(void **state)
+{
+    (void)state;
+    /* 11 interpolation points, 5 layer ranges, 2 modules. */
+    assert_int_equal(check_study("qwen3-30b-a3b", "qwen3-30b-a3b", 48), 18);
+}
+
+/* qwen3-moe-mini stands in for Qwen3-30B-A3B in merges that run (a few MB
+ * instead of 61 GB): the same tensor names, every shape smaller. */
+static void test_moe_mini_has_the_30b_names(void **state)
+{
+    (void)state;
+    mpb_index big = {0}, mini = {0};
+    mpb_error err = {0};
+    assert_int_equal(mpb_arch_index("qwen3-30b-a3b", MPB_DT_BF16, &big, &err), MPB_OK);
+    assert_int_equal(mpb_arch_index("qwen3-moe-mini", MPB_DT_BF16, &mini, &err), MPB_OK);
+    assert_int_equal(big.n, mini.n);
+    /* 48 x (2 norms + 4 projections + 2 q/k norms + router + 128 x 3 experts)
+     * + embeddings, final norm, lm_head. */
+    assert_int_equal(big.n, 48 * (2 + 4 + 2 + 1 + 128 * 3) + 3);
+    for (size_t t = 0; t < big.n; t++) {
+        assert_string_equal(big.tensors[t].name, mini.tensors[t].name);
+        assert_int_equal(big.tensors[t].ndim, mini.tensors[t].ndim);
+    }
+    /* Shapes from Qwen3-30B-A3B's config.json. */
+    long router = mpb_index_find(&big, "model.layers.47.mlp.gate.weight");
+    long down = mpb_index_find(&big, "model.layers.0.mlp.experts.127.down_proj.weight");
+    long k = mpb_index_find(&big, "model.layers.3.self_attn.k_proj.weight");
+    assert_true(router >= 0 && down >= 0 && k >= 0);
+    const mpb_tensor *t = big.tensors;
+    assert_true(t[router].shape[0] == 128 && t[router].shape[1] == 2048);
+    assert_true(t[down].shape[0] == 2048 && t[down].shape[1] == 768);
+    assert_true(t[k].shape[0] == 4 * 128 && t[k].shape[1] == 2048);
+    assert_true(mpb_index_find(&big, "lm_head.weight") >= 0);
+    /* 30.5 billion parameters in bf16. */
+    assert_true(mpb_index_total_bytes(&big) > 60e9 && mpb_index_total_bytes(&big) < 62e9);
+    mpb_index_free(&big);
+    mpb_index_free(&mini);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_study_config),
+        cmocka_unit_test(test_every_30b_a3b_config),
+        cmocka_unit_test(test_moe_mini_has_the_30b_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 """Every config in configs/ dry-runs and merges: the placeholder paths are
 replaced by small inputs with Qwen3's tensor names and all 36 layers of
-Qwen3-4B (so every layer range is valid), but tiny dimensions.  Each merge
-is checked tensor by tensor against what its config promises."""
+Qwen3-4B (so every layer range is valid), but tiny dimensions; the
+Qwen3-30B-A3B study's by `synth --arch qwen3-moe-mini` files (its 48 layers
+of 128 experts, tiny dimensions).  Each merge is checked tensor by tensor
+against what its config promises."""
 import glob
 import os
 import re
@@ -18,7 +20,7 @@ work = os.path.join(sys.argv[1], "configs")
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 source = os.environ["MPB_SOURCE_DIR"]
-configs = sorted(glob.glob(os.path.join(source, "configs", "**", "*.yaml"), recursive=True))
+configs = sorted(glob.glob(os.path.join(source, "configs", "qwen3-4b", "*.yaml")))
 assert len(configs) == 18, f"expected the 18 study configs, found {len(configs)}"
 
 LAYERS, HIDDEN, FFN, HEAD, HEADS, KV, VOCAB = 36, 64, 96, 16, 4, 2, 128
@@ -143,3 +145,46 @@ for file in merged:
         assert np.array_equal(got, want), \
             f"{file}: {name}: {np.count_nonzero(got != want)} elements differ"
     print(f"ok: {file} merges as promised over {len(SHAPES)} tensors")
+
+# ---- Qwen3-30B-A3B: names and layer count of the real model, tiny shapes ----
+configs = sorted(glob.glob(os.path.join(source, "configs", "qwen3-30b-a3b", "*.yaml")))
+assert len(configs) == 19, f"expected 18 configs and sweep.yaml, found {len(configs)}"
+FILES = {k: os.path.join(work, "moe-" + k + ".h5") for k in ("instruct", "thinking")}
+for seed, k in ((1, "instruct"), (2, "thinking")):
+    mpbtest.run(2, "synth", "--arch", "qwen3-moe-mini", "--seed", seed, FILES[k], "--quiet",
+                expect=0)
+PLACEHOLDERS = {"/path/to/Qwen3-30B-A3B-Instruct-2507.h5": FILES["instruct"],
+                "/path/to/Qwen3-30B-A3B-Thinking-2507.h5": FILES["thinking"]}
+with h5py.File(FILES["instruct"], "r") as f:
+    SHAPES = {name: f[name].shape for name in f if isinstance(f[name], h5py.Dataset)}
+assert len(SHAPES) == 48 * (9 + 128 * 3) + 3, len(SHAPES)
+# The full-size architecture is only planned (61 GB): synth --dry-run.
+p = mpbtest.run(1, "synth", "--arch", "qwen3-30b-a3b", os.path.join(work, "big.h5"),
+                "--dry-run", expect=0)
+assert f"{len(SHAPES)} tensors, 61064" in p.stdout, p.stdout
+# Each config resolves for every tensor of the full-size index in
+# tests/test_method_configs.c; here the sweep dry-runs (18,900 tensors per
+# input make every run of mpiblend take a while, so three merges below stand
+# for the kinds of config).
+cfg = substituted(next(c for c in configs if os.path.basename(c) == "sweep.yaml"))
+p = mpbtest.run(1, "sweep", cfg, "--out-dir", os.path.join(work, "sweep30"), "--dry-run",
+                expect=0)
+lams = re.findall(r"point \d+: lambda=(\S+)", p.stdout)
+assert lams == ["0", "0.2", "0.4", "0.45", "0.5", "0.55", "0.6", "0.8", "0.9", "0.95", "1"], lams
+print("ok: the Qwen3-30B-A3B sweep dry-runs its 11 points against 48-layer MoE inputs")
+
+# The layers and tensors the ablations tell apart: the edges of the thirds,
+# routers, experts, attention and the global tensors.
+SAMPLE = [n for n in SHAPES if layer_of(n) in (-1, 0, 15, 16, 31, 32, 47) and
+          (".experts." not in n or re.search(r"\.experts\.(0|127)\.", n))]
+for file in ["mi-0.9.yaml", "layers-16-31.yaml", "no-ffn.yaml"]:
+    cfg = substituted(next(c for c in configs if os.path.basename(c) == file))
+    out = os.path.join(work, "moe-" + file.replace(".yaml", ".h5"))
+    mpbtest.run(2, "merge", cfg, "--out", out, "--force", "--quiet", expect=0)
+    want_of = promise(file)
+    for name in SAMPLE:
+        got, kind = mpbtest.raw_bits(out, name)
+        want = mpbtest.encode(want_of(name).ravel(), "bf16").reshape(got.shape)
+        assert np.array_equal(got, want), \
+            f"{file}: {name}: {np.count_nonzero(got != want)} elements differ"
+    print(f"ok: {file} merges as promised over {len(SAMPLE)} sampled tensors")

@@ -122,3 +122,25 @@ class TempCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
+
+
+def lambda_study(folder, grid, output="mi-{lambda}.h5"):
+    """Two synthesized inputs and a sweep config over lambda in `folder`;
+    returns the config's path."""
+    synth_pair(folder)
+    return write(os.path.join(folder, "study.yaml"),
+                 "merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n"
+                 "parameters: {lambda: 0.5}\nsweep:\n  output: %s\n"
+                 "  parameters: {lambda: [%s]}\n" % (output, ", ".join(grid)))
+
+
+def write_scores(out, metric, table):
+    """Hand-made eval records: table maps a lambda's text to its score;
+    points whose lambda it lacks get none."""
+    folder = os.path.join(out, "eval", metric)
+    os.makedirs(folder, exist_ok=True)
+    for p in manifest(out)["points"]:
+        lam = p["values"]["lambda"]
+        if lam in table:
+            write(os.path.join(folder, "point-%d.json" % p["point"]),
+                  json.dumps({"point": p["point"], "score": table[lam], "status": "ok"}))

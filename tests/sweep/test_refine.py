@@ -1,12 +1,11 @@
 """mpiblend refine on hand-made scores: around the best point, around the
 steepest change, lower-is-better, skipping values already in the folder;
 the new config sweeps into the same folder."""
-import json
 import os
 import re
 import unittest
 
-from sweeptest import synth_pair, TempCase, manifest, run, write
+from sweeptest import lambda_study, TempCase, manifest, run, write_scores
 
 GRID = ["0", "0.2", "0.4", "0.45", "0.5", "0.55", "0.6", "0.7", "0.8", "1"]
 # 0.7 is written but has no score: refine must not propose it again.
@@ -18,22 +17,10 @@ class Refine(TempCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        t = cls.tmp
-        synth_pair(t)
-        cls.cfg = write(os.path.join(t, "study.yaml"),
-                        "merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n"
-                        "parameters: {lambda: 0.5}\nsweep:\n  output: mi-{lambda}.h5\n"
-                        "  parameters: {lambda: [%s]}\n" % ", ".join(GRID))
-        cls.out = os.path.join(t, "out")
+        cls.cfg = lambda_study(cls.tmp, GRID)
+        cls.out = os.path.join(cls.tmp, "out")
         run(["sweep", cls.cfg, "--out-dir", cls.out, "--quiet"], np_=2)
-        # The hand-made results: one record per scored point.
-        folder = os.path.join(cls.out, "eval", "acc")
-        os.makedirs(folder)
-        for p in manifest(cls.out)["points"]:
-            lam = p["values"]["lambda"]
-            if lam in SCORES:
-                write(os.path.join(folder, "point-%d.json" % p["point"]),
-                      json.dumps({"point": p["point"], "score": SCORES[lam], "status": "ok"}))
+        write_scores(cls.out, "acc", SCORES)  # the hand-made results
 
     def proposed(self, *args):
         new = os.path.join(self.tmp, "new.yaml")
