@@ -213,8 +213,12 @@ if(PKG_CONFIG_FOUND AND (MPB_HDF5_PKG OR NOT _hdf5_explicit))
     pkg_check_modules(${_var} QUIET IMPORTED_TARGET GLOBAL ${_name})
     if(${_var}_FOUND)
       list(APPEND _hdf5_candidates PkgConfig::${_var})
-      list(GET ${_var}_LINK_LIBRARIES 0 _lib)
-      set(_hdf5_how_PkgConfig::${_var} "pkg-config '${_name}' (HDF5 ${${_var}_VERSION}, ${_lib})")
+      set(_how "pkg-config '${_name}' (HDF5 ${${_var}_VERSION}")
+      if(${_var}_LINK_LIBRARIES)
+        list(GET ${_var}_LINK_LIBRARIES 0 _lib)
+        string(APPEND _how ", ${_lib}")
+      endif()
+      set(_hdf5_how_PkgConfig::${_var} "${_how})")
     endif()
   endforeach()
 endif()
@@ -240,7 +244,7 @@ foreach(_candidate IN LISTS _hdf5_candidates)
 endforeach()
 if(NOT TARGET mpb::hdf5)
   message(FATAL_ERROR "No usable HDF5 for mpiblend:${_hdf5_refusals}\n"
-                      "Use HDF5 built for the same MPI: -DHDF5_ROOT=PREFIX, "
+                      "Use a parallel HDF5 built for the same MPI: -DHDF5_ROOT=PREFIX, "
                       "-DHDF5_C_COMPILER_EXECUTABLE=h5pcc of that MPI (Debian: h5pcc.openmpi, "
                       "h5pcc.mpich), or -DMPB_HDF5_PKG=NAME (Debian: hdf5-openmpi, hdf5-mpich); "
                       "or build with that HDF5's MPI compiler (-DMPI_C_COMPILER=...).")
