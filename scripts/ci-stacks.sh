@@ -52,7 +52,7 @@ mpich)
     export PATH="$build/mpich-bin:$PATH"
     ;;
 hdf5-newest)
-    "$here/scripts/setup.sh"
+    MPB_EXTRA_PACKAGES="zlib1g-dev ${MPB_EXTRA_PACKAGES:-}" "$here/scripts/setup.sh"  # deflate
     prefix="${MPB_CACHE:-$HOME/.cache/mpiblend}/hdf5-newest"
     step "HDF5 (newest API line) into $prefix"
     "${MPB_HDF5_NEWEST_SRC:-$here/../shared/hdf5-newest}/build.sh" "$prefix" mpicc.openmpi
