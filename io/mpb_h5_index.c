@@ -1,5 +1,6 @@
 /* Reading a checkpoint's tensor index: one rank, serial HDF5 driver. */
 #include "mpb_h5.h"
+#include "mpb_h5_compat.h"
 #include "mpb_h5_internal.h"
 
 #include <errno.h>
@@ -123,16 +124,16 @@ static int check_group(struct index_walk *w, hid_t group, const char *name)
                     "'%s'); store them there (docs/FORMAT.md)", w->path, name, path, dotted);
 }
 
-/* Opens each object by the address its link already holds: no second
- * lookup of the name, which costs as much as the open with thousands of
- * tensors. */
-static herr_t visit_root_link(hid_t group, const char *name, const H5L_info_t *info,
+/* Opens each object by the address (token) its link already holds: no
+ * second lookup of the name, which costs as much as the open with thousands
+ * of tensors. */
+static herr_t visit_root_link(hid_t group, const char *name, const mpb_h5_link_info *info,
                               void *data)
 {
     struct index_walk *w = data;
     if (info->type != H5L_TYPE_HARD) /* soft and external links are not tensors */
         return 0;
-    hid_t obj = H5Oopen_by_addr(group, info->u.address);
+    hid_t obj = mpb_h5_open_linked(group, info);
     if (obj < 0) {
         mpb_h5_fail(w->err, MPB_EINVAL, "'%s': cannot open object '%s'", w->path, name);
         return -1;
@@ -171,7 +172,7 @@ int mpb_h5_read_index(const char *path, mpb_index *idx, mpb_error *err)
     if (probe == NULL)
         return mpb_fail(err, MPB_EINVAL, "cannot read '%s': %s", path, strerror(errno));
     fclose(probe);
-    if (H5Fis_hdf5(path) <= 0)
+    if (mpb_h5_is_hdf5(path) <= 0)
         return mpb_h5_fail(err, MPB_EINVAL, "'%s' is not an HDF5 file", path);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0)
@@ -179,7 +180,7 @@ int mpb_h5_read_index(const char *path, mpb_index *idx, mpb_error *err)
     int rc = check_format_attr(file, path, err);
     struct index_walk w = {path, idx, err};
     if (rc == MPB_OK &&
-        H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, NULL, visit_root_link, &w) < 0) {
+        mpb_h5_literate(file, H5_INDEX_NAME, H5_ITER_INC, NULL, visit_root_link, &w) < 0) {
         rc = err->code ? err->code
                        : mpb_h5_fail(err, MPB_EINVAL, "'%s': cannot list tensors", path);
     }

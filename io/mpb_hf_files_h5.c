@@ -1,6 +1,7 @@
 /* Non-tensor files inside an HDF5 checkpoint: the root group MPB_FILES_GROUP
  * holds one 1-D uint8 dataset per file, named as the file (docs/FORMAT.md). */
 #include "mpb_h5.h"
+#include "mpb_h5_compat.h"
 #include "mpb_h5_internal.h"
 #include "mpb_hf_files.h"
 
@@ -94,7 +95,8 @@ static int read_one(struct files_walk *w, hid_t dset, const char *name)
     return rc;
 }
 
-static herr_t visit_file(hid_t group, const char *name, const H5L_info_t *info, void *data)
+static herr_t visit_file(hid_t group, const char *name, const mpb_h5_link_info *info,
+                         void *data)
 {
     (void)info;
     struct files_walk *w = data;
@@ -120,8 +122,9 @@ int mpb_hf_files_read_h5(const char *path, mpb_hf_files *out, mpb_error *err)
         rc = mpb_h5_fail(err, MPB_EINVAL, "'%s': cannot look up group '%s'", path,
                          MPB_FILES_GROUP);
     struct files_walk w = {path, out, err};
-    if (present > 0 && H5Literate_by_name(file, MPB_FILES_GROUP, H5_INDEX_NAME, H5_ITER_INC,
-                                          NULL, visit_file, &w, H5P_DEFAULT) < 0)
+    if (present > 0 && mpb_h5_literate_by_name(file, MPB_FILES_GROUP, H5_INDEX_NAME,
+                                               H5_ITER_INC, NULL, visit_file, &w,
+                                               H5P_DEFAULT) < 0)
         rc = err->code ? err->code
                        : mpb_h5_fail(err, MPB_EINVAL, "'%s': cannot list group '%s'", path,
                                      MPB_FILES_GROUP);

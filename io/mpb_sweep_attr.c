@@ -1,5 +1,6 @@
 /* Reading back the checksum attribute of a finished HDF5 output, serially,
  * to verify it on resume without reading its tensors. */
+#include "mpb_h5_compat.h"
 #include "mpb_sweep_manifest.h"
 
 #include <hdf5.h>
@@ -9,7 +10,7 @@
 bool mpb_sweep_read_checksum_attr(const char *path, char *buf, size_t len)
 {
     buf[0] = '\0';
-    if (H5Fis_hdf5(path) <= 0)
+    if (mpb_h5_is_hdf5(path) <= 0)
         return false;
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0)

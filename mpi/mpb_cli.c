@@ -1,5 +1,6 @@
 #include "mpb_cli.h"
 #include "mpb_cli_table.h"
+#include "mpb_launch.h"
 
 #include "mpb_comm.h"
 #include "mpb_memory.h"
@@ -246,8 +247,14 @@ int mpb_cli_main(int argc, char **argv, MPI_Comm comm)
             print_command_help(stdout, c);
         return MPB_EXIT_OK;
     }
-    mpb_h5_quiet();
     mpb_error err = {0};
+    bool report = true;
+    if (mpb_launch_check(comm, &report, &err) != MPB_OK) { /* before any file is touched */
+        if (report)
+            fprintf(stderr, "mpiblend: error: %s\n", err.msg);
+        return MPB_EXIT_FAILED;
+    }
+    mpb_h5_quiet();
     mpb_memory_check_headroom(MPB_MEMORY_MIN_HEADROOM, &err);
     int status = mpb_comm_agree(&err, comm) == MPB_OK
                      ? c->run(&a, comm, &err, why, sizeof why)

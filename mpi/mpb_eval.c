@@ -1,5 +1,6 @@
 #include "mpb_eval_internal.h"
 
+#include "mpb_launch.h"
 #include "mpb_progress.h"
 
 #include <errno.h>
@@ -48,22 +49,6 @@ struct eval {
     size_t n_ok, n_failed;
 };
 
-/* A launcher's variables would make an MPI command think it is one of
- * mpiblend's ranks: they are left out of the command's environment. */
-static bool launcher_var(const char *v)
-{
-    static const char *const prefixes[] = {"PMIX_", "OMPI_COMM_WORLD_", "OMPI_MCA_ess_",
-                                           "OMPI_MCA_orte_", "OMPI_MCA_pmix", "OMPI_APP_CTX",
-                                           "OMPI_FIRST_RANKS", "OMPI_NUM_APP_CTX",
-                                           "OMPI_UNIVERSE_SIZE", "OMPI_FILE_LOCATION",
-                                           "OMPI_MCA_initial_wdir", "OMPI_COMMAND=",
-                                           "OMPI_ARGV="};
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (strncmp(v, prefixes[i], strlen(prefixes[i])) == 0)
-            return true;
-    return false;
-}
-
 static char **child_environ(void)
 {
     size_t n = 0;
@@ -71,7 +56,7 @@ static char **child_environ(void)
         n++;
     char **env = calloc(n + 1, sizeof *env);
     for (size_t i = 0, k = 0; env && i < n; i++)
-        if (!launcher_var(environ[i]))
+        if (!mpb_launch_var(environ[i])) /* not one of mpiblend's ranks */
             env[k++] = environ[i];
     return env;
 }

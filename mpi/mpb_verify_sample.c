@@ -7,6 +7,7 @@
 #include "mpb_random.h"
 #include "mpb_verify_internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,14 +172,16 @@ int mpb_verify_samples(struct mpb_verify *v, uint64_t sample, uint64_t *checked,
     int rc = mpb_comm_agree(err, v->comm);
     if (rc != MPB_OK)
         return rc;
-    unsigned long long first = s.first_bad == SIZE_MAX ? ~0ull : s.first_bad;
+    /* Signed, with a sentinel below 2^63: MPICH 4.0 (Debian 12) takes the
+     * minimum of unsigned 64-bit values as if they were signed. */
+    long long first = s.first_bad == SIZE_MAX ? LLONG_MAX : (long long)s.first_bad;
     uint64_t counts[2] = {s.checked, s.bad};
-    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, v->comm);
+    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_LONG_LONG, MPI_MIN, v->comm);
     MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_UINT64_T, MPI_SUM, v->comm);
     *checked = counts[0];
     *bad = counts[1];
     /* The tensor that fails first in index order names the failure. */
-    if (first != ~0ull && s.first_bad == first)
+    if (first != LLONG_MAX && s.first_bad == (size_t)first)
         mpb_fail(err, MPB_EINVAL, "'%s': %s; %llu of %llu sampled elements differ",
                  v->out_path, s.first_msg, (unsigned long long)counts[1],
                  (unsigned long long)counts[0]);

@@ -96,7 +96,7 @@ if(MPB_FUZZ)
     ${PROJECT_SOURCE_DIR}/blend/mpb_dtype.c)
   target_include_directories(fuzz_config PRIVATE
     ${PROJECT_SOURCE_DIR}/io ${PROJECT_SOURCE_DIR}/blend ${PROJECT_SOURCE_DIR}/util)
-  target_link_libraries(fuzz_config PRIVATE PkgConfig::YAML ${MATH_LIBRARY})
+  target_link_libraries(fuzz_config PRIVATE mpb::yaml ${MATH_LIBRARY})
   set(_fuzz_flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
   target_compile_options(fuzz_config PRIVATE ${_fuzz_flags} -fno-omit-frame-pointer)
   target_link_options(fuzz_config PRIVATE ${_fuzz_flags})

@@ -19,7 +19,7 @@ if(MPB_FUZZ)
     ${PROJECT_SOURCE_DIR}/util/mpb_file.c)
   target_include_directories(fuzz_safetensors PRIVATE
     ${PROJECT_SOURCE_DIR}/io ${PROJECT_SOURCE_DIR}/blend ${PROJECT_SOURCE_DIR}/util)
-  target_link_libraries(fuzz_safetensors PRIVATE PkgConfig::JANSSON)
+  target_link_libraries(fuzz_safetensors PRIVATE mpb::jansson)
   set(fuzz_flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
   target_compile_options(fuzz_safetensors PRIVATE ${fuzz_flags} -fno-omit-frame-pointer)
   target_link_options(fuzz_safetensors PRIVATE ${fuzz_flags})

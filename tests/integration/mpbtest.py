@@ -12,6 +12,9 @@ import numpy as np
 BINARY = os.environ["MPB_BINARY"]
 MPIEXEC = shlex.split(os.environ.get("MPB_MPIEXEC", "mpiexec -n"))
 PREFLAGS = shlex.split(os.environ.get("MPB_MPIEXEC_PREFLAGS", ""))
+# Open MPI's launcher flags and variables apply only when it is the MPI in use
+# (tests/CMakeLists.txt sets MPB_MPI_FAMILY).
+OPENMPI = os.environ.get("MPB_MPI_FAMILY", "openmpi") == "openmpi"
 
 
 def run(np_, *args, expect=None, env=None):

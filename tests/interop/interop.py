@@ -31,7 +31,9 @@ def run(np_, *args, expect=None):
     cmd = MPIEXEC + [str(np_)] + PREFLAGS + [BINARY] + [str(a) for a in args]
     # mpiexec otherwise waits a second before killing the ranks of a job
     # that exits with an error status; bad-input tests are all such jobs.
-    env = dict(os.environ, OMPI_MCA_odls_base_sigkill_timeout="0")
+    env = dict(os.environ)
+    if os.environ.get("MPB_MPI_FAMILY", "openmpi") == "openmpi":
+        env["OMPI_MCA_odls_base_sigkill_timeout"] = "0"
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     if expect is not None and p.returncode != expect:
         sys.stderr.write(f"command: {' '.join(cmd)}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}\n")

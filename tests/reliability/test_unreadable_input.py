@@ -7,6 +7,7 @@ import shutil
 import stat
 import sys
 
+import mpbtest
 import reltest
 
 work = reltest.fresh_dir(sys.argv[1], "unreadable")
@@ -32,7 +33,8 @@ if os.geteuid() == 0:
     os.chmod(work, 0o755)
     os.chmod(outdir, 0o777)
 os.chmod(secret, 0)
-env = {k: "" for k in ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM")} if prefix else {}
+env = {k: "" for k in ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM")} \
+    if prefix and mpbtest.OPENMPI else {}
 env["TMPDIR"] = outdir  # Open MPI's session folder, writable by nobody
 for ranks in (1, 2):
     p = reltest.run(ranks, "merge", cfg, "--out", os.path.join(outdir, "o.h5"), "--quiet",

@@ -15,8 +15,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("MPB_SOURCE_DIR", os.path.dirname(os.path.dirname(HERE)))
 BIN = os.environ.get("MPB_BINARY", os.path.join(SOURCE, "build", "mpiblend"))
 MPIEXEC = os.environ.get("MPB_MPIEXEC", "mpirun")
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_mpi_yield_when_idle="1")
+ENV = dict(os.environ)
+if os.environ.get("MPB_MPI_FAMILY", "openmpi") == "openmpi":  # root, oversubscribed
+    ENV.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_mpi_yield_when_idle="1")
 
 
 def run(args, np_=None, check=True, env=None, cwd=None):
