@@ -51,7 +51,9 @@ evaluate() {
 stamp "evaluating every point (greedy decoding, $questions held-out sums)"
 evaluate
 stamp "refining between neighbours on the accuracy/tokens Pareto front"
-"$MPIBLEND" refine sweep --around pareto --maximize acc --minimize tokens \
+# Three values per interval of the front (those already swept are skipped):
+# when the front is just the two ends, its midpoint 0.5 is one of them.
+"$MPIBLEND" refine sweep --around pareto --maximize acc --minimize tokens --points 3 \
     --out study.refine.yaml
 mpirun -np 2 "$MPIBLEND" sweep study.refine.yaml --out-dir sweep --format safetensors --quiet
 evaluate
