@@ -447,9 +447,8 @@ static size_t sort_and_join(pending *q, size_t n)
     return m;
 }
 
-/* One hindexed type of bytes over the blocks: at their file offsets (the
- * view), or at their memory addresses (relative to MPI_BOTTOM). */
-static int blocks_type(const pending *q, size_t n, bool memory, MPI_Datatype *type)
+/* One hindexed type of bytes at the blocks' file offsets: the view. */
+static int view_type(const pending *q, size_t n, MPI_Datatype *type)
 {
     int *lens = malloc((n + 1) * sizeof *lens);
     MPI_Aint *disp = malloc((n + 1) * sizeof *disp);
@@ -457,10 +456,7 @@ static int blocks_type(const pending *q, size_t n, bool memory, MPI_Datatype *ty
     if (lens != NULL && disp != NULL) {
         for (size_t i = 0; i < n; i++) {
             lens[i] = (int)q[i].len;
-            if (memory)
-                MPI_Get_address(q[i].buf, &disp[i]);
-            else
-                disp[i] = (MPI_Aint)q[i].at;
+            disp[i] = (MPI_Aint)q[i].at;
         }
         mrc = MPI_Type_create_hindexed((int)n, lens, disp, MPI_BYTE, type);
         if (mrc == MPI_SUCCESS)
@@ -471,11 +467,25 @@ static int blocks_type(const pending *q, size_t n, bool memory, MPI_Datatype *ty
     return mrc;
 }
 
+/* The blocks in file order to or from one contiguous buffer. */
+static void stage_copy(const pending *q, size_t n, unsigned char *stage, bool to_stage)
+{
+    for (size_t i = 0; i < n; stage += q[i++].len)
+        if (to_stage)
+            memcpy(stage, q[i].buf, q[i].len);
+        else
+            memcpy(q[i].buf, stage, q[i].len);
+}
+
 /* Every queued block of every rank in one MPI_File_read_all/write_all:
- * the file view lists this rank's blocks in ascending offsets, the memory
- * type where they go.  The caller keeps a round under RAW_TRANSFER_MAX
- * bytes per rank (the driver's round budget); a rank with nothing, or
- * after a failure, joins with an empty view. */
+ * the file view lists this rank's blocks in ascending offsets; memory is
+ * one contiguous buffer, the block itself or a staging copy in file order
+ * (with a memory datatype ROMIO's read of a 1 GiB block was seen copying
+ * at about 1 MB/s; a contiguous buffer is also the simplest form for
+ * OMPIO, whose collective reads had a wrong-data bug: open-mpi/ompi#10546).
+ * The caller keeps a round under RAW_TRANSFER_MAX bytes per rank (the
+ * driver's round budget); a rank with nothing, or after a failure, joins
+ * with an empty view. */
 int mpb_h5_flush(mpb_h5_file *f, mpb_error *err)
 {
     if (!f->collective || f->fh == NULL)
@@ -490,32 +500,39 @@ int mpb_h5_flush(mpb_h5_file *f, mpb_error *err)
                  f->path, (unsigned long long)total);
         n = total = 0;
     }
-    MPI_Datatype ftype = MPI_BYTE, mtype = MPI_BYTE;
-    int mrc = MPI_SUCCESS;
-    if (n > 0 && (mrc = blocks_type(f->queue, n, false, &ftype)) == MPI_SUCCESS)
-        mrc = blocks_type(f->queue, n, true, &mtype);
+    MPI_Datatype ftype = MPI_BYTE;
+    unsigned char *stage = n > 1 ? malloc(total) : NULL;
+    int mrc = (n > 1 && stage == NULL) ? MPI_ERR_NO_MEM : MPI_SUCCESS;
+    /* One block: a contiguous view starting at it, which both backends
+     * move like the plain MPI_File_read_at_all it is (ROMIO's strided path
+     * read a 1 GiB block at about 1 MB/s). */
+    MPI_Offset disp = n == 1 ? (MPI_Offset)f->queue[0].at : 0;
+    if (n > 1 && mrc == MPI_SUCCESS)
+        mrc = view_type(f->queue, n, &ftype);
     if (mrc != MPI_SUCCESS) { /* join with nothing rather than leave the others waiting */
         mpi_io_fail(f, mrc, "describe a collective round", err);
         n = total = 0;
+        ftype = MPI_BYTE;
     }
-    MPI_Datatype view = n ? ftype : MPI_BYTE;
-    int vrc = MPI_File_set_view(*f->fh, 0, MPI_BYTE, view, "native", MPI_INFO_NULL);
+    unsigned char *mem = n == 1 ? f->queue[0].buf : stage;
+    if (n > 1 && f->writable)
+        stage_copy(f->queue, n, stage, true);
+    int vrc = MPI_File_set_view(*f->fh, disp, MPI_BYTE, ftype, "native", MPI_INFO_NULL);
     MPI_Status st;
-    void *at = n ? MPI_BOTTOM : NULL;
-    int count = n ? 1 : 0;
-    int xrc = f->writable ? MPI_File_write_all(*f->fh, at, count, mtype, &st)
-                          : MPI_File_read_all(*f->fh, at, count, mtype, &st);
-    MPI_Count moved = 0;
+    int xrc = f->writable ? MPI_File_write_all(*f->fh, mem, (int)total, MPI_BYTE, &st)
+                          : MPI_File_read_all(*f->fh, mem, (int)total, MPI_BYTE, &st);
+    int moved = 0;
     /* ROMIO leaves the status of an empty transfer unset. */
     if (xrc == MPI_SUCCESS && total > 0)
-        MPI_Get_elements_x(&st, MPI_BYTE, &moved);
+        MPI_Get_count(&st, MPI_BYTE, &moved);
     /* HDF5 moves its metadata through this handle assuming the default view. */
     int rrc = MPI_File_set_view(*f->fh, 0, MPI_BYTE, MPI_BYTE, "native", MPI_INFO_NULL);
-    if (n > 0) {
+    if (n > 1)
         MPI_Type_free(&ftype);
-        MPI_Type_free(&mtype);
-    }
     int bad = vrc != MPI_SUCCESS ? vrc : xrc != MPI_SUCCESS ? xrc : rrc;
+    if (n > 1 && !f->writable && bad == MPI_SUCCESS && (uint64_t)moved == total)
+        stage_copy(f->queue, n, stage, false);
+    free(stage);
     if (err->code == MPB_OK && (bad != MPI_SUCCESS || (uint64_t)moved != total)) {
         char what[96];
         snprintf(what, sizeof what, "%s %zu blocks (%llu bytes) collectively",
