@@ -45,6 +45,14 @@ struct mpb_h5_file {
  * mishandle transfers near 2 GiB. */
 #define RAW_TRANSFER_MAX (1u << 30)
 
+/* Under --io collective, pieces of at least this many bytes move
+ * independently: they are stripe-sized runs already, so aggregation gains
+ * nothing, and ROMIO 3.2.1 crawled through a 0.7 GiB block inside a round's
+ * strided view (rel_big_tensor did not finish).  ROMIO's own `automatic`
+ * collective buffering makes the same choice for non-interleaved access.
+ * The default slab (4 MiB) keeps every piece under it. */
+#define COLLECTIVE_PIECE_MAX (64u << 20)
+
 /* A sweep holds one output per point open at once, each with thousands of
  * new object headers that parallel HDF5 can only write back at collective
  * sync points; a small cache makes it do so early.  qwen3-moe-mini's
@@ -400,7 +408,8 @@ static int move_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrow
     if (nrows == 0 || mpb_tensor_row_bytes(&f->idx->tensors[tensor]) == 0)
         return MPB_OK;
     uint64_t at = raw_offset(f, tensor);
-    if (at != MPB_OFFSET_NONE && f->collective)
+    uint64_t bytes = nrows * mpb_tensor_row_bytes(&f->idx->tensors[tensor]);
+    if (at != MPB_OFFSET_NONE && f->collective && bytes < COLLECTIVE_PIECE_MAX)
         return queue_transfer(f, tensor, at, row0, nrows, buf, err);
     if (at != MPB_OFFSET_NONE)
         return raw_transfer(f, tensor, at, row0, nrows, buf, write, err);
