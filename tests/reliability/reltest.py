@@ -82,6 +82,13 @@ def interp_text(first, second, lam=0.45):
             f"parameters:\n  lambda: {lam}\n")
 
 
+def write_sweep_config(work, output, lambdas, name="sweep.yaml"):
+    """An interpolation of a.h5 and b.h5 swept over lambdas into output."""
+    values = ", ".join(str(v) for v in lambdas)
+    return write_config(work, name, interp_text("a.h5", "b.h5") +
+                        f"sweep:\n  output: \"{output}\"\n  parameters:\n    lambda: [{values}]\n")
+
+
 def digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()

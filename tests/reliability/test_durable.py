@@ -15,10 +15,7 @@ import reltest
 
 work = reltest.fresh_dir(sys.argv[1], "durable")
 reltest.make_inputs(work)
-cfg = reltest.write_config(work, "sweep.yaml",
-                           reltest.interp_text("a.h5", "b.h5") +
-                           "sweep:\n  output: \"p-{lambda}\"\n"
-                           "  parameters:\n    lambda: [0, 0.5, 1]\n")
+cfg = reltest.write_sweep_config(work, "p-{lambda}", [0, 0.5, 1])
 MIB = 1 << 20
 
 

@@ -15,10 +15,7 @@ if shutil.which("strace") is None:
     reltest.skip("strace is not installed (scripts/setup.sh installs it)")
 work = reltest.fresh_dir(sys.argv[1], "durable_order")
 reltest.make_inputs(work)
-cfg = reltest.write_config(work, "sweep.yaml",
-                           reltest.interp_text("a.h5", "b.h5") +
-                           "sweep:\n  output: \"p-{lambda}.h5\"\n"
-                           "  parameters:\n    lambda: [0, 0.5, 1]\n")
+cfg = reltest.write_sweep_config(work, "p-{lambda}.h5", [0, 0.5, 1])
 out = os.path.join(work, "out")
 log = os.path.join(work, "strace.log")
 trace = ("strace", "-f", "-y", "-qq", "-o", log,

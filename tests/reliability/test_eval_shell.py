@@ -10,10 +10,7 @@ import reltest
 
 work = reltest.fresh_dir(sys.argv[1], "eval_shell")
 reltest.make_inputs(work)
-cfg = reltest.write_config(work, "sweep.yaml",
-                           reltest.interp_text("a.h5", "b.h5") +
-                           "sweep:\n  output: \"mi-{lambda}.h5\"\n"
-                           "  parameters:\n    lambda: [0, 1]\n")
+cfg = reltest.write_sweep_config(work, "mi-{lambda}.h5", [0, 1])
 os.chdir(work)
 folder = "e$(touch pwned)"
 reltest.run(2, "sweep", cfg, "--out-dir", folder, "--quiet", expect=0)

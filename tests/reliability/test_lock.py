@@ -13,11 +13,7 @@ import reltest
 
 work = reltest.fresh_dir(sys.argv[1], "lock")
 reltest.make_inputs(work)
-lams = ", ".join(str(i / 20) for i in range(21))
-cfg = reltest.write_config(work, "sweep.yaml",
-                           reltest.interp_text("a.h5", "b.h5") +
-                           "sweep:\n  output: \"p-{lambda}.h5\"\n"
-                           f"  parameters:\n    lambda: [{lams}]\n")
+cfg = reltest.write_sweep_config(work, "p-{lambda}.h5", [i / 20 for i in range(21)])
 out = os.path.join(work, "out")
 lock = os.path.join(out, ".mpiblend.lock")
 host = socket.gethostname()
