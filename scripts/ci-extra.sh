@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What CI runs beyond the main suite (docs/RELIABILITY.md), in about six
+# What CI runs beyond the main suite (docs/RELIABILITY.md), in about nine
 # minutes on two cores:
 #   1. an AddressSanitizer + UndefinedBehaviorSanitizer build running the
 #      unit tests (leak detection on, except in the few that start MPI: Open
@@ -9,7 +9,9 @@
 #   2. valgrind on a small merge, verify and diff: no definite leak outside
 #      Open MPI and HDF5 (tests/valgrind.supp), and a control program that
 #      leaks on purpose must be caught with the same suppressions;
-#   3. both libFuzzer targets (safetensors reader, config loader) for
+#   3. the reduced language-model example (ctest label "example",
+#      examples/reasoning/run.sh --quick), which scripts/test.sh leaves out;
+#   4. both libFuzzer targets (safetensors reader, config loader) for
 #      $MPB_FUZZ_SECONDS each (default 30).
 # Build folders: $MPB_ASAN_BUILD_DIR (build-asan), $MPB_BUILD_DIR (build),
 # $MPB_FUZZ_BUILD_DIR (build-fuzz), all under the repository by default.
@@ -74,6 +76,9 @@ if mpiexec -n 1 "${vg[@]}" "$work/leak" >/dev/null 2>&1; then
     exit 1
 fi
 grep -q "definitely lost: 64 bytes in 1 blocks" "$work"/vg.*.log
+
+step "the reduced language-model example (examples/reasoning/run.sh --quick)"
+(cd "$build" && ctest --output-on-failure -L example)
 
 fuzz_seconds="${MPB_FUZZ_SECONDS:-30}"
 # A fixed seed makes CI's run a prefix of the same mutation sequence that was
