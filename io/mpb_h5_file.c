@@ -405,10 +405,10 @@ static int move_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrow
 {
     if (err->code != MPB_OK)
         return err->code; /* the flush still joins, with nothing */
-    if (nrows == 0 || mpb_tensor_row_bytes(&f->idx->tensors[tensor]) == 0)
+    uint64_t bytes = nrows * mpb_tensor_row_bytes(&f->idx->tensors[tensor]);
+    if (bytes == 0)
         return MPB_OK;
     uint64_t at = raw_offset(f, tensor);
-    uint64_t bytes = nrows * mpb_tensor_row_bytes(&f->idx->tensors[tensor]);
     if (at != MPB_OFFSET_NONE && f->collective && bytes < COLLECTIVE_PIECE_MAX)
         return queue_transfer(f, tensor, at, row0, nrows, buf, err);
     if (at != MPB_OFFSET_NONE)
