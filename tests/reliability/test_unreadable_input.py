@@ -3,8 +3,10 @@ user nobody (setpriv; skipped where that is impossible); other users just
 lose read permission.  The error names the file, where the config names it,
 and the cause."""
 import os
+import re
 import shutil
 import stat
+import subprocess
 import sys
 
 import mpbtest
@@ -22,12 +24,23 @@ if os.geteuid() == 0:
     if shutil.which("setpriv") is None:
         reltest.skip("running as root without setpriv: cannot make a file unreadable")
     prefix = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
-    # nobody must reach the files and write the output folder.
-    path = work
-    while path != "/":
-        if not os.stat(path).st_mode & stat.S_IXOTH:
-            reltest.skip(f"'{path}' is not searchable by other users")
+    # nobody must reach the files, load mpiblend's libraries (an HDF5 built
+    # under /root is out of reach) and write the output folder.
+    def reachable(path, need):
+        if not os.stat(path).st_mode & need:
+            return False
         path = os.path.dirname(path)
+        while path != "/":
+            if not os.stat(path).st_mode & stat.S_IXOTH:
+                return False
+            path = os.path.dirname(path)
+        return True
+    if not reachable(work, stat.S_IXOTH):
+        reltest.skip(f"'{work}' is not reachable by other users")
+    libs = subprocess.run(["ldd", mpbtest.BINARY], capture_output=True, text=True).stdout
+    for lib in re.findall(r"=> (/\S+)", libs):
+        if not reachable(os.path.realpath(lib), stat.S_IROTH):
+            reltest.skip(f"mpiblend's library '{lib}' is not readable by other users")
     for name in ("a.h5", "interp.yaml"):
         os.chmod(os.path.join(work, name), 0o644)
     os.chmod(work, 0o755)
