@@ -17,6 +17,14 @@
 /* Elements staged per pass: one fp32 block per input lives on the stack. */
 enum { CHUNK = 256 };
 
+float mpb_rescale_l1(double before, double after)
+{
+    const double eps = 1e-7; /* mergekit's rescaled_masked_tensor */
+    if (!(before >= eps) || !(after >= eps))
+        return 1.0f;
+    return (float)(before / after);
+}
+
 mpb_cut mpb_cut_none(void)
 {
     return (mpb_cut){.bits = UINT32_MAX, .need = 0}; /* no magnitude reaches it */

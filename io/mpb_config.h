@@ -9,31 +9,13 @@
 
 #include "mpb_dtype.h"
 #include "mpb_error.h"
+#include "mpb_registry.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define MPB_MAX_INPUTS 64
-
-typedef enum {
-    MPB_METHOD_LINEAR,
-    MPB_METHOD_INTERPOLATE,
-    MPB_METHOD_PASSTHROUGH,
-    MPB_METHOD_TASK_ARITHMETIC,
-    MPB_METHOD_TIES,
-    MPB_METHOD_DARE_LINEAR,
-    MPB_METHOD_DARE_TIES,
-    MPB_METHOD_BREADCRUMBS,
-    MPB_METHOD_BREADCRUMBS_TIES,
-    MPB_METHOD_SLERP,
-    MPB_METHOD_MODEL_STOCK
-} mpb_method;
-
-#define MPB_METHOD_COUNT (MPB_METHOD_MODEL_STOCK + 1)
-
-/* The config spelling ("linear", "dare_ties", ...); "invalid" otherwise. */
-const char *mpb_method_name(mpb_method m);
 
 typedef struct mpb_config mpb_config; /* opaque */
 
@@ -82,22 +64,6 @@ bool mpb_config_has_sweep(const mpb_config *c);
 /* N from a "...layers.N..." or GPT-2 style "...h.N..." tensor name, else -1. */
 int mpb_tensor_layer(const char *tensor_name);
 
-typedef struct mpb_tensor_params {
-    int copy_from;    /* >= 0: copy the tensor unchanged from this input
-                         (passthrough, or outside layer_range); -1: blend.
-                         When copying, the fields below are not resolved. */
-    int base_index;   /* as mpb_config_base_index */
-    size_t n_inputs;
-    double weight[MPB_MAX_INPUTS];  /* per input; NaN if unset */
-    double density[MPB_MAX_INPUTS]; /* per input; default 1 */
-    double lambda, t, epsilon, gamma; /* method defaults applied; NaN if
-                                         the method has none and none is set */
-    bool normalize;
-    bool rescale;    /* sparsified task vectors are rescaled... */
-    bool rescale_l1; /* ...to keep their L1 norm (mergekit); false: by 1/density */
-    uint64_t seed;   /* DARE's random masks */
-} mpb_tensor_params;
-
 /* Resolves every parameter of one tensor of a model with n_layers layers:
  * per-model value > global value > method default, with filters, gradients
  * and layer_range applied exactly as mergekit does.  Fails (naming the
@@ -106,13 +72,9 @@ typedef struct mpb_tensor_params {
 int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layers,
                        mpb_tensor_params *out, mpb_error *err);
 
-/* For methods that are one weighted sum of the inputs (linear, interpolate,
- * task_arithmetic): coef[i] for each input, computed once in double and
- * rounded to fp32.  linear: w_i / sum(w) with normalize, else w_i;
- * interpolate: 1 - lambda for the base end, lambda for the other;
- * task_arithmetic: lambda * w_i / D for the others (D = sum of their weights
- * with normalize, else 1) and 1 - sum of those for the base.  A copied
- * tensor gets 1 for its source and 0 elsewhere. */
+/* mpb_method_coefficients: the method's per-tensor fp32 values (for one
+ * fixed weighted sum, its coefficients), computed once in double and
+ * rounded once; a copied tensor gets 1 for its source and 0 elsewhere. */
 int mpb_config_coefficients(const mpb_tensor_params *p, mpb_method m, float coef[],
                             mpb_error *err);
 

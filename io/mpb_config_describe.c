@@ -50,9 +50,9 @@ static void put_scalar(line *l, const char *name, double v)
     put_number(l, v);
 }
 
-static void put_params(line *l, const mpb_method_info *info, const mpb_tensor_params *p)
+static void put_params(line *l, const mpb_method_def *def, const mpb_tensor_params *p)
 {
-#define USES(id) ((info->used & (1u << (id))) != 0)
+#define USES(id) (def->params[id].used)
     if (USES(MPB_P_WEIGHT))
         put_list(l, "weight", p->weight, p->n_inputs);
     if (USES(MPB_P_DENSITY))
@@ -87,7 +87,7 @@ const char *mpb_config_describe(const mpb_config *c, const char *tensor_name, in
     } else if (p.copy_from >= 0) {
         put(&l, " copy from %s (%s)", c->origin[p.copy_from], c->inputs[p.copy_from]);
     } else {
-        const mpb_method_info *info = mpb_method_get(c->method);
+        const mpb_method_def *info = mpb_method_get(c->method);
         put(&l, " %s", info->name);
         if (p.base_index >= 0)
             put(&l, " base=%s", c->origin[p.base_index]);

@@ -8,20 +8,6 @@
 
 /* ---- parameters and their values ---- */
 
-typedef enum {
-    MPB_P_WEIGHT,
-    MPB_P_DENSITY,
-    MPB_P_GAMMA,
-    MPB_P_EPSILON,
-    MPB_P_LAMBDA,
-    MPB_P_T,
-    MPB_P_NORMALIZE,
-    MPB_P_RESCALE,
-    MPB_P_SEED,
-    MPB_P_INT8_MASK,
-    MPB_P_COUNT
-} mpb_param_id;
-
 typedef enum { MPB_VAL_NUMBER, MPB_VAL_BOOL, MPB_VAL_WORD, MPB_VAL_GRADIENT } mpb_value_kind;
 
 typedef struct mpb_value {
@@ -54,39 +40,11 @@ typedef struct mpb_param_set {
     mpb_setting s[MPB_P_COUNT];
 } mpb_param_set;
 
-const char *mpb_param_name(mpb_param_id id);
-/* MPB_P_COUNT when unknown. */
-mpb_param_id mpb_param_lookup(const char *name);
-/* mergekit reads these per model; the rest only from the globals. */
-bool mpb_param_per_model(mpb_param_id id);
-
 /* The value a setting gives a tensor at gradient position pos, or false when
  * no filter entry matches.  Gradients come back as NUMBER. */
 bool mpb_setting_eval(const mpb_setting *s, const char *tensor, double pos, mpb_value *out);
 
 void mpb_setting_free(mpb_setting *s);
-
-/* ---- methods ---- */
-
-typedef struct mpb_method_info {
-    const char *name;
-    bool needs_base;     /* task vectors are taken against base_model */
-    bool base_is_end;    /* slerp/interpolate: base_model is the t = 0 end */
-    int exact_inputs;    /* 0: any number */
-    int min_others;      /* inputs needed besides the base */
-    bool task_family;    /* generalized task arithmetic */
-    bool weight_needed;  /* every input (but the base) needs a weight */
-    unsigned used;       /* bit (1u << mpb_param_id) for each parameter read */
-    bool default_normalize, default_rescale;
-} mpb_method_info;
-
-const mpb_method_info *mpb_method_get(mpb_method m);
-/* Method by config spelling; false when unknown. */
-bool mpb_method_lookup(const char *name, mpb_method *out);
-/* "linear, interpolate, ..." for messages. */
-const char *mpb_method_list(void);
-/* Default of a numeric parameter for the method, NaN when it has none. */
-double mpb_method_default(mpb_method m, mpb_param_id id);
 
 /* ---- the parsed config ---- */
 
@@ -166,10 +124,6 @@ int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root);
 #include "mpb_suggest.h" /* closest-key suggestions */
 
 /* ---- per-tensor resolution ---- */
-
-/* True when the weights (all but index skip; -1 for none) sum to 0 up to
- * rounding, so that dividing by their sum is meaningless. */
-bool mpb_weights_cancel(const double w[], size_t n, int skip);
 
 /* Whether the method reads input i's own values: all inputs but the base of
  * the task-arithmetic family, which the others are taken against. */

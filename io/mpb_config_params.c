@@ -1,39 +1,10 @@
-/* Parameter names, and what a written value gives one tensor: filters are
- * tried in order, gradients interpolated, exactly as mergekit's
- * evaluate_setting does. */
+/* What a written parameter value gives one tensor: filters are tried in
+ * order, gradients interpolated, exactly as mergekit's evaluate_setting
+ * does.  Parameter names live in the registry (blend/mpb_registry.c). */
 #include "mpb_config_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static const struct {
-    const char *name;
-    bool per_model;
-} param_table[MPB_P_COUNT] = {
-    [MPB_P_WEIGHT] = {"weight", true},       [MPB_P_DENSITY] = {"density", true},
-    [MPB_P_GAMMA] = {"gamma", true},         [MPB_P_EPSILON] = {"epsilon", true},
-    [MPB_P_LAMBDA] = {"lambda", false},      [MPB_P_T] = {"t", false},
-    [MPB_P_NORMALIZE] = {"normalize", false}, [MPB_P_RESCALE] = {"rescale", false},
-    [MPB_P_SEED] = {"seed", false},          [MPB_P_INT8_MASK] = {"int8_mask", false},
-};
-
-const char *mpb_param_name(mpb_param_id id)
-{
-    return id < MPB_P_COUNT ? param_table[id].name : "?";
-}
-
-mpb_param_id mpb_param_lookup(const char *name)
-{
-    for (int id = 0; id < MPB_P_COUNT; id++)
-        if (strcmp(name, param_table[id].name) == 0)
-            return (mpb_param_id)id;
-    return MPB_P_COUNT;
-}
-
-bool mpb_param_per_model(mpb_param_id id)
-{
-    return id < MPB_P_COUNT && param_table[id].per_model;
-}
 
 /* mergekit: scaled = t*(n-1); i0 = int(scaled); i1 = min(n-1, i0+1);
  * (1-frac)*v[i0] + frac*v[i1], evaluated in the same order so that the

@@ -6,20 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USES(info, id) (((info)->used & (1u << (id))) != 0)
-
-bool mpb_weights_cancel(const double w[], size_t n, int skip)
-{
-    double sum = 0, magnitude = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((int)i == skip)
-            continue;
-        sum += w[i];
-        magnitude += fabs(w[i]);
-    }
-    /* Relative, so that 0.1 + 0.2 - 0.3 counts as the 0 it means. */
-    return fabs(sum) <= 1e-12 * magnitude;
-}
+#define USES(def, id) ((def)->params[id].used)
 
 /* The value for input (or the globals when input < 0). */
 static bool lookup(const mpb_config *c, int input, mpb_param_id id, const char *tensor, double pos,
@@ -40,7 +27,7 @@ static double lookup_number(const mpb_config *c, int input, mpb_param_id id, con
 
 bool mpb_config_input_weighted(const mpb_config *c, size_t i)
 {
-    return !(mpb_method_get(c->method)->task_family && (int)i == c->base_index);
+    return mpb_method_input_weighted(c->method, i, c->base_index);
 }
 
 /* gamma and epsilon are per model in mergekit; mpiblend applies one value
@@ -72,11 +59,11 @@ static int resolve_shared(const mpb_config *c, mpb_param_id id, const char *tens
 static void resolve_switches(const mpb_config *c, const char *tensor, double pos,
                              mpb_tensor_params *out)
 {
-    const mpb_method_info *info = mpb_method_get(c->method);
     mpb_value v;
-    out->normalize = lookup(c, -1, MPB_P_NORMALIZE, tensor, pos, &v) ? v.flag
-                                                                     : info->default_normalize;
-    out->rescale = info->default_rescale;
+    out->normalize = lookup(c, -1, MPB_P_NORMALIZE, tensor, pos, &v)
+                         ? v.flag
+                         : mpb_method_default(c->method, MPB_P_NORMALIZE) == 1.0;
+    out->rescale = mpb_method_default(c->method, MPB_P_RESCALE) == 1.0;
     out->rescale_l1 = true;
     if (lookup(c, -1, MPB_P_RESCALE, tensor, pos, &v)) {
         out->rescale = v.kind == MPB_VAL_BOOL ? v.flag : true;
@@ -106,21 +93,22 @@ static int require(const mpb_config *c, const char *tensor, double value, mpb_pa
 static int check_required(const mpb_config *c, const char *tensor, const mpb_tensor_params *p,
                           mpb_error *err)
 {
-    const mpb_method_info *info = mpb_method_get(c->method);
+    const mpb_method_def *def = mpb_method_get(c->method);
     int rc = MPB_OK;
-    for (size_t i = 0; info->weight_needed && i < c->n_inputs && rc == MPB_OK; i++)
+    for (size_t i = 0; def->params[MPB_P_WEIGHT].required && i < c->n_inputs && rc == MPB_OK;
+         i++)
         if (mpb_config_input_weighted(c, i))
             rc = require(c, tensor, p->weight[i], MPB_P_WEIGHT, (int)i, err);
-    if (rc == MPB_OK && c->method == MPB_METHOD_INTERPOLATE)
-        rc = require(c, tensor, p->lambda, MPB_P_LAMBDA, -1, err);
-    if (rc == MPB_OK && c->method == MPB_METHOD_SLERP)
-        rc = require(c, tensor, p->t, MPB_P_T, -1, err);
-    if (rc == MPB_OK && c->method == MPB_METHOD_LINEAR && p->normalize &&
+    for (int id = 0; id < MPB_P_COUNT && rc == MPB_OK; id++)
+        if (def->params[id].required && !mpb_param_per_model((mpb_param_id)id))
+            rc = require(c, tensor, mpb_tensor_param(p, (mpb_param_id)id), (mpb_param_id)id,
+                         -1, err);
+    if (rc == MPB_OK && def->normalize_needs_sum && p->normalize &&
         mpb_weights_cancel(p->weight, p->n_inputs, -1))
         rc = mpb_fail(err, MPB_EINVAL,
-                      "linear weights for tensor '%s' sum to 0 and normalize divides by their "
+                      "%s weights for tensor '%s' sum to 0 and normalize divides by their "
                       "sum in %s; change the weights or set normalize: false",
-                      tensor, c->path);
+                      def->name, tensor, c->path);
     return rc;
 }
 
@@ -145,7 +133,7 @@ static int copy_source(const mpb_config *c, const char *tensor, int n_layers, in
             return MPB_OK;
         }
     }
-    if (c->method == MPB_METHOD_PASSTHROUGH)
+    if (mpb_method_get(c->method)->copies_first)
         *source = 0;
     return MPB_OK;
 }

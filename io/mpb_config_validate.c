@@ -37,36 +37,36 @@ static int check_duplicates(const mpb_config *c, mpb_error *err)
 /* The base model's role per method; sets c->base_index for the accessors. */
 static int check_base(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
-    const mpb_method_info *info = mpb_method_get(c->method);
-    const char *name = info->name;
-    if (info->needs_base && !c->base_given)
+    const mpb_method_def *def = mpb_method_get(c->method);
+    const char *name = def->name;
+    if (def->base == MPB_BASE_NEEDED && !c->base_given)
         return mpb_yaml_fail(y, root, NULL,
                              "merge_method '%s' needs base_model: the model task vectors are "
                              "taken against",
                              name);
-    if (c->method == MPB_METHOD_LINEAR && c->base_given &&
+    if (def->base == MPB_BASE_IGNORED && c->base_given &&
         strcmp(c->origin[c->base_index], "base_model") == 0)
         return mpb_yaml_fail(y, top_value(y, root, "base_model"), NULL,
-                             "base_model '%s' is not one of the models; linear does not use a "
+                             "base_model '%s' is not one of the models; %s does not use a "
                              "base model",
-                             c->inputs[c->base_index]);
-    if (c->method == MPB_METHOD_LINEAR || c->method == MPB_METHOD_PASSTHROUGH)
+                             c->inputs[c->base_index], name);
+    if (def->base == MPB_BASE_IGNORED)
         c->base_index = -1;
-    else if (info->base_is_end && !c->base_given)
+    else if (def->base == MPB_BASE_END && !c->base_given)
         c->base_index = 0;
     return MPB_OK;
 }
 
 static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
-    const mpb_method_info *info = mpb_method_get(c->method);
+    const mpb_method_def *info = mpb_method_get(c->method);
     yaml_node_t *models = top_value(y, root, "models");
     bool base_added = c->base_given && strcmp(c->origin[c->n_inputs - 1], "base_model") == 0;
     if (info->exact_inputs > 0 && c->n_inputs != (size_t)info->exact_inputs)
         return mpb_yaml_fail(y, models, NULL, "merge_method '%s' needs exactly %d model%s, got %zu%s",
                              info->name, info->exact_inputs, info->exact_inputs > 1 ? "s" : "",
                              c->n_inputs, base_added ? " (counting base_model)" : "");
-    size_t others = c->n_inputs - (info->needs_base ? 1 : 0);
+    size_t others = c->n_inputs - (info->base == MPB_BASE_NEEDED ? 1 : 0);
     if (others < (size_t)info->min_others)
         return mpb_yaml_fail(y, models, NULL,
                              "merge_method '%s' needs at least %d model%s besides base_model, "
@@ -78,8 +78,8 @@ static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 
 static int check_required_values(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
-    const mpb_method_info *info = mpb_method_get(c->method);
-    for (size_t i = 0; info->weight_needed && i < c->n_inputs; i++) {
+    const mpb_method_def *info = mpb_method_get(c->method);
+    for (size_t i = 0; info->params[MPB_P_WEIGHT].required && i < c->n_inputs; i++) {
         if (!mpb_config_input_weighted(c, i) || c->model_params[i].s[MPB_P_WEIGHT].present ||
             c->global.s[MPB_P_WEIGHT].present)
             continue;
@@ -90,14 +90,12 @@ static int check_required_values(const mpb_config *c, mpb_yaml *y, yaml_node_t *
                  info->name);
         return fail_at_input(c, y->err, i, what);
     }
-    if (c->method == MPB_METHOD_INTERPOLATE && !c->global.s[MPB_P_LAMBDA].present)
-        return mpb_yaml_fail(y, root, NULL,
-                             "merge_method 'interpolate' needs parameters.lambda: the result is "
-                             "(1 - lambda) * first + lambda * second");
-    if (c->method == MPB_METHOD_SLERP && !c->global.s[MPB_P_T].present)
-        return mpb_yaml_fail(y, root, NULL,
-                             "merge_method 'slerp' needs parameters.t: 0 gives the base end, 1 "
-                             "the other model");
+    for (int id = 0; id < MPB_P_COUNT; id++)
+        if (info->params[id].required && !mpb_param_per_model((mpb_param_id)id) &&
+            !c->global.s[id].present)
+            return mpb_yaml_fail(y, root, NULL, "merge_method '%s' needs parameters.%s: %s",
+                                 info->name, mpb_param_name((mpb_param_id)id),
+                                 info->required_why ? info->required_why : "it has no default");
     return MPB_OK;
 }
 
@@ -116,7 +114,7 @@ static const mpb_setting *constant_weight(const mpb_config *c, size_t i)
 static int check_linear_sum(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
     const mpb_setting *normalize = &c->global.s[MPB_P_NORMALIZE];
-    if (c->method != MPB_METHOD_LINEAR || normalize->conditional ||
+    if (!mpb_method_get(c->method)->normalize_needs_sum || normalize->conditional ||
         (normalize->present && !normalize->value.flag))
         return MPB_OK;
     double w[MPB_MAX_INPUTS];
@@ -129,8 +127,9 @@ static int check_linear_sum(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
     if (!mpb_weights_cancel(w, c->n_inputs, -1))
         return MPB_OK;
     return mpb_yaml_fail(y, top_value(y, root, "models"), NULL,
-                         "linear weights sum to 0 and normalize divides by their sum; change "
-                         "the weights or set normalize: false");
+                         "%s weights sum to 0 and normalize divides by their sum; change "
+                         "the weights or set normalize: false",
+                         mpb_method_name(c->method));
 }
 
 int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root)

@@ -52,6 +52,14 @@ static const void *blend_slab(struct merge_ctx *m, const mpb_item *it, void *con
     if (src >= 0 && out_dt == in_t->dtype)
         return bufs[src];
     const void *const *all = (const void *const *)bufs;
+    const mpb_method_def *def = mpb_method_get(r->method);
+    if (src < 0 && def->blend == MPB_BLEND_ELEMENTWISE) {
+        int base = mpb_config_base_index(r->config);
+        void *dst = out_dt == in_t->dtype ? bufs[base] : out; /* in place */
+        def->kernel(&r->coef[tensor * r->n_inputs], (size_t)base, r->n_inputs, all,
+                    in_t->dtype, dst, out_dt, (size_t)n);
+        return dst;
+    }
     if (src < 0 && r->task != NULL && r->task[tensor].spec.n_models > 0) {
         const mpb_task_spec *spec = &r->task[tensor].spec;
         void *dst = out_dt == in_t->dtype ? bufs[spec->base] : out; /* in place */

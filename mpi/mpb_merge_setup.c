@@ -28,15 +28,16 @@ static int alloc_method_arrays(mpb_merge_recipe *r, mpb_error *err)
     r->copy_from = malloc(nt * sizeof *r->copy_from);
     r->coef = calloc(nt * r->n_inputs, sizeof *r->coef);
     bool ok = r->copy_from != NULL && r->coef != NULL;
-    if (ok && mpb_merge_task_method(r->method))
+    mpb_blend_kind blend = mpb_method_get(r->method)->blend;
+    if (ok && blend == MPB_BLEND_TASK)
         ok = (r->task = calloc(nt, sizeof *r->task)) != NULL;
-    if (ok && r->method == MPB_METHOD_SLERP)
-        ok = (r->slerp_t = calloc(nt, sizeof *r->slerp_t)) != NULL;
+    if (ok && blend == MPB_BLEND_STATISTICS)
+        ok = (r->t = calloc(nt, sizeof *r->t)) != NULL;
     return ok ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory for %zu tensors", nt);
 }
 
 /* One tensor: copied, one fixed weighted sum, or a method with its own
- * kernel or statistics. */
+ * kernel or statistics (as its registry entry says). */
 static int resolve_tensor(mpb_merge_recipe *r, size_t t, const mpb_tensor_params *p,
                           mpb_error *err)
 {
@@ -54,15 +55,14 @@ static int resolve_tensor(mpb_merge_recipe *r, size_t t, const mpb_tensor_params
     if (out_dt != MPB_DT_INVALID)
         r->out_idx.tensors[t].dtype = out_dt;
     if (p->copy_from >= 0)
-        return mpb_config_coefficients(p, r->method, coef, err);
-    switch (r->method) {
-    case MPB_METHOD_LINEAR:
-    case MPB_METHOD_INTERPOLATE:
-    case MPB_METHOD_PASSTHROUGH: return mpb_config_coefficients(p, r->method, coef, err);
-    case MPB_METHOD_SLERP: r->slerp_t[t] = p->t; return MPB_OK;
-    case MPB_METHOD_MODEL_STOCK: return MPB_OK; /* coefficients from the statistics */
-    default: return mpb_merge_task_resolve(r->config, tensor, p, &r->task[t], err);
+        return mpb_method_coefficients(r->method, p, coef, err);
+    switch (mpb_method_get(r->method)->blend) {
+    case MPB_BLEND_COEFFICIENTS:
+    case MPB_BLEND_ELEMENTWISE: return mpb_method_coefficients(r->method, p, coef, err);
+    case MPB_BLEND_STATISTICS: r->t[t] = p->t; return MPB_OK; /* coefficients: statistics */
+    case MPB_BLEND_TASK: return mpb_merge_task_resolve(r->config, tensor, p, &r->task[t], err);
     }
+    return mpb_fail(err, MPB_EINTERNAL, "merge_method %d has no blend", (int)r->method);
 }
 
 static int resolve_tensors(mpb_merge_recipe *r, mpb_error *err)
@@ -138,7 +138,7 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r)
     for (size_t t = 0; r->task && t < r->in_idx.n; t++)
         mpb_merge_task_free(&r->task[t]);
     free(r->task);
-    free(r->slerp_t);
+    free(r->t);
     free(r->copy_from);
     free(r->coef);
     free(r->config_text);

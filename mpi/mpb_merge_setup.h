@@ -44,7 +44,8 @@ typedef struct mpb_merge_recipe {
     float *coef;        /* per tensor: n_inputs fp32 coefficients of a linear blend
                            (slerp and model_stock: filled by the statistics) */
     mpb_merge_task *task; /* per tensor, task-family methods only (else NULL) */
-    double *slerp_t;    /* per tensor, slerp only (else NULL) */
+    double *t;          /* per tensor, the resolved t of a method whose
+                           coefficients come from statistics (else NULL) */
     size_t min_elem_size;
 } mpb_merge_recipe;
 
@@ -61,10 +62,6 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r);
 
 /* Bytes the merge's writing pass reads from all inputs together. */
 uint64_t mpb_merge_recipe_read_bytes(const mpb_merge_recipe *r);
-
-/* True for the methods blended by mpb_blend_task: task_arithmetic, ties,
- * dare_*, breadcrumbs*. */
-bool mpb_merge_task_method(mpb_method m);
 
 /* The task family's kernel spec for one tensor from its resolved parameters,
  * as mpb_merge_recipe_build makes it (for task_arithmetic and DARE without

@@ -20,7 +20,7 @@ static bool needs_stats(const mpb_merge_recipe *r, size_t t)
 {
     if (!mpb_merge_recipe_blends(r, t) || mpb_tensor_numel(&r->in_idx.tensors[t]) == 0)
         return false;
-    if (r->method == MPB_METHOD_SLERP || r->method == MPB_METHOD_MODEL_STOCK)
+    if (mpb_method_get(r->method)->blend == MPB_BLEND_STATISTICS)
         return true;
     const mpb_merge_task *task = r->task ? &r->task[t] : NULL;
     for (size_t k = 0; task && k < task->spec.n_models; k++)
@@ -56,13 +56,16 @@ uint64_t mpb_merge_stats_seen(const mpb_merge_sparse *sp, int c, uint64_t row0)
     return lo ? sp->start_seen[c][lo - 1] : 0;
 }
 
+size_t stats_vectors(const mpb_merge_recipe *r)
+{
+    return mpb_method_get(r->method)->sums_of_deltas ? r->n_inputs - 1 : r->n_inputs;
+}
+
 size_t stats_quantities(const mpb_merge_recipe *r, size_t t)
 {
-    size_t n = r->n_inputs - 1;
-    if (r->method == MPB_METHOD_SLERP)
-        return 3;
-    if (r->method == MPB_METHOD_MODEL_STOCK)
-        return n + n * (n - 1) / 2;
+    const mpb_method_def *def = mpb_method_get(r->method);
+    if (def->blend == MPB_BLEND_STATISTICS)
+        return def->sums_count(stats_vectors(r));
     return 2 * r->task[t].spec.n_models;
 }
 
@@ -130,7 +133,7 @@ static bool tensor_in_pass(const stats_run *s, const tensor_state *ts, int pass)
 static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
 {
     const mpb_merge_recipe *r = s->r;
-    if (r->method == MPB_METHOD_SLERP || r->method == MPB_METHOD_MODEL_STOCK)
+    if (mpb_method_get(r->method)->blend == MPB_BLEND_STATISTICS)
         return pass == PASS_SUMS ? stats_quantities(r, ts->tensor) : 0;
     const mpb_merge_task *task = &r->task[ts->tensor];
     int q = 0;

@@ -76,6 +76,9 @@ typedef struct stats_run {
 
 bool stats_is_window(const mpb_merge_task *task, size_t k);
 
+/* The vectors a method with coefficients from statistics sums over. */
+size_t stats_vectors(const mpb_merge_recipe *r);
+
 /* Row sums a tensor needs in its busiest pass. */
 size_t stats_quantities(const mpb_merge_recipe *r, size_t t);
 

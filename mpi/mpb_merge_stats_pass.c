@@ -50,32 +50,20 @@ static float *values(stats_run *s, const chunk *c, size_t input, int base)
     return d;
 }
 
-static void slerp_chunk(stats_run *s, const chunk *c)
+/* The method's own row sums (registry: sums_add) over its vectors: the
+ * task vectors against the base, or the base then the other inputs. */
+static void method_chunk(stats_run *s, const chunk *c)
 {
+    const mpb_method_def *def = mpb_method_get(s->r->method);
     int base = mpb_config_base_index(s->r->config);
-    float *v0 = values(s, c, (size_t)base, -1);
-    float *v1 = values(s, c, (size_t)(1 - base), -1);
-    s->acc[0] = mpb_sum_products(v0, v0, c->n, s->acc[0]);
-    s->acc[1] = mpb_sum_products(v1, v1, c->n, s->acc[1]);
-    s->acc[2] = mpb_sum_products(v0, v1, c->n, s->acc[2]);
-}
-
-/* Quantities: sum delta_k^2 for each model k, then sum delta_i delta_j for
- * i < j in order. */
-static void stock_chunk(stats_run *s, const chunk *c)
-{
-    int base = mpb_config_base_index(s->r->config);
-    float *d[MPB_METHOD_MAX_INPUTS];
+    const float *v[MPB_METHOD_MAX_INPUTS];
     size_t n = 0;
+    if (!def->sums_of_deltas)
+        v[n++] = values(s, c, (size_t)base, -1);
     for (size_t i = 0; i < s->r->n_inputs; i++)
         if ((int)i != base)
-            d[n++] = values(s, c, i, base);
-    size_t q = n;
-    for (size_t i = 0; i < n; i++) {
-        s->acc[i] = mpb_sum_products(d[i], d[i], c->n, s->acc[i]);
-        for (size_t j = i + 1; j < n; j++, q++)
-            s->acc[q] = mpb_sum_products(d[i], d[j], c->n, s->acc[q]);
-    }
+            v[n++] = values(s, c, i, def->sums_of_deltas ? base : -1);
+    def->sums_add(v, n, c->n, s->acc);
 }
 
 static bool model_in_pass(const model_state *m, int pass)
@@ -195,10 +183,8 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
             chunk c = {.dt = t->dtype, .at = row * row_len + off,
                        .first = (it->row0 + row) * row_len + off,
                        .n = (size_t)(row_len - off < STATS_CHUNK ? row_len - off : STATS_CHUNK)};
-            if (s->r->method == MPB_METHOD_SLERP)
-                slerp_chunk(s, &c);
-            else if (s->r->method == MPB_METHOD_MODEL_STOCK)
-                stock_chunk(s, &c);
+            if (s->r->task == NULL)
+                method_chunk(s, &c);
             else
                 task_chunk(s, ts, &c, ties);
         }

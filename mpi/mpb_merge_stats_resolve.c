@@ -1,6 +1,6 @@
 /* What each statistics pass's exchanged numbers decide: magnitude cuts and
- * where their equal elements lie, L1 norms and rescale factors, slerp's and
- * model_stock's coefficients (docs/METHODS.md). */
+ * where their equal elements lie, L1 norms and rescale factors, and the
+ * coefficients of methods that take them from sums (docs/METHODS.md). */
 #include "mpb_merge_stats_internal.h"
 
 #include <math.h>
@@ -157,34 +157,24 @@ void stats_finish_task(stats_run *s, size_t pos)
     }
 }
 
-/* slerp and model_stock: the blend's fp32 coefficients from the sums. */
+/* A method with coefficients from statistics: its fp32 coefficients from
+ * the tensor's totals (registry: sums_coefficients). */
 static int resolve_coefficients(stats_run *s, size_t pos, mpb_error *err)
 {
     const mpb_merge_recipe *r = s->r;
     const tensor_state *ts = &s->ts[pos];
-    float *coef = &r->coef[ts->tensor * r->n_inputs];
-    int base = mpb_config_base_index(r->config);
-    if (r->method == MPB_METHOD_SLERP) {
-        float c[2];
-        mpb_slerp_coefficients(r->slerp_t[ts->tensor], row_total(s, ts, 0),
-                               row_total(s, ts, 1), row_total(s, ts, 2), c);
-        coef[base] = c[0];
-        coef[1 - base] = c[1];
-        return MPB_OK;
-    }
-    size_t n = r->n_inputs - 1;
-    double sq[MPB_METHOD_MAX_INPUTS], dot[MPB_METHOD_MAX_INPUTS * (MPB_METHOD_MAX_INPUTS - 1) / 2];
-    for (size_t q = 0; q < stats_quantities(r, ts->tensor); q++)
-        *(q < n ? &sq[q] : &dot[q - n]) = row_total(s, ts, (int)q);
-    double t;
-    if (!mpb_model_stock_t(n, sq, dot, &t))
-        return mpb_fail(err, MPB_EINVAL,
-                        "model_stock: the mean cosine of the %zu task vectors of tensor '%s' is "
-                        "-1/(N-1), where t = N cos / (1 + (N-1) cos) is undefined",
-                        n, r->in_idx.tensors[ts->tensor].name);
-    for (size_t i = 0; i < r->n_inputs; i++)
-        coef[i] = (int)i == base ? (float)(1.0 - t) : (float)(t / (double)n);
-    return MPB_OK;
+    const mpb_method_def *def = mpb_method_get(r->method);
+    size_t q = stats_quantities(r, ts->tensor);
+    double *totals = malloc((q ? q : 1) * sizeof *totals);
+    if (totals == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu sums", q);
+    for (size_t k = 0; k < q; k++)
+        totals[k] = row_total(s, ts, (int)k);
+    int rc = def->sums_coefficients(totals, r->n_inputs, mpb_config_base_index(r->config),
+                                    r->t[ts->tensor], r->in_idx.tensors[ts->tensor].name,
+                                    &r->coef[ts->tensor * r->n_inputs], err);
+    free(totals);
+    return rc;
 }
 
 int stats_resolve_pass(stats_run *s, const bool *active, mpb_error *err)

@@ -10,40 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool method_elects_sign(mpb_method m)
-{
-    return m == MPB_METHOD_TIES || m == MPB_METHOD_DARE_TIES ||
-           m == MPB_METHOD_BREADCRUMBS_TIES;
-}
-
-static mpb_keep_kind method_keep(mpb_method m)
-{
-    switch (m) {
-    case MPB_METHOD_TIES:
-    case MPB_METHOD_BREADCRUMBS:
-    case MPB_METHOD_BREADCRUMBS_TIES: return MPB_KEEP_WINDOW;
-    case MPB_METHOD_DARE_LINEAR:
-    case MPB_METHOD_DARE_TIES: return MPB_KEEP_RANDOM;
-    default: return MPB_KEEP_ALL;
-    }
-}
-
-bool mpb_merge_task_method(mpb_method m)
-{
-    return m == MPB_METHOD_TASK_ARITHMETIC || method_keep(m) != MPB_KEEP_ALL;
-}
-
 /* The magnitude ranks a sparsifying method keeps, as mergekit counts them:
- * ties the k = floor(density n) largest; breadcrumbs drops the
- * floor(gamma n) largest (fewer if needed) and keeps the next
- * floor(density n). */
+ * the k = floor(density n) largest, after dropping the floor(gamma n)
+ * largest (fewer if needed) when the method reads gamma. */
 static int keep_window(const mpb_config *c, const mpb_tensor *tensor, size_t input,
                        double density, double gamma, mpb_merge_sparse *sp, mpb_error *err)
 {
     mpb_method method = mpb_config_method(c);
     uint64_t n = mpb_tensor_numel(tensor);
     uint64_t keep = (uint64_t)(density * (double)n), top = 0;
-    if (method != MPB_METHOD_TIES) {
+    if (mpb_method_get(method)->params[MPB_P_GAMMA].used) {
         top = (uint64_t)(gamma * (double)n);
         if (top > n - keep)
             top = n - keep;
@@ -89,10 +65,11 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
         return mpb_fail(err, MPB_ENOMEM, "out of memory for tensor '%s'", tensor->name);
     task->spec.base = (size_t)p->base_index;
     task->spec.n_models = n_models;
-    task->spec.consensus = method_elects_sign(method);
+    const mpb_method_def *def = mpb_method_get(method);
+    task->spec.consensus = def->elects_sign;
     task->spec.normalize = p->normalize;
     task->spec.lambda = (float)p->lambda;
-    mpb_keep_kind kind = method_keep(method);
+    mpb_keep_kind kind = def->sparsify;
     double weight_sum = 0;
     size_t k = 0;
     for (size_t i = 0; i < p->n_inputs; i++) {

@@ -10,10 +10,12 @@
 
 bool mpb_sweep_method_supported(mpb_method m)
 {
-    /* task_arithmetic is B + lambda * sum w_i (theta_i - B) in the merge
-     * (docs/METHODS.md), not one weighted sum: merge its points one by one. */
-    return m == MPB_METHOD_LINEAR || m == MPB_METHOD_INTERPOLATE ||
-           m == MPB_METHOD_PASSTHROUGH;
+    return mpb_method_get(m)->sweepable;
+}
+
+static bool sweepable(const mpb_method_def *def)
+{
+    return def->sweepable;
 }
 
 void mpb_sweep_hash_text(const char *text, char *buf, size_t len)
@@ -78,11 +80,12 @@ static int build_point(const mpb_sweep *s, size_t index, const mpb_merge_recipe 
     mpb_sweep_hash_text(p->config_text, p->config_hash, sizeof p->config_hash);
     mpb_config *c = NULL;
     rc = mpb_config_parse(p->config_text, strlen(p->config_text), config_path, &c, err);
+    char list[256];
     if (rc == MPB_OK && !mpb_sweep_method_supported(mpb_config_method(c)))
-        rc = mpb_fail(err, MPB_EINVAL, "sweep supports linear, interpolate and "
-                      "passthrough (with filters and layer_range); '%s' is not one "
-                      "weighted sum of the inputs: merge each point separately with "
-                      "mpiblend merge", mpb_method_name(mpb_config_method(c)));
+        rc = mpb_fail(err, MPB_EINVAL, "sweep supports %s (with filters and layer_range); "
+                      "'%s' is not one weighted sum of the inputs: merge each point "
+                      "separately with mpiblend merge",
+                      mpb_method_list_if(sweepable, list, sizeof list), mpb_method_name(mpb_config_method(c)));
     if (rc == MPB_OK)
         rc = check_same_inputs(c, r, err);
     if (rc == MPB_OK)

@@ -22,6 +22,11 @@ static char *attr_copy(const mpb_h5_attrs *a, const char *key)
 }
 
 /* Rank 0: the output's index and, for HDF5 outputs, its provenance. */
+static bool verifiable(const mpb_method_def *def)
+{
+    return def->verifiable;
+}
+
 static int read_output(struct mpb_verify *v, mpb_error *err)
 {
     const mpb_store_ops *ops = mpb_store_for_path(v->out_path);
@@ -284,10 +289,12 @@ static int prepare(struct mpb_verify *v, const char *config_path, FILE *out,
         rc = load_recipe(v, config_path, err);
     else if (rc == MPB_OK)
         rc = load_recorded_recipe(v, no_inputs, err);
+    char list[256];
     if (rc == MPB_OK && config_path && !mpb_verify_method_supported(v->r.method))
         rc = mpb_fail(err, MPB_EINVAL,
-                      "verify supports linear/interpolate/task_arithmetic/passthrough for now, "
-                      "not '%s'; without --config it checks the stored data checksum only",
+                      "verify supports %s for now, not '%s'; without --config it checks the "
+                      "stored data checksum only",
+                      mpb_method_list_if(verifiable, list, sizeof list),
                       mpb_method_name(v->r.method));
     if (rc == MPB_OK && !config_path && v->stored_checksum == NULL)
         rc = mpb_fail(err, MPB_EINVAL,
