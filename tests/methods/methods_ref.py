@@ -182,3 +182,19 @@ def linear(xs, coefs):
     for c, x in zip(coefs[1:], xs[1:]):
         acc = (acc + (np.float32(c) * x).astype(np.float32)).astype(np.float32)
     return acc
+
+
+def nearswap(t, base, other):
+    """nearswap of docs/METHODS.md, element by element in fp32:
+    w = (1 / |b - x|) * f(t), 1 where not finite, at most 1;
+    result w x + (1 - w) b."""
+    f32 = np.float32
+    b = np.asarray(base, dtype=f32)
+    x = np.asarray(other, dtype=f32)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        dist = np.abs((b - x).astype(f32)).astype(f32)
+        w = ((f32(1.0) / dist).astype(f32) * f32(t)).astype(f32)
+        w = np.where(np.isfinite(w), np.minimum(w, f32(1.0)), f32(1.0)).astype(f32)
+        left = (w * x).astype(f32)
+        right = ((f32(1.0) - w).astype(f32) * b).astype(f32)
+        return (left + right).astype(f32)

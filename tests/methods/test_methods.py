@@ -102,6 +102,13 @@ def slerp_ref(other, t_of):
     return linear_ref([other, A], coefs)
 
 
+def nearswap_ref(other, t_of, out_kind=None):
+    def blend(name):
+        base, kind = ref.read(A, name)
+        return ref.nearswap(t_of(name), base, ref.read(other, name)[0]), out_kind or kind
+    return blend
+
+
 def stock_coefs(name, xs):
     t0, t1 = ref.model_stock_coefficients(xs[2], xs[:2])
     return [t1, t1, t0]
@@ -155,6 +162,16 @@ CASES = {
                    "parameters: {t: 0.3}\n", slerp_ref(C, lambda n: 0.3)),
     "model_stock": ("merge_method: model_stock\nbase_model: a.h5\n"
                     "models: [{model: b.h5}, {model: c.h5}]\n", linear_ref([B, C, A], stock_coefs)),
+    # b.h5 is far from a.h5: t decides per element; c.h5 is a.h5 moved by a
+    # few units in the last place: mostly swapped, and equal elements (w = 1
+    # from 1/0) abound.  The gradient and filter put t on both sides.
+    "nearswap": ("merge_method: nearswap\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
+                 "parameters: {t: [0.002, 0.02, 0.2]}\n",
+                 nearswap_ref(B, lambda n: gradient([0.002, 0.02, 0.2], position(n)))),
+    "nearswap_near_f32": ("merge_method: nearswap\nbase_model: a.h5\nmodels: [{model: c.h5}]\n"
+                          "parameters:\n  t:\n    - {filter: mlp, value: 0.0001}\n"
+                          "    - {value: 0.001}\nout_dtype: float32\n",
+                          nearswap_ref(C, lambda n: 0.0001 if "mlp" in n else 0.001, "f32")),
 }
 
 RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16"),
@@ -193,6 +210,8 @@ for case, (text, blend) in CASES.items():
     for name in NAMES:
         want, kind = blend(name)
         check_against(outs[0], name, want, out_kind or kind)
+    if case.startswith("nearswap"):  # verify recomputes its elements too
+        mpbtest.run(2, "verify", outs[-1], "--config", cfg, expect=0)
     print(f"ok: {case}: {len(outs)} runs ({', '.join(os.path.basename(o) for o in outs)}) "
           f"identical and equal to the reference over {len(NAMES)} tensors")
 
@@ -312,6 +331,14 @@ expect_error("no_base", "merge_method: ties\nmodels:\n  - model: b.h5\n    param
              "base_model")
 expect_error("slerp_three", "merge_method: slerp\nmodels: [{model: a.h5}, {model: b.h5}, "
              "{model: c.h5}]\nparameters: {t: 0.5}\n", "slerp")
+expect_error("nearswap_t_zero", "merge_method: nearswap\nbase_model: a.h5\n"
+             "models: [{model: b.h5}]\nparameters: {t: 0}\n",
+             "nearswap: t is 0; it must be above 0")
+expect_error("nearswap_no_t", "merge_method: nearswap\nbase_model: a.h5\n"
+             "models: [{model: b.h5}]\n", "merge_method 'nearswap' needs parameters.t")
+expect_error("nearswap_three", "merge_method: nearswap\nbase_model: a.h5\n"
+             "models: [{model: b.h5}, {model: c.h5}]\nparameters: {t: 0.1}\n",
+             "merge_method 'nearswap' needs exactly 2 models, got 3 (counting base_model)")
 expect_error("density_range", task_config("ties", [("b.h5", "{weight: 1, density: 1.5}")], "{}"),
              "density must be in (0, 1]")
 # An existing output without --force stops the run before the statistics
