@@ -19,7 +19,7 @@ static int coefficients(const mpb_tensor_params *p, float coef[], mpb_error *err
 
 const mpb_method_def mpb_method_interpolate = {
     .name = "interpolate",
-    .summary = "(1 - lambda) * base end + lambda * the other (mpiblend's own)",
+    .summary = "(1 - lambda) * base end + lambda * the other",
     .base = MPB_BASE_END,
     .exact_inputs = 2,
     .params = {[MPB_P_LAMBDA] = MPB_PARAM_REQUIRED},

@@ -50,7 +50,7 @@ static int sums_coefficients(const double totals[], size_t n_inputs, int base, d
 
 const mpb_method_def mpb_method_slerp = {
     .name = "slerp",
-    .summary = "spherical interpolation from the base end (t = 0) to the other",
+    .summary = "spherical interpolation from the base end (t = 0)",
     .base = MPB_BASE_END,
     .exact_inputs = 2,
     .params = {[MPB_P_T] = MPB_PARAM_REQUIRED},

@@ -4,7 +4,7 @@
 
 const mpb_method_def mpb_method_ties = {
     .name = "ties",
-    .summary = "top-density magnitudes per task vector, sign election, normalized",
+    .summary = "the top density of each task vector, sign election",
     .base = MPB_BASE_NEEDED,
     .min_others = 1,
     .params = {MPB_SPARSE_PARAMS(1, 0)},

@@ -66,6 +66,8 @@ static void print_command_help(FILE *out, const struct mpb_cli_command *c)
         }
         print_wrapped(out, o->help, left, used);
     }
+    if (c->more_help)
+        c->more_help(out);
 }
 
 static void print_main_help(FILE *out)

@@ -8,6 +8,7 @@
 #include "mpb_inspect.h"
 #include "mpb_io_hints.h"
 #include "mpb_merge.h"
+#include "mpb_registry.h"
 #include "mpb_synth.h"
 
 #include <stdio.h>
@@ -147,44 +148,65 @@ static int run_export(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, cha
     return exit_code(mpb_export_run(a->positional[0], a->positional[1], &a->run, comm, err));
 }
 
+/* The merge methods, from the registry (blend/mpb_registry.c): the docs'
+ * method tables are checked against this list (tests/ux). */
+static void print_methods(FILE *out)
+{
+    fprintf(out, "\nmerge methods (merge_method: in the config; docs/METHODS.md):\n");
+    for (int m = 0; m < MPB_METHOD_COUNT; m++) {
+        const mpb_method_def *def = mpb_method_get((mpb_method)m);
+        char needs[128] = "";
+        size_t at = 0;
+        if (def->base == MPB_BASE_NEEDED)
+            at += (size_t)snprintf(needs + at, sizeof needs - at, ", base_model");
+        for (int id = 0; id < MPB_P_COUNT && at < sizeof needs; id++)
+            if (def->params[id].required)
+                at += (size_t)snprintf(needs + at, sizeof needs - at, ", %s",
+                                       mpb_param_name((mpb_param_id)id));
+        fprintf(out, "  %-18s %s\n", def->name, def->summary);
+        if (at > 0)
+            fprintf(out, "%21sneeds %s\n", "", needs + 2);
+    }
+}
+
 const struct mpb_cli_command mpb_cli_commands[] = {
     {"merge", CMD_MERGE, "merge CONFIG.yaml --out OUT.h5 [options]",
-     "blend the checkpoints a mergekit-style YAML config names", run_merge},
+     "blend the checkpoints a mergekit-style YAML config names", run_merge, print_methods},
     {"sweep", CMD_SWEEP, "sweep CONFIG.yaml --out-dir DIR [--max-outputs N] [options]",
      "write every point of the config's sweep: grid, reading the inputs once per pass",
-     mpb_cli_run_sweep},
+     mpb_cli_run_sweep, NULL},
     {"eval", CMD_EVAL, "eval DIR --cmd 'COMMAND {path} ...' [--metric NAME,... | --json-all] "
      "[options]",
      "run a command per sweep point and record its scores in DIR/results.csv and the manifest",
-     mpb_cli_run_eval},
+     mpb_cli_run_eval, NULL},
     {"refine", CMD_REFINE, "refine DIR --metric NAME [--around best|steepest] [--where "
      "'M<=V'] | --around pareto --maximize M1 --minimize M2 [options]",
      "write a sweep config sampling densely where the scores peak, change fastest, or "
      "trade off",
-     mpb_cli_run_refine},
+     mpb_cli_run_refine, NULL},
     {"plot", CMD_PLOT, "plot DIR [--metric NAME,...] [--param NAME] | --x M1 --y M2 "
      "[--out FILE.svg]",
      "draw the scores against a swept parameter, or one against another with the Pareto "
-     "front, as an SVG (and a PNG)", mpb_cli_run_plot},
+     "front, as an SVG (and a PNG)", mpb_cli_run_plot, NULL},
     {"inspect", CMD_INSPECT, "inspect CHECKPOINT [--json]",
      "list a checkpoint's tensors, totals, tied embeddings, files and provenance",
-     mpb_cli_run_inspect},
+     mpb_cli_run_inspect, NULL},
     {"distance", CMD_DISTANCE, "distance A B [C ...] [--json|--csv] [options]",
      "how far apart checkpoints are, per tensor, module kind and overall, for every pair",
-     mpb_cli_run_distance},
+     mpb_cli_run_distance, NULL},
     {"verify", CMD_VERIFY, "verify OUT.h5 [--config CONFIG.yaml] [--sample N]",
      "check a merged checkpoint: its checksums, and elements recomputed from the inputs",
-     mpb_cli_run_verify},
+     mpb_cli_run_verify, NULL},
     {"diff", CMD_DIFF, "diff A.h5 B.h5 [--tolerance T]",
-     "compare the tensor data of two checkpoints element by element", mpb_cli_run_diff},
+     "compare the tensor data of two checkpoints element by element", mpb_cli_run_diff, NULL},
     {"synth", CMD_SYNTH, "synth --arch ARCH [--seed S] [--dtype bf16|f16|f32] OUT.h5",
-     "write a synthetic checkpoint with a public architecture's shapes", run_synth},
+     "write a synthetic checkpoint with a public architecture's shapes", run_synth, NULL},
     {"import", CMD_IMPORT, "import SOURCE OUT.h5 [options]",
      "copy a Hugging Face folder or .safetensors file into one HDF5 checkpoint",
-     run_import},
+     run_import, NULL},
     {"export", CMD_EXPORT, "export IN.h5 OUT_DIR [--shard-size 5GB] [options]",
      "write a checkpoint as a Hugging Face folder (sharded safetensors, config)",
-     run_export},
+     run_export, NULL},
 };
 const size_t mpb_cli_n_commands = sizeof mpb_cli_commands / sizeof mpb_cli_commands[0];
 

@@ -14,6 +14,7 @@
 
 #include <mpi.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 enum mpb_cli_command_bit {
@@ -92,6 +93,7 @@ struct mpb_cli_command {
     const char *usage;
     const char *summary;
     mpb_cli_run_fn run;
+    void (*more_help)(FILE *out); /* after the options, or NULL */
 };
 
 extern const struct mpb_cli_option mpb_cli_options[];
