@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Numeric parameters a sweep may set (docs/CONFIG.md). */
-static const char *const numeric_params[] = {"weight", "density", "gamma", "epsilon",
-                                             "lambda", "t", NULL};
-
 int mpb_sweep_fail_at(const mpb_sweep *s, const yaml_node_t *node, mpb_error *err,
                       const char *fmt, ...)
 {
@@ -168,7 +164,7 @@ static int parse_key(mpb_sweep *s, mpb_sweep_param *p, yaml_node_t *key, mpb_err
     p->filter = at ? strdup(at + 1) : NULL;
     if (!p->key || !p->param || (at && !p->filter))
         return mpb_fail(err, MPB_ENOMEM, "out of memory reading the sweep");
-    if (!word_in(p->param, numeric_params))
+    if (!mpb_param_sweepable(mpb_param_lookup(p->param)))
         return mpb_sweep_fail_at(s, key, err, "sweep key '%s': '%s' is not a numeric "
                                  "parameter (weight, density, gamma, epsilon, lambda, t)", k,
                                  p->param);

@@ -1,6 +1,7 @@
 # Merge methods (blend/mpb_method*.c, mpi/mpb_merge*.c; docs/METHODS.md).
 mpb_unit_test(test_method_task SOURCES test_method_task.c LIBS mpb_blend)
 mpb_unit_test(test_method_stats SOURCES test_method_stats.c LIBS mpb_blend)
+mpb_unit_test(test_method_registry SOURCES test_method_registry.c LIBS mpb_blend)
 mpb_unit_test(test_method_configs SOURCES test_method_configs.c LIBS mpb_io)
 target_compile_definitions(test_method_configs PRIVATE
   MPB_CONFIGS_DIR="${PROJECT_SOURCE_DIR}/configs")

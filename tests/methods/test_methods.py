@@ -178,7 +178,8 @@ RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16
         (4, "independent", "16")]
 # Methods without whole-tensor statistics: the core's split logic is tested
 # elsewhere, two far-apart runs are enough here.
-SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near"}
+SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near",
+         "nearswap_near_f32"}
 
 
 def merge(cfg, out, np_, io, slab):
