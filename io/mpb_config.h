@@ -42,9 +42,9 @@ const char *mpb_config_input_path(const mpb_config *c, size_t i);
 /* Where input i was named: "models[2]" or "base_model". */
 const char *mpb_config_input_origin(const mpb_config *c, size_t i);
 
-/* Index of the base model among the inputs, or -1.  For slerp and
- * interpolate this is the t = 0 / lambda = 0 end: base_model when given,
- * else input 0.  linear and passthrough ignore base_model: -1. */
+/* Index of the base model among the inputs, or -1.  For a method whose
+ * base is the t = 0 / lambda = 0 end (MPB_BASE_END) this is base_model when
+ * given, else input 0; methods that ignore base_model get -1. */
 int mpb_config_base_index(const mpb_config *c);
 
 /* out_dtype; MPB_DT_INVALID means "same as the inputs". */
@@ -71,12 +71,6 @@ int mpb_tensor_layer(const char *tensor_name);
  * normalized weights sum to 0 here. */
 int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layers,
                        mpb_tensor_params *out, mpb_error *err);
-
-/* mpb_method_coefficients: the method's per-tensor fp32 values (for one
- * fixed weighted sum, its coefficients), computed once in double and
- * rounded once; a copied tensor gets 1 for its source and 0 elsewhere. */
-int mpb_config_coefficients(const mpb_tensor_params *p, mpb_method m, float coef[],
-                            mpb_error *err);
 
 typedef void (*mpb_config_warn_fn)(void *ctx, const char *msg);
 

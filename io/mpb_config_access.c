@@ -23,12 +23,6 @@ mpb_method mpb_config_method(const mpb_config *c)
     return c->method;
 }
 
-int mpb_config_coefficients(const mpb_tensor_params *p, mpb_method m, float coef[],
-                            mpb_error *err)
-{
-    return mpb_method_coefficients(m, p, coef, err);
-}
-
 size_t mpb_config_n_inputs(const mpb_config *c)
 {
     return c->n_inputs;

@@ -1,6 +1,7 @@
 /* Whole-tensor statistics of the merge methods, computed collectively over
  * the slabs that hold each tensor before the writing pass (docs/METHODS.md):
- * slerp's norms and dot product, model_stock's cosines, the task family's
+ * the row sums of methods whose coefficients come from them (registry:
+ * sums_add, e.g. norms, dot products, cosines), the task family's
  * exact magnitude cuts (a two-level radix selection over the bit patterns of
  * |delta|) and L1 norms.  Floating sums are per row in double, in element
  * order, and then over rows in row order, so they do not depend on how the
@@ -18,8 +19,8 @@
 
 /* Collective.  Reads the inputs (open in inputs[], in input order) into
  * bufs[] (one slab of the plan's largest item per input) as often as the
- * method needs and completes the recipe: slerp's and model_stock's
- * coefficients, the task family's cuts, tie counts and rescale factors.
+ * method needs and completes the recipe: the coefficients from sums, the
+ * task family's cuts, tie counts and rescale factors.
  * The writing pass must use the same plan.  Does nothing for methods
  * without whole-tensor statistics.  Adds the bytes the passes read (the same
  * number on every rank) to *bytes_read. */

@@ -55,7 +55,7 @@ static int resolve_point(mpb_sweep_point *p, const mpb_config *c, const mpb_merg
         mpb_tensor_params tp;
         int rc = mpb_config_resolve(c, tensor->name, r->n_layers, &tp, err);
         if (rc == MPB_OK)
-            rc = mpb_config_coefficients(&tp, m, &p->coef[t * ni], err);
+            rc = mpb_method_coefficients(m, &tp, &p->coef[t * ni], err);
         if (rc)
             return rc;
         p->copy_from[t] = tp.copy_from;

@@ -9,7 +9,7 @@
  *     others) recomputed one at a time from the inputs with the merge's own
  *     recipe and kernels, compared bit for bit.  This needs no MPI-IO, no
  *     plan and no slabs, so it checks the parallel write path independently.
- *     Methods: linear, interpolate, task_arithmetic and passthrough for now.
+ *     Methods: those the registry marks verifiable (blend/mpb_registry.h).
  *
  * Collective: tensors are shared out over the ranks round robin; each rank
  * reads its tensors with independent transfers; rank 0 prints the report. */

@@ -92,8 +92,13 @@ if(MPB_FUZZ)
   list(FILTER _io_sources INCLUDE REGEX "/mpb_config_[a-z_]+\\.c$")
   get_target_property(_util_sources mpb_util SOURCES)
   list(TRANSFORM _util_sources PREPEND ${PROJECT_SOURCE_DIR}/util/ REGEX "^[^/]")
+  # The method registry the loader asks, with what its entries call.
+  get_target_property(_blend_sources mpb_blend SOURCES)
+  list(FILTER _blend_sources INCLUDE REGEX
+       "(mpb_registry|mpb_method_[a-z_]+|mpb_convert|mpb_random|mpb_dtype)\\.c$")
+  list(TRANSFORM _blend_sources PREPEND ${PROJECT_SOURCE_DIR}/blend/ REGEX "^[^/]")
   add_executable(fuzz_config fuzz/fuzz_config.c ${_io_sources} ${_util_sources}
-    ${PROJECT_SOURCE_DIR}/blend/mpb_dtype.c)
+    ${_blend_sources})
   target_include_directories(fuzz_config PRIVATE
     ${PROJECT_SOURCE_DIR}/io ${PROJECT_SOURCE_DIR}/blend ${PROJECT_SOURCE_DIR}/util)
   target_link_libraries(fuzz_config PRIVATE mpb::yaml ${MATH_LIBRARY})

@@ -448,7 +448,7 @@ static void coefficients_of(const char *yaml, const char *tensor, float coef[])
     mpb_error err = {0};
     mpb_config *c = parse_ok(yaml);
     mpb_tensor_params p = resolve_ok(c, tensor, QWEN_LAYERS);
-    int rc = mpb_config_coefficients(&p, mpb_config_method(c), coef, &err);
+    int rc = mpb_method_coefficients(mpb_config_method(c), &p, coef, &err);
     if (rc != MPB_OK)
         print_message("unexpected error: %s\n", err.msg);
     assert_int_equal(rc, MPB_OK);
@@ -531,14 +531,14 @@ static void test_coefficients_copy_and_refusal(void **state)
                              "layer_range: [0, 0]\nkeep_outside: thinking.h5\n");
     mpb_tensor_params p = resolve_ok(c, "lm_head.weight", 2);
     assert_int_equal(p.copy_from, 1);
-    assert_int_equal(mpb_config_coefficients(&p, MPB_METHOD_INTERPOLATE, coef, &err), MPB_OK);
+    assert_int_equal(mpb_method_coefficients(MPB_METHOD_INTERPOLATE, &p, coef, &err), MPB_OK);
     assert_true(coef[0] == 0.0f && coef[1] == 1.0f);
     mpb_config_free(c);
 
     c = parse_ok("merge_method: ties\nbase_model: base.h5\n"
                  "models: [{model: a.h5, parameters: {weight: 1, density: 0.2}}]\n");
     p = resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 2);
-    assert_int_equal(mpb_config_coefficients(&p, MPB_METHOD_TIES, coef, &err), MPB_EINVAL);
+    assert_int_equal(mpb_method_coefficients(MPB_METHOD_TIES, &p, coef, &err), MPB_EINVAL);
     assert_string_equal(err.msg, "merge_method 'ties' is not one fixed weighted sum of its inputs");
     mpb_config_free(c);
 }

@@ -32,7 +32,7 @@ static void check_resolved(const mpb_config *c, const mpb_tensor_params *p)
         return;
     float coef[MPB_MAX_INPUTS];
     mpb_error err = {0};
-    if (mpb_config_coefficients(p, m, coef, &err) != MPB_OK && err.msg[0] == '\0')
+    if (mpb_method_coefficients(m, p, coef, &err) != MPB_OK && err.msg[0] == '\0')
         __builtin_trap();
 }
 
