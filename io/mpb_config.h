@@ -9,12 +9,11 @@
 
 #include "mpb_dtype.h"
 #include "mpb_error.h"
+#include "mpb_limits.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define MPB_MAX_INPUTS 64
 
 typedef enum {
     MPB_METHOD_LINEAR,

@@ -7,7 +7,7 @@
 
 uint64_t stats_slot(size_t ts_pos, size_t model, int cut)
 {
-    return ((uint64_t)ts_pos * MPB_METHOD_MAX_INPUTS + model) * 2 + (uint64_t)cut;
+    return ((uint64_t)ts_pos * MPB_MAX_INPUTS + model) * 2 + (uint64_t)cut;
 }
 
 bool stats_small(const stats_run *s, size_t tensor)
@@ -65,7 +65,7 @@ static void slerp_chunk(stats_run *s, const chunk *c)
 static void stock_chunk(stats_run *s, const chunk *c)
 {
     int base = mpb_config_base_index(s->r->config);
-    float *d[MPB_METHOD_MAX_INPUTS];
+    float *d[MPB_MAX_INPUTS];
     size_t n = 0;
     for (size_t i = 0; i < s->r->n_inputs; i++)
         if ((int)i != base)
@@ -187,7 +187,7 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
     const tensor_state *ts = &s->ts[pos];
     const mpb_tensor *t = &s->r->in_idx.tensors[tensor];
     uint64_t rows = mpb_tensor_rows(t), row_len = rows ? mpb_tensor_numel(t) / rows : 0;
-    uint64_t ties[2 * MPB_METHOD_MAX_INPUTS] = {0};
+    uint64_t ties[2 * MPB_MAX_INPUTS] = {0};
     for (uint64_t row = 0; row < it->nrows; row++) {
         for (size_t q = 0; q < ts->n_q; q++)
             s->acc[q] = 0.0;

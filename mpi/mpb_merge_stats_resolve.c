@@ -173,7 +173,7 @@ static int resolve_coefficients(stats_run *s, size_t pos, mpb_error *err)
         return MPB_OK;
     }
     size_t n = r->n_inputs - 1;
-    double sq[MPB_METHOD_MAX_INPUTS], dot[MPB_METHOD_MAX_INPUTS * (MPB_METHOD_MAX_INPUTS - 1) / 2];
+    double sq[MPB_MAX_INPUTS], dot[MPB_MAX_INPUTS * (MPB_MAX_INPUTS - 1) / 2];
     for (size_t q = 0; q < stats_quantities(r, ts->tensor); q++)
         *(q < n ? &sq[q] : &dot[q - n]) = row_total(s, ts, (int)q);
     double t;
