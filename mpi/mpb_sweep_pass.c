@@ -5,7 +5,7 @@
 #include "mpb_comm.h"
 #include "mpb_job.h"
 #include "mpb_kernel.h"
-#include "mpb_sweep_checksum.h"
+#include "mpb_crc32c.h"
 #include "mpb_sweep_manifest.h"
 
 #include <jansson.h>

@@ -1,1 +1,2 @@
 mpb_unit_test(test_plan SOURCES test_plan.c LIBS mpb_mpi)
+mpb_unit_test(test_crc32c SOURCES test_crc32c.c LIBS mpb_util)

@@ -62,28 +62,6 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_methods.py)
     ENVIRONMENT "${MPB_PY_ENV};${MPB_ROMIO_ENV}" LABELS "e2e;romio")
 endif()
 
-# Until the merge and the job call into mpb_audit.h and mpb_space.h (hooks
-# listed in docs/RELIABILITY.md), the tests of those guarantees cannot pass.
-file(READ ${PROJECT_SOURCE_DIR}/mpi/mpb_merge.c _merge_c)
-file(READ ${PROJECT_SOURCE_DIR}/mpi/mpb_job.c _job_c)
-if(NOT _merge_c MATCHES "mpb_audit_seal")
-  message(STATUS "reliability: mpi/mpb_merge.c does not call mpb_audit yet; "
-                 "rel_provenance and rel_*nonfinite are disabled")
-  set_tests_properties(rel_provenance rel_nonfinite rel_romio_nonfinite PROPERTIES DISABLED TRUE)
-endif()
-# Joining CRCs of pieces of 512 MiB or more needs x^(2^k) for k past 31.
-file(READ ${PROJECT_SOURCE_DIR}/io/mpb_sweep_checksum.c _crc_c)
-if(_crc_c MATCHES "x2n_table\\[k & 31\\]")
-  message(STATUS "reliability: io/mpb_sweep_checksum.c still wraps x2n_table at 32; "
-                 "test_checksum_long is disabled")
-  set_tests_properties(test_checksum_long PROPERTIES DISABLED TRUE)
-endif()
-if(NOT _job_c MATCHES "mpb_space_reserve")
-  message(STATUS "reliability: mpi/mpb_job.c does not claim disk space yet; "
-                 "rel_disk_full (which would hang in H5Fclose) is disabled")
-  set_tests_properties(rel_disk_full PROPERTIES DISABLED TRUE)
-endif()
-
 # libFuzzer target for the config loader, next to fuzz_safetensors
 # (tests/safetensors.cmake defines MPB_FUZZ; scripts/fuzz.sh config).
 if(MPB_FUZZ)

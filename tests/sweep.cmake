@@ -1,6 +1,5 @@
 # Sweeps, eval, refine, job scripts (docs/SWEEP.md).
 mpb_unit_test(test_sweep_spec SOURCES test_sweep_spec.c LIBS mpb_io)
-mpb_unit_test(test_sweep_checksum SOURCES test_sweep_checksum.c LIBS mpb_io)
 
 # End-to-end tests in Python (Debian's python3 with numpy and h5py).
 find_program(MPB_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
