@@ -18,7 +18,7 @@ target_link_libraries(mpb_transfer_log PRIVATE MPI::MPI_C)
 set(MPB_REL_WORK ${CMAKE_CURRENT_BINARY_DIR}/work/reliability)
 file(MAKE_DIRECTORY ${MPB_REL_WORK})
 set(MPB_REL_ENV ${MPB_PY_ENV}
-  PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}/integration:${CMAKE_CURRENT_SOURCE_DIR}/reliability:${CMAKE_CURRENT_SOURCE_DIR}/sweep
+  PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}:${CMAKE_CURRENT_SOURCE_DIR}/reliability:${CMAKE_CURRENT_SOURCE_DIR}/sweep
   MPB_TRANSFER_SHIM=$<TARGET_FILE:mpb_transfer_log>)
 
 # mpb_rel_test(NAME SCRIPT [LABELS ...]): tests/reliability/SCRIPT.py; exit
