@@ -75,8 +75,6 @@ static int split_words(const char *line, mpb_eval_cmd *c, mpb_error *err)
     return MPB_OK;
 }
 
-static bool append(char **s, size_t *used, size_t *cap, const char *text, size_t len);
-
 /* --shell: each field marker becomes a reference to positional parameter
  * k + 1: "${N}" outside quotes, ${N} inside double quotes (already one
  * word there).  Inside single quotes the shell would not expand it, so
@@ -105,7 +103,7 @@ static int to_positional(const char *line, const char *tmpl, const char *const f
             }
             char ref[32];
             snprintf(ref, sizeof ref, quote ? "${%zu}" : "\"${%zu}\"", k + 1);
-            ok = append(&s, &used, &cap, ref, strlen(ref));
+            ok = mpb_text_append(&s, &used, &cap, ref, strlen(ref));
             w += strlen(MARK_OPEN) + (size_t)n;
             continue;
         }
@@ -116,7 +114,7 @@ static int to_positional(const char *line, const char *tmpl, const char *const f
             quote = quote ? 0 : '\'';
         else if (*w == '"' && quote != '\'')
             quote = quote ? 0 : '"';
-        ok = append(&s, &used, &cap, w, len);
+        ok = mpb_text_append(&s, &used, &cap, w, len);
         w += len;
     }
     if (!ok) {
@@ -145,23 +143,6 @@ int mpb_eval_cmd_prepare(const char *tmpl, bool shell, const char *const fields[
     return rc;
 }
 
-/* Appends text to a growing string; false when out of memory. */
-static bool append(char **s, size_t *used, size_t *cap, const char *text, size_t len)
-{
-    if (*used + len + 1 > *cap) {
-        size_t bigger_cap = 2 * (*used + len + 1);
-        char *bigger = realloc(*s, bigger_cap);
-        if (bigger == NULL)
-            return false;
-        *s = bigger;
-        *cap = bigger_cap;
-    }
-    memcpy(*s + *used, text, len);
-    *used += len;
-    (*s)[*used] = '\0';
-    return true;
-}
-
 static char *fill(const char *word, const char *const values[], size_t n_fields)
 {
     size_t used = 0, cap = strlen(word) + 64;
@@ -175,10 +156,10 @@ static char *fill(const char *word, const char *const values[], size_t n_fields)
         if (strncmp(w, MARK_OPEN, strlen(MARK_OPEN)) == 0 &&
             sscanf(w + strlen(MARK_OPEN), "%zu" MARK_CLOSE "%n", &k, &n) == 1 && n > 0 &&
             k < n_fields) {
-            ok = append(&s, &used, &cap, values[k], strlen(values[k]));
+            ok = mpb_text_append(&s, &used, &cap, values[k], strlen(values[k]));
             w += strlen(MARK_OPEN) + (size_t)n;
         } else {
-            ok = append(&s, &used, &cap, w, 1);
+            ok = mpb_text_append(&s, &used, &cap, w, 1);
             w++;
         }
     }

@@ -24,7 +24,7 @@ static const char *field_end(const char *t, bool strict)
     return close;
 }
 
-static bool append(char **s, size_t *used, size_t *cap, const char *text, size_t len)
+bool mpb_text_append(char **s, size_t *used, size_t *cap, const char *text, size_t len)
 {
     if (*used + len + 1 > *cap) {
         size_t bigger_cap = 2 * (*used + len + 1);
@@ -70,7 +70,7 @@ mpb_template_status mpb_template_expand(const char *tmpl, bool strict,
         if (status != MPB_TEMPLATE_OK) {
             problem->at = (size_t)(t - tmpl);
             problem->len = step;
-        } else if (!append(&s, &used, &cap, text, len)) {
+        } else if (!mpb_text_append(&s, &used, &cap, text, len)) {
             status = MPB_TEMPLATE_NO_MEMORY;
         }
         t += step;

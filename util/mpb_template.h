@@ -27,6 +27,10 @@ typedef struct mpb_template_problem {
  * Lenient (command lines, where braces belong to the shell or awk): only
  * '{' + letters, digits and _.@[]*- + '}' is a field; other braces are
  * kept as they are.  On success *out is malloc'd (caller frees). */
+/* Appends len bytes of text to the NUL-terminated string *s of *used bytes
+ * in a *cap-byte block, growing it; false when out of memory (*s intact). */
+bool mpb_text_append(char **s, size_t *used, size_t *cap, const char *text, size_t len);
+
 mpb_template_status mpb_template_expand(const char *tmpl, bool strict,
                                         mpb_template_lookup lookup, void *ctx, char **out,
                                         mpb_template_problem *problem);
