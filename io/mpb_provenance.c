@@ -82,8 +82,8 @@ static char *inputs_json(const char *const paths[], size_t n, mpb_error *err)
                      paths[i]);
             return NULL;
         }
-        json_t *entry = json_pack("{s:o,s:I}", "path", path, "bytes",
-                                  (json_int_t)input_bytes(paths[i]));
+        json_t *entry =
+            json_pack("{s:o,s:I}", "path", path, "bytes", (json_int_t)input_bytes(paths[i]));
         if (entry == NULL || json_array_append_new(list, entry) != 0) {
             json_decref(list);
             list = NULL;

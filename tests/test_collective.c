@@ -65,10 +65,10 @@ struct record {
     const mpb_index *idx;
     uint64_t budget;
     size_t calls, empty_calls;
-    int *seen;      /* per plan item: times this rank's step got it */
-    int fail_rank;  /* this rank's step fails in round fail_round */
+    int *seen;     /* per plan item: times this rank's step got it */
+    int fail_rank; /* this rank's step fails in round fail_round */
     size_t fail_round;
-    int bad;        /* a round broke a rule (checked after the collective) */
+    int bad; /* a round broke a rule (checked after the collective) */
 };
 
 static int record_round(void *ctx, const mpb_round *round, mpb_error *err)
@@ -89,10 +89,12 @@ static int record_round(void *ctx, const mpb_round *round, mpb_error *err)
     return err->code;
 }
 
-static int drive(const mpb_plan *plan, const mpb_index *idx, bool collective,
-                 struct record *r, mpb_error *err)
+static int drive(const mpb_plan *plan, const mpb_index *idx, bool collective, struct record *r,
+                 mpb_error *err)
 {
-    *r = (struct record){.plan = plan, .idx = idx, .fail_rank = r->fail_rank,
+    *r = (struct record){.plan = plan,
+                         .idx = idx,
+                         .fail_rank = r->fail_rank,
                          .fail_round = r->fail_round,
                          .budget = mpb_plan_round_budget(plan, idx, 0),
                          .seen = calloc(plan->n_items + 1, sizeof(int))};

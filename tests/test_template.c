@@ -97,9 +97,9 @@ static void test_lookup_only_for_fields(void **state)
     int calls = 0;
     char *out = NULL;
     mpb_template_problem at;
-    assert_int_equal(mpb_template_expand("{{x}} {a b} {lambda}", false, lookup, &calls, &out,
-                                         &at),
-                     MPB_TEMPLATE_OK);
+    assert_int_equal(
+        mpb_template_expand("{{x}} {a b} {lambda}", false, lookup, &calls, &out, &at),
+        MPB_TEMPLATE_OK);
     assert_string_equal(out, "{x} {a b} 0.45");
     assert_int_equal(calls, 1);
     free(out);
@@ -125,10 +125,8 @@ static void test_long_output(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fields),
-        cmocka_unit_test(test_strict_problems),
-        cmocka_unit_test(test_lenient),
-        cmocka_unit_test(test_lookup_only_for_fields),
+        cmocka_unit_test(test_fields),      cmocka_unit_test(test_strict_problems),
+        cmocka_unit_test(test_lenient),     cmocka_unit_test(test_lookup_only_for_fields),
         cmocka_unit_test(test_long_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
