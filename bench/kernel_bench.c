@@ -16,7 +16,7 @@
 #include "mpb_convert.h"
 #include "mpb_kernel.h"
 #include "mpb_nonfinite.h"
-#include "mpb_sweep_checksum.h"
+#include "mpb_crc32c.h"
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>

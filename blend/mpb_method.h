@@ -12,12 +12,11 @@
 #define MPB_METHOD_H
 
 #include "mpb_dtype.h"
+#include "mpb_limits.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define MPB_METHOD_MAX_INPUTS 64
 
 /* Magnitude order of a task vector: elements by |delta| descending, equal
  * magnitudes by element index ascending.  A cut at rank R holds the first R
@@ -75,7 +74,7 @@ typedef struct mpb_task_model {
 
 typedef struct mpb_task_spec {
     size_t base;              /* position of the base model among the inputs */
-    size_t n_models;          /* the other inputs, 1 .. MPB_METHOD_MAX_INPUTS - 1 */
+    size_t n_models;          /* the other inputs, 1 .. MPB_MAX_INPUTS - 1 */
     mpb_task_model *models;
     bool consensus;           /* TIES sign election */
     bool normalize;           /* divide by the (elected) weights' sum */
@@ -88,8 +87,8 @@ typedef struct mpb_task_spec {
  * mpb_blend_task advances it past the slab. */
 typedef struct mpb_task_pos {
     uint64_t index;
-    uint64_t seen_hi[MPB_METHOD_MAX_INPUTS];
-    uint64_t seen_lo[MPB_METHOD_MAX_INPUTS];
+    uint64_t seen_hi[MPB_MAX_INPUTS];
+    uint64_t seen_lo[MPB_MAX_INPUTS];
 } mpb_task_pos;
 
 /* out[j] = base[j] + lambda * M[j] for n elements, M the (sparsified,

@@ -6,7 +6,7 @@
 
 static int coefficients(const mpb_tensor_params *p, float coef[], mpb_error *err)
 {
-    double c[MPB_METHOD_MAX_INPUTS], sum = 0;
+    double c[MPB_MAX_INPUTS], sum = 0;
     for (size_t i = 0; i < p->n_inputs; i++) {
         if (isnan(p->weight[i]))
             return mpb_fail(err, MPB_EINVAL, "linear: input %zu has no weight", i);

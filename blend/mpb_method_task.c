@@ -187,11 +187,11 @@ static void mix(const mpb_task_spec *s, float wd[][CHUNK], float *restrict sum,
 void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
                     void *out, mpb_dtype out_dt, size_t n, mpb_task_pos *pos)
 {
-    if (s->n_models == 0 || s->n_models >= MPB_METHOD_MAX_INPUTS ||
+    if (s->n_models == 0 || s->n_models >= MPB_MAX_INPUTS ||
         !mpb_dtype_is_blendable(in_dt) || !mpb_dtype_is_blendable(out_dt))
         return;
     const uint32_t nan_bits = 0x7fc00000u;
-    float nan, b[CHUNK], sum[CHUNK], mixed[CHUNK], wd[MPB_METHOD_MAX_INPUTS - 1][CHUNK];
+    float nan, b[CHUNK], sum[CHUNK], mixed[CHUNK], wd[MPB_MAX_INPUTS - 1][CHUNK];
     memcpy(&nan, &nan_bits, sizeof nan);
     for (size_t done = 0; done < n; done += CHUNK) {
         size_t m = n - done < CHUNK ? n - done : CHUNK;

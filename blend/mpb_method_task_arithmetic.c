@@ -12,7 +12,7 @@ static int coefficients(const mpb_tensor_params *p, float coef[], mpb_error *err
     int base = p->base_index;
     if (base < 0 || (size_t)base >= p->n_inputs || isnan(p->lambda))
         return mpb_fail(err, MPB_EINVAL, "task_arithmetic needs a base input and a lambda");
-    double c[MPB_METHOD_MAX_INPUTS], divisor = 0, others = 0;
+    double c[MPB_MAX_INPUTS], divisor = 0, others = 0;
     for (size_t i = 0; i < p->n_inputs; i++) {
         if ((int)i == base)
             continue;

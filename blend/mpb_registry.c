@@ -177,7 +177,7 @@ int mpb_method_coefficients(mpb_method m, const mpb_tensor_params *p, float coef
                             mpb_error *err)
 {
     const mpb_method_def *def = mpb_method_get(m);
-    if (p->n_inputs == 0 || p->n_inputs > MPB_METHOD_MAX_INPUTS)
+    if (p->n_inputs == 0 || p->n_inputs > MPB_MAX_INPUTS)
         return mpb_fail(err, MPB_EINVAL, "coefficients for %zu inputs", p->n_inputs);
     if (p->copy_from >= (int)p->n_inputs)
         return mpb_fail(err, MPB_EINVAL, "copy from input %d of %zu", p->copy_from, p->n_inputs);

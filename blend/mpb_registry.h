@@ -91,8 +91,8 @@ typedef struct mpb_tensor_params {
                          When copying, the fields below are not resolved. */
     int base_index;   /* the base input, or -1 */
     size_t n_inputs;
-    double weight[MPB_METHOD_MAX_INPUTS];  /* per input; NaN if unset */
-    double density[MPB_METHOD_MAX_INPUTS]; /* per input; default 1 */
+    double weight[MPB_MAX_INPUTS];  /* per input; NaN if unset */
+    double density[MPB_MAX_INPUTS]; /* per input; default 1 */
     double lambda, t, epsilon, gamma; /* method defaults applied; NaN if
                                          the method has none and none is set */
     bool normalize;

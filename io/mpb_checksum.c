@@ -1,6 +1,6 @@
 #include "mpb_checksum.h"
 
-#include "mpb_sweep_checksum.h"
+#include "mpb_crc32c.h"
 
 #include <stdio.h>
 #include <stdlib.h>

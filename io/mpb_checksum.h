@@ -1,5 +1,5 @@
 /* Checksums of tensor data (docs/RELIABILITY.md): the CRC-32C
- * (mpb_sweep_checksum.h) of the tensors' stored bytes, tensors in index
+ * (mpb_crc32c.h) of the tensors' stored bytes, tensors in index
  * order and rows in order -- the value sweep and merge outputs carry in
  * their mpiblend_checksum attribute.  CRCs of consecutive pieces combine,
  * so the result does not depend on how rows were split among ranks or

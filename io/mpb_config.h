@@ -9,13 +9,13 @@
 
 #include "mpb_dtype.h"
 #include "mpb_error.h"
+#include "mpb_limits.h"
 #include "mpb_registry.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPB_MAX_INPUTS 64
 
 typedef struct mpb_config mpb_config; /* opaque */
 

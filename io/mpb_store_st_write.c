@@ -2,6 +2,7 @@
  * (names in index order, a new shard when the next tensor would pass the
  * shard size, as huggingface_hub splits), writes every header and sizes
  * every file; then each rank pwrite()s its rows at the known offsets. */
+#include "mpb_comm.h"
 #include "mpb_safetensors.h"
 #include "mpb_store_st_internal.h"
 
@@ -167,13 +168,12 @@ static int lay_out_folder(const char *dir, const mpb_index *idx, uint64_t max_by
     return rc;
 }
 
-/* Rank 0's result and layout reach every rank. */
+/* All ranks agree on the outcome (rank 0 lays the folder out, any rank may
+ * lack memory), then rank 0's layout reaches every rank. */
 static int share_layout(struct layout *l, size_t n, MPI_Comm comm, mpb_error *err)
 {
-    mpb_error root_err = *err;
-    MPI_Bcast(&root_err, (int)sizeof root_err, MPI_BYTE, 0, comm);
-    if (root_err.code != MPB_OK)
-        return mpb_fail(err, root_err.code, "%s", root_err.msg);
+    if (mpb_comm_agree(err, comm) != MPB_OK)
+        return err->code;
     uint64_t n_shards = l->n_shards;
     MPI_Bcast(&n_shards, 1, MPI_UINT64_T, 0, comm);
     l->n_shards = (size_t)n_shards;
@@ -218,14 +218,12 @@ int mpb_st_store_create(const char *path, MPI_Comm comm, const mpb_index *idx,
     struct layout l = {.n_shards = 0,
                        .shard = calloc(idx->n + 1, sizeof *l.shard),
                        .begin = calloc(idx->n + 1, sizeof *l.begin)};
-    if (rank == 0 && (l.shard == NULL || l.begin == NULL))
+    if (l.shard == NULL || l.begin == NULL)
         mpb_fail(err, MPB_ENOMEM, "%s: out of memory", path);
     else if (rank == 0)
         lay_out_folder(path, idx, opts->shard_bytes ? opts->shard_bytes : MPB_STORE_SHARD_DEFAULT,
                        &l, err);
     int rc = share_layout(&l, idx->n, comm, err);
-    if (rc == MPB_OK && (l.shard == NULL || l.begin == NULL))
-        rc = mpb_fail(err, MPB_ENOMEM, "%s: out of memory", path);
     if (rc == MPB_OK)
         rc = open_shards(path, idx, &l, rank, (mpb_st_store **)handle, err);
     free(l.shard);

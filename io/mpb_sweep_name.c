@@ -1,5 +1,6 @@
 /* Grid points: their values and their output names. */
 #include "mpb_sweep_internal.h"
+#include "mpb_template.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,17 +30,24 @@ const char *mpb_sweep_value_text(const mpb_sweep *s, size_t point, size_t param)
     return s->params[param].texts[mpb_sweep_value_index(s, point, param)];
 }
 
+struct point_fields {
+    const mpb_sweep *s;
+    size_t point;
+    char index[32];
+};
+
 /* The text a {field} stands for at this point, or NULL when unknown. */
-static const char *field_text(const mpb_sweep *s, size_t point, const char *field, size_t len,
-                              char *index_buf, size_t index_len)
+static const char *field_text(void *ctx, const char *field, size_t len)
 {
+    struct point_fields *pf = ctx;
     if (len == 5 && strncmp(field, "index", 5) == 0) {
-        snprintf(index_buf, index_len, "%zu", point);
-        return index_buf;
+        snprintf(pf->index, sizeof pf->index, "%zu", pf->point);
+        return pf->index;
     }
-    for (size_t j = 0; j < s->n_params; j++)
-        if (strlen(s->params[j].name) == len && strncmp(s->params[j].name, field, len) == 0)
-            return mpb_sweep_value_text(s, point, j);
+    for (size_t j = 0; j < pf->s->n_params; j++)
+        if (strlen(pf->s->params[j].name) == len &&
+            strncmp(pf->s->params[j].name, field, len) == 0)
+            return mpb_sweep_value_text(pf->s, pf->point, j);
     return NULL;
 }
 
@@ -60,51 +68,23 @@ static int check_file_name(const mpb_sweep *s, const char *name, mpb_error *err)
 
 int mpb_sweep_output_name(const mpb_sweep *s, size_t point, char **name, mpb_error *err)
 {
-    size_t cap = strlen(s->template) * 2 + 64, used = 0;
-    for (size_t j = 0; j < s->n_params; j++)
-        cap += 32;
-    char *out = malloc(cap);
-    if (out == NULL)
+    struct point_fields pf = {.s = s, .point = point};
+    mpb_template_problem at;
+    char *out = NULL;
+    switch (mpb_template_expand(s->template, true, field_text, &pf, &out, &at)) {
+    case MPB_TEMPLATE_OK:
+        break;
+    case MPB_TEMPLATE_UNKNOWN_FIELD:
+        return mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s: '%.*s' "
+                        "is not a swept field (fields: the parameter names, index; "
+                        "{{ and }} for braces)", s->template, s->path, (int)at.len,
+                        s->template + at.at);
+    case MPB_TEMPLATE_LONE_CLOSE:
+        return mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s has a lone "
+                        "'}' (write }} for a brace)", s->template, s->path);
+    case MPB_TEMPLATE_NO_MEMORY:
         return mpb_fail(err, MPB_ENOMEM, "out of memory");
-    for (const char *t = s->template; *t;) {
-        const char *piece = t;
-        size_t len = 1;
-        char index_buf[32];
-        if ((t[0] == '{' && t[1] == '{') || (t[0] == '}' && t[1] == '}')) {
-            t += 2;
-        } else if (t[0] == '{') {
-            const char *close = strchr(t, '}');
-            piece = close ? field_text(s, point, t + 1, (size_t)(close - t - 1), index_buf,
-                                       sizeof index_buf)
-                          : NULL;
-            if (piece == NULL) {
-                int n = close ? (int)(close - t + 1) : (int)strlen(t);
-                free(out);
-                return mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s: '%.*s' "
-                                "is not a swept field (fields: the parameter names, index; "
-                                "{{ and }} for braces)", s->template, s->path, n, t);
-            }
-            len = strlen(piece);
-            t = close + 1;
-        } else if (t[0] == '}') {
-            free(out);
-            return mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s has a lone "
-                            "'}' (write }} for a brace)", s->template, s->path);
-        } else {
-            t++;
-        }
-        if (used + len + 1 > cap) {
-            char *bigger = realloc(out, cap = 2 * (used + len + 1));
-            if (bigger == NULL) {
-                free(out);
-                return mpb_fail(err, MPB_ENOMEM, "out of memory");
-            }
-            out = bigger;
-        }
-        memcpy(out + used, piece, len);
-        used += len;
     }
-    out[used] = '\0';
     int rc = check_file_name(s, out, err);
     if (rc) {
         free(out);

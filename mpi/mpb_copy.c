@@ -3,6 +3,7 @@
 #include "mpb_comm.h"
 #include "mpb_job.h"
 #include "mpb_plan_print.h"
+#include "mpb_provenance.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,13 +52,14 @@ static int write_copy(const char *what, const char *src, const mpb_store_ops *sr
                       const char *dst, const mpb_index *idx, const mpb_plan *plan,
                       const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
 {
-    const char *keys[] = {"mpiblend_version", "mpiblend_source"};
-    const char *values[] = {MPB_VERSION, src};
+    mpb_provenance pv;
+    mpb_provenance_init(&pv, comm);
+    mpb_provenance_set_inputs(&pv, &src, 1, comm, err);
     /* A file the other backend claims (a safetensors file without the
      * suffix) carries no non-tensor files. */
     bool has_files = mpb_store_for_path(src) == src_ops;
-    mpb_job_output out = {.path = dst, .idx = idx, .n_attrs = 2, .attr_keys = keys,
-                          .attr_values = values, .files_from = &src,
+    mpb_job_output out = {.path = dst, .idx = idx, .n_attrs = pv.n, .attr_keys = pv.keys,
+                          .attr_values = pv.values, .files_from = &src,
                           .n_files_from = has_files ? 1 : 0, .reads = &src,
                           .n_reads = 1};
     struct copy_ctx c = {.src = {src_ops, NULL}, .out = &out};
@@ -79,6 +81,7 @@ static int write_copy(const char *what, const char *src, const mpb_store_ops *sr
     if (c.src.handle != NULL)
         src_ops->close(c.src.handle, err);
     free(c.buf);
+    mpb_provenance_free(&pv);
     return mpb_comm_agree(err, comm);
 }
 

@@ -1,5 +1,6 @@
 /* The eval command line: split once into words, fields filled per point. */
 #include "mpb_eval_internal.h"
+#include "mpb_template.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,60 +12,41 @@
 #define MARK_OPEN "@@mpbfield"
 #define MARK_CLOSE "@@"
 
-static bool field_char(char c)
+struct markers {
+    const char *const *fields;
+    size_t n_fields;
+    char mark[64];
+};
+
+/* A known field's marker, or NULL. */
+static const char *marker(void *ctx, const char *name, size_t len)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           strchr("_.@[]*-", c) != NULL;
+    struct markers *m = ctx;
+    for (size_t k = 0; k < m->n_fields; k++)
+        if (strlen(m->fields[k]) == len && strncmp(m->fields[k], name, len) == 0) {
+            snprintf(m->mark, sizeof m->mark, MARK_OPEN "%zu" MARK_CLOSE, k);
+            return m->mark;
+        }
+    return NULL;
 }
 
-/* The template with each {field} as a marker; {{ and }} as single braces. */
+/* The template with each {field} as a marker; {{ and }} as single braces;
+ * other braces (the shell's, awk's) are kept. */
 static int mark_fields(const char *tmpl, const char *const fields[], size_t n_fields,
                        char **out, mpb_error *err)
 {
-    size_t cap = strlen(tmpl) * 2 + 64, used = 0;
-    char *s = malloc(cap);
-    if (s == NULL)
+    struct markers m = {.fields = fields, .n_fields = n_fields};
+    mpb_template_problem at;
+    switch (mpb_template_expand(tmpl, false, marker, &m, out, &at)) {
+    case MPB_TEMPLATE_OK:
+        return MPB_OK;
+    case MPB_TEMPLATE_UNKNOWN_FIELD:
+        return mpb_fail(err, MPB_EINVAL, "--cmd: unknown field %.*s (fields: path, "
+                        "name, point, dir, metric and the swept names; {{ }} for "
+                        "braces)", (int)at.len, tmpl + at.at);
+    default:
         return mpb_fail(err, MPB_ENOMEM, "out of memory");
-    for (const char *t = tmpl; *t;) {
-        char piece[64];
-        const char *text = piece;
-        size_t len = 1;
-        piece[0] = *t;
-        const char *close = t[0] == '{' ? strchr(t + 1, '}') : NULL;
-        bool word = close && close > t + 1;
-        for (const char *c = t + 1; word && c < close; c++)
-            word = field_char(*c);
-        if ((t[0] == '{' && t[1] == '{') || (t[0] == '}' && t[1] == '}')) {
-            t += 2;
-        } else if (word) {
-            size_t k = 0, n = (size_t)(close - t - 1);
-            while (k < n_fields && !(strlen(fields[k]) == n && !strncmp(fields[k], t + 1, n)))
-                k++;
-            if (k == n_fields) {
-                free(s);
-                return mpb_fail(err, MPB_EINVAL, "--cmd: unknown field {%.*s} (fields: path, "
-                                "name, point, dir, metric and the swept names; {{ }} for "
-                                "braces)", (int)n, t + 1);
-            }
-            len = (size_t)snprintf(piece, sizeof piece, MARK_OPEN "%zu" MARK_CLOSE, k);
-            t = close + 1;
-        } else {
-            t++;
-        }
-        if (used + len + 1 > cap) {
-            char *bigger = realloc(s, cap = 2 * (used + len + 1));
-            if (bigger == NULL) {
-                free(s);
-                return mpb_fail(err, MPB_ENOMEM, "out of memory");
-            }
-            s = bigger;
-        }
-        memcpy(s + used, text, len);
-        used += len;
     }
-    s[used] = '\0';
-    *out = s;
-    return MPB_OK;
 }
 
 static int split_words(const char *line, mpb_eval_cmd *c, mpb_error *err)
@@ -92,8 +74,6 @@ static int split_words(const char *line, mpb_eval_cmd *c, mpb_error *err)
         return mpb_fail(err, MPB_EINVAL, "--cmd is empty");
     return MPB_OK;
 }
-
-static bool append(char **s, size_t *used, size_t *cap, const char *text, size_t len);
 
 /* --shell: each field marker becomes a reference to positional parameter
  * k + 1: "${N}" outside quotes, ${N} inside double quotes (already one
@@ -123,7 +103,7 @@ static int to_positional(const char *line, const char *tmpl, const char *const f
             }
             char ref[32];
             snprintf(ref, sizeof ref, quote ? "${%zu}" : "\"${%zu}\"", k + 1);
-            ok = append(&s, &used, &cap, ref, strlen(ref));
+            ok = mpb_text_append(&s, &used, &cap, ref, strlen(ref));
             w += strlen(MARK_OPEN) + (size_t)n;
             continue;
         }
@@ -134,7 +114,7 @@ static int to_positional(const char *line, const char *tmpl, const char *const f
             quote = quote ? 0 : '\'';
         else if (*w == '"' && quote != '\'')
             quote = quote ? 0 : '"';
-        ok = append(&s, &used, &cap, w, len);
+        ok = mpb_text_append(&s, &used, &cap, w, len);
         w += len;
     }
     if (!ok) {
@@ -163,23 +143,6 @@ int mpb_eval_cmd_prepare(const char *tmpl, bool shell, const char *const fields[
     return rc;
 }
 
-/* Appends text to a growing string; false when out of memory. */
-static bool append(char **s, size_t *used, size_t *cap, const char *text, size_t len)
-{
-    if (*used + len + 1 > *cap) {
-        size_t bigger_cap = 2 * (*used + len + 1);
-        char *bigger = realloc(*s, bigger_cap);
-        if (bigger == NULL)
-            return false;
-        *s = bigger;
-        *cap = bigger_cap;
-    }
-    memcpy(*s + *used, text, len);
-    *used += len;
-    (*s)[*used] = '\0';
-    return true;
-}
-
 static char *fill(const char *word, const char *const values[], size_t n_fields)
 {
     size_t used = 0, cap = strlen(word) + 64;
@@ -193,10 +156,10 @@ static char *fill(const char *word, const char *const values[], size_t n_fields)
         if (strncmp(w, MARK_OPEN, strlen(MARK_OPEN)) == 0 &&
             sscanf(w + strlen(MARK_OPEN), "%zu" MARK_CLOSE "%n", &k, &n) == 1 && n > 0 &&
             k < n_fields) {
-            ok = append(&s, &used, &cap, values[k], strlen(values[k]));
+            ok = mpb_text_append(&s, &used, &cap, values[k], strlen(values[k]));
             w += strlen(MARK_OPEN) + (size_t)n;
         } else {
-            ok = append(&s, &used, &cap, w, 1);
+            ok = mpb_text_append(&s, &used, &cap, w, 1);
             w++;
         }
     }

@@ -10,12 +10,11 @@
 #include "mpb_method.h"
 #include "mpb_output.h"
 #include "mpb_plan_print.h"
+#include "mpb_provenance.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 struct merge_ctx {
     const mpb_merge_recipe *r;
@@ -149,32 +148,6 @@ static void free_buffers(struct merge_ctx *m)
     free(m->out_buf);
 }
 
-/* Provenance: enough to know later how a checkpoint was made. */
-static char *inputs_json(const mpb_merge_recipe *r)
-{
-    size_t cap = 256;
-    for (size_t i = 0; i < r->n_inputs; i++)
-        cap += strlen(mpb_config_input_path(r->config, i)) * 2 + 64;
-    char *s = malloc(cap);
-    if (s == NULL)
-        return NULL;
-    size_t used = (size_t)snprintf(s, cap, "[");
-    for (size_t i = 0; i < r->n_inputs; i++) {
-        const char *path = mpb_config_input_path(r->config, i);
-        struct stat st;
-        long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
-        used += (size_t)snprintf(s + used, cap - used, "%s{\"path\": \"", i ? ", " : "");
-        for (const char *p = path; *p && used + 3 < cap; p++) {
-            if (*p == '"' || *p == '\\')
-                s[used++] = '\\';
-            s[used++] = *p;
-        }
-        used += (size_t)snprintf(s + used, cap - used, "\", \"bytes\": %lld}", size);
-    }
-    snprintf(s + used, cap - used, "]");
-    return s;
-}
-
 /* The statistics read every input before the output exists, so an output
  * that may not be replaced must stop the run first. */
 static int check_output(const mpb_job_output *out, const mpb_run_opts *opts, MPI_Comm comm,
@@ -200,31 +173,26 @@ static void warn_rank0(void *ctx, const char *msg);
 static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *out_path,
                        const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
 {
-    int nranks;
-    MPI_Comm_size(comm, &nranks);
-    char ranks[16], created[64];
-    snprintf(ranks, sizeof ranks, "%d", nranks);
-    time_t now = time(NULL);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    char *inputs = inputs_json(r);
-    const char *keys[] = {"mpiblend_version", "mpiblend_method", "mpiblend_config",
-                          "mpiblend_inputs", "mpiblend_ranks", "mpiblend_created"};
-    const char *values[] = {MPB_VERSION, mpb_method_name(mpb_config_method(r->config)),
-                            r->config_text, inputs ? inputs : "[]", ranks, created};
     /* The output carries the first input's non-tensor files (config.json,
      * tokenizer, ...). */
     const char *sources[MPB_MAX_INPUTS];
     for (size_t i = 0; i < r->n_inputs; i++)
         sources[i] = mpb_config_input_path(r->config, i);
-    mpb_job_output out = {.path = out_path, .idx = &r->out_idx, .n_attrs = 6,
-                          .attr_keys = keys, .attr_values = values,
+    mpb_provenance pv;
+    mpb_provenance_init(&pv, comm);
+    mpb_provenance_set(&pv, "mpiblend_method", mpb_method_name(mpb_config_method(r->config)));
+    mpb_provenance_set(&pv, "mpiblend_config", r->config_text);
+    int rc = mpb_provenance_set_inputs(&pv, sources, r->n_inputs, comm, err);
+    mpb_job_output out = {.path = out_path, .idx = &r->out_idx, .n_attrs = pv.n,
+                          .attr_keys = pv.keys, .attr_values = pv.values,
                           .files_from = sources, .n_files_from = r->n_inputs,
                           .reads = sources, .n_reads = r->n_inputs};
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};
-    alloc_buffers(&m, plan, opts->io.collective, err);
-    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        alloc_buffers(&m, plan, opts->io.collective, err);
+    rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK)
         rc = mpb_audit_init(&audit, r, plan, opts->nonfinite, warn_rank0, NULL, comm, err);
     if (rc == MPB_OK && mpb_merge_stats_passes(r) > 0)
@@ -248,7 +216,7 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     mpb_inputs_close(m.inputs, r->n_inputs, err);
     free_buffers(&m);
     mpb_audit_free(&audit);
-    free(inputs);
+    mpb_provenance_free(&pv);
     return mpb_comm_agree(err, comm);
 }
 

@@ -7,7 +7,7 @@
 
 uint64_t stats_slot(size_t ts_pos, size_t model, int cut)
 {
-    return ((uint64_t)ts_pos * MPB_METHOD_MAX_INPUTS + model) * 2 + (uint64_t)cut;
+    return ((uint64_t)ts_pos * MPB_MAX_INPUTS + model) * 2 + (uint64_t)cut;
 }
 
 bool stats_small(const stats_run *s, size_t tensor)
@@ -56,7 +56,7 @@ static void method_chunk(stats_run *s, const chunk *c)
 {
     const mpb_method_def *def = mpb_method_get(s->r->method);
     int base = mpb_config_base_index(s->r->config);
-    const float *v[MPB_METHOD_MAX_INPUTS];
+    const float *v[MPB_MAX_INPUTS];
     size_t n = 0;
     if (!def->sums_of_deltas)
         v[n++] = values(s, c, (size_t)base, -1);
@@ -175,7 +175,7 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
     const tensor_state *ts = &s->ts[pos];
     const mpb_tensor *t = &s->r->in_idx.tensors[tensor];
     uint64_t rows = mpb_tensor_rows(t), row_len = rows ? mpb_tensor_numel(t) / rows : 0;
-    uint64_t ties[2 * MPB_METHOD_MAX_INPUTS] = {0};
+    uint64_t ties[2 * MPB_MAX_INPUTS] = {0};
     for (uint64_t row = 0; row < it->nrows; row++) {
         for (size_t q = 0; q < ts->n_q; q++)
             s->acc[q] = 0.0;

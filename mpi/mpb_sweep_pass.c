@@ -1,18 +1,16 @@
 #include "mpb_sweep_pass.h"
 
-#include "mpb_inputs.h"
-
 #include "mpb_comm.h"
+#include "mpb_crc32c.h"
+#include "mpb_inputs.h"
 #include "mpb_job.h"
 #include "mpb_kernel.h"
-#include "mpb_sweep_checksum.h"
+#include "mpb_provenance.h"
 #include "mpb_sweep_manifest.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct pass {
     const mpb_merge_recipe *r;
@@ -158,40 +156,6 @@ static void free_pass(struct pass *ps)
     free(ps->outs);
 }
 
-/* Provenance, as a merge records it; mpiblend_config is the point's own
- * config, which `mpiblend merge` turns into the same tensors. */
-struct provenance {
-    char ranks[16], created[64];
-    char *inputs;
-    const char *keys[7];
-    const char *values[7];
-};
-
-static void provenance_init(struct provenance *pv, const mpb_merge_recipe *r, MPI_Comm comm)
-{
-    int nranks;
-    MPI_Comm_size(comm, &nranks);
-    snprintf(pv->ranks, sizeof pv->ranks, "%d", nranks);
-    time_t now = time(NULL);
-    strftime(pv->created, sizeof pv->created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < r->n_inputs; i++)
-        json_array_append_new(list, json_pack("{s:s}", "path",
-                                              mpb_config_input_path(r->config, i)));
-    pv->inputs = list ? json_dumps(list, JSON_COMPACT) : NULL;
-    json_decref(list);
-    static const char *const keys[] = {"mpiblend_version", "mpiblend_method",
-                                       "mpiblend_config", "mpiblend_inputs",
-                                       "mpiblend_ranks", "mpiblend_created",
-                                       "mpiblend_sweep_point"};
-    memcpy(pv->keys, keys, sizeof keys);
-    pv->values[0] = MPB_VERSION;
-    pv->values[1] = mpb_method_name(mpb_config_method(r->config));
-    pv->values[3] = pv->inputs ? pv->inputs : "[]";
-    pv->values[4] = pv->ranks;
-    pv->values[5] = pv->created;
-}
-
 int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
                          mpb_sweep_point *const points[], size_t n, const mpb_run_opts *opts,
                          mpb_progress *progress, char (*checksums)[32], MPI_Comm comm,
@@ -201,8 +165,6 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
                       .checksums = checksums, .comm = comm};
     alloc_pass(&ps, opts->io.collective, err);
     int rc = mpb_comm_agree(err, comm);
-    struct provenance pv;
-    provenance_init(&pv, r, comm);
     const char **input_paths = calloc(r->n_inputs + 1, sizeof *input_paths);
     char (*point_ids)[32] = calloc(n + 1, sizeof *point_ids);
     if (rc == MPB_OK && (input_paths == NULL || point_ids == NULL))
@@ -210,19 +172,29 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
     rc = mpb_comm_agree(err, comm);
     for (size_t i = 0; rc == MPB_OK && i < r->n_inputs; i++)
         input_paths[i] = mpb_config_input_path(r->config, i);
+    /* Provenance, as a merge records it; mpiblend_config is the point's own
+     * config, which `mpiblend merge` turns into the same tensors. */
+    mpb_provenance pv;
+    mpb_provenance_init(&pv, comm);
+    mpb_provenance_set(&pv, "mpiblend_method", mpb_method_name(mpb_config_method(r->config)));
+    size_t config_at = mpb_provenance_set(&pv, "mpiblend_config", "");
+    size_t point_at = mpb_provenance_set(&pv, "mpiblend_sweep_point", "");
+    if (rc == MPB_OK)
+        rc = mpb_provenance_set_inputs(&pv, input_paths, r->n_inputs, comm, err);
     /* Attribute values per output: only the config and point number differ. */
-    const char **values = calloc(7 * (n + 1), sizeof *values);
+    const char **values = calloc(pv.n * (n + 1), sizeof *values);
     if (rc == MPB_OK && values == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory");
     rc = mpb_comm_agree(err, comm);
     for (size_t k = 0; rc == MPB_OK && k < n; k++) {
-        memcpy(&values[7 * k], pv.values, sizeof pv.values);
-        values[7 * k + 2] = points[k]->config_text;
+        const char **v = &values[pv.n * k];
+        memcpy(v, pv.values, pv.n * sizeof *v);
+        v[config_at] = points[k]->config_text;
         snprintf(point_ids[k], 32, "%zu", points[k]->index);
-        values[7 * k + 6] = point_ids[k];
+        v[point_at] = point_ids[k];
         ps.outs[k] = (mpb_job_output){.path = points[k]->path, .idx = &r->out_idx,
-                                      .n_attrs = 7, .attr_keys = pv.keys,
-                                      .attr_values = &values[7 * k],
+                                      .n_attrs = pv.n, .attr_keys = pv.keys,
+                                      .attr_values = v,
                                       .files_from = input_paths,
                                       .n_files_from = r->n_inputs,
                                       .reads = input_paths, .n_reads = r->n_inputs};
@@ -237,6 +209,6 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
     free(values);
     free(point_ids);
     free(input_paths);
-    free(pv.inputs);
+    mpb_provenance_free(&pv);
     return mpb_comm_agree(err, comm);
 }

@@ -1,6 +1,6 @@
 #include "mpb_sweep_points.h"
 
-#include "mpb_sweep_checksum.h"
+#include "mpb_crc32c.h"
 #include "mpb_sweep_manifest.h"
 
 #include <inttypes.h>

@@ -6,7 +6,7 @@
 #include "mpb_lock.h"
 #include "mpb_output.h"
 #include "mpb_plan_print.h"
-#include "mpb_sweep_checksum.h"
+#include "mpb_crc32c.h"
 #include "mpb_sweep_pass.h"
 #include "mpb_sweep_recheck.h"
 #include "mpb_sweep_resume.h"

@@ -4,6 +4,7 @@
 #include "mpb_convert.h"
 #include "mpb_job.h"
 #include "mpb_plan_print.h"
+#include "mpb_provenance.h"
 #include "mpb_random.h"
 
 #include <inttypes.h>
@@ -69,11 +70,12 @@ int mpb_synth_run(const char *arch, uint64_t seed, mpb_dtype dtype, const char *
     } else if (rc == MPB_OK) {
         char seed_text[32];
         snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);
-        const char *keys[] = {"mpiblend_synth_arch", "mpiblend_synth_seed",
-                              "mpiblend_version"};
-        const char *values[] = {arch, seed_text, MPB_VERSION};
-        mpb_job_output out = {.path = out_path, .idx = &idx, .n_attrs = 3,
-                              .attr_keys = keys, .attr_values = values};
+        mpb_provenance pv;
+        mpb_provenance_init(&pv, comm);
+        mpb_provenance_set(&pv, "mpiblend_synth_arch", arch);
+        mpb_provenance_set(&pv, "mpiblend_synth_seed", seed_text);
+        mpb_job_output out = {.path = out_path, .idx = &idx, .n_attrs = pv.n,
+                              .attr_keys = pv.keys, .attr_values = pv.values};
         struct synth_ctx s = {&idx, seed, &out, NULL};
         s.buf = malloc(mpb_drive_buffer_bytes(&plan, &idx, 0, opts->io.collective) + 1);
         if (s.buf == NULL)

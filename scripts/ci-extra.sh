@@ -12,12 +12,14 @@
 #   3. the reduced language-model example (ctest label "example",
 #      examples/reasoning/run.sh --quick), which scripts/test.sh leaves out;
 #   4. both libFuzzer targets (safetensors reader, config loader) for
-#      $MPB_FUZZ_SECONDS each (default 30).
+#      $MPB_FUZZ_SECONDS each (default 30);
+#   5. the C format check (scripts/check-format.sh, .clang-format): a few
+#      seconds.
 # Build folders: $MPB_ASAN_BUILD_DIR (build-asan), $MPB_BUILD_DIR (build),
 # $MPB_FUZZ_BUILD_DIR (build-fuzz), all under the repository by default.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-MPB_EXTRA_PACKAGES="valgrind clang ${MPB_EXTRA_PACKAGES:-}" "$here/scripts/setup.sh"
+MPB_EXTRA_PACKAGES="valgrind clang clang-format ${MPB_EXTRA_PACKAGES:-}" "$here/scripts/setup.sh"
 jobs=$(nproc)
 start=$(date +%s)
 step() { echo "== ci-extra [$(($(date +%s) - start)) s]: $*"; }
@@ -90,4 +92,6 @@ for target in safetensors config; do
         { tail -50 "$work/fuzz-$target.log"; exit 1; }
     grep -E "^Done [0-9]+ runs" "$work/fuzz-$target.log"
 done
+step "C format (scripts/check-format.sh)"
+"$here/scripts/check-format.sh"
 step "all extra checks passed"

@@ -7,7 +7,7 @@ string(REPLACE ";" " " MPB_PREFLAGS_TEXT "${MPIEXEC_PREFLAGS}")
 set(MPB_PY_ENV ${MPB_TEST_ENV}
   "MPB_MPIEXEC=${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG}"
   "MPB_MPIEXEC_PREFLAGS=${MPB_PREFLAGS_TEXT}"
-  PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}/integration)
+  PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR})
 
 # mpb_py_test(NAME script args...): a Python end-to-end test.
 function(mpb_py_test name script)
@@ -57,3 +57,4 @@ set_tests_properties(check_merges PROPERTIES FIXTURES_REQUIRED merged)
 mpb_py_test(merge_errors ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_errors.py ${MPB_WORK})
 mpb_py_test(synth_checks ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_synth.py ${MPB_WORK})
 mpb_py_test(merge_layouts ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_layouts.py ${MPB_WORK})
+mpb_py_test(provenance ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_provenance.py ${MPB_WORK})

@@ -18,7 +18,7 @@ target_link_libraries(mpb_transfer_log PRIVATE MPI::MPI_C)
 set(MPB_REL_WORK ${CMAKE_CURRENT_BINARY_DIR}/work/reliability)
 file(MAKE_DIRECTORY ${MPB_REL_WORK})
 set(MPB_REL_ENV ${MPB_PY_ENV}
-  PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}/integration:${CMAKE_CURRENT_SOURCE_DIR}/reliability:${CMAKE_CURRENT_SOURCE_DIR}/sweep
+  PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}:${CMAKE_CURRENT_SOURCE_DIR}/reliability:${CMAKE_CURRENT_SOURCE_DIR}/sweep
   MPB_TRANSFER_SHIM=$<TARGET_FILE:mpb_transfer_log>)
 
 # mpb_rel_test(NAME SCRIPT [LABELS ...]): tests/reliability/SCRIPT.py; exit
@@ -60,28 +60,6 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_methods.py)
     ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_methods.py ${MPB_REL_WORK}/romio_methods)
   set_tests_properties(romio_methods_e2e PROPERTIES
     ENVIRONMENT "${MPB_PY_ENV};${MPB_ROMIO_ENV}" LABELS "e2e;romio")
-endif()
-
-# Until the merge and the job call into mpb_audit.h and mpb_space.h (hooks
-# listed in docs/RELIABILITY.md), the tests of those guarantees cannot pass.
-file(READ ${PROJECT_SOURCE_DIR}/mpi/mpb_merge.c _merge_c)
-file(READ ${PROJECT_SOURCE_DIR}/mpi/mpb_job.c _job_c)
-if(NOT _merge_c MATCHES "mpb_audit_seal")
-  message(STATUS "reliability: mpi/mpb_merge.c does not call mpb_audit yet; "
-                 "rel_provenance and rel_*nonfinite are disabled")
-  set_tests_properties(rel_provenance rel_nonfinite rel_romio_nonfinite PROPERTIES DISABLED TRUE)
-endif()
-# Joining CRCs of pieces of 512 MiB or more needs x^(2^k) for k past 31.
-file(READ ${PROJECT_SOURCE_DIR}/io/mpb_sweep_checksum.c _crc_c)
-if(_crc_c MATCHES "x2n_table\\[k & 31\\]")
-  message(STATUS "reliability: io/mpb_sweep_checksum.c still wraps x2n_table at 32; "
-                 "test_checksum_long is disabled")
-  set_tests_properties(test_checksum_long PROPERTIES DISABLED TRUE)
-endif()
-if(NOT _job_c MATCHES "mpb_space_reserve")
-  message(STATUS "reliability: mpi/mpb_job.c does not claim disk space yet; "
-                 "rel_disk_full (which would hang in H5Fclose) is disabled")
-  set_tests_properties(rel_disk_full PROPERTIES DISABLED TRUE)
 endif()
 
 # libFuzzer target for the config loader, next to fuzz_safetensors

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "mpb_checksum.h"
-#include "mpb_sweep_checksum.h"
+#include "mpb_crc32c.h"
 
 static void text_form(void **state)
 {

@@ -123,7 +123,7 @@ static void test_nan_propagates(void **state)
  * caller. */
 static float expected(const mpb_task_spec *s, float *const in[], const bool *keep, size_t j)
 {
-    float b = in[s->base][j], wd[MPB_METHOD_MAX_INPUTS];
+    float b = in[s->base][j], wd[MPB_MAX_INPUTS];
     float sum = 0;
     for (size_t k = 0; k < s->n_models; k++) {
         const mpb_task_model *m = &s->models[k];

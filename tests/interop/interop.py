@@ -1,19 +1,16 @@
-"""Helpers for the Hugging Face interop tests: running mpiblend under
-mpiexec, and reading safetensors and HDF5 checkpoints independently of
+"""Helpers for the Hugging Face interop tests: mpbtest.run with a quick
+exit after errors, and reading safetensors and HDF5 checkpoints independently of
 mpiblend's C code (json + numpy on the raw bytes; h5py dataset offsets)."""
+import functools
 import json
 import os
-import shlex
 import struct
-import subprocess
-import sys
 
 import h5py
 import numpy as np
 
-BINARY = os.environ["MPB_BINARY"]
-MPIEXEC = shlex.split(os.environ.get("MPB_MPIEXEC", "mpiexec -n"))
-PREFLAGS = shlex.split(os.environ.get("MPB_MPIEXEC_PREFLAGS", ""))
+import mpbtest
+
 
 # safetensors dtype -> (element size, numpy dtype holding the same bytes)
 ST_DTYPES = {
@@ -26,19 +23,10 @@ ST_DTYPES = {
 }
 
 
-def run(np_, *args, expect=None):
-    """`mpiexec -n np_ mpiblend args...`; checks the status when asked."""
-    cmd = MPIEXEC + [str(np_)] + PREFLAGS + [BINARY] + [str(a) for a in args]
-    # mpiexec otherwise waits a second before killing the ranks of a job
-    # that exits with an error status; bad-input tests are all such jobs.
-    env = dict(os.environ)
-    if os.environ.get("MPB_MPI_FAMILY", "openmpi") == "openmpi":
-        env["OMPI_MCA_odls_base_sigkill_timeout"] = "0"
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    if expect is not None and p.returncode != expect:
-        sys.stderr.write(f"command: {' '.join(cmd)}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}\n")
-        raise AssertionError(f"exit status {p.returncode}, expected {expect}")
-    return p
+# mpiexec otherwise waits a second before killing the ranks of a job that
+# exits with an error status; bad-input tests are all such jobs.
+run = functools.partial(mpbtest.run, env={"OMPI_MCA_odls_base_sigkill_timeout": "0"}
+                        if mpbtest.OPENMPI else {})
 
 
 def error_lines(p):

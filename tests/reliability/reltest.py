@@ -1,12 +1,11 @@
-"""Helpers for the reliability tests (docs/RELIABILITY.md): jobs with a
-timeout that kills the whole job (a hang must fail the test, not stall it),
-mounts that may be refused, and checksums of the bytes tensors hold on disk
-computed without mpiblend."""
+"""Helpers for the reliability tests (docs/RELIABILITY.md): skips, mounts
+that may be refused, and checksums of the bytes tensors hold on disk
+computed without mpiblend.  Jobs run through mpbtest.run (also reachable as
+reltest.run), whose timeout kills the whole job."""
 import glob
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 
@@ -31,31 +30,8 @@ def fresh_dir(*parts):
     return path
 
 
-def command(np_, *args, mca=(), prefix=()):
-    return (list(prefix) + mpbtest.MPIEXEC + [str(np_)] + list(mca) + mpbtest.PREFLAGS +
-            [mpbtest.BINARY] + [str(a) for a in args])
-
-
-def run(np_, *args, expect=None, env=None, mca=(), prefix=(), timeout=300):
-    """Runs mpiblend under mpiexec; `expect` is an exit status, or "nonzero"."""
-    cmd = command(np_, *args, mca=mca, prefix=prefix)
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=full_env, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        raise AssertionError(f"no exit after {timeout} s (a hang): {' '.join(cmd)}\n{err}")
-    done = subprocess.CompletedProcess(cmd, p.returncode, out, err)
-    bad = (expect == "nonzero" and done.returncode == 0) or \
-          (expect not in (None, "nonzero") and done.returncode != expect)
-    if bad:
-        sys.stderr.write(f"command: {' '.join(cmd)}\nstdout:\n{out}\nstderr:\n{err}\n")
-        raise AssertionError(f"exit status {done.returncode}, expected {expect}")
-    return done
+command = mpbtest.command
+run = mpbtest.run
 
 
 def error_line(p):

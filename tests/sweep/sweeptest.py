@@ -1,49 +1,32 @@
-"""Shared helpers for the sweep end-to-end tests: running mpiblend, making
-small checkpoints with h5py, reading tensors back, CRC-32C from its
+"""Shared helpers for the sweep end-to-end tests (runs go through
+mpbtest.run): making small checkpoints with h5py, reading tensors back, CRC-32C from its
 definition."""
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
 import h5py
 import numpy as np
 
+import mpbtest
+from mpbtest import run_many
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("MPB_SOURCE_DIR", os.path.dirname(os.path.dirname(HERE)))
-BIN = os.environ.get("MPB_BINARY", os.path.join(SOURCE, "build", "mpiblend"))
-MPIEXEC = os.environ.get("MPB_MPIEXEC", "mpirun")
+BIN = mpbtest.BINARY
+# For the tests that start programs themselves (job scripts, a bare PATH).
 ENV = dict(os.environ)
-if os.environ.get("MPB_MPI_FAMILY", "openmpi") == "openmpi":  # root, oversubscribed
+if mpbtest.OPENMPI:  # root, oversubscribed
     ENV.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_mpi_yield_when_idle="1")
 
 
-def run(args, np_=None, check=True, env=None, cwd=None):
-    """mpiblend ARGS, under mpirun -np np_ when given; returns the process."""
-    cmd = ([MPIEXEC, "-np", str(np_)] if np_ else []) + [BIN] + list(args)
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env or ENV, cwd=cwd,
-                       timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s\n%s" % (cmd, p.returncode, p.stdout,
-                                                           p.stderr))
-    return p
-
-
-def run_many(jobs, workers=4):
-    """run(*job) for each (args, np_) job, several at once: most of a small
-    run is mpirun starting up."""
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda job: run(*job), jobs))
-
-
 def synth_pair(folder, a="a.h5", b="b.h5"):
     """Two tiny bf16 checkpoints of the same architecture, seeds 1 and 2."""
-    run_many([(["synth", "--arch", "tiny", "--seed", str(seed), os.path.join(folder, name),
-                "--quiet"], None) for seed, name in [(1, a), (2, b)]])
+    run_many([(None, "synth", "--arch", "tiny", "--seed", str(seed), os.path.join(folder, name),
+                "--quiet") for seed, name in [(1, a), (2, b)]])
 
 
 def tensors(path):

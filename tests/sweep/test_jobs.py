@@ -10,7 +10,8 @@ import subprocess
 import sys
 import unittest
 
-from sweeptest import synth_pair, BIN, ENV, SOURCE, TempCase, manifest, run, write
+from mpbtest import run
+from sweeptest import synth_pair, BIN, ENV, SOURCE, TempCase, manifest, write
 
 JOBS = os.path.join(SOURCE, "jobs")
 SCORER = "import sys; print('score:' + str(1 + float(sys.argv[1])))"  # no comma: qsub -v splits on commas
@@ -180,8 +181,8 @@ class HarnessJobs(TempCase):
               "merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n"
               "parameters: {lambda: 0.5}\nsweep:\n  output: mi-{lambda}\n"
               "  parameters: {lambda: [0, 0.5, 1]}\n")
-        run(["sweep", "study.yaml", "--out-dir", "sweep", "--format", "safetensors",
-             "--quiet"], np_=2, cwd=cls.tmp)
+        run(2, "sweep", "study.yaml", "--out-dir", "sweep", "--format", "safetensors",
+             "--quiet", expect=0, cwd=cls.tmp)
         bin_dir = os.path.join(cls.tmp, "harness-bin")
         os.makedirs(bin_dir)
         for name, text in (("lm_eval", FAKE_LM_EVAL), ("opencompass", FAKE_OPENCOMPASS)):

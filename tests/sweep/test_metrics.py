@@ -12,7 +12,8 @@ import subprocess
 import sys
 import unittest
 
-from sweeptest import BIN, ENV, lambda_study, TempCase, manifest, run, write, write_scores
+from mpbtest import run
+from sweeptest import BIN, ENV, lambda_study, TempCase, manifest, write, write_scores
 
 GRID = ["0", "0.2", "0.4", "0.5", "0.6", "0.8", "1"]
 # Accuracy against mean tokens: 0.2 is beaten by 0 (less accurate, longer),
@@ -59,13 +60,13 @@ class Metrics(TempCase):
         t = cls.tmp
         cls.cfg = lambda_study(t, GRID)
         cls.out = os.path.join(t, "out")
-        run(["sweep", cls.cfg, "--out-dir", cls.out, "--quiet"], np_=2)
+        run(2, "sweep", cls.cfg, "--out-dir", cls.out, "--quiet", expect=0)
         cls.scorer = write(os.path.join(t, "scorer.py"), SCORER)
         cls.cmd = "%s %s {lambda}" % (sys.executable, shlex.quote(cls.scorer))
         # Hand-made records for refine and plot, in a second folder of the
         # same study.
         cls.hand = os.path.join(t, "hand")
-        run(["sweep", cls.cfg, "--out-dir", cls.hand, "--quiet"], np_=2)
+        run(2, "sweep", cls.cfg, "--out-dir", cls.hand, "--quiet", expect=0)
         write_scores(cls.hand, "acc", ACC)
         write_scores(cls.hand, "tokens", TOKENS)
 
@@ -83,8 +84,8 @@ class Metrics(TempCase):
     def test_eval_several_metrics(self):
         out = self.out
         fail = write(os.path.join(self.tmp, "FAIL_0.5"), "")
-        p = run(["eval", out, "--cmd", self.cmd, "--metric", "acc,tokens",
-                 "--metric", "think=think.rate", "--jobs", "2"], check=False)
+        p = run(None, "eval", out, "--cmd", self.cmd, "--metric", "acc,tokens",
+                 "--metric", "think=think.rate", "--jobs", "2", expect=None)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("1 of 7 evaluations failed", p.stderr)
         for metric, table in (("acc", ACC), ("tokens", TOKENS), ("think", THINK)):
@@ -102,12 +103,12 @@ class Metrics(TempCase):
         self.assertFalse(os.path.exists(os.path.join(out, "eval", "tokens", "point-0.out")))
         # A rerun retries only the failed point, and it now succeeds.
         os.remove(fail)
-        p = run(["eval", out, "--cmd", self.cmd, "--metric", "acc,tokens",
-                 "--metric", "think=think.rate"])
+        p = run(None, "eval", out, "--cmd", self.cmd, "--metric", "acc,tokens",
+                 "--metric", "think=think.rate", expect=0)
         self.assertIn("1 scored, 0 failed, 6 already scored", p.stdout)
         # Losing one metric's record reruns that point only.
         os.remove(os.path.join(out, "eval", "tokens", "point-6.json"))
-        p = run(["eval", out, "--cmd", self.cmd, "--metric", "acc,tokens,think=think.rate"])
+        p = run(None, "eval", out, "--cmd", self.cmd, "--metric", "acc,tokens,think=think.rate", expect=0)
         self.assertIn("1 scored, 0 failed, 6 already scored", p.stdout)
         # results.csv: one row per point and metric.
         with open(os.path.join(out, "results.csv")) as f:
@@ -128,15 +129,14 @@ class Metrics(TempCase):
             self.assertEqual(float(rows[lam]["tokens"]), TOKENS[lam])
             self.assertEqual(rows[lam]["status"], "done")
         # A missing key fails that metric (and the point), not the others.
-        p = run(["eval", out, "--cmd", self.cmd, "--metric", "acc,nokey", "--point", "1"],
-                check=False)
+        p = run(None, "eval", out, "--cmd", self.cmd, "--metric", "acc,nokey", "--point", "1", expect=None)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("no number at key 'nokey'", p.stdout)
         self.assertEqual(self.records(out, "nokey")["0.2"]["status"], "failed")
 
     def test_eval_json_all(self):
         out = self.out
-        run(["eval", out, "--cmd", self.cmd, "--json-all", "--point", "3", "--force"])
+        run(None, "eval", out, "--cmd", self.cmd, "--json-all", "--point", "3", "--force", expect=0)
         names = {"acc", "tokens", "think.rate", "lm.exact_match_strict-match",
                  "per_task.0", "per_task.1"}
         for name in names:
@@ -148,7 +148,7 @@ class Metrics(TempCase):
         self.assertFalse(os.path.exists(os.path.join(out, "eval", "model")))
         self.assertFalse(os.path.exists(os.path.join(out, "eval", "ok")))
         # The run is recorded; a second run skips the point.
-        p = run(["eval", out, "--cmd", self.cmd, "--json-all", "--point", "3"])
+        p = run(None, "eval", out, "--cmd", self.cmd, "--json-all", "--point", "3", expect=0)
         self.assertIn("0 scored, 0 failed", p.stdout)
         m = manifest(out)
         self.assertTrue(names <= set(m["metrics"]))
@@ -158,7 +158,7 @@ class Metrics(TempCase):
                           (["--metric", "a,b", "--json-key", "x"], "one metric only"),
                           (["--metric", "a,a"], "names 'a' twice"),
                           (["--metric", "a,,b"], "--metric takes names")):
-            p = run(["eval", self.out, "--cmd", "true"] + args, check=False)
+            p = run(None, "eval", self.out, "--cmd", "true", *args, expect=None)
             self.assertNotEqual(p.returncode, 0, args)
             self.assertIn(why, p.stderr)
 
@@ -166,9 +166,9 @@ class Metrics(TempCase):
 
     def proposed(self, *args):
         new = os.path.join(self.tmp, "new.yaml")
-        p = run(["refine", self.hand, "--out", new] + list(args))
+        p = run(None, "refine", self.hand, "--out", new, *list(args), expect=0)
         self.assertIn("wrote " + new, p.stdout)
-        dry = run(["sweep", new, "--out-dir", self.hand, "--dry-run"], np_=1)
+        dry = run(1, "sweep", new, "--out-dir", self.hand, "--dry-run", expect=0)
         return re.findall(r"point \d+: lambda=(\S+)", dry.stdout), p.stdout
 
     def test_refine_best_with_constraint(self):
@@ -205,7 +205,7 @@ class Metrics(TempCase):
         vals, _ = self.proposed("--around", "pareto", "--maximize", "acc", "--maximize",
                                 "tokens")
         self.assertEqual(vals, ["0.9"])
-        p = run(["refine", self.hand, "--around", "pareto", "--maximize", "acc"], check=False)
+        p = run(None, "refine", self.hand, "--around", "pareto", "--maximize", "acc", expect=None)
         self.assertEqual(p.returncode, 2)
 
     def test_refine_steepest_on_any_metric(self):
@@ -217,18 +217,18 @@ class Metrics(TempCase):
                                        "--points", "1")[0], ["0.45"])
 
     def test_refine_errors(self):
-        p = run(["refine", self.hand, "--metric", "acc", "--where", "tokens<<3"], check=False)
+        p = run(None, "refine", self.hand, "--metric", "acc", "--where", "tokens<<3", expect=None)
         self.assertIn("--where takes METRIC<=V", p.stderr)
-        p = run(["refine", self.hand, "--metric", "acc", "--where", "speed<=3"], check=False)
+        p = run(None, "refine", self.hand, "--metric", "acc", "--where", "speed<=3", expect=None)
         self.assertIn("no scores for metric 'speed'", p.stderr)
-        p = run(["refine", self.hand, "--metric", "acc", "--where", "tokens<=10"], check=False)
+        p = run(None, "refine", self.hand, "--metric", "acc", "--where", "tokens<=10", expect=None)
         self.assertIn("no scored point", p.stderr)
 
     # ---- plot ----
 
     def test_plot_panels(self):
         svg_path = os.path.join(self.tmp, "panels.svg")
-        run(["plot", self.hand, "--metric", "acc,tokens", "--out", svg_path])
+        run(None, "plot", self.hand, "--metric", "acc,tokens", "--out", svg_path, expect=0)
         with open(svg_path) as f:
             svg = f.read()
         self.assertEqual(svg.count("<circle"), 2 * len(GRID))
@@ -240,7 +240,7 @@ class Metrics(TempCase):
 
     def test_plot_metric_against_metric(self):
         svg_path = os.path.join(self.tmp, "front.svg")
-        p = run(["plot", self.hand, "--x", "tokens", "--y", "acc", "--out", svg_path])
+        p = run(None, "plot", self.hand, "--x", "tokens", "--y", "acc", "--out", svg_path, expect=0)
         with open(svg_path) as f:
             svg = f.read()
         front = set(re.findall(r'<circle class="front"[^>]*><title>([^:]+):', svg))
@@ -256,8 +256,8 @@ class Metrics(TempCase):
         self.assertEqual(xs, sorted(xs))
         self.assertIn("plot: " + svg_path, p.stdout)
         # Reversed directions give the other front.
-        run(["plot", self.hand, "--x", "tokens", "--y", "acc", "--maximize", "tokens",
-             "--out", svg_path])
+        run(None, "plot", self.hand, "--x", "tokens", "--y", "acc", "--maximize", "tokens",
+             "--out", svg_path, expect=0)
         with open(svg_path) as f:
             front = set(re.findall(r'<circle class="front"[^>]*><title>([^:]+):', f.read()))
         self.assertEqual(front, {"0.8", "1"})
@@ -273,7 +273,7 @@ class Metrics(TempCase):
         os.chmod(os.path.join(bin_dir, "rsvg-convert"), 0o755)
         svg_path = os.path.join(self.tmp, "pic.svg")
         env = dict(ENV, PATH=bin_dir + os.pathsep + ENV["PATH"])
-        p = run(["plot", self.hand, "--out", svg_path], env=env)
+        p = run(None, "plot", self.hand, "--out", svg_path, expect=0, env=env)
         png = os.path.join(self.tmp, "pic.png")
         self.assertIn("plot: %s (by rsvg-convert)" % png, p.stdout)
         with open(png) as f:
@@ -299,8 +299,8 @@ class Metrics(TempCase):
     def test_sweep_keeps_scores_in_manifest(self):
         # Refining into the folder rewrites the manifest: the scores stay.
         new = os.path.join(self.tmp, "grow.yaml")
-        run(["refine", self.hand, "--metric", "acc", "--points", "1", "--out", new])
-        run(["sweep", new, "--out-dir", self.hand, "--quiet"], np_=2)
+        run(None, "refine", self.hand, "--metric", "acc", "--points", "1", "--out", new, expect=0)
+        run(2, "sweep", new, "--out-dir", self.hand, "--quiet", expect=0)
         m = manifest(self.hand)
         by_lam = {p["values"]["lambda"]: p for p in m["points"]}
         self.assertEqual(by_lam["0.6"]["scores"], {"acc": 0.7, "tokens": 900})

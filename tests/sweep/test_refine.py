@@ -5,7 +5,8 @@ import os
 import re
 import unittest
 
-from sweeptest import lambda_study, TempCase, manifest, run, write_scores
+from mpbtest import run
+from sweeptest import lambda_study, TempCase, manifest, write_scores
 
 GRID = ["0", "0.2", "0.4", "0.45", "0.5", "0.55", "0.6", "0.7", "0.8", "1"]
 # 0.7 is written but has no score: refine must not propose it again.
@@ -19,14 +20,14 @@ class Refine(TempCase):
         super().setUpClass()
         cls.cfg = lambda_study(cls.tmp, GRID)
         cls.out = os.path.join(cls.tmp, "out")
-        run(["sweep", cls.cfg, "--out-dir", cls.out, "--quiet"], np_=2)
+        run(2, "sweep", cls.cfg, "--out-dir", cls.out, "--quiet", expect=0)
         write_scores(cls.out, "acc", SCORES)  # the hand-made results
 
     def proposed(self, *args):
         new = os.path.join(self.tmp, "new.yaml")
-        p = run(["refine", self.out, "--metric", "acc", "--out", new] + list(args))
+        p = run(None, "refine", self.out, "--metric", "acc", "--out", new, *list(args), expect=0)
         self.assertIn("wrote " + new, p.stdout)
-        dry = run(["sweep", new, "--out-dir", self.out, "--dry-run"], np_=1)
+        dry = run(1, "sweep", new, "--out-dir", self.out, "--dry-run", expect=0)
         return re.findall(r"point \d+: lambda=(\S+)", dry.stdout)
 
     def test_around_best_skips_known_values(self):
@@ -43,15 +44,15 @@ class Refine(TempCase):
 
     def test_refined_config_extends_the_same_folder(self):
         new = os.path.join(self.tmp, "grow.yaml")
-        run(["refine", self.out, "--metric", "acc", "--out", new, "--points", "2"])
-        p = run(["sweep", new, "--out-dir", self.out, "--quiet"], np_=2)
+        run(None, "refine", self.out, "--metric", "acc", "--out", new, "--points", "2", expect=0)
+        p = run(2, "sweep", new, "--out-dir", self.out, "--quiet", expect=0)
         self.assertIn("1 points, 0 complete, 1 to write", p.stdout)
         paths = [q["path"] for q in manifest(self.out)["points"]]
         self.assertEqual(paths[-1], "mi-0.575.h5")
         self.assertEqual(len(paths), len(GRID) + 1)
 
     def test_needs_scores(self):
-        p = run(["refine", self.out, "--metric", "nothing"], check=False)
+        p = run(None, "refine", self.out, "--metric", "nothing", expect=None)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("no scores for metric 'nothing'", p.stderr)
 

@@ -6,8 +6,9 @@ import glob
 import os
 import unittest
 
-from sweeptest import (TempCase, attr, crc32c, make_small_inputs, manifest, run, run_many,
-                       synth_pair, tensors, write)
+from mpbtest import run, run_many
+from sweeptest import (TempCase, attr, crc32c, make_small_inputs, manifest, synth_pair, tensors,
+                       write)
 
 LAMBDAS = ["0", "0.2", "0.4", "0.45", "0.5", "0.55", "0.6", "0.8", "1"]
 HEAD = "merge_method: interpolate\nmodels:\n  - model: a.h5\n  - model: b.h5\n"
@@ -33,14 +34,14 @@ class LambdaSweep(TempCase):
         for lam in LAMBDAS:
             cfg = write(os.path.join(t, "one-%s.yaml" % lam),
                         HEAD + "parameters:\n  lambda: %s\n" % lam)
-            jobs.append((["merge", cfg, "--out", os.path.join(t, "one-%s.h5" % lam),
-                          "--quiet"], 2))
+            jobs.append((2, "merge", cfg, "--out", os.path.join(t, "one-%s.h5" % lam),
+                         "--quiet"))
         run_many(jobs)
         cls.expected = {lam: tensors(os.path.join(t, "one-%s.h5" % lam)) for lam in LAMBDAS}
 
     def sweep(self, out, np_, *extra):
-        return run(["sweep", os.path.join(self.tmp, "sweep.yaml"), "--out-dir", out,
-                    "--quiet"] + list(extra), np_=np_)
+        return run(np_, "sweep", os.path.join(self.tmp, "sweep.yaml"), "--out-dir", out,
+                    "--quiet", *list(extra), expect=0)
 
     def check_folder(self, out):
         m = manifest(out)
@@ -65,8 +66,8 @@ class LambdaSweep(TempCase):
                 (2, ["--max-outputs", "4", "--slab-kib", "8", "--io", "collective"])]
         outs = [os.path.join(self.tmp, "out-%d-%s" % (np_, "-".join(extra)))
                 for np_, extra in runs]
-        procs = run_many([(["sweep", os.path.join(self.tmp, "sweep.yaml"), "--out-dir", out,
-                            "--quiet"] + extra, np_) for out, (np_, extra) in zip(outs, runs)])
+        procs = run_many([(np_, "sweep", os.path.join(self.tmp, "sweep.yaml"), "--out-dir", out,
+                           "--quiet", *extra) for out, (np_, extra) in zip(outs, runs)])
         for out, (np_, extra), p in zip(outs, runs, procs):
             self.assertIn("9 to write", p.stdout)
             sums.append(self.check_folder(out))
@@ -94,14 +95,14 @@ class LambdaSweep(TempCase):
     def test_resume_after_kill_redoes_only_unfinished_points(self):
         out = os.path.join(self.tmp, "resume")
         first = write(os.path.join(self.tmp, "first.yaml"), sweep_config(LAMBDAS[:3]))
-        run(["sweep", first, "--out-dir", out, "--quiet"], np_=2)
+        run(2, "sweep", first, "--out-dir", out, "--quiet", expect=0)
         before = {n: os.stat(os.path.join(out, "mi-%s.h5" % n)) for n in LAMBDAS[:3]}
         # The full grid in the same folder, killed in its first pass.
         env = dict(__import__("sweeptest").ENV, MPB_TEST_ABORT_RANK="1",
                    MPB_TEST_ABORT_AFTER="3")
         full = os.path.join(self.tmp, "sweep.yaml")
-        p = run(["sweep", full, "--out-dir", out, "--quiet", "--max-outputs", "3",
-                 "--slab-kib", "16"], np_=2, env=env, check=False)
+        p = run(2, "sweep", full, "--out-dir", out, "--quiet", "--max-outputs", "3",
+                 "--slab-kib", "16", expect=None, env=env)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("3 complete, 6 to write", p.stdout)
         states = {q["path"]: q["status"] for q in manifest(out)["points"]}
@@ -110,7 +111,7 @@ class LambdaSweep(TempCase):
         for n in LAMBDAS[3:]:
             self.assertFalse(os.path.exists(os.path.join(out, "mi-%s.h5" % n)))
         # Rerun: the three finished points are kept, the rest written.
-        p = run(["sweep", full, "--out-dir", out, "--quiet"], np_=2)
+        p = run(2, "sweep", full, "--out-dir", out, "--quiet", expect=0)
         self.assertIn("3 complete, 6 to write", p.stdout)
         for n, st in before.items():
             now = os.stat(os.path.join(out, "mi-%s.h5" % n))
@@ -121,7 +122,7 @@ class LambdaSweep(TempCase):
         victim = os.path.join(out, "mi-0.8.h5")
         with open(victim, "r+b") as f:
             f.truncate(os.path.getsize(victim) - 10)
-        p = run(["sweep", full, "--out-dir", out, "--quiet"], np_=2)
+        p = run(2, "sweep", full, "--out-dir", out, "--quiet", expect=0)
         self.assertIn("8 complete, 1 to write", p.stdout)
         self.check_folder(out)
 
@@ -130,10 +131,10 @@ class LambdaSweep(TempCase):
         self.sweep(out, 2)
         other = write(os.path.join(self.tmp, "changed.yaml"),
                       sweep_config(LAMBDAS, "out_dtype: float32\n"))
-        p = run(["sweep", other, "--out-dir", out], np_=2, check=False)
+        p = run(2, "sweep", other, "--out-dir", out, expect=None)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("holds a sweep of another config", p.stderr)
-        run(["sweep", other, "--out-dir", out, "--quiet", "--force"], np_=2)
+        run(2, "sweep", other, "--out-dir", out, "--quiet", "--force", expect=0)
         self.assertEqual(tensors(os.path.join(out, "mi-1.h5"))["model.norm.weight"][0],
                          "float32")
 
@@ -141,8 +142,7 @@ class LambdaSweep(TempCase):
         out = os.path.join(self.tmp, "foreign")
         os.makedirs(out)
         write(os.path.join(out, "mi-0.5.h5"), "not mine")
-        p = run(["sweep", os.path.join(self.tmp, "sweep.yaml"), "--out-dir", out], np_=2,
-                check=False)
+        p = run(2, "sweep", os.path.join(self.tmp, "sweep.yaml"), "--out-dir", out, expect=None)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("is not in the folder's manifest", p.stderr)
         with open(os.path.join(out, "mi-0.5.h5")) as f:
@@ -170,8 +170,8 @@ class FilteredAndPerModel(TempCase):
         jobs = []
         for name, body in grid:
             cfg = write(os.path.join(self.tmp, "one-" + name + ".yaml"), head + body)
-            jobs.append((["merge", cfg, "--out", os.path.join(self.tmp, "one-" + name),
-                          "--quiet", "--force"], np_))
+            jobs.append((np_, "merge", cfg, "--out", os.path.join(self.tmp, "one-" + name),
+                         "--quiet", "--force"))
         run_many(jobs)
         for name, _ in grid:
             self.assertEqual(tensors(os.path.join(out, name)),
@@ -187,7 +187,7 @@ class FilteredAndPerModel(TempCase):
                     "    lambda@self_attn: {values: [0.25, 0.5], name: attn}\n"
                     "    lambda@*: {start: 0.6, stop: 1, step: 0.2, name: rest}\n")
         out = os.path.join(self.tmp, "filtered")
-        run(["sweep", cfg, "--out-dir", out, "--quiet", "--slab-kib", "1"], np_=3)
+        run(3, "sweep", cfg, "--out-dir", out, "--quiet", "--slab-kib", "1", expect=0)
         grid = []
         for attn in ["0.25", "0.5"]:
             for rest in ["0.6", "0.8", "1"]:
@@ -207,7 +207,7 @@ class FilteredAndPerModel(TempCase):
                     "sweep:\n  output: w{w}.h5\n  parameters:\n"
                     "    models[2].weight: {values: [-0.5, 0.125, 2], name: w}\n")
         out = os.path.join(self.tmp, "linear")
-        run(["sweep", cfg, "--out-dir", out, "--quiet"], np_=2)
+        run(2, "sweep", cfg, "--out-dir", out, "--quiet", expect=0)
         self.compare_with_merges("", [("w%s.h5" % w, head.replace("{weight: 0.5}",
                                                                 "{weight: %s}" % w))
                                       for w in ["-0.5", "0.125", "2"]], out)
@@ -218,7 +218,7 @@ class FilteredAndPerModel(TempCase):
                     "  - model: in1.h5\nparameters: {lambda: 0.3}\n"
                     "sweep:\n  parameters:\n    lambda: [0.3, 0.7]\n")
         out = os.path.join(self.tmp, "crc")
-        run(["sweep", cfg, "--out-dir", out, "--quiet", "--slab-kib", "1"], np_=3)
+        run(3, "sweep", cfg, "--out-dir", out, "--quiet", "--slab-kib", "1", expect=0)
         for p in manifest(out)["points"]:
             data = tensors(os.path.join(out, p["path"]))
             crc = 0
@@ -232,8 +232,7 @@ class FilteredAndPerModel(TempCase):
                     "  - model: in1.h5\n    parameters: {weight: 1, density: 0.5}\n"
                     "  - model: in2.h5\n    parameters: {weight: 1, density: 0.5}\n"
                     "sweep:\n  parameters:\n    lambda: [0.5, 1]\n")
-        p = run(["sweep", cfg, "--out-dir", os.path.join(self.tmp, "ties")], np_=2,
-                check=False)
+        p = run(2, "sweep", cfg, "--out-dir", os.path.join(self.tmp, "ties"), expect=None)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("sweep supports linear, interpolate and passthrough",
                       p.stderr)

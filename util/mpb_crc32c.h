@@ -1,4 +1,6 @@
-/* Checksums for sweep manifests (docs/SWEEP.md).
+/* Checksums: CRC-32C of tensor data (merge and sweep outputs, the merge's
+ * audit, verify; docs/RELIABILITY.md, docs/SWEEP.md) and FNV-1a of config
+ * text (sweep manifests).
  *
  * Tensor data: CRC-32C (Castagnoli, as iSCSI and ext4 use it) of the raw
  * bytes.  CRCs combine: the CRC of A||B follows from crc(A), crc(B) and
@@ -6,8 +8,8 @@
  * order afterwards; the result is the CRC of the whole byte stream whatever
  * the rank count or slab size.  Config text: 64-bit FNV-1a.
  * Pure computation: no MPI, no HDF5. */
-#ifndef MPB_SWEEP_CHECKSUM_H
-#define MPB_SWEEP_CHECKSUM_H
+#ifndef MPB_CRC32C_H
+#define MPB_CRC32C_H
 
 #include <stdbool.h>
 #include <stddef.h>

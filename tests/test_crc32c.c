@@ -3,7 +3,7 @@
  * bit-by-bit reference at every kind of length, alignment and continuation,
  * and combining pieces in order gives the CRC of the whole, whatever the
  * split. */
-#include "mpb_sweep_checksum.h"
+#include "mpb_crc32c.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,8 +1,11 @@
-"""Helpers for mpiblend's end-to-end tests: running the binary under
-mpiexec the way ctest was configured, and an independent numpy reference
-for the arithmetic contract (docs/ARITHMETIC.md)."""
+"""The one helper module of mpiblend's Python tests: running the binary
+the way ctest was configured (one run() for every suite), and an
+independent numpy reference for the arithmetic contract
+(docs/ARITHMETIC.md).  Suite modules (tests/*/NAME.py) keep only what is
+specific to them."""
 import os
 import shlex
+import signal
 import subprocess
 import sys
 
@@ -15,19 +18,49 @@ PREFLAGS = shlex.split(os.environ.get("MPB_MPIEXEC_PREFLAGS", ""))
 # Open MPI's launcher flags and variables apply only when it is the MPI in use
 # (tests/CMakeLists.txt sets MPB_MPI_FAMILY).
 OPENMPI = os.environ.get("MPB_MPI_FAMILY", "openmpi") == "openmpi"
+# Every run is bounded: a hang must fail its test, not stall the suite.
+# Runs known to be long (a multi-GiB tensor) pass a larger timeout.
+TIMEOUT = 300
 
 
-def run(np_, *args, expect=None, env=None):
-    """Runs `mpiexec -n np_ mpiblend args...`; checks the exit status when
-    `expect` is given and returns the CompletedProcess."""
-    cmd = MPIEXEC + [str(np_)] + PREFLAGS + [BINARY] + [str(a) for a in args]
+def command(np_, *args, mca=(), prefix=()):
+    """[prefix...] mpiexec -n np_ [mca...] PREFLAGS mpiblend args...; without
+    mpiexec when np_ is None (the serial commands: eval, refine, plot)."""
+    launch = [] if np_ is None else MPIEXEC + [str(np_)] + list(mca) + PREFLAGS
+    return list(prefix) + launch + [BINARY] + [str(a) for a in args]
+
+
+def run(np_, *args, expect=None, env=None, cwd=None, mca=(), prefix=(), timeout=TIMEOUT):
+    """Runs mpiblend ARGS on np_ ranks (np_ None: no mpiexec) with env added
+    to the environment.  `expect` is an exit status to check, "nonzero", or
+    None for no check.  After `timeout` seconds the whole job is killed and
+    the test fails as a hang.  Returns the CompletedProcess."""
+    cmd = command(np_, *args, mca=mca, prefix=prefix)
     full_env = dict(os.environ)
     full_env.update(env or {})
-    p = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=600)
-    if expect is not None and p.returncode != expect:
-        sys.stderr.write(f"command: {' '.join(cmd)}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}\n")
-        raise AssertionError(f"exit status {p.returncode}, expected {expect}")
-    return p
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=full_env, cwd=cwd, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        raise AssertionError(f"no exit after {timeout} s (a hang): {' '.join(cmd)}\n{err}")
+    done = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+    bad = (expect == "nonzero" and done.returncode == 0) or \
+          (expect not in (None, "nonzero") and done.returncode != expect)
+    if bad:
+        sys.stderr.write(f"command: {' '.join(cmd)}\nstdout:\n{out}\nstderr:\n{err}\n")
+        raise AssertionError(f"exit status {done.returncode}, expected {expect}")
+    return done
+
+
+def run_many(jobs, workers=4):
+    """run(*job) for each job, a tuple of run's positional arguments, several
+    at once (most of a small run is mpiexec starting up); expects exit 0."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda job: run(*job, expect=0), jobs))
 
 
 def write_text(folder, name, text):

@@ -1,4 +1,4 @@
-#include "mpb_sweep_checksum.h"
+#include "mpb_crc32c.h"
 
 #include <string.h>
 
