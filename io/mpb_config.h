@@ -65,10 +65,12 @@ const char *mpb_config_input_origin(const mpb_config *c, size_t i);
  * else input 0.  linear and passthrough ignore base_model: -1. */
 int mpb_config_base_index(const mpb_config *c);
 
-/* out_dtype; MPB_DT_INVALID means "same as the inputs". */
+/* The output dtype: out_dtype, else `dtype:` (as in mergekit); MPB_DT_INVALID
+ * means "same as the inputs". */
 mpb_dtype mpb_config_out_dtype(const mpb_config *c);
-/* mergekit's compute `dtype:`, recorded only: mpiblend always computes in
- * fp32.  MPB_DT_INVALID when absent. */
+/* mergekit's compute `dtype:` as written: mpiblend always computes in fp32,
+ * and uses it only as the output dtype when out_dtype is absent.
+ * MPB_DT_INVALID when absent. */
 mpb_dtype mpb_config_compute_dtype(const mpb_config *c);
 
 /* layer_range [first, last] (inclusive) if given; tensors outside it are

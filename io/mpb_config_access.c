@@ -45,7 +45,8 @@ int mpb_config_base_index(const mpb_config *c)
 
 mpb_dtype mpb_config_out_dtype(const mpb_config *c)
 {
-    return c->out_dtype;
+    /* mergekit: `dtype:` is also the output dtype when out_dtype is absent. */
+    return c->out_dtype != MPB_DT_INVALID ? c->out_dtype : c->compute_dtype;
 }
 
 mpb_dtype mpb_config_compute_dtype(const mpb_config *c)

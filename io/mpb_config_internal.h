@@ -106,6 +106,8 @@ struct mpb_config {
     int layer_first, layer_last;
     int range_line, range_column;
     int keep_outside;
+    double after_layers_position; /* gradient position of the final norm and
+                                     lm_head: 0 (mergekit) or 1 */
     bool has_sweep;
 };
 
@@ -176,8 +178,9 @@ bool mpb_weights_cancel(const double w[], size_t n, int skip);
 bool mpb_config_input_weighted(const mpb_config *c, size_t i);
 
 /* Gradient position of a tensor: layer i of L at i/(L-1) (1 when L is 1),
- * embeddings at 0 and other non-layer tensors (final norm, lm_head) at 1,
- * as mergekit places them.  Negative when the layer is outside the model. */
-double mpb_tensor_position(const char *tensor_name, int n_layers);
+ * embeddings at 0, as mergekit places them, and the other non-layer tensors
+ * (final norm, lm_head) at after_layers (mergekit: 0; see
+ * gradient_after_layers).  Negative when the layer is outside the model. */
+double mpb_tensor_position(const char *tensor_name, int n_layers, double after_layers);
 
 #endif

@@ -16,6 +16,7 @@ enum top_key {
     KEY_LAYER_RANGE,
     KEY_KEEP_OUTSIDE,
     KEY_SWEEP,
+    KEY_GRADIENT_AFTER_LAYERS,
     KEY_COUNT
 };
 
@@ -24,7 +25,8 @@ static const char *const top_keys[KEY_COUNT + 1] = {
     [KEY_MODELS] = "models",             [KEY_PARAMETERS] = "parameters",
     [KEY_DTYPE] = "dtype",               [KEY_OUT_DTYPE] = "out_dtype",
     [KEY_LAYER_RANGE] = "layer_range",   [KEY_KEEP_OUTSIDE] = "keep_outside",
-    [KEY_SWEEP] = "sweep",               [KEY_COUNT] = NULL,
+    [KEY_SWEEP] = "sweep",               [KEY_GRADIENT_AFTER_LAYERS] = "gradient_after_layers",
+    [KEY_COUNT] = NULL,
 };
 
 /* mergekit keys for features mpiblend does not have: say so instead of
@@ -63,7 +65,7 @@ static int unknown_top_key(parse_state *st, yaml_node_t *key)
     else
         snprintf(hint, sizeof hint,
                  "known keys: merge_method, base_model, models, parameters, dtype, out_dtype, "
-                 "layer_range, keep_outside, sweep");
+                 "layer_range, keep_outside, sweep, gradient_after_layers");
     return mpb_yaml_fail(&st->y, key, hint, "unknown key '%s'", name);
 }
 
@@ -218,20 +220,51 @@ static int parse_base_model(parse_state *st)
     return add_input(st, path, "base_model", node);
 }
 
+/* mergekit writes dtypes as torch does too ("torch.bfloat16"). */
+static const char *without_torch_prefix(const char *name)
+{
+    return strncmp(name, "torch.", 6) == 0 ? name + 6 : name;
+}
+
 static int parse_dtype(parse_state *st, enum top_key k, mpb_dtype *out)
 {
     yaml_node_t *node = st->value[k];
     *out = MPB_DT_INVALID;
     if (node == NULL)
         return MPB_OK;
-    mpb_dtype dt = mpb_dtype_parse(mpb_yaml_text(node));
+    mpb_dtype dt = node->type == YAML_SCALAR_NODE
+                       ? mpb_dtype_parse(without_torch_prefix(mpb_yaml_text(node)))
+                       : MPB_DT_INVALID;
     if (!mpb_dtype_is_blendable(dt))
         return mpb_yaml_fail(&st->y, node, NULL,
                              "unknown %s '%s' (use bfloat16, float16 or float32; bf16, f16, "
-                             "f32 also work)",
+                             "f32 and torch.bfloat16, torch.float16, torch.float32 also work)",
                              top_keys[k], mpb_yaml_text(node));
     *out = dt;
     return MPB_OK;
+}
+
+/* Which end of a gradient the tensors after the last layer (final norm,
+ * lm_head) take: mergekit's planner gives them the first value since
+ * v0.1.2 (its per-module planner); `last` keeps what mpiblend (and mergekit's
+ * older single-module planner) did. */
+static int parse_gradient_after_layers(parse_state *st)
+{
+    yaml_node_t *node = st->value[KEY_GRADIENT_AFTER_LAYERS];
+    st->c->after_layers_position = 0.0;
+    if (node == NULL)
+        return MPB_OK;
+    const char *word = mpb_yaml_text(node);
+    if (node->type == YAML_SCALAR_NODE && strcmp(word, "first") == 0)
+        return MPB_OK;
+    if (node->type == YAML_SCALAR_NODE && strcmp(word, "last") == 0) {
+        st->c->after_layers_position = 1.0;
+        return MPB_OK;
+    }
+    return mpb_yaml_fail(&st->y, node, NULL,
+                         "gradient_after_layers must be 'first' (mergekit's choice) or 'last' "
+                         "(got '%s')",
+                         word);
 }
 
 /* A whole number a layer index can be; checked before any cast to int,
@@ -303,7 +336,8 @@ static int parse_document(parse_state *st, yaml_node_t *root)
         return rc;
     if ((rc = parse_dtype(st, KEY_OUT_DTYPE, &st->c->out_dtype)) != MPB_OK ||
         (rc = parse_dtype(st, KEY_DTYPE, &st->c->compute_dtype)) != MPB_OK ||
-        (rc = parse_layer_range(st)) != MPB_OK || (rc = parse_keep_outside(st)) != MPB_OK)
+        (rc = parse_layer_range(st)) != MPB_OK || (rc = parse_keep_outside(st)) != MPB_OK ||
+        (rc = parse_gradient_after_layers(st)) != MPB_OK)
         return rc;
     /* Reserved for parameter sweeps; a later module reads it. */
     st->c->has_sweep = st->value[KEY_SWEEP] != NULL;

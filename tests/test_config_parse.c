@@ -223,8 +223,11 @@ static void test_dtypes(void **state)
     static const struct {
         const char *text;
         mpb_dtype dt;
-    } cases[] = {{"bfloat16", MPB_DT_BF16}, {"bf16", MPB_DT_BF16}, {"float16", MPB_DT_F16},
-                 {"f16", MPB_DT_F16},       {"float32", MPB_DT_F32}, {"f32", MPB_DT_F32}};
+    } cases[] = {{"bfloat16", MPB_DT_BF16},       {"bf16", MPB_DT_BF16},
+                 {"float16", MPB_DT_F16},        {"f16", MPB_DT_F16},
+                 {"float32", MPB_DT_F32},        {"f32", MPB_DT_F32},
+                 {"torch.bfloat16", MPB_DT_BF16}, {"torch.float16", MPB_DT_F16},
+                 {"torch.float32", MPB_DT_F32},  {"torch.half", MPB_DT_F16}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char yaml[256];
         snprintf(yaml, sizeof yaml,
@@ -236,6 +239,25 @@ static void test_dtypes(void **state)
         assert_int_equal(mpb_config_compute_dtype(c), cases[k].dt);
         mpb_config_free(c);
     }
+}
+
+/* mergekit: `dtype:` is the output dtype unless out_dtype says otherwise. */
+static void test_dtype_sets_output(void **state)
+{
+    (void)state;
+    mpb_config *c = parse_ok("merge_method: passthrough\nmodels: [{model: a.h5}]\n"
+                             "dtype: torch.float16\n");
+    assert_int_equal(mpb_config_out_dtype(c), MPB_DT_F16);
+    assert_int_equal(mpb_config_compute_dtype(c), MPB_DT_F16);
+    mpb_config_free(c);
+    c = parse_ok("merge_method: passthrough\nmodels: [{model: a.h5}]\n"
+                 "dtype: float16\nout_dtype: torch.bfloat16\n");
+    assert_int_equal(mpb_config_out_dtype(c), MPB_DT_BF16);
+    assert_int_equal(mpb_config_compute_dtype(c), MPB_DT_F16);
+    mpb_config_free(c);
+    c = parse_ok("merge_method: passthrough\nmodels: [{model: a.h5}]\n");
+    assert_int_equal(mpb_config_out_dtype(c), MPB_DT_INVALID);
+    mpb_config_free(c);
 }
 
 static void test_sweep_and_layer_range(void **state)
@@ -312,7 +334,8 @@ static void test_unknown_top_key(void **state)
                    "unknown key 'out_dtpye' in cfg.yaml:3:1; did you mean 'out_dtype'?");
     expect_message("merge_method: linear\ncolour: blue\n",
                    "unknown key 'colour' in cfg.yaml:2:1; known keys: merge_method, base_model, "
-                   "models, parameters, dtype, out_dtype, layer_range, keep_outside, sweep");
+                   "models, parameters, dtype, out_dtype, layer_range, keep_outside, sweep, "
+                   "gradient_after_layers");
     expect_message("merge_method: linear\nslices: []\n",
                    "key 'slices' is a mergekit feature mpiblend does not support in cfg.yaml:2:1");
     expect_message("merge_method: linear\ntokenizer_source: union\n",
@@ -645,10 +668,18 @@ static void test_out_dtype_unknown(void **state)
     (void)state;
     expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\nout_dtype: float8\n",
                    "unknown out_dtype 'float8' (use bfloat16, float16 or float32; bf16, f16, f32 "
-                   "also work) in cfg.yaml:3:12");
+                   "and torch.bfloat16, torch.float16, torch.float32 also work) in cfg.yaml:3:12");
     expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\ndtype: int8\n",
-                   "unknown dtype 'int8' (use bfloat16, float16 or float32; bf16, f16, f32 also "
-                   "work) in cfg.yaml:3:8");
+                   "unknown dtype 'int8' (use bfloat16, float16 or float32; bf16, f16, f32 and "
+                   "torch.bfloat16, torch.float16, torch.float32 also work) in cfg.yaml:3:8");
+    expect_part("merge_method: passthrough\nmodels: [{model: a.h5}]\ndtype: torch.int8\n",
+                "unknown dtype 'torch.int8'");
+    expect_part("merge_method: passthrough\nmodels: [{model: a.h5}]\ndtype: [bf16]\n",
+                "unknown dtype");
+    expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\n"
+                   "gradient_after_layers: 1\n",
+                   "gradient_after_layers must be 'first' (mergekit's choice) or 'last' (got "
+                   "'1') in cfg.yaml:3:24");
 }
 
 static void test_layer_range_errors(void **state)
@@ -691,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_model_stock),
         cmocka_unit_test(test_method_names_round_trip),
         cmocka_unit_test(test_dtypes),
+        cmocka_unit_test(test_dtype_sets_output),
         cmocka_unit_test(test_sweep_and_layer_range),
         cmocka_unit_test(test_yaml_forms),
         cmocka_unit_test(test_yaml_syntax_error),

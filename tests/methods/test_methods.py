@@ -45,12 +45,14 @@ NAMES = mpbtest.tensor_names(A)
 LAYERS = 1 + max(int(m.group(1)) for n in NAMES for m in [re.search(r"layers\.(\d+)\.", n)] if m)
 
 
-def position(name):
-    """docs/CONFIG.md: layer i of L at i/(L-1), embeddings at 0, others at 1."""
+def position(name, after_layers=0.0):
+    """docs/CONFIG.md: layer i of L at i/(L-1), embeddings at 0, the final
+    norm and lm_head at 0 as in mergekit's planner (at 1 with
+    gradient_after_layers: last)."""
     m = re.search(r"layers\.(\d+)\.", name)
     if m:
         return int(m.group(1)) / (LAYERS - 1)
-    return 0.0 if "embed" in name else 1.0
+    return 0.0 if "embed" in name else after_layers
 
 
 def gradient(values, x):
@@ -151,6 +153,15 @@ CASES = {
     "slerp": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
               "parameters: {t: [0, 0.5, 1]}\n",
               slerp_ref(B, lambda n: gradient([0, 0.5, 1], position(n)))),
+    "slerp_last": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
+                   "parameters: {t: [0.2, 0.5, 0.9]}\ngradient_after_layers: last\n",
+                   slerp_ref(B, lambda n: gradient([0.2, 0.5, 0.9], position(n, 1.0)))),
+    # mergekit: `dtype:` is the output dtype when out_dtype is absent.
+    "linear_dtype_f16": ("merge_method: linear\nmodels:\n  - model: a.h5\n"
+                         "    parameters: {weight: 0.3}\n  - model: b.h5\n"
+                         "    parameters: {weight: 0.7}\ndtype: torch.float16\n",
+                         linear_ref([A, B], lambda n, xs: [np.float32(0.3 / (0.3 + 0.7)),
+                                                           np.float32(0.7 / (0.3 + 0.7))])),
     "slerp_near": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: c.h5}]\n"
                    "parameters: {t: 0.3}\n", slerp_ref(C, lambda n: 0.3)),
     "model_stock": ("merge_method: model_stock\nbase_model: a.h5\n"
@@ -161,7 +172,8 @@ RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16
         (4, "independent", "16")]
 # Methods without whole-tensor statistics: the core's split logic is tested
 # elsewhere, two far-apart runs are enough here.
-SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near"}
+SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
+         "linear_dtype_f16"}
 
 
 def merge(cfg, out, np_, io, slab):
@@ -189,7 +201,7 @@ for case, (text, blend) in CASES.items():
         outs.append(out)
     for out in outs[1:]:
         mpbtest.assert_same_tensors(outs[0], out)
-    out_kind = "f32" if case.endswith("f32") else None
+    out_kind = next((k for k in ("f32", "f16") if case.endswith(k)), None)
     for name in NAMES:
         want, kind = blend(name)
         check_against(outs[0], name, want, out_kind or kind)
