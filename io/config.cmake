@@ -13,4 +13,5 @@ target_sources(mpb_io PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_filters.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_describe.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_files.c
+  ${CMAKE_CURRENT_LIST_DIR}/mpb_hf_cache.c
   ${CMAKE_CURRENT_LIST_DIR}/mpb_config_access.c)

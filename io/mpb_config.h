@@ -43,10 +43,17 @@ typedef struct mpb_config mpb_config; /* opaque */
 int mpb_config_parse(const char *yaml, size_t len, const char *config_path,
                      mpb_config **out, mpb_error *err);
 
+/* Inputs named as Hugging Face models ("ORG/NAME", "ORG/NAME@REVISION")
+ * where no local path of that name exists are replaced by their snapshot
+ * folder in the local hub cache (mpb_hf_cache.h); offline, and an error
+ * naming the cache folders searched when one is not cached. */
+int mpb_config_find_hub_models(mpb_config *c, mpb_error *err);
+
 /* Every input path must exist and be readable (a file or a folder). */
 int mpb_config_check_files(const mpb_config *c, mpb_error *err);
 
-/* Reads the file, parses it and checks the input files. */
+/* Reads the file, parses it, finds Hugging Face names and checks the input
+ * files. */
 int mpb_config_load(const char *path, mpb_config **out, mpb_error *err);
 
 void mpb_config_free(mpb_config *c);

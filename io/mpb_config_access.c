@@ -9,6 +9,7 @@ void mpb_config_free(mpb_config *c)
         return;
     for (size_t i = 0; i < c->n_inputs; i++) {
         free(c->inputs[i]);
+        free(c->written[i]);
         for (int id = 0; id < MPB_P_COUNT; id++)
             mpb_setting_free(&c->model_params[i].s[id]);
     }

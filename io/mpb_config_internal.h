@@ -95,6 +95,7 @@ struct mpb_config {
     mpb_method method;
     size_t n_inputs;
     char *inputs[MPB_MAX_INPUTS];
+    char *written[MPB_MAX_INPUTS]; /* as in the config, for Hugging Face names */
     char origin[MPB_MAX_INPUTS][32];
     int input_line[MPB_MAX_INPUTS], input_column[MPB_MAX_INPUTS];
     mpb_param_set model_params[MPB_MAX_INPUTS];

@@ -119,6 +119,8 @@ static int add_input(parse_state *st, char *path, const char *origin, yaml_node_
     }
     size_t i = c->n_inputs++;
     c->inputs[i] = path;
+    if ((c->written[i] = strdup(mpb_yaml_text(node))) == NULL)
+        return mpb_fail(st->y.err, MPB_ENOMEM, "out of memory");
     snprintf(c->origin[i], sizeof c->origin[i], "%s", origin);
     c->input_line[i] = (int)node->start_mark.line + 1;
     c->input_column[i] = (int)node->start_mark.column + 1;

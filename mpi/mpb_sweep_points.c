@@ -78,6 +78,8 @@ static int build_point(const mpb_sweep *s, size_t index, const mpb_merge_recipe 
     mpb_sweep_hash_text(p->config_text, p->config_hash, sizeof p->config_hash);
     mpb_config *c = NULL;
     rc = mpb_config_parse(p->config_text, strlen(p->config_text), config_path, &c, err);
+    if (rc == MPB_OK) /* the same snapshot paths as the recipe's inputs */
+        rc = mpb_config_find_hub_models(c, err);
     if (rc == MPB_OK && !mpb_sweep_method_supported(mpb_config_method(c)))
         rc = mpb_fail(err, MPB_EINVAL, "sweep supports linear, interpolate and "
                       "passthrough (with filters and layer_range); '%s' is not one "
