@@ -131,6 +131,11 @@ typedef void (*mpb_config_warn_fn)(void *ctx, const char *msg);
 void mpb_config_check_filters(const mpb_config *c, const char *const names[], size_t n,
                               mpb_config_warn_fn warn, void *ctx);
 
+/* Calls warn once for each key the config holds that mergekit ignores and
+ * mpiblend therefore accepts (`name:`, run options such as
+ * `trust_remote_code:`): "cfg.yaml:1:1: key 'name' ignored: ...". */
+void mpb_config_warn_ignored(const mpb_config *c, mpb_config_warn_fn warn, void *ctx);
+
 /* One line of resolved values for --dry-run, written to buf and returned:
  * "model.layers.0.mlp.up_proj.weight: weight=[0.3,0.7] normalize=true". */
 const char *mpb_config_describe(const mpb_config *c, const char *tensor_name, int n_layers,

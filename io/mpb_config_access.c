@@ -73,3 +73,9 @@ bool mpb_config_has_sweep(const mpb_config *c)
 {
     return c->has_sweep;
 }
+
+void mpb_config_warn_ignored(const mpb_config *c, mpb_config_warn_fn warn, void *ctx)
+{
+    for (size_t i = 0; i < c->n_ignored; i++)
+        warn(ctx, c->ignored[i]);
+}

@@ -90,6 +90,8 @@ double mpb_method_default(mpb_method m, mpb_param_id id);
 
 /* ---- the parsed config ---- */
 
+#define MPB_CONFIG_MAX_IGNORED 16
+
 struct mpb_config {
     char *path; /* as given, for messages */
     mpb_method method;
@@ -110,6 +112,10 @@ struct mpb_config {
     double after_layers_position; /* gradient position of the final norm and
                                      lm_head: 0 (mergekit) or 1 */
     bool has_sweep;
+    /* Keys mergekit ignores, accepted with these warnings. */
+    char ignored[MPB_CONFIG_MAX_IGNORED][256];
+    size_t ignored_offset[MPB_CONFIG_MAX_IGNORED]; /* where each key starts */
+    size_t n_ignored;
 };
 
 /* ---- YAML helpers for the parser ---- */

@@ -29,8 +29,8 @@ static const char *const top_keys[KEY_COUNT + 1] = {
     [KEY_COUNT] = NULL,
 };
 
-/* mergekit keys for features mpiblend does not have: say so instead of
- * "unknown key". */
+/* mergekit keys for features mpiblend does not have, which would change the
+ * result: say so instead of "unknown key". */
 static const char *const mergekit_only_keys[] = {
     "slices", "modules", "tokenizer_source", "tokenizer", "chat_template", NULL};
 
@@ -40,6 +40,72 @@ typedef struct parse_state {
     char *dir; /* the config's folder, "" for the current one */
     yaml_node_t *value[KEY_COUNT];
 } parse_state;
+
+/* Keys mergekit's config schema does not have, which it therefore ignores,
+ * and which people write anyway: labels, and run options that mergekit
+ * reads from its command line only.  They cannot change mergekit's result,
+ * so mpiblend accepts them with a warning (docs/CONFIG.md). */
+typedef struct ignored_key {
+    const char *name, *hint;
+} ignored_key;
+
+static const ignored_key ignored_top_keys[] = {
+    {"name", NULL},
+    {"description", NULL},
+    {"license", NULL},
+    {"tags", NULL},
+    {"trust_remote_code", NULL},
+    {"allow_crimes", NULL},
+    {"lazy_unpickle", NULL},
+    {"low_cpu_memory", NULL},
+    {"cuda", NULL},
+    {"read_to_gpu", NULL},
+    {"clone_tensors", NULL},
+    {"copy_tokenizer", NULL},
+    {"write_model_card", NULL},
+    {"safe_serialization", NULL},
+    {"out_shard_size", "mpiblend's shard size is --shard-size"},
+    {"random_seed", "DARE's masks take parameters: {seed: N}"},
+    {NULL, NULL},
+};
+
+static const ignored_key ignored_model_keys[] = {
+    {"name", NULL},
+    {"layer_range", "mergekit reads layer_range only under slices: sources:"},
+    {NULL, NULL},
+};
+
+/* Records "FILE:LINE:COL: key 'K' ignored ..." when name is in the table. */
+static bool note_ignored(parse_state *st, const ignored_key *table, yaml_node_t *key,
+                         const char *where)
+{
+    const char *name = mpb_yaml_text(key);
+    const ignored_key *k = table;
+    while (k->name != NULL && strcmp(k->name, name) != 0)
+        k++;
+    if (k->name == NULL)
+        return false;
+    mpb_config *c = st->c;
+    if (c->n_ignored == MPB_CONFIG_MAX_IGNORED)
+        return true;
+    /* Kept in file order: the top level is read before the model entries. */
+    size_t at = c->n_ignored++;
+    size_t offset = key->start_mark.index;
+    while (at > 0 && c->ignored_offset[at - 1] > offset) {
+        memcpy(c->ignored[at], c->ignored[at - 1], sizeof c->ignored[0]);
+        c->ignored_offset[at] = c->ignored_offset[at - 1];
+        at--;
+    }
+    c->ignored_offset[at] = offset;
+    snprintf(c->ignored[at], sizeof c->ignored[0],
+             "%s:%d:%d: key '%s'%s%s ignored: mergekit ignores it too, so it does not change "
+             "the result%s%s",
+             st->y.path, (int)key->start_mark.line + 1, (int)key->start_mark.column + 1, name,
+             where ? " under " : "", where ? where : "", k->hint ? "; " : "",
+             k->hint ? k->hint : "");
+    return true;
+}
+
 
 /* A path value: a non-empty scalar, joined to the config's folder. */
 static int parse_path(parse_state *st, yaml_node_t *node, const char *what, char **out)
@@ -80,6 +146,8 @@ static int collect_top_keys(parse_state *st, yaml_node_t *root)
         int k = 0;
         while (k < KEY_COUNT && strcmp(mpb_yaml_text(key), top_keys[k]) != 0)
             k++;
+        if (k == KEY_COUNT && note_ignored(st, ignored_top_keys, key, NULL))
+            continue;
         if (k == KEY_COUNT)
             return unknown_top_key(st, key);
         yaml_node_t *value = mpb_yaml_node(&st->y, p->value);
@@ -147,7 +215,7 @@ static int parse_model_entry(parse_state *st, yaml_node_t *entry, size_t index)
             model = mpb_yaml_node(&st->y, p->value);
         } else if (strcmp(name, "parameters") == 0) {
             params = mpb_yaml_node(&st->y, p->value);
-        } else {
+        } else if (!note_ignored(st, ignored_model_keys, key, where)) {
             const char *near = mpb_suggest(name, keys);
             char hint[64] = "a model entry has only model and parameters";
             if (near != NULL)

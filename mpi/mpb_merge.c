@@ -256,6 +256,7 @@ static void warn_unused_filters(const mpb_merge_recipe *r, MPI_Comm comm)
     MPI_Comm_rank(comm, &rank);
     if (rank != 0)
         return;
+    mpb_config_warn_ignored(r->config, warn_rank0, NULL); /* keys mergekit ignores too */
     const char **names = malloc((r->in_idx.n + 1) * sizeof *names);
     if (names == NULL)
         return;

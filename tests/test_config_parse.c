@@ -357,9 +357,60 @@ static void test_unknown_model_key(void **state)
                    "  - model: a.h5\n"
                    "    parameters: {weight: 1}\n"
                    "  - model: b.h5\n"
-                   "    layer_range: [0, 4]\n",
-                   "unknown key 'layer_range' under models[1] in cfg.yaml:6:5; a model entry has "
+                   "    density_map: [0, 4]\n",
+                   "unknown key 'density_map' under models[1] in cfg.yaml:6:5; a model entry has "
                    "only model and parameters");
+}
+
+typedef struct warnings {
+    char text[4][512];
+    size_t n;
+} warnings;
+
+static void collect_warning(void *ctx, const char *msg)
+{
+    warnings *w = ctx;
+    assert_true(w->n < 4);
+    snprintf(w->text[w->n++], sizeof w->text[0], "%s", msg);
+}
+
+/* Keys mergekit ignores (not in its schema) are accepted with one warning
+ * each, naming the key and its line; the config is otherwise unchanged. */
+static void test_ignored_keys_warn(void **state)
+{
+    (void)state;
+    mpb_config *c = parse_ok("name: my-merge\n"
+                             "merge_method: linear\n"
+                             "models:\n"
+                             "  - model: a.h5\n"
+                             "    parameters: {weight: 1}\n"
+                             "  - model: b.h5\n"
+                             "    layer_range: [0, 4]\n"
+                             "    parameters: {weight: 3}\n"
+                             "random_seed: 4\n");
+    warnings w = {0};
+    mpb_config_warn_ignored(c, collect_warning, &w);
+    assert_int_equal(w.n, 3);
+    assert_string_equal(w.text[0], "cfg.yaml:1:1: key 'name' ignored: mergekit ignores it too, "
+                                   "so it does not change the result");
+    assert_string_equal(w.text[1], "cfg.yaml:7:5: key 'layer_range' under models[1] ignored: "
+                                   "mergekit ignores it too, so it does not change the result; "
+                                   "mergekit reads layer_range only under slices: sources:");
+    assert_string_equal(w.text[2], "cfg.yaml:9:1: key 'random_seed' ignored: mergekit ignores "
+                                   "it too, so it does not change the result; DARE's masks take "
+                                   "parameters: {seed: N}");
+    assert_int_equal(mpb_config_n_inputs(c), 2);
+    mpb_config_free(c);
+    /* Without such keys: no warning. */
+    c = parse_ok("merge_method: passthrough\nmodels: [{model: a.h5}]\n");
+    w.n = 0;
+    mpb_config_warn_ignored(c, collect_warning, &w);
+    assert_int_equal(w.n, 0);
+    mpb_config_free(c);
+    /* A key that would change the result still stops the parse. */
+    expect_message("merge_method: linear\nmodules: {}\n",
+                   "key 'modules' is a mergekit feature mpiblend does not support in "
+                   "cfg.yaml:2:1");
 }
 
 static void test_unknown_parameter(void **state)
@@ -723,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_method_names_round_trip),
         cmocka_unit_test(test_dtypes),
         cmocka_unit_test(test_dtype_sets_output),
+        cmocka_unit_test(test_ignored_keys_warn),
         cmocka_unit_test(test_sweep_and_layer_range),
         cmocka_unit_test(test_yaml_forms),
         cmocka_unit_test(test_yaml_syntax_error),

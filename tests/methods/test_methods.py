@@ -302,6 +302,19 @@ for name in NAMES:
                               mpbtest.raw_bits(A if lam == 0 else B, name)[0])
 print("ok: filter-based module ablation (self_attn = a.h5, mlp = b.h5, rest 0.8)")
 
+# Keys mergekit ignores are accepted with one warning each (rank 0 only) and
+# change nothing: the same tensors as the linear case without them.
+cfg = write("ignored_keys", "name: my-merge\ntrust_remote_code: true\n" + CASES["linear"][0])
+out = os.path.join(work, "ignored_keys.h5")
+p = mpbtest.run(3, "merge", cfg, "--out", out, "--force", "--quiet", expect=0)
+warnings = [l for l in p.stderr.splitlines() if l.startswith("warning:")]
+assert warnings == [f"warning: {cfg}:1:1: key 'name' ignored: mergekit ignores it too, so it does "
+                    "not change the result",
+                    f"warning: {cfg}:2:1: key 'trust_remote_code' ignored: mergekit ignores it "
+                    "too, so it does not change the result"], p.stderr
+mpbtest.assert_same_tensors(out, os.path.join(work, "linear_np1_collective.h5"))
+print("ok: keys mergekit ignores: one warning each, the same output")
+
 
 def expect_error(case, text, message, extra=()):
     cfg = write(case, text)
