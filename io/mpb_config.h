@@ -85,6 +85,13 @@ mpb_dtype mpb_config_compute_dtype(const mpb_config *c);
 bool mpb_config_layer_range(const mpb_config *c, int *first, int *last);
 int mpb_config_keep_outside(const mpb_config *c);
 
+/* The input whose tokenizer files the output takes (tokenizer_source, or
+ * tokenizer: {source: ...}); -1 when not given (the carried files stay). */
+int mpb_config_tokenizer_input(const mpb_config *c);
+/* chat_template as written (a name, "auto" or a Jinja template); NULL when
+ * absent.  mpb_hf_files_apply_tokenizer applies both. */
+const char *mpb_config_chat_template(const mpb_config *c);
+
 /* True when the config has a `sweep:` section (reserved, not read yet). */
 bool mpb_config_has_sweep(const mpb_config *c);
 

@@ -15,6 +15,7 @@ void mpb_config_free(mpb_config *c)
     }
     for (int id = 0; id < MPB_P_COUNT; id++)
         mpb_setting_free(&c->global.s[id]);
+    free(c->chat_template);
     free(c->path);
     free(c);
 }
@@ -78,4 +79,14 @@ void mpb_config_warn_ignored(const mpb_config *c, mpb_config_warn_fn warn, void 
 {
     for (size_t i = 0; i < c->n_ignored; i++)
         warn(ctx, c->ignored[i]);
+}
+
+int mpb_config_tokenizer_input(const mpb_config *c)
+{
+    return c->tokenizer_input;
+}
+
+const char *mpb_config_chat_template(const mpb_config *c)
+{
+    return c->chat_template;
 }

@@ -112,6 +112,8 @@ struct mpb_config {
     double after_layers_position; /* gradient position of the final norm and
                                      lm_head: 0 (mergekit) or 1 */
     bool has_sweep;
+    int tokenizer_input;  /* tokenizer_source / tokenizer.source; -1: none */
+    char *chat_template;  /* as written: a name, "auto" or a template; NULL */
     /* Keys mergekit ignores, accepted with these warnings. */
     char ignored[MPB_CONFIG_MAX_IGNORED][256];
     size_t ignored_offset[MPB_CONFIG_MAX_IGNORED]; /* where each key starts */

@@ -1,6 +1,7 @@
 /* The config's top level and model entries: YAML document -> mpb_config.
  * Method rules that need the whole picture are in mpb_config_validate.c. */
 #include "mpb_config_internal.h"
+#include "mpb_hf_tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@ enum top_key {
     KEY_KEEP_OUTSIDE,
     KEY_SWEEP,
     KEY_GRADIENT_AFTER_LAYERS,
+    KEY_TOKENIZER_SOURCE,
+    KEY_TOKENIZER,
+    KEY_CHAT_TEMPLATE,
     KEY_COUNT
 };
 
@@ -26,13 +30,13 @@ static const char *const top_keys[KEY_COUNT + 1] = {
     [KEY_DTYPE] = "dtype",               [KEY_OUT_DTYPE] = "out_dtype",
     [KEY_LAYER_RANGE] = "layer_range",   [KEY_KEEP_OUTSIDE] = "keep_outside",
     [KEY_SWEEP] = "sweep",               [KEY_GRADIENT_AFTER_LAYERS] = "gradient_after_layers",
-    [KEY_COUNT] = NULL,
+    [KEY_TOKENIZER_SOURCE] = "tokenizer_source", [KEY_TOKENIZER] = "tokenizer",
+    [KEY_CHAT_TEMPLATE] = "chat_template",      [KEY_COUNT] = NULL,
 };
 
 /* mergekit keys for features mpiblend does not have, which would change the
  * result: say so instead of "unknown key". */
-static const char *const mergekit_only_keys[] = {
-    "slices", "modules", "tokenizer_source", "tokenizer", "chat_template", NULL};
+static const char *const mergekit_only_keys[] = {"slices", "modules", NULL};
 
 typedef struct parse_state {
     mpb_yaml y;
@@ -131,7 +135,8 @@ static int unknown_top_key(parse_state *st, yaml_node_t *key)
     else
         snprintf(hint, sizeof hint,
                  "known keys: merge_method, base_model, models, parameters, dtype, out_dtype, "
-                 "layer_range, keep_outside, sweep, gradient_after_layers");
+                 "layer_range, keep_outside, sweep, gradient_after_layers, tokenizer_source, "
+                 "tokenizer, chat_template");
     return mpb_yaml_fail(&st->y, key, hint, "unknown key '%s'", name);
 }
 
@@ -394,6 +399,102 @@ static int parse_keep_outside(parse_state *st)
     return rc;
 }
 
+/* A tokenizer source: `base`, or a model path that is one of the inputs.
+ * `union` needs embedding rows built for a new vocabulary: refused. */
+static int parse_tokenizer_source(parse_state *st, yaml_node_t *node, const char *what)
+{
+    mpb_config *c = st->c;
+    const char *text = mpb_yaml_text(node);
+    if (node->type != YAML_SCALAR_NODE || *text == '\0')
+        return mpb_yaml_fail(&st->y, node, NULL, "%s must be base, union or a model", what);
+    if (strcmp(text, "union") == 0)
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "%s: union is not implemented yet (it builds embedding and "
+                             "lm_head rows for the union of the vocabularies); use base or "
+                             "one of the models",
+                             what);
+    if (strcmp(text, "base") == 0) {
+        if (!c->base_given)
+            return mpb_yaml_fail(&st->y, node, NULL, "%s: base needs a base_model", what);
+        c->tokenizer_input = c->base_index;
+        return MPB_OK;
+    }
+    char *path = mpb_config_join_path(st->dir, text);
+    if (path == NULL)
+        return mpb_fail(st->y.err, MPB_ENOMEM, "out of memory");
+    c->tokenizer_input = find_input(c, path);
+    free(path);
+    if (c->tokenizer_input < 0)
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "%s '%s' is not one of the models or the base_model; mpiblend "
+                             "reads a tokenizer only from an input",
+                             what, text);
+    return MPB_OK;
+}
+
+/* `tokenizer:` as mergekit reads it: only its `source` is implemented;
+ * `tokens` and `pad_to_multiple_of` change the embeddings. */
+static int parse_tokenizer_map(parse_state *st, yaml_node_t *node)
+{
+    if (node->type != YAML_MAPPING_NODE)
+        return mpb_yaml_fail(&st->y, node, NULL, "tokenizer must be a mapping like {source: base}");
+    int rc = mpb_yaml_check_mapping(&st->y, node, "tokenizer");
+    yaml_node_t *source = NULL;
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+         rc == MPB_OK && p < node->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = mpb_yaml_node(&st->y, p->key);
+        const char *name = mpb_yaml_text(key);
+        if (strcmp(name, "source") == 0)
+            source = mpb_yaml_node(&st->y, p->value);
+        else if (strcmp(name, "tokens") == 0 || strcmp(name, "pad_to_multiple_of") == 0)
+            rc = mpb_yaml_fail(&st->y, key, NULL,
+                               "tokenizer.%s is not implemented yet (it changes the embedding "
+                               "rows)",
+                               name);
+        else
+            rc = mpb_yaml_fail(&st->y, key, "tokenizer has source, tokens, pad_to_multiple_of",
+                               "unknown key '%s' under tokenizer", name);
+    }
+    if (rc != MPB_OK)
+        return rc;
+    if (source == NULL) /* mergekit's default source is union */
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "tokenizer without source means union in mergekit, which is not "
+                             "implemented yet; give source: base or a model");
+    return parse_tokenizer_source(st, source, "tokenizer.source");
+}
+
+static int parse_chat_template(parse_state *st)
+{
+    yaml_node_t *node = st->value[KEY_CHAT_TEMPLATE];
+    if (node == NULL)
+        return MPB_OK;
+    const char *text = mpb_yaml_text(node);
+    bool literal = strlen(text) >= 20 && strchr(text, '{') != NULL; /* as mergekit tells */
+    if (node->type != YAML_SCALAR_NODE ||
+        (!literal && strcmp(text, "auto") != 0 && mpb_chat_template_named(text) == NULL))
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "unknown chat_template '%s' (a name: %s, auto; or a Jinja "
+                             "template)",
+                             text, mpb_chat_template_names());
+    st->c->chat_template = strdup(text);
+    return st->c->chat_template ? MPB_OK : mpb_fail(st->y.err, MPB_ENOMEM, "out of memory");
+}
+
+static int parse_tokenizer(parse_state *st)
+{
+    yaml_node_t *source = st->value[KEY_TOKENIZER_SOURCE], *map = st->value[KEY_TOKENIZER];
+    st->c->tokenizer_input = -1;
+    if (source != NULL && map != NULL)
+        return mpb_yaml_fail(&st->y, map, NULL,
+                             "give tokenizer_source or tokenizer, not both (mergekit refuses "
+                             "both too)");
+    int rc = source ? parse_tokenizer_source(st, source, "tokenizer_source")
+             : map  ? parse_tokenizer_map(st, map)
+                    : MPB_OK;
+    return rc == MPB_OK ? parse_chat_template(st) : rc;
+}
+
 static int parse_document(parse_state *st, yaml_node_t *root)
 {
     int rc;
@@ -407,7 +508,7 @@ static int parse_document(parse_state *st, yaml_node_t *root)
     if ((rc = parse_dtype(st, KEY_OUT_DTYPE, &st->c->out_dtype)) != MPB_OK ||
         (rc = parse_dtype(st, KEY_DTYPE, &st->c->compute_dtype)) != MPB_OK ||
         (rc = parse_layer_range(st)) != MPB_OK || (rc = parse_keep_outside(st)) != MPB_OK ||
-        (rc = parse_gradient_after_layers(st)) != MPB_OK)
+        (rc = parse_gradient_after_layers(st)) != MPB_OK || (rc = parse_tokenizer(st)) != MPB_OK)
         return rc;
     /* Reserved for parameter sweeps; a later module reads it. */
     st->c->has_sweep = st->value[KEY_SWEEP] != NULL;

@@ -212,6 +212,9 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
                           .attr_keys = keys, .attr_values = values,
                           .files_from = sources, .n_files_from = r->n_inputs,
                           .reads = sources, .n_reads = r->n_inputs};
+    int tokenizer = mpb_config_tokenizer_input(r->config);
+    out.tokenizer_from = tokenizer >= 0 ? sources[tokenizer] : NULL;
+    out.chat_template = mpb_config_chat_template(r->config);
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};

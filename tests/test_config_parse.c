@@ -335,11 +335,11 @@ static void test_unknown_top_key(void **state)
     expect_message("merge_method: linear\ncolour: blue\n",
                    "unknown key 'colour' in cfg.yaml:2:1; known keys: merge_method, base_model, "
                    "models, parameters, dtype, out_dtype, layer_range, keep_outside, sweep, "
-                   "gradient_after_layers");
+                   "gradient_after_layers, tokenizer_source, tokenizer, chat_template");
     expect_message("merge_method: linear\nslices: []\n",
                    "key 'slices' is a mergekit feature mpiblend does not support in cfg.yaml:2:1");
-    expect_message("merge_method: linear\ntokenizer_source: union\n",
-                   "key 'tokenizer_source' is a mergekit feature mpiblend does not support in "
+    expect_message("merge_method: linear\nmodules: {}\n",
+                   "key 'modules' is a mergekit feature mpiblend does not support in "
                    "cfg.yaml:2:1");
 }
 
@@ -760,6 +760,69 @@ static void test_layer_range_errors(void **state)
     }
 }
 
+/* tokenizer_source / tokenizer: {source} / chat_template as mergekit reads
+ * them; what mpiblend does not implement stops with a clear error. */
+static void test_tokenizer_keys(void **state)
+{
+    (void)state;
+    static const char head[] = "merge_method: task_arithmetic\nbase_model: base.h5\n"
+                               "models: [{model: a.h5}, {model: ./b.h5}]\n"
+                               "parameters: {weight: 0.5}\n";
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%stokenizer_source: base\n", head);
+    mpb_config *c = parse_ok(yaml);
+    assert_int_equal(mpb_config_tokenizer_input(c), 2);
+    assert_null(mpb_config_chat_template(c));
+    mpb_config_free(c);
+    snprintf(yaml, sizeof yaml, "%stokenizer_source: b.h5\nchat_template: chatml\n", head);
+    c = parse_ok(yaml);
+    assert_int_equal(mpb_config_tokenizer_input(c), 1);
+    assert_string_equal(mpb_config_chat_template(c), "chatml");
+    mpb_config_free(c);
+    snprintf(yaml, sizeof yaml, "%stokenizer: {source: a.h5}\nchat_template: auto\n", head);
+    c = parse_ok(yaml);
+    assert_int_equal(mpb_config_tokenizer_input(c), 0);
+    assert_string_equal(mpb_config_chat_template(c), "auto");
+    mpb_config_free(c);
+    snprintf(yaml, sizeof yaml, "%schat_template: \"{%% for m in messages %%}{{ m.content }}"
+             "{%% endfor %%}\"\n", head);
+    c = parse_ok(yaml);
+    assert_int_equal(mpb_config_tokenizer_input(c), -1);
+    assert_string_equal(mpb_config_chat_template(c),
+                        "{% for m in messages %}{{ m.content }}{% endfor %}");
+    mpb_config_free(c);
+
+    expect_message_after(head, "tokenizer_source: union\n",
+                         "tokenizer_source: union is not implemented yet (it builds embedding "
+                         "and lm_head rows for the union of the vocabularies); use base or one "
+                         "of the models in cfg.yaml:5:19");
+    expect_message_after(head, "tokenizer_source: c.h5\n",
+                         "tokenizer_source 'c.h5' is not one of the models or the base_model; "
+                         "mpiblend reads a tokenizer only from an input in cfg.yaml:5:19");
+    expect_message_after(head, "tokenizer_source: base\ntokenizer: {source: base}\n",
+                         "give tokenizer_source or tokenizer, not both (mergekit refuses both "
+                         "too) in cfg.yaml:6:12");
+    expect_message_after(head, "tokenizer: {source: base, tokens: {x: {source: base}}}\n",
+                         "tokenizer.tokens is not implemented yet (it changes the embedding "
+                         "rows) in cfg.yaml:5:27");
+    expect_message_after(head, "tokenizer: {pad_to_multiple_of: 64}\n",
+                         "tokenizer.pad_to_multiple_of is not implemented yet (it changes the "
+                         "embedding rows) in cfg.yaml:5:13");
+    expect_message_after(head, "tokenizer: {}\n",
+                         "tokenizer without source means union in mergekit, which is not "
+                         "implemented yet; give source: base or a model in cfg.yaml:5:12");
+    expect_message_after(head, "tokenizer: {source: union}\n",
+                         "tokenizer.source: union is not implemented yet (it builds embedding "
+                         "and lm_head rows for the union of the vocabularies); use base or one "
+                         "of the models in cfg.yaml:5:21");
+    expect_message_after(head, "chat_template: chatm\n",
+                         "unknown chat_template 'chatm' (a name: chatml, llama3, alpaca, "
+                         "mistral, auto; or a Jinja template) in cfg.yaml:5:16");
+    expect_message("merge_method: linear\nmodels: [{model: a.h5, parameters: {weight: 1}}]\n"
+                   "tokenizer_source: base\n",
+                   "tokenizer_source: base needs a base_model in cfg.yaml:3:19");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -775,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_dtypes),
         cmocka_unit_test(test_dtype_sets_output),
         cmocka_unit_test(test_ignored_keys_warn),
+        cmocka_unit_test(test_tokenizer_keys),
         cmocka_unit_test(test_sweep_and_layer_range),
         cmocka_unit_test(test_yaml_forms),
         cmocka_unit_test(test_yaml_syntax_error),
