@@ -146,6 +146,21 @@ out, _ = merge("literal", LINEAR + "chat_template: " + json.dumps(literal) + "\n
 assert tokenizer_config(files(out))["chat_template"] == literal
 print("ok: a literal chat_template")
 
+# 7. sweep: every point takes the same tokenizer and template.
+sweep_dir = path("sweep_out")
+interop.run(2, "sweep", config("sweep", f"merge_method: interpolate\nmodels:\n  - model: {A}\n"
+                               f"  - model: {B}\nparameters: {{lambda: 0.5}}\n"
+                               f"tokenizer_source: {B}\nchat_template: llama3\n"
+                               "sweep:\n  output: p-{lambda}.h5\n"
+                               "  parameters:\n    lambda: [0.2, 0.8]\n"),
+            "--out-dir", sweep_dir, "--quiet", expect=0)
+for point in ("p-0.2.h5", "p-0.8.h5"):
+    got = interop.h5_files(os.path.join(sweep_dir, point))
+    assert got["tokenizer.json"] == b_files["tokenizer.json"], point
+    assert "<|start_header_id|>" in tokenizer_config(got)["chat_template"], point
+    assert "chat_template.jinja" not in got, point
+print("ok: sweep points take the tokenizer and the template")
+
 
 def expect_error(name, text, part, fmt="safetensors"):
     out, p = merge(name, text, fmt=fmt, expect=1)
@@ -157,14 +172,14 @@ def expect_error(name, text, part, fmt="safetensors"):
     print(f"ok: {name}: {lines[0]}")
 
 
-# 7. Another vocabulary would need new embedding rows: refused.
+# 8. Another vocabulary would need new embedding rows: refused.
 expect_error("vocab", LINEAR.replace(f"  - model: {C}\n", f"  - model: {D}\n")
              + f"tokenizer_source: {D}\n",
              f"the vocabularies of tokenizer source '{D}' and input '{A}' differ "
              "(tokenizer.json): merging models with different vocabularies needs embedding "
              "and lm_head rows built for the output vocabulary, which mpiblend does not "
              "implement yet")
-# 8. A template needs a tokenizer_config.json to go into.
+# 9. A template needs a tokenizer_config.json to go into.
 expect_error("no_tokenizer", f"merge_method: linear\nmodels:\n  - model: {a_h5}\n"
              f"  - model: {b_h5}\nparameters: {{weight: 1}}\nchat_template: llama3\n",
              "chat_template needs the output's tokenizer_config.json, and no input carries one",
