@@ -106,6 +106,18 @@ for label, cfg, env, ranks in runs:
     assert interop.h5_tensors(out) == want, f"{label}: differs from merging the folders"
     print(f"ok: {label}")
 
+# sweep: its points are checked against the merge's inputs, so they must
+# resolve the names the same way.
+with_env(HF_HUB_CACHE=hub, HOME=home)
+sweep_cfg = os.path.join(cfg_dir, "sweep.yaml")
+with open(sweep_cfg, "w") as f:
+    f.write("merge_method: interpolate\nmodels:\n  - model: org/model-a\n"
+            "  - model: org/model-b@v2\nparameters:\n  lambda: 0.5\n"
+            "sweep:\n  output: p-{lambda}.h5\n  parameters:\n    lambda: [0.3, 0.6]\n")
+interop.run(2, "sweep", sweep_cfg, "--out-dir", path("sweep_out"), "--quiet", expect=0)
+assert interop.h5_tensors(path("sweep_out", "p-0.3.h5")) == want
+print("ok: sweep")
+
 # Without the revision, org/model-b is refs/main: a.h5's files, so the merge
 # differs from the reference (the revision was really read).
 with_env(HF_HUB_CACHE=hub, HOME=home)
