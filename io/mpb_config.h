@@ -25,10 +25,17 @@ typedef struct mpb_config mpb_config; /* opaque */
 int mpb_config_parse(const char *yaml, size_t len, const char *config_path,
                      mpb_config **out, mpb_error *err);
 
+/* Inputs named as Hugging Face models ("ORG/NAME", "ORG/NAME@REVISION")
+ * where no local path of that name exists are replaced by their snapshot
+ * folder in the local hub cache (mpb_hf_cache.h); offline, and an error
+ * naming the cache folders searched when one is not cached. */
+int mpb_config_find_hub_models(mpb_config *c, mpb_error *err);
+
 /* Every input path must exist and be readable (a file or a folder). */
 int mpb_config_check_files(const mpb_config *c, mpb_error *err);
 
-/* Reads the file, parses it and checks the input files. */
+/* Reads the file, parses it, finds Hugging Face names and checks the input
+ * files. */
 int mpb_config_load(const char *path, mpb_config **out, mpb_error *err);
 
 void mpb_config_free(mpb_config *c);
@@ -47,16 +54,25 @@ const char *mpb_config_input_origin(const mpb_config *c, size_t i);
  * given, else input 0; methods that ignore base_model get -1. */
 int mpb_config_base_index(const mpb_config *c);
 
-/* out_dtype; MPB_DT_INVALID means "same as the inputs". */
+/* The output dtype: out_dtype, else `dtype:` (as in mergekit); MPB_DT_INVALID
+ * means "same as the inputs". */
 mpb_dtype mpb_config_out_dtype(const mpb_config *c);
-/* mergekit's compute `dtype:`, recorded only: mpiblend always computes in
- * fp32.  MPB_DT_INVALID when absent. */
+/* mergekit's compute `dtype:` as written: mpiblend always computes in fp32,
+ * and uses it only as the output dtype when out_dtype is absent.
+ * MPB_DT_INVALID when absent. */
 mpb_dtype mpb_config_compute_dtype(const mpb_config *c);
 
 /* layer_range [first, last] (inclusive) if given; tensors outside it are
  * copied from input mpb_config_keep_outside (-1 without layer_range). */
 bool mpb_config_layer_range(const mpb_config *c, int *first, int *last);
 int mpb_config_keep_outside(const mpb_config *c);
+
+/* The input whose tokenizer files the output takes (tokenizer_source, or
+ * tokenizer: {source: ...}); -1 when not given (the carried files stay). */
+int mpb_config_tokenizer_input(const mpb_config *c);
+/* chat_template as written (a name, "auto" or a Jinja template); NULL when
+ * absent.  mpb_hf_files_apply_tokenizer applies both. */
+const char *mpb_config_chat_template(const mpb_config *c);
 
 /* True when the config has a `sweep:` section (reserved, not read yet). */
 bool mpb_config_has_sweep(const mpb_config *c);
@@ -77,6 +93,11 @@ typedef void (*mpb_config_warn_fn)(void *ctx, const char *msg);
 /* Calls warn once for each filter that matches none of the n tensor names. */
 void mpb_config_check_filters(const mpb_config *c, const char *const names[], size_t n,
                               mpb_config_warn_fn warn, void *ctx);
+
+/* Calls warn once for each key the config holds that mergekit ignores and
+ * mpiblend therefore accepts (`name:`, run options such as
+ * `trust_remote_code:`): "cfg.yaml:1:1: key 'name' ignored: ...". */
+void mpb_config_warn_ignored(const mpb_config *c, mpb_config_warn_fn warn, void *ctx);
 
 /* One line of resolved values for --dry-run, written to buf and returned:
  * "model.layers.0.mlp.up_proj.weight: weight=[0.3,0.7] normalize=true". */

@@ -9,11 +9,13 @@ void mpb_config_free(mpb_config *c)
         return;
     for (size_t i = 0; i < c->n_inputs; i++) {
         free(c->inputs[i]);
+        free(c->written[i]);
         for (int id = 0; id < MPB_P_COUNT; id++)
             mpb_setting_free(&c->model_params[i].s[id]);
     }
     for (int id = 0; id < MPB_P_COUNT; id++)
         mpb_setting_free(&c->global.s[id]);
+    free(c->chat_template);
     free(c->path);
     free(c);
 }
@@ -45,7 +47,8 @@ int mpb_config_base_index(const mpb_config *c)
 
 mpb_dtype mpb_config_out_dtype(const mpb_config *c)
 {
-    return c->out_dtype;
+    /* mergekit: `dtype:` is also the output dtype when out_dtype is absent. */
+    return c->out_dtype != MPB_DT_INVALID ? c->out_dtype : c->compute_dtype;
 }
 
 mpb_dtype mpb_config_compute_dtype(const mpb_config *c)
@@ -70,4 +73,20 @@ int mpb_config_keep_outside(const mpb_config *c)
 bool mpb_config_has_sweep(const mpb_config *c)
 {
     return c->has_sweep;
+}
+
+void mpb_config_warn_ignored(const mpb_config *c, mpb_config_warn_fn warn, void *ctx)
+{
+    for (size_t i = 0; i < c->n_ignored; i++)
+        warn(ctx, c->ignored[i]);
+}
+
+int mpb_config_tokenizer_input(const mpb_config *c)
+{
+    return c->tokenizer_input;
+}
+
+const char *mpb_config_chat_template(const mpb_config *c)
+{
+    return c->chat_template;
 }

@@ -1,6 +1,7 @@
 /* The file system side: reading the config, checking the model paths. */
 #include "mpb_file.h"
 #include "mpb_config_internal.h"
+#include "mpb_hf_cache.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +9,23 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+int mpb_config_find_hub_models(mpb_config *c, mpb_error *err)
+{
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        struct stat st;
+        if (!mpb_hf_is_model_name(c->written[i]) || stat(c->inputs[i], &st) == 0)
+            continue; /* a local path wins */
+        char origin[1100], *snapshot;
+        snprintf(origin, sizeof origin, "%s %s", c->path, c->origin[i]);
+        int rc = mpb_hf_cache_find(c->written[i], origin, c->inputs[i], &snapshot, err);
+        if (rc != MPB_OK)
+            return rc;
+        free(c->inputs[i]);
+        c->inputs[i] = snapshot;
+    }
+    return MPB_OK;
+}
 
 int mpb_config_check_files(const mpb_config *c, mpb_error *err)
 {
@@ -36,7 +54,8 @@ int mpb_config_load(const char *path, mpb_config **out, mpb_error *err)
         return rc;
     rc = mpb_config_parse(text, len, path, out, err);
     free(text);
-    if (rc == MPB_OK && (rc = mpb_config_check_files(*out, err)) != MPB_OK) {
+    if (rc == MPB_OK && ((rc = mpb_config_find_hub_models(*out, err)) != MPB_OK ||
+                         (rc = mpb_config_check_files(*out, err)) != MPB_OK)) {
         mpb_config_free(*out);
         *out = NULL;
     }

@@ -48,11 +48,14 @@ void mpb_setting_free(mpb_setting *s);
 
 /* ---- the parsed config ---- */
 
+#define MPB_CONFIG_MAX_IGNORED 16
+
 struct mpb_config {
     char *path; /* as given, for messages */
     mpb_method method;
     size_t n_inputs;
     char *inputs[MPB_MAX_INPUTS];
+    char *written[MPB_MAX_INPUTS]; /* as in the config, for Hugging Face names */
     char origin[MPB_MAX_INPUTS][32];
     int input_line[MPB_MAX_INPUTS], input_column[MPB_MAX_INPUTS];
     mpb_param_set model_params[MPB_MAX_INPUTS];
@@ -64,7 +67,15 @@ struct mpb_config {
     int layer_first, layer_last;
     int range_line, range_column;
     int keep_outside;
+    double after_layers_position; /* gradient position of the final norm and
+                                     lm_head: 0 (mergekit) or 1 */
     bool has_sweep;
+    int tokenizer_input;  /* tokenizer_source / tokenizer.source; -1: none */
+    char *chat_template;  /* as written: a name, "auto" or a template; NULL */
+    /* Keys mergekit ignores, accepted with these warnings. */
+    char ignored[MPB_CONFIG_MAX_IGNORED][256];
+    size_t ignored_offset[MPB_CONFIG_MAX_IGNORED]; /* where each key starts */
+    size_t n_ignored;
 };
 
 /* ---- YAML helpers for the parser ---- */
@@ -130,8 +141,9 @@ int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root);
 bool mpb_config_input_weighted(const mpb_config *c, size_t i);
 
 /* Gradient position of a tensor: layer i of L at i/(L-1) (1 when L is 1),
- * embeddings at 0 and other non-layer tensors (final norm, lm_head) at 1,
- * as mergekit places them.  Negative when the layer is outside the model. */
-double mpb_tensor_position(const char *tensor_name, int n_layers);
+ * embeddings at 0, as mergekit places them, and the other non-layer tensors
+ * (final norm, lm_head) at after_layers (mergekit: 0; see
+ * gradient_after_layers).  Negative when the layer is outside the model. */
+double mpb_tensor_position(const char *tensor_name, int n_layers, double after_layers);
 
 #endif

@@ -47,8 +47,8 @@ int mpb_tensor_layer(const char *tensor_name)
     return -1;
 }
 
-/* mergekit plans embeddings before the layers (t = 0) and everything else
- * outside them (final norm, lm_head) after (t = 1). */
+/* mergekit plans embeddings before the layers and everything else outside
+ * them (final norm, lm_head) after. */
 static bool comes_before_layers(const char *tensor_name)
 {
     if (strstr(tensor_name, "embed") != NULL)
@@ -62,11 +62,11 @@ static bool comes_before_layers(const char *tensor_name)
     return false;
 }
 
-double mpb_tensor_position(const char *tensor_name, int n_layers)
+double mpb_tensor_position(const char *tensor_name, int n_layers, double after_layers)
 {
     int layer = mpb_tensor_layer(tensor_name);
     if (layer < 0)
-        return comes_before_layers(tensor_name) ? 0.0 : 1.0;
+        return comes_before_layers(tensor_name) ? 0.0 : after_layers;
     if (layer >= n_layers)
         return -1.0;
     /* mergekit: t = i / (L - 1), and t = 1 for a single layer. */

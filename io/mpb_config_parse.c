@@ -1,6 +1,7 @@
 /* The config's top level and model entries: YAML document -> mpb_config.
  * Method rules that need the whole picture are in mpb_config_validate.c. */
 #include "mpb_config_internal.h"
+#include "mpb_hf_tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@ enum top_key {
     KEY_LAYER_RANGE,
     KEY_KEEP_OUTSIDE,
     KEY_SWEEP,
+    KEY_GRADIENT_AFTER_LAYERS,
+    KEY_TOKENIZER_SOURCE,
+    KEY_TOKENIZER,
+    KEY_CHAT_TEMPLATE,
     KEY_COUNT
 };
 
@@ -24,13 +29,14 @@ static const char *const top_keys[KEY_COUNT + 1] = {
     [KEY_MODELS] = "models",             [KEY_PARAMETERS] = "parameters",
     [KEY_DTYPE] = "dtype",               [KEY_OUT_DTYPE] = "out_dtype",
     [KEY_LAYER_RANGE] = "layer_range",   [KEY_KEEP_OUTSIDE] = "keep_outside",
-    [KEY_SWEEP] = "sweep",               [KEY_COUNT] = NULL,
+    [KEY_SWEEP] = "sweep",               [KEY_GRADIENT_AFTER_LAYERS] = "gradient_after_layers",
+    [KEY_TOKENIZER_SOURCE] = "tokenizer_source", [KEY_TOKENIZER] = "tokenizer",
+    [KEY_CHAT_TEMPLATE] = "chat_template",      [KEY_COUNT] = NULL,
 };
 
-/* mergekit keys for features mpiblend does not have: say so instead of
- * "unknown key". */
-static const char *const mergekit_only_keys[] = {
-    "slices", "modules", "tokenizer_source", "tokenizer", "chat_template", NULL};
+/* mergekit keys for features mpiblend does not have, which would change the
+ * result: say so instead of "unknown key". */
+static const char *const mergekit_only_keys[] = {"slices", "modules", NULL};
 
 typedef struct parse_state {
     mpb_yaml y;
@@ -38,6 +44,72 @@ typedef struct parse_state {
     char *dir; /* the config's folder, "" for the current one */
     yaml_node_t *value[KEY_COUNT];
 } parse_state;
+
+/* Keys mergekit's config schema does not have, which it therefore ignores,
+ * and which people write anyway: labels, and run options that mergekit
+ * reads from its command line only.  They cannot change mergekit's result,
+ * so mpiblend accepts them with a warning (docs/CONFIG.md). */
+typedef struct ignored_key {
+    const char *name, *hint;
+} ignored_key;
+
+static const ignored_key ignored_top_keys[] = {
+    {"name", NULL},
+    {"description", NULL},
+    {"license", NULL},
+    {"tags", NULL},
+    {"trust_remote_code", NULL},
+    {"allow_crimes", NULL},
+    {"lazy_unpickle", NULL},
+    {"low_cpu_memory", NULL},
+    {"cuda", NULL},
+    {"read_to_gpu", NULL},
+    {"clone_tensors", NULL},
+    {"copy_tokenizer", NULL},
+    {"write_model_card", NULL},
+    {"safe_serialization", NULL},
+    {"out_shard_size", "mpiblend's shard size is --shard-size"},
+    {"random_seed", "DARE's masks take parameters: {seed: N}"},
+    {NULL, NULL},
+};
+
+static const ignored_key ignored_model_keys[] = {
+    {"name", NULL},
+    {"layer_range", "mergekit reads layer_range only under slices: sources:"},
+    {NULL, NULL},
+};
+
+/* Records "FILE:LINE:COL: key 'K' ignored ..." when name is in the table. */
+static bool note_ignored(parse_state *st, const ignored_key *table, yaml_node_t *key,
+                         const char *where)
+{
+    const char *name = mpb_yaml_text(key);
+    const ignored_key *k = table;
+    while (k->name != NULL && strcmp(k->name, name) != 0)
+        k++;
+    if (k->name == NULL)
+        return false;
+    mpb_config *c = st->c;
+    if (c->n_ignored == MPB_CONFIG_MAX_IGNORED)
+        return true;
+    /* Kept in file order: the top level is read before the model entries. */
+    size_t at = c->n_ignored++;
+    size_t offset = key->start_mark.index;
+    while (at > 0 && c->ignored_offset[at - 1] > offset) {
+        memcpy(c->ignored[at], c->ignored[at - 1], sizeof c->ignored[0]);
+        c->ignored_offset[at] = c->ignored_offset[at - 1];
+        at--;
+    }
+    c->ignored_offset[at] = offset;
+    snprintf(c->ignored[at], sizeof c->ignored[0],
+             "%s:%d:%d: key '%s'%s%s ignored: mergekit ignores it too, so it does not change "
+             "the result%s%s",
+             st->y.path, (int)key->start_mark.line + 1, (int)key->start_mark.column + 1, name,
+             where ? " under " : "", where ? where : "", k->hint ? "; " : "",
+             k->hint ? k->hint : "");
+    return true;
+}
+
 
 /* A path value: a non-empty scalar, joined to the config's folder. */
 static int parse_path(parse_state *st, yaml_node_t *node, const char *what, char **out)
@@ -63,7 +135,8 @@ static int unknown_top_key(parse_state *st, yaml_node_t *key)
     else
         snprintf(hint, sizeof hint,
                  "known keys: merge_method, base_model, models, parameters, dtype, out_dtype, "
-                 "layer_range, keep_outside, sweep");
+                 "layer_range, keep_outside, sweep, gradient_after_layers, tokenizer_source, "
+                 "tokenizer, chat_template");
     return mpb_yaml_fail(&st->y, key, hint, "unknown key '%s'", name);
 }
 
@@ -78,6 +151,8 @@ static int collect_top_keys(parse_state *st, yaml_node_t *root)
         int k = 0;
         while (k < KEY_COUNT && strcmp(mpb_yaml_text(key), top_keys[k]) != 0)
             k++;
+        if (k == KEY_COUNT && note_ignored(st, ignored_top_keys, key, NULL))
+            continue;
         if (k == KEY_COUNT)
             return unknown_top_key(st, key);
         yaml_node_t *value = mpb_yaml_node(&st->y, p->value);
@@ -117,6 +192,8 @@ static int add_input(parse_state *st, char *path, const char *origin, yaml_node_
     }
     size_t i = c->n_inputs++;
     c->inputs[i] = path;
+    if ((c->written[i] = strdup(mpb_yaml_text(node))) == NULL)
+        return mpb_fail(st->y.err, MPB_ENOMEM, "out of memory");
     snprintf(c->origin[i], sizeof c->origin[i], "%s", origin);
     c->input_line[i] = (int)node->start_mark.line + 1;
     c->input_column[i] = (int)node->start_mark.column + 1;
@@ -143,7 +220,7 @@ static int parse_model_entry(parse_state *st, yaml_node_t *entry, size_t index)
             model = mpb_yaml_node(&st->y, p->value);
         } else if (strcmp(name, "parameters") == 0) {
             params = mpb_yaml_node(&st->y, p->value);
-        } else {
+        } else if (!note_ignored(st, ignored_model_keys, key, where)) {
             const char *near = mpb_suggest(name, keys);
             char hint[64] = "a model entry has only model and parameters";
             if (near != NULL)
@@ -218,20 +295,51 @@ static int parse_base_model(parse_state *st)
     return add_input(st, path, "base_model", node);
 }
 
+/* mergekit writes dtypes as torch does too ("torch.bfloat16"). */
+static const char *without_torch_prefix(const char *name)
+{
+    return strncmp(name, "torch.", 6) == 0 ? name + 6 : name;
+}
+
 static int parse_dtype(parse_state *st, enum top_key k, mpb_dtype *out)
 {
     yaml_node_t *node = st->value[k];
     *out = MPB_DT_INVALID;
     if (node == NULL)
         return MPB_OK;
-    mpb_dtype dt = mpb_dtype_parse(mpb_yaml_text(node));
+    mpb_dtype dt = node->type == YAML_SCALAR_NODE
+                       ? mpb_dtype_parse(without_torch_prefix(mpb_yaml_text(node)))
+                       : MPB_DT_INVALID;
     if (!mpb_dtype_is_blendable(dt))
         return mpb_yaml_fail(&st->y, node, NULL,
                              "unknown %s '%s' (use bfloat16, float16 or float32; bf16, f16, "
-                             "f32 also work)",
+                             "f32 and torch.bfloat16, torch.float16, torch.float32 also work)",
                              top_keys[k], mpb_yaml_text(node));
     *out = dt;
     return MPB_OK;
+}
+
+/* Which end of a gradient the tensors after the last layer (final norm,
+ * lm_head) take: mergekit's planner gives them the first value since
+ * v0.1.2 (its per-module planner); `last` keeps what mpiblend (and mergekit's
+ * older single-module planner) did. */
+static int parse_gradient_after_layers(parse_state *st)
+{
+    yaml_node_t *node = st->value[KEY_GRADIENT_AFTER_LAYERS];
+    st->c->after_layers_position = 0.0;
+    if (node == NULL)
+        return MPB_OK;
+    const char *word = mpb_yaml_text(node);
+    if (node->type == YAML_SCALAR_NODE && strcmp(word, "first") == 0)
+        return MPB_OK;
+    if (node->type == YAML_SCALAR_NODE && strcmp(word, "last") == 0) {
+        st->c->after_layers_position = 1.0;
+        return MPB_OK;
+    }
+    return mpb_yaml_fail(&st->y, node, NULL,
+                         "gradient_after_layers must be 'first' (mergekit's choice) or 'last' "
+                         "(got '%s')",
+                         word);
 }
 
 /* A whole number a layer index can be; checked before any cast to int,
@@ -291,6 +399,102 @@ static int parse_keep_outside(parse_state *st)
     return rc;
 }
 
+/* A tokenizer source: `base`, or a model path that is one of the inputs.
+ * `union` needs embedding rows built for a new vocabulary: refused. */
+static int parse_tokenizer_source(parse_state *st, yaml_node_t *node, const char *what)
+{
+    mpb_config *c = st->c;
+    const char *text = mpb_yaml_text(node);
+    if (node->type != YAML_SCALAR_NODE || *text == '\0')
+        return mpb_yaml_fail(&st->y, node, NULL, "%s must be base, union or a model", what);
+    if (strcmp(text, "union") == 0)
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "%s: union is not implemented yet (it builds embedding and "
+                             "lm_head rows for the union of the vocabularies); use base or "
+                             "one of the models",
+                             what);
+    if (strcmp(text, "base") == 0) {
+        if (!c->base_given)
+            return mpb_yaml_fail(&st->y, node, NULL, "%s: base needs a base_model", what);
+        c->tokenizer_input = c->base_index;
+        return MPB_OK;
+    }
+    char *path = mpb_config_join_path(st->dir, text);
+    if (path == NULL)
+        return mpb_fail(st->y.err, MPB_ENOMEM, "out of memory");
+    c->tokenizer_input = find_input(c, path);
+    free(path);
+    if (c->tokenizer_input < 0)
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "%s '%s' is not one of the models or the base_model; mpiblend "
+                             "reads a tokenizer only from an input",
+                             what, text);
+    return MPB_OK;
+}
+
+/* `tokenizer:` as mergekit reads it: only its `source` is implemented;
+ * `tokens` and `pad_to_multiple_of` change the embeddings. */
+static int parse_tokenizer_map(parse_state *st, yaml_node_t *node)
+{
+    if (node->type != YAML_MAPPING_NODE)
+        return mpb_yaml_fail(&st->y, node, NULL, "tokenizer must be a mapping like {source: base}");
+    int rc = mpb_yaml_check_mapping(&st->y, node, "tokenizer");
+    yaml_node_t *source = NULL;
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+         rc == MPB_OK && p < node->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = mpb_yaml_node(&st->y, p->key);
+        const char *name = mpb_yaml_text(key);
+        if (strcmp(name, "source") == 0)
+            source = mpb_yaml_node(&st->y, p->value);
+        else if (strcmp(name, "tokens") == 0 || strcmp(name, "pad_to_multiple_of") == 0)
+            rc = mpb_yaml_fail(&st->y, key, NULL,
+                               "tokenizer.%s is not implemented yet (it changes the embedding "
+                               "rows)",
+                               name);
+        else
+            rc = mpb_yaml_fail(&st->y, key, "tokenizer has source, tokens, pad_to_multiple_of",
+                               "unknown key '%s' under tokenizer", name);
+    }
+    if (rc != MPB_OK)
+        return rc;
+    if (source == NULL) /* mergekit's default source is union */
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "tokenizer without source means union in mergekit, which is not "
+                             "implemented yet; give source: base or a model");
+    return parse_tokenizer_source(st, source, "tokenizer.source");
+}
+
+static int parse_chat_template(parse_state *st)
+{
+    yaml_node_t *node = st->value[KEY_CHAT_TEMPLATE];
+    if (node == NULL)
+        return MPB_OK;
+    const char *text = mpb_yaml_text(node);
+    bool literal = strlen(text) >= 20 && strchr(text, '{') != NULL; /* as mergekit tells */
+    if (node->type != YAML_SCALAR_NODE ||
+        (!literal && strcmp(text, "auto") != 0 && mpb_chat_template_named(text) == NULL))
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "unknown chat_template '%s' (a name: %s, auto; or a Jinja "
+                             "template)",
+                             text, mpb_chat_template_names());
+    st->c->chat_template = strdup(text);
+    return st->c->chat_template ? MPB_OK : mpb_fail(st->y.err, MPB_ENOMEM, "out of memory");
+}
+
+static int parse_tokenizer(parse_state *st)
+{
+    yaml_node_t *source = st->value[KEY_TOKENIZER_SOURCE], *map = st->value[KEY_TOKENIZER];
+    st->c->tokenizer_input = -1;
+    if (source != NULL && map != NULL)
+        return mpb_yaml_fail(&st->y, map, NULL,
+                             "give tokenizer_source or tokenizer, not both (mergekit refuses "
+                             "both too)");
+    int rc = source ? parse_tokenizer_source(st, source, "tokenizer_source")
+             : map  ? parse_tokenizer_map(st, map)
+                    : MPB_OK;
+    return rc == MPB_OK ? parse_chat_template(st) : rc;
+}
+
 static int parse_document(parse_state *st, yaml_node_t *root)
 {
     int rc;
@@ -303,7 +507,8 @@ static int parse_document(parse_state *st, yaml_node_t *root)
         return rc;
     if ((rc = parse_dtype(st, KEY_OUT_DTYPE, &st->c->out_dtype)) != MPB_OK ||
         (rc = parse_dtype(st, KEY_DTYPE, &st->c->compute_dtype)) != MPB_OK ||
-        (rc = parse_layer_range(st)) != MPB_OK || (rc = parse_keep_outside(st)) != MPB_OK)
+        (rc = parse_layer_range(st)) != MPB_OK || (rc = parse_keep_outside(st)) != MPB_OK ||
+        (rc = parse_gradient_after_layers(st)) != MPB_OK || (rc = parse_tokenizer(st)) != MPB_OK)
         return rc;
     /* Reserved for parameter sweeps; a later module reads it. */
     st->c->has_sweep = st->value[KEY_SWEEP] != NULL;

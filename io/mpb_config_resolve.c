@@ -151,7 +151,7 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
     if (rc != MPB_OK || out->copy_from >= 0)
         return rc;
 
-    double pos = mpb_tensor_position(tensor_name, n_layers);
+    double pos = mpb_tensor_position(tensor_name, n_layers, c->after_layers_position);
     for (size_t i = 0; i < c->n_inputs; i++) {
         out->weight[i] = lookup_number(c, (int)i, MPB_P_WEIGHT, tensor_name, pos);
         out->density[i] = lookup_number(c, (int)i, MPB_P_DENSITY, tensor_name, pos);

@@ -41,6 +41,12 @@ int mpb_hf_files_read_h5(const char *path, mpb_hf_files *out, mpb_error *err);
 /* Stores the files in an existing, closed HDF5 checkpoint. */
 int mpb_hf_files_write_h5(const char *path, const mpb_hf_files *set, mpb_error *err);
 
+struct json_t;
+/* Replaces f's bytes by root printed as transformers prints JSON files:
+ * 2-space indent, keys in their order, each real with the fewest digits
+ * that read back exactly, a trailing newline. */
+int mpb_hf_file_replace_json(mpb_hf_file *f, const struct json_t *root, mpb_error *err);
+
 /* Sets config.json's "torch_dtype" (and "dtype", which newer transformers
  * write instead, when present) to dt's torch name.  A config that already
  * says so is left byte for byte; no config.json is not an error. */

@@ -54,7 +54,7 @@ static bool set_string(json_t *root, const char *key, const char *value, bool on
     return true;
 }
 
-static int replace_text(mpb_hf_file *f, const json_t *root, mpb_error *err)
+int mpb_hf_file_replace_json(mpb_hf_file *f, const json_t *root, mpb_error *err)
 {
     size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(real_precision(root));
     char *text = json_dumps(root, flags);
@@ -62,7 +62,7 @@ static int replace_text(mpb_hf_file *f, const json_t *root, mpb_error *err)
     char *with_newline = text ? realloc(text, len + 2) : NULL;
     if (with_newline == NULL) {
         free(text);
-        return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", CONFIG_NAME);
+        return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", f->name);
     }
     /* transformers ends the file with a newline (save_pretrained). */
     memcpy(with_newline + len, "\n", 2);
@@ -94,7 +94,7 @@ int mpb_hf_files_set_torch_dtype(mpb_hf_files *set, mpb_dtype dt, mpb_error *err
         bool changed = set_string(root, "torch_dtype", want, false);
         changed |= set_string(root, "dtype", want, true);
         if (changed)
-            rc = replace_text(f, root, err);
+            rc = mpb_hf_file_replace_json(f, root, err);
     }
     json_decref(root);
     return rc;

@@ -171,7 +171,9 @@ static void print_methods(FILE *out)
 
 const struct mpb_cli_command mpb_cli_commands[] = {
     {"merge", CMD_MERGE, "merge CONFIG.yaml --out OUT.h5 [options]",
-     "blend the checkpoints a mergekit-style YAML config names", run_merge, print_methods},
+     "blend the checkpoints a mergekit-style YAML config names (paths, or ORG/NAME[@REV] "
+     "from the local Hugging Face cache, offline)",
+     run_merge, print_methods},
     {"sweep", CMD_SWEEP, "sweep CONFIG.yaml --out-dir DIR [--max-outputs N] [options]",
      "write every point of the config's sweep: grid, reading the inputs once per pass",
      mpb_cli_run_sweep, NULL},

@@ -1,6 +1,7 @@
 #include "mpb_job.h"
 
 #include "mpb_comm.h"
+#include "mpb_hf_tokenizer.h"
 #include "mpb_output.h"
 #include "mpb_space.h"
 
@@ -83,7 +84,8 @@ static int create_output(mpb_job_output *out, const char *tmp_path,
     return rc;
 }
 
-/* Rank 0: the non-tensor files of the first source that has any. */
+/* Rank 0: the non-tensor files of the first source that has any, with the
+ * tokenizer and chat template the config chose. */
 static int load_files(const mpb_job_output *out, mpb_hf_files *files, mpb_error *err)
 {
     int rc = MPB_OK;
@@ -91,6 +93,9 @@ static int load_files(const mpb_job_output *out, mpb_hf_files *files, mpb_error 
         const char *path = out->files_from[i];
         rc = mpb_store_for_path(path)->read_files(path, files, err);
     }
+    if (rc == MPB_OK)
+        rc = mpb_hf_files_apply_tokenizer(files, out->files_from, out->n_files_from,
+                                          out->tokenizer_from, out->chat_template, err);
     return rc;
 }
 

@@ -28,6 +28,8 @@ typedef struct mpb_job_output {
     mpb_store store;           /* open while the step runs: steps write here */
     const char *const *files_from; /* checkpoints whose non-tensor files (config, */
     size_t n_files_from;           /* tokenizer) the output carries: the first with any */
+    const char *tokenizer_from;    /* NULL, or where the tokenizer files come from */
+    const char *chat_template;     /* NULL, or a chat template (mpb_hf_tokenizer.h) */
     const char *const *reads;  /* every checkpoint the job reads: never replaced */
     size_t n_reads;
 } mpb_job_output;

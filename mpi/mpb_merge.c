@@ -187,6 +187,9 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
                           .attr_keys = pv.keys, .attr_values = pv.values,
                           .files_from = sources, .n_files_from = r->n_inputs,
                           .reads = sources, .n_reads = r->n_inputs};
+    int tokenizer = mpb_config_tokenizer_input(r->config);
+    out.tokenizer_from = tokenizer >= 0 ? sources[tokenizer] : NULL;
+    out.chat_template = mpb_config_chat_template(r->config);
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};
@@ -232,6 +235,7 @@ static void warn_unused_filters(const mpb_merge_recipe *r, MPI_Comm comm)
     MPI_Comm_rank(comm, &rank);
     if (rank != 0)
         return;
+    mpb_config_warn_ignored(r->config, warn_rank0, NULL); /* keys mergekit ignores too */
     const char **names = malloc((r->in_idx.n + 1) * sizeof *names);
     if (names == NULL)
         return;

@@ -106,6 +106,9 @@ int mpb_merge_recipe_build_text(char *text, const char *config_path, MPI_Comm co
     if (rc == MPB_OK) {
         /* Every rank parses the same text: no structure to serialise. */
         mpb_config_parse(text, strlen(text), config_path, config, err);
+        /* Every rank: each needs the snapshot paths of Hugging Face names. */
+        if (err->code == MPB_OK)
+            mpb_config_find_hub_models(*config, err);
         if (rank == 0 && err->code == MPB_OK)
             mpb_config_check_files(*config, err);
         rc = mpb_comm_agree(err, comm);

@@ -198,6 +198,9 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
                                       .files_from = input_paths,
                                       .n_files_from = r->n_inputs,
                                       .reads = input_paths, .n_reads = r->n_inputs};
+        int tokenizer = mpb_config_tokenizer_input(r->config);
+        ps.outs[k].tokenizer_from = tokenizer >= 0 ? input_paths[tokenizer] : NULL;
+        ps.outs[k].chat_template = mpb_config_chat_template(r->config);
     }
     if (rc == MPB_OK)
         rc = open_inputs(&ps, opts, err);

@@ -81,6 +81,8 @@ static int build_point(const mpb_sweep *s, size_t index, const mpb_merge_recipe 
     mpb_config *c = NULL;
     rc = mpb_config_parse(p->config_text, strlen(p->config_text), config_path, &c, err);
     char list[256];
+    if (rc == MPB_OK) /* the same snapshot paths as the recipe's inputs */
+        rc = mpb_config_find_hub_models(c, err);
     if (rc == MPB_OK && !mpb_sweep_method_supported(mpb_config_method(c)))
         rc = mpb_fail(err, MPB_EINVAL, "sweep supports %s (with filters and layer_range); "
                       "'%s' is not one weighted sum of the inputs: merge each point "

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "mpb_config.h"
+#include "mpb_hf_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,10 +203,30 @@ static void test_load(void **state)
     assert_string_equal(err.msg, expected);
 }
 
+/* What counts as a Hugging Face name: ORG/NAME[@REVISION], never a path
+ * that could leave the cache folder. */
+static void test_hf_model_names(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"Qwen/Qwen3-4B-Instruct-2507", "org/model-b@v2",
+                                       "meta-llama/Llama-3.1-8B@refs/pr/1",
+                                       "a/b@0123456789abcdef0123456789abcdef01234567", "a_b/c.d"};
+    static const char *const bad[] = {"model",   "/abs/path", "a/b/c",   "../b",     "a/..",
+                                      "a/.",     "a/b@",      "a/b@../x", "a/b@x/../y", "a/b@x//y",
+                                      "a /b",    "",          "a/b@v1@v2", "./a"};
+    for (size_t k = 0; k < sizeof good / sizeof good[0]; k++)
+        if (!mpb_hf_is_model_name(good[k]))
+            fail_msg("'%s' should be a model name", good[k]);
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        if (mpb_hf_is_model_name(bad[k]))
+            fail_msg("'%s' should not be a model name", bad[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_hf_model_names),
         cmocka_unit_test(test_base_named_two_ways),
         cmocka_unit_test_setup_teardown(test_check_files, make_scratch, remove_scratch),
         cmocka_unit_test_setup_teardown(test_load, make_scratch, remove_scratch),

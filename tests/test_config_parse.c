@@ -223,8 +223,11 @@ static void test_dtypes(void **state)
     static const struct {
         const char *text;
         mpb_dtype dt;
-    } cases[] = {{"bfloat16", MPB_DT_BF16}, {"bf16", MPB_DT_BF16}, {"float16", MPB_DT_F16},
-                 {"f16", MPB_DT_F16},       {"float32", MPB_DT_F32}, {"f32", MPB_DT_F32}};
+    } cases[] = {{"bfloat16", MPB_DT_BF16},       {"bf16", MPB_DT_BF16},
+                 {"float16", MPB_DT_F16},        {"f16", MPB_DT_F16},
+                 {"float32", MPB_DT_F32},        {"f32", MPB_DT_F32},
+                 {"torch.bfloat16", MPB_DT_BF16}, {"torch.float16", MPB_DT_F16},
+                 {"torch.float32", MPB_DT_F32},  {"torch.half", MPB_DT_F16}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char yaml[256];
         snprintf(yaml, sizeof yaml,
@@ -236,6 +239,25 @@ static void test_dtypes(void **state)
         assert_int_equal(mpb_config_compute_dtype(c), cases[k].dt);
         mpb_config_free(c);
     }
+}
+
+/* mergekit: `dtype:` is the output dtype unless out_dtype says otherwise. */
+static void test_dtype_sets_output(void **state)
+{
+    (void)state;
+    mpb_config *c = parse_ok("merge_method: passthrough\nmodels: [{model: a.h5}]\n"
+                             "dtype: torch.float16\n");
+    assert_int_equal(mpb_config_out_dtype(c), MPB_DT_F16);
+    assert_int_equal(mpb_config_compute_dtype(c), MPB_DT_F16);
+    mpb_config_free(c);
+    c = parse_ok("merge_method: passthrough\nmodels: [{model: a.h5}]\n"
+                 "dtype: float16\nout_dtype: torch.bfloat16\n");
+    assert_int_equal(mpb_config_out_dtype(c), MPB_DT_BF16);
+    assert_int_equal(mpb_config_compute_dtype(c), MPB_DT_F16);
+    mpb_config_free(c);
+    c = parse_ok("merge_method: passthrough\nmodels: [{model: a.h5}]\n");
+    assert_int_equal(mpb_config_out_dtype(c), MPB_DT_INVALID);
+    mpb_config_free(c);
 }
 
 static void test_sweep_and_layer_range(void **state)
@@ -312,11 +334,12 @@ static void test_unknown_top_key(void **state)
                    "unknown key 'out_dtpye' in cfg.yaml:3:1; did you mean 'out_dtype'?");
     expect_message("merge_method: linear\ncolour: blue\n",
                    "unknown key 'colour' in cfg.yaml:2:1; known keys: merge_method, base_model, "
-                   "models, parameters, dtype, out_dtype, layer_range, keep_outside, sweep");
+                   "models, parameters, dtype, out_dtype, layer_range, keep_outside, sweep, "
+                   "gradient_after_layers, tokenizer_source, tokenizer, chat_template");
     expect_message("merge_method: linear\nslices: []\n",
                    "key 'slices' is a mergekit feature mpiblend does not support in cfg.yaml:2:1");
-    expect_message("merge_method: linear\ntokenizer_source: union\n",
-                   "key 'tokenizer_source' is a mergekit feature mpiblend does not support in "
+    expect_message("merge_method: linear\nmodules: {}\n",
+                   "key 'modules' is a mergekit feature mpiblend does not support in "
                    "cfg.yaml:2:1");
 }
 
@@ -334,9 +357,60 @@ static void test_unknown_model_key(void **state)
                    "  - model: a.h5\n"
                    "    parameters: {weight: 1}\n"
                    "  - model: b.h5\n"
-                   "    layer_range: [0, 4]\n",
-                   "unknown key 'layer_range' under models[1] in cfg.yaml:6:5; a model entry has "
+                   "    density_map: [0, 4]\n",
+                   "unknown key 'density_map' under models[1] in cfg.yaml:6:5; a model entry has "
                    "only model and parameters");
+}
+
+typedef struct warnings {
+    char text[4][512];
+    size_t n;
+} warnings;
+
+static void collect_warning(void *ctx, const char *msg)
+{
+    warnings *w = ctx;
+    assert_true(w->n < 4);
+    snprintf(w->text[w->n++], sizeof w->text[0], "%s", msg);
+}
+
+/* Keys mergekit ignores (not in its schema) are accepted with one warning
+ * each, naming the key and its line; the config is otherwise unchanged. */
+static void test_ignored_keys_warn(void **state)
+{
+    (void)state;
+    mpb_config *c = parse_ok("name: my-merge\n"
+                             "merge_method: linear\n"
+                             "models:\n"
+                             "  - model: a.h5\n"
+                             "    parameters: {weight: 1}\n"
+                             "  - model: b.h5\n"
+                             "    layer_range: [0, 4]\n"
+                             "    parameters: {weight: 3}\n"
+                             "random_seed: 4\n");
+    warnings w = {0};
+    mpb_config_warn_ignored(c, collect_warning, &w);
+    assert_int_equal(w.n, 3);
+    assert_string_equal(w.text[0], "cfg.yaml:1:1: key 'name' ignored: mergekit ignores it too, "
+                                   "so it does not change the result");
+    assert_string_equal(w.text[1], "cfg.yaml:7:5: key 'layer_range' under models[1] ignored: "
+                                   "mergekit ignores it too, so it does not change the result; "
+                                   "mergekit reads layer_range only under slices: sources:");
+    assert_string_equal(w.text[2], "cfg.yaml:9:1: key 'random_seed' ignored: mergekit ignores "
+                                   "it too, so it does not change the result; DARE's masks take "
+                                   "parameters: {seed: N}");
+    assert_int_equal(mpb_config_n_inputs(c), 2);
+    mpb_config_free(c);
+    /* Without such keys: no warning. */
+    c = parse_ok("merge_method: passthrough\nmodels: [{model: a.h5}]\n");
+    w.n = 0;
+    mpb_config_warn_ignored(c, collect_warning, &w);
+    assert_int_equal(w.n, 0);
+    mpb_config_free(c);
+    /* A key that would change the result still stops the parse. */
+    expect_message("merge_method: linear\nmodules: {}\n",
+                   "key 'modules' is a mergekit feature mpiblend does not support in "
+                   "cfg.yaml:2:1");
 }
 
 static void test_unknown_parameter(void **state)
@@ -645,10 +719,18 @@ static void test_out_dtype_unknown(void **state)
     (void)state;
     expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\nout_dtype: float8\n",
                    "unknown out_dtype 'float8' (use bfloat16, float16 or float32; bf16, f16, f32 "
-                   "also work) in cfg.yaml:3:12");
+                   "and torch.bfloat16, torch.float16, torch.float32 also work) in cfg.yaml:3:12");
     expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\ndtype: int8\n",
-                   "unknown dtype 'int8' (use bfloat16, float16 or float32; bf16, f16, f32 also "
-                   "work) in cfg.yaml:3:8");
+                   "unknown dtype 'int8' (use bfloat16, float16 or float32; bf16, f16, f32 and "
+                   "torch.bfloat16, torch.float16, torch.float32 also work) in cfg.yaml:3:8");
+    expect_part("merge_method: passthrough\nmodels: [{model: a.h5}]\ndtype: torch.int8\n",
+                "unknown dtype 'torch.int8'");
+    expect_part("merge_method: passthrough\nmodels: [{model: a.h5}]\ndtype: [bf16]\n",
+                "unknown dtype");
+    expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\n"
+                   "gradient_after_layers: 1\n",
+                   "gradient_after_layers must be 'first' (mergekit's choice) or 'last' (got "
+                   "'1') in cfg.yaml:3:24");
 }
 
 static void test_layer_range_errors(void **state)
@@ -678,6 +760,69 @@ static void test_layer_range_errors(void **state)
     }
 }
 
+/* tokenizer_source / tokenizer: {source} / chat_template as mergekit reads
+ * them; what mpiblend does not implement stops with a clear error. */
+static void test_tokenizer_keys(void **state)
+{
+    (void)state;
+    static const char head[] = "merge_method: task_arithmetic\nbase_model: base.h5\n"
+                               "models: [{model: a.h5}, {model: ./b.h5}]\n"
+                               "parameters: {weight: 0.5}\n";
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%stokenizer_source: base\n", head);
+    mpb_config *c = parse_ok(yaml);
+    assert_int_equal(mpb_config_tokenizer_input(c), 2);
+    assert_null(mpb_config_chat_template(c));
+    mpb_config_free(c);
+    snprintf(yaml, sizeof yaml, "%stokenizer_source: b.h5\nchat_template: chatml\n", head);
+    c = parse_ok(yaml);
+    assert_int_equal(mpb_config_tokenizer_input(c), 1);
+    assert_string_equal(mpb_config_chat_template(c), "chatml");
+    mpb_config_free(c);
+    snprintf(yaml, sizeof yaml, "%stokenizer: {source: a.h5}\nchat_template: auto\n", head);
+    c = parse_ok(yaml);
+    assert_int_equal(mpb_config_tokenizer_input(c), 0);
+    assert_string_equal(mpb_config_chat_template(c), "auto");
+    mpb_config_free(c);
+    snprintf(yaml, sizeof yaml, "%schat_template: \"{%% for m in messages %%}{{ m.content }}"
+             "{%% endfor %%}\"\n", head);
+    c = parse_ok(yaml);
+    assert_int_equal(mpb_config_tokenizer_input(c), -1);
+    assert_string_equal(mpb_config_chat_template(c),
+                        "{% for m in messages %}{{ m.content }}{% endfor %}");
+    mpb_config_free(c);
+
+    expect_message_after(head, "tokenizer_source: union\n",
+                         "tokenizer_source: union is not implemented yet (it builds embedding "
+                         "and lm_head rows for the union of the vocabularies); use base or one "
+                         "of the models in cfg.yaml:5:19");
+    expect_message_after(head, "tokenizer_source: c.h5\n",
+                         "tokenizer_source 'c.h5' is not one of the models or the base_model; "
+                         "mpiblend reads a tokenizer only from an input in cfg.yaml:5:19");
+    expect_message_after(head, "tokenizer_source: base\ntokenizer: {source: base}\n",
+                         "give tokenizer_source or tokenizer, not both (mergekit refuses both "
+                         "too) in cfg.yaml:6:12");
+    expect_message_after(head, "tokenizer: {source: base, tokens: {x: {source: base}}}\n",
+                         "tokenizer.tokens is not implemented yet (it changes the embedding "
+                         "rows) in cfg.yaml:5:27");
+    expect_message_after(head, "tokenizer: {pad_to_multiple_of: 64}\n",
+                         "tokenizer.pad_to_multiple_of is not implemented yet (it changes the "
+                         "embedding rows) in cfg.yaml:5:13");
+    expect_message_after(head, "tokenizer: {}\n",
+                         "tokenizer without source means union in mergekit, which is not "
+                         "implemented yet; give source: base or a model in cfg.yaml:5:12");
+    expect_message_after(head, "tokenizer: {source: union}\n",
+                         "tokenizer.source: union is not implemented yet (it builds embedding "
+                         "and lm_head rows for the union of the vocabularies); use base or one "
+                         "of the models in cfg.yaml:5:21");
+    expect_message_after(head, "chat_template: chatm\n",
+                         "unknown chat_template 'chatm' (a name: chatml, llama3, alpaca, "
+                         "mistral, auto; or a Jinja template) in cfg.yaml:5:16");
+    expect_message("merge_method: linear\nmodels: [{model: a.h5, parameters: {weight: 1}}]\n"
+                   "tokenizer_source: base\n",
+                   "tokenizer_source: base needs a base_model in cfg.yaml:3:19");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +836,9 @@ int main(void)
         cmocka_unit_test(test_model_stock),
         cmocka_unit_test(test_method_names_round_trip),
         cmocka_unit_test(test_dtypes),
+        cmocka_unit_test(test_dtype_sets_output),
+        cmocka_unit_test(test_ignored_keys_warn),
+        cmocka_unit_test(test_tokenizer_keys),
         cmocka_unit_test(test_sweep_and_layer_range),
         cmocka_unit_test(test_yaml_forms),
         cmocka_unit_test(test_yaml_syntax_error),

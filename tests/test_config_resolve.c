@@ -195,23 +195,43 @@ static void test_gradient_positions(void **state)
     mpb_config_free(c);
 }
 
+/* A slerp over a three-point gradient, with `extra` appended. */
+static mpb_config *gradient_config(const char *extra)
+{
+    char yaml[256];
+    snprintf(yaml, sizeof yaml,
+             "merge_method: slerp\nmodels: [{model: a.h5}, {model: b.h5}]\n"
+             "parameters: {t: [0.25, 0.5, 0.75]}\n%s",
+             extra);
+    return parse_ok(yaml);
+}
+
 static void test_gradient_outside_layers(void **state)
 {
     (void)state;
-    /* mergekit plans embeddings before the layers (t = 0: first value) and
-     * the final norm and lm_head after them (t = 1: last value). */
-    mpb_config *c = parse_ok("merge_method: slerp\n"
-                             "models: [{model: a.h5}, {model: b.h5}]\n"
-                             "parameters: {t: [0.25, 0.5, 0.75]}\n");
+    /* mergekit's planner (since v0.1.2) reads embeddings, final norm and
+     * lm_head all at t = 0: the first value. */
+    static const char *const same[] = {"", "gradient_after_layers: first\n"};
+    for (size_t k = 0; k < 2; k++) {
+        mpb_config *c = gradient_config(same[k]);
+        assert_true(resolve_ok(c, "model.embed_tokens.weight", QWEN_LAYERS).t == 0.25);
+        assert_true(resolve_ok(c, "transformer.wte.weight", 12).t == 0.25);
+        assert_true(resolve_ok(c, "model.norm.weight", QWEN_LAYERS).t == 0.25);
+        assert_true(resolve_ok(c, "lm_head.weight", QWEN_LAYERS).t == 0.25);
+        /* A single layer sits at t = 1 in mergekit. */
+        assert_true(resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 1).t == 0.75);
+        /* Two layers: the ends. */
+        assert_true(resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 2).t == 0.25);
+        assert_true(resolve_ok(c, "model.layers.1.mlp.up_proj.weight", 2).t == 0.75);
+        mpb_config_free(c);
+    }
+    /* gradient_after_layers: last restores the old placement (t = 1) for
+     * the tensors after the layers only. */
+    mpb_config *c = gradient_config("gradient_after_layers: last\n");
     assert_true(resolve_ok(c, "model.embed_tokens.weight", QWEN_LAYERS).t == 0.25);
-    assert_true(resolve_ok(c, "transformer.wte.weight", 12).t == 0.25);
     assert_true(resolve_ok(c, "model.norm.weight", QWEN_LAYERS).t == 0.75);
     assert_true(resolve_ok(c, "lm_head.weight", QWEN_LAYERS).t == 0.75);
-    /* A single layer sits at t = 1 in mergekit. */
-    assert_true(resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 1).t == 0.75);
-    /* Two layers: the ends. */
     assert_true(resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 2).t == 0.25);
-    assert_true(resolve_ok(c, "model.layers.1.mlp.up_proj.weight", 2).t == 0.75);
     mpb_config_free(c);
 }
 

@@ -45,12 +45,14 @@ NAMES = mpbtest.tensor_names(A)
 LAYERS = 1 + max(int(m.group(1)) for n in NAMES for m in [re.search(r"layers\.(\d+)\.", n)] if m)
 
 
-def position(name):
-    """docs/CONFIG.md: layer i of L at i/(L-1), embeddings at 0, others at 1."""
+def position(name, after_layers=0.0):
+    """docs/CONFIG.md: layer i of L at i/(L-1), embeddings at 0, the final
+    norm and lm_head at 0 as in mergekit's planner (at 1 with
+    gradient_after_layers: last)."""
     m = re.search(r"layers\.(\d+)\.", name)
     if m:
         return int(m.group(1)) / (LAYERS - 1)
-    return 0.0 if "embed" in name else 1.0
+    return 0.0 if "embed" in name else after_layers
 
 
 def gradient(values, x):
@@ -158,6 +160,15 @@ CASES = {
     "slerp": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
               "parameters: {t: [0, 0.5, 1]}\n",
               slerp_ref(B, lambda n: gradient([0, 0.5, 1], position(n)))),
+    "slerp_last": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
+                   "parameters: {t: [0.2, 0.5, 0.9]}\ngradient_after_layers: last\n",
+                   slerp_ref(B, lambda n: gradient([0.2, 0.5, 0.9], position(n, 1.0)))),
+    # mergekit: `dtype:` is the output dtype when out_dtype is absent.
+    "linear_dtype_f16": ("merge_method: linear\nmodels:\n  - model: a.h5\n"
+                         "    parameters: {weight: 0.3}\n  - model: b.h5\n"
+                         "    parameters: {weight: 0.7}\ndtype: torch.float16\n",
+                         linear_ref([A, B], lambda n, xs: [np.float32(0.3 / (0.3 + 0.7)),
+                                                           np.float32(0.7 / (0.3 + 0.7))])),
     "slerp_near": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: c.h5}]\n"
                    "parameters: {t: 0.3}\n", slerp_ref(C, lambda n: 0.3)),
     "model_stock": ("merge_method: model_stock\nbase_model: a.h5\n"
@@ -178,8 +189,8 @@ RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16
         (4, "independent", "16")]
 # Methods without whole-tensor statistics: the core's split logic is tested
 # elsewhere, two far-apart runs are enough here.
-SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near",
-         "nearswap_near_f32"}
+SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
+         "linear_dtype_f16", "nearswap_near_f32"}
 
 
 def merge(cfg, out, np_, io, slab):
@@ -207,7 +218,7 @@ for case, (text, blend) in CASES.items():
         outs.append(out)
     for out in outs[1:]:
         mpbtest.assert_same_tensors(outs[0], out)
-    out_kind = "f32" if case.endswith("f32") else None
+    out_kind = next((k for k in ("f32", "f16") if case.endswith(k)), None)
     for name in NAMES:
         want, kind = blend(name)
         check_against(outs[0], name, want, out_kind or kind)
@@ -309,6 +320,19 @@ for name in NAMES:
         assert np.array_equal(mpbtest.raw_bits(out, name)[0],
                               mpbtest.raw_bits(A if lam == 0 else B, name)[0])
 print("ok: filter-based module ablation (self_attn = a.h5, mlp = b.h5, rest 0.8)")
+
+# Keys mergekit ignores are accepted with one warning each (rank 0 only) and
+# change nothing: the same tensors as the linear case without them.
+cfg = write("ignored_keys", "name: my-merge\ntrust_remote_code: true\n" + CASES["linear"][0])
+out = os.path.join(work, "ignored_keys.h5")
+p = mpbtest.run(3, "merge", cfg, "--out", out, "--force", "--quiet", expect=0)
+warnings = [l for l in p.stderr.splitlines() if l.startswith("warning:")]
+assert warnings == [f"warning: {cfg}:1:1: key 'name' ignored: mergekit ignores it too, so it does "
+                    "not change the result",
+                    f"warning: {cfg}:2:1: key 'trust_remote_code' ignored: mergekit ignores it "
+                    "too, so it does not change the result"], p.stderr
+mpbtest.assert_same_tensors(out, os.path.join(work, "linear_np1_collective.h5"))
+print("ok: keys mergekit ignores: one warning each, the same output")
 
 
 def expect_error(case, text, message, extra=()):
