@@ -21,17 +21,12 @@ static int copy_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
     struct copy_ctx *c = ctx;
     for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
-        const mpb_item *it = round->items[k];
-        c->src.ops->read_rows(c->src.handle, it->tensor, it->row0, it->nrows,
-                              mpb_round_buf(c->buf, round, k), err);
+        mpb_drive_read(&c->src, round->items[k], mpb_round_buf(c->buf, round, k), err);
     }
     mpb_store_flush(&c->src, 1, err);
     mpb_store *dst = &c->out->store;
-    for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
-        const mpb_item *it = round->items[k];
-        dst->ops->write_rows(dst->handle, it->tensor, it->row0, it->nrows,
-                             mpb_round_buf(c->buf, round, k), err);
-    }
+    for (size_t k = 0; k < round->n && err->code == MPB_OK; k++)
+        mpb_drive_write(dst, round->items[k], mpb_round_buf(c->buf, round, k), err);
     return mpb_store_flush(dst, 1, err);
 }
 

@@ -117,3 +117,17 @@ uint64_t mpb_drive_buffer_bytes(const mpb_plan *plan, const mpb_index *idx,
         return mpb_plan_round_budget(plan, idx, min_elem_size);
     return mpb_plan_max_item_bytes(plan, idx, min_elem_size);
 }
+
+int mpb_drive_read(mpb_store *in, const mpb_item *it, void *buf, mpb_error *err)
+{
+    if (err->code != MPB_OK)
+        return err->code;
+    return in->ops->read_rows(in->handle, it->tensor, it->row0, it->nrows, buf, err);
+}
+
+int mpb_drive_write(mpb_store *out, const mpb_item *it, const void *buf, mpb_error *err)
+{
+    if (err->code != MPB_OK)
+        return err->code;
+    return out->ops->write_rows(out->handle, it->tensor, it->row0, it->nrows, buf, err);
+}

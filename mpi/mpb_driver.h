@@ -13,6 +13,7 @@
 #define MPB_DRIVER_H
 
 #include "mpb_plan.h"
+#include "mpb_store.h"
 
 #include <mpi.h>
 #include <stdbool.h>
@@ -37,6 +38,12 @@ static inline void *mpb_round_buf(void *buf, const mpb_round *round, size_t k)
  * write every item, flush the outputs.  The flushes happen even when n is
  * 0 or after a failure. */
 typedef int (*mpb_round_fn)(void *ctx, const mpb_round *round, mpb_error *err);
+
+/* A step's transfer of one item's rows (queued with collective transfers).
+ * Nothing moves once the step has failed on this rank; the round's flushes
+ * still happen, so no partner waits. */
+int mpb_drive_read(mpb_store *in, const mpb_item *it, void *buf, mpb_error *err);
+int mpb_drive_write(mpb_store *out, const mpb_item *it, const void *buf, mpb_error *err);
 
 /* Called on rank 0 only, after each of its items, with bytes done by rank 0,
  * rank 0's total and every rank's total: rank 0's share stands for the job

@@ -4,7 +4,7 @@
 # from folders, and bad input.
 foreach(part hf_files store_st output_dir)
   mpb_unit_test(test_interop_${part} SOURCES interop/test_${part}.c interop/interop_main.c
-    LIBS mpb_mpi)
+    LIBS mpb_commands)
   set_tests_properties(test_interop_${part} PROPERTIES LABELS "unit;interop")
 endforeach()
 

@@ -1,4 +1,4 @@
-# Merge methods (blend/mpb_method*.c, mpi/mpb_merge*.c; docs/METHODS.md).
+# Merge methods (blend/mpb_method*.c, commands/merge/; docs/METHODS.md).
 mpb_unit_test(test_method_task SOURCES test_method_task.c LIBS mpb_blend)
 mpb_unit_test(test_method_stats SOURCES test_method_stats.c LIBS mpb_blend)
 mpb_unit_test(test_method_registry SOURCES test_method_registry.c LIBS mpb_blend)

@@ -1,4 +1,4 @@
-"""NaN and inf in inputs (--nonfinite, mpi/mpb_audit.h).  propagate (the
+"""NaN and inf in inputs (--nonfinite, commands/merge/mpb_audit.h).  propagate (the
 default) merges them as the arithmetic contract says and reports, per
 tensor, how many output elements are not finite -- counted here with numpy
 on the reference result, which also covers infinities the arithmetic makes

@@ -1,4 +1,4 @@
-"""Checksums a merge records (mpi/mpb_audit.h) and what verify does with
+"""Checksums a merge records (commands/merge/mpb_audit.h) and what verify does with
 them.  The values are recomputed here by an independent CRC-32C over the
 tensors' stored bytes: the output's over every tensor, each input's over the
 tensors the merge read from it.  They must not depend on the rank count,

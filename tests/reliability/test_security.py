@@ -59,22 +59,24 @@ print("ok: symbolic links at the output are refused unless --follow-links")
 
 # No shell, no other program: every place that starts one is known.
 # plot's PNG copy runs rsvg-convert or convert with a fixed argv vector.
-allowed = {"posix_spawnp": {"mpi/mpb_eval.c", "mpi/mpb_plot_svg.c"},
-           "/bin/sh": {"mpi/mpb_eval_cmd.c"}}
+allowed = {"posix_spawnp": {"commands/eval/mpb_eval.c", "commands/eval/mpb_plot_svg.c"},
+           "/bin/sh": {"commands/eval/mpb_eval_cmd.c"}}
 pattern = re.compile(r'\b(system|popen|exec[lv]p?e?|posix_spawnp?|fork|vfork)\s*\(|"/bin/sh"')
 root = os.environ["MPB_SOURCE_DIR"]
 found = []
-for folder in ("util", "blend", "io", "mpi"):
-    for name in sorted(os.listdir(os.path.join(root, folder))):
-        if not name.endswith((".c", ".h")):
-            continue
-        rel = f"{folder}/{name}"
-        with open(os.path.join(root, rel), errors="replace") as f:
-            for n, text in enumerate(f, 1):
-                for m in pattern.finditer(text):
-                    what = m.group(1) or "/bin/sh"
-                    if rel not in allowed.get(what, ()):
-                        found.append(f"{rel}:{n}: {text.strip()}")
+sources = []
+for folder in ("util", "blend", "io", "mpi", "commands", "cli"):
+    for here, _, names in os.walk(os.path.join(root, folder)):
+        sources += [os.path.relpath(os.path.join(here, n), root) for n in names
+                    if n.endswith((".c", ".h"))]
+assert "commands/eval/mpb_eval_cmd.c" in sources, "the source tree moved: update this test"
+for rel in sorted(sources):
+    with open(os.path.join(root, rel), errors="replace") as f:
+        for n, text in enumerate(f, 1):
+            for m in pattern.finditer(text):
+                what = m.group(1) or "/bin/sh"
+                if rel not in allowed.get(what, ()):
+                    found.append(f"{rel}:{n}: {text.strip()}")
 assert not found, "programs or shells started outside eval's launcher:\n" + "\n".join(found)
 print("ok: no shell, and no other program outside eval's launcher and plot's PNG converter")
 print("security checks passed")

@@ -2,7 +2,7 @@
 accepts every option the help names, the man page documents them all, and
 a mistyped option or command gets the fix suggested.
 
-The options are read from the source table (mpi/mpb_cli_table.c), not from
+The options are read from the source table (cli/mpb_cli_table.c), not from
 the binary, so a row the help or the parser drops makes this test fail."""
 import glob
 import os
@@ -20,9 +20,9 @@ def read(path):
 
 
 def command_bits():
-    """CMD_* names -> bit masks, from the enums and #defines of mpi/*.h."""
+    """CMD_* names -> bit masks, from the enums and #defines of cli/*.h."""
     bits = {}
-    text = "\n".join(read(h) for h in sorted(glob.glob(os.path.join(SRC, "mpi", "*.h"))))
+    text = "\n".join(read(h) for h in sorted(glob.glob(os.path.join(SRC, "cli", "*.h"))))
     for name, expr in re.findall(r"\b(CMD_\w+)\s*=\s*([^,\n]+),", text):
         bits[name] = expr
     for name, expr in re.findall(r"#define\s+(CMD_\w+)\s+(.+)", text):
@@ -42,7 +42,7 @@ def command_bits():
 
 def table():
     """(commands: name -> bit, options: [(name, arg or None, bitmask)])."""
-    text = read(os.path.join(SRC, "mpi", "mpb_cli_table.c"))
+    text = read(os.path.join(SRC, "cli", "mpb_cli_table.c"))
     bits = command_bits()
     opts_text = text[text.index("mpb_cli_options[] = {"):]
     opts_text = opts_text[:opts_text.index("\n};")]
@@ -56,7 +56,7 @@ def table():
     cmds_text = text[text.index("mpb_cli_commands[] = {"):]
     cmds_text = cmds_text[:cmds_text.index("\n};")]
     commands = {n: bits[b] for n, b in re.findall(r'\{\s*"([a-z]+)",\s*(CMD_\w+),', cmds_text)}
-    assert commands and options, "could not read the tables from mpi/mpb_cli_table.c"
+    assert commands and options, "could not read the tables from cli/mpb_cli_table.c"
     return commands, options
 
 

@@ -73,10 +73,6 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
                            const mpb_tensor_params *p, mpb_merge_task *task, mpb_error *err);
 void mpb_merge_task_free(mpb_merge_task *task);
 
-/* Reads (or queues, with collective transfers) the item's rows from one
- * input into buf; nothing after a failure on this rank. */
-int mpb_merge_read_rows(mpb_store *in, const mpb_item *it, void *buf, mpb_error *err);
-
 /* True when tensor t is blended from all inputs (not copied). */
 bool mpb_merge_recipe_blends(const mpb_merge_recipe *r, size_t t);
 

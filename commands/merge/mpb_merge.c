@@ -88,8 +88,8 @@ static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
         int src = r->copy_from[round->items[k]->tensor];
         for (size_t i = 0; i < r->n_inputs; i++)
             if (src < 0 || (size_t)src == i)
-                mpb_merge_read_rows(&m->inputs[i], round->items[k],
-                                    mpb_round_buf(m->bufs[i], round, k), err);
+                mpb_drive_read(&m->inputs[i], round->items[k],
+                               mpb_round_buf(m->bufs[i], round, k), err);
     }
     mpb_store_flush(m->inputs, r->n_inputs, err);
     mpb_store *out = &m->out->store;
@@ -105,7 +105,7 @@ static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
         mpb_audit_output(m->audit, it->tensor, it, result, err);
         if (err->code != MPB_OK)
             break;
-        out->ops->write_rows(out->handle, it->tensor, it->row0, it->nrows, result, err);
+        mpb_drive_write(out, it, result, err);
     }
     return mpb_store_flush(out, 1, err);
 }

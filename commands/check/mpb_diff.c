@@ -24,8 +24,8 @@ static int diff_round(void *ctx, const mpb_round *round, mpb_error *err)
     struct diff *d = ctx;
     for (size_t j = 0; j < round->n; j++)
         for (int k = 0; k < 2; k++)
-            mpb_merge_read_rows(&d->stores[k], round->items[j],
-                                mpb_round_buf(d->bufs[k], round, j), err);
+            mpb_drive_read(&d->stores[k], round->items[j],
+                           mpb_round_buf(d->bufs[k], round, j), err);
     mpb_store_flush(d->stores, 2, err);
     for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
         const mpb_item *it = round->items[j];

@@ -1,7 +1,5 @@
 #include "mpb_inspect.h"
 
-#include "mpb_cli.h"
-#include "mpb_cli_table.h"
 #include "mpb_comm.h"
 #include "mpb_config.h"
 #include "mpb_h5_attrs.h"
@@ -129,15 +127,4 @@ int mpb_inspect_run(const char *path, bool json, FILE *out, MPI_Comm comm, mpb_e
         mpb_inspect_free(&info);
     }
     return mpb_comm_agree(err, comm);
-}
-
-int mpb_cli_run_inspect(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
-                        size_t why_len)
-{
-    if (a->n_positional != 1) {
-        snprintf(why, why_len, "usage: mpiblend inspect CHECKPOINT [--json]");
-        return MPB_EXIT_USAGE;
-    }
-    int rc = mpb_inspect_run(a->positional[0], a->json, stdout, comm, err);
-    return rc == MPB_OK ? MPB_EXIT_OK : MPB_EXIT_FAILED;
 }

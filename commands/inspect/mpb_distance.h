@@ -54,9 +54,4 @@ int mpb_distance_print(FILE *out, const mpb_distance_result *res, mpb_distance_f
 int mpb_distance_run(const char *const *paths, size_t n_inputs, mpb_distance_format fmt,
                      const mpb_run_opts *opts, FILE *out, MPI_Comm comm, mpb_error *err);
 
-struct mpb_cli_args;
-/* The CLI's run function (mpb_cli_table.c). */
-int mpb_cli_run_distance(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
-                         size_t why_len);
-
 #endif

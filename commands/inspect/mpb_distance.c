@@ -1,7 +1,5 @@
 #include "mpb_distance.h"
 
-#include "mpb_cli.h"
-#include "mpb_cli_table.h"
 #include "mpb_comm.h"
 #include "mpb_convert.h"
 #include "mpb_inputs.h"
@@ -67,8 +65,7 @@ static int distance_round(void *ctx, const mpb_round *round, mpb_error *err)
     for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
         const mpb_item *it = round->items[j];
         for (size_t i = 0; i < res->n_inputs; i++)
-            d->stores[i].ops->read_rows(d->stores[i].handle, it->tensor, it->row0, it->nrows,
-                                        mpb_round_buf(d->raw[i], round, j), err);
+            mpb_drive_read(&d->stores[i], it, mpb_round_buf(d->raw[i], round, j), err);
     }
     mpb_store_flush(d->stores, res->n_inputs, err);
     for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
@@ -336,25 +333,4 @@ int mpb_distance_run(const char *const *paths, size_t n_inputs, mpb_distance_for
         mpb_distance_print(out, &res, fmt, err);
     mpb_distance_free(&res);
     return mpb_comm_agree(err, comm);
-}
-
-int mpb_cli_run_distance(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
-                         size_t why_len)
-{
-    if (a->n_positional < 2 || a->n_positional > MPB_DISTANCE_MAX_INPUTS) {
-        snprintf(why, why_len,
-                 "usage: mpiblend distance A B [C ...] [--json|--csv] (2 to %d checkpoints)",
-                 MPB_DISTANCE_MAX_INPUTS);
-        return MPB_EXIT_USAGE;
-    }
-    if (a->json && a->csv) {
-        snprintf(why, why_len, "distance: --json and --csv exclude each other; pick one");
-        return MPB_EXIT_USAGE;
-    }
-    mpb_distance_format fmt = a->json  ? MPB_DISTANCE_JSON
-                              : a->csv ? MPB_DISTANCE_CSV
-                                       : MPB_DISTANCE_TABLE;
-    int rc = mpb_distance_run((const char *const *)a->positional, (size_t)a->n_positional, fmt,
-                              &a->run, stdout, comm, err);
-    return rc == MPB_OK ? MPB_EXIT_OK : MPB_EXIT_FAILED;
 }

@@ -44,9 +44,4 @@ int mpb_inspect_print_json(FILE *out, const mpb_inspect_info *info, mpb_error *e
  * share its result. */
 int mpb_inspect_run(const char *path, bool json, FILE *out, MPI_Comm comm, mpb_error *err);
 
-struct mpb_cli_args;
-/* The CLI's run function (mpb_cli_table.c). */
-int mpb_cli_run_inspect(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
-                        size_t why_len);
-
 #endif

@@ -2,6 +2,7 @@
 
 #include "mpb_arch.h"
 #include "mpb_cli.h"
+#include "mpb_cli_inspect.h"
 #include "mpb_distance.h"
 #include "mpb_export.h"
 #include "mpb_import.h"

@@ -1,4 +1,4 @@
-#include "mpb_sweep_cli.h"
+#include "mpb_cli_sweep.h"
 
 #include "mpb_cli.h"
 #include "mpb_cli_table.h"

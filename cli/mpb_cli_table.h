@@ -9,8 +9,8 @@
 #include "mpb_dtype.h"
 #include "mpb_error.h"
 #include "mpb_run.h"
-#include "mpb_sweep_cli.h"
-#include "mpb_check_cli.h"
+#include "mpb_cli_sweep.h"
+#include "mpb_cli_check.h"
 
 #include <mpi.h>
 #include <stddef.h>
@@ -24,12 +24,12 @@ enum mpb_cli_command_bit {
     CMD_EXPORT = 1u << 3,
     CMD_INSPECT = 1u << 4,  /* mpb_inspect.h */
     CMD_DISTANCE = 1u << 5, /* mpb_distance.h */
-    /* Sweeps and their evaluation (mpb_sweep_cli.h). */
+    /* Sweeps and their evaluation (mpb_cli_sweep.h). */
     CMD_SWEEP = 1u << 8,
     CMD_EVAL = 1u << 9,
     CMD_REFINE = 1u << 10,
     CMD_PLOT = 1u << 11,
-    /* Integrity checks (mpb_check_cli.h). */
+    /* Integrity checks (mpb_cli_check.h). */
     CMD_VERIFY = 1u << 12,
     CMD_DIFF = 1u << 13,
 };

@@ -167,10 +167,3 @@ bool mpb_merge_recipe_blends(const mpb_merge_recipe *r, size_t t)
 {
     return r->copy_from[t] < 0;
 }
-
-int mpb_merge_read_rows(mpb_store *in, const mpb_item *it, void *buf, mpb_error *err)
-{
-    if (err->code != MPB_OK)
-        return err->code;
-    return in->ops->read_rows(in->handle, it->tensor, it->row0, it->nrows, buf, err);
-}

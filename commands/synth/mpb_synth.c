@@ -43,7 +43,7 @@ static int synth_round(void *ctx, const mpb_round *round, mpb_error *err)
         const mpb_item *it = round->items[k];
         unsigned char *buf = mpb_round_buf(s->buf, round, k);
         fill_rows(s, &s->idx->tensors[it->tensor], it, buf);
-        out->ops->write_rows(out->handle, it->tensor, it->row0, it->nrows, buf, err);
+        mpb_drive_write(out, it, buf, err);
     }
     return mpb_store_flush(out, 1, err);
 }

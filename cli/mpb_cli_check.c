@@ -1,4 +1,4 @@
-#include "mpb_check_cli.h"
+#include "mpb_cli_check.h"
 
 #include "mpb_cli.h"
 #include "mpb_cli_table.h"

@@ -203,8 +203,8 @@ int stats_round(void *ctx, const mpb_round *round, mpb_error *err)
     stats_run *s = ctx;
     for (size_t k = 0; k < round->n; k++)
         for (size_t i = 0; i < s->r->n_inputs; i++)
-            mpb_merge_read_rows(&s->inputs[i], round->items[k],
-                                mpb_round_buf(s->bufs[i], round, k), err);
+            mpb_drive_read(&s->inputs[i], round->items[k],
+                           mpb_round_buf(s->bufs[i], round, k), err);
     mpb_store_flush(s->inputs, s->r->n_inputs, err);
     for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
         s->slab_at = round->at[k];

@@ -61,8 +61,8 @@ static int pass_round(void *ctx, const mpb_round *round, mpb_error *err)
     for (size_t j = 0; j < round->n; j++)
         for (size_t i = 0; i < r->n_inputs; i++)
             if (ps->needs[round->items[j]->tensor * r->n_inputs + i])
-                mpb_merge_read_rows(&ps->inputs[i], round->items[j],
-                                    mpb_round_buf(ps->bufs[i], round, j), err);
+                mpb_drive_read(&ps->inputs[i], round->items[j],
+                               mpb_round_buf(ps->bufs[i], round, j), err);
     mpb_store_flush(ps->inputs, r->n_inputs, err);
     for (size_t k = 0; k < ps->n; k++) {
         mpb_store *out = &ps->outs[k].store;
@@ -72,7 +72,7 @@ static int pass_round(void *ctx, const mpb_round *round, mpb_error *err)
             uint64_t out_row = mpb_tensor_row_bytes(&r->out_idx.tensors[it->tensor]);
             size_t item = (size_t)(it - ps->plan->items);
             ps->crc[k * ps->plan->n_items + item] = mpb_crc32c(0, result, it->nrows * out_row);
-            out->ops->write_rows(out->handle, it->tensor, it->row0, it->nrows, result, err);
+            mpb_drive_write(out, it, result, err);
         }
         mpb_store_flush(out, 1, err);
     }
