@@ -9,3 +9,6 @@ foreach(np 1 2 3 4)
   # A rank that fails an assertion leaves the others in a collective.
   set_tests_properties(test_collective_np${np} PROPERTIES TIMEOUT 120 LABELS "mpi;unit")
 endforeach()
+# The layers of docs/DESIGN.md: no include points up a layer.
+add_test(NAME layers COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/layers.py ${PROJECT_SOURCE_DIR})
+set_tests_properties(layers PROPERTIES LABELS "unit")
