@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 SUMMARY_PEAK = re.compile(r"peak_rss_max_rank=(\d+)MiB")
+SUMMARY_READ = re.compile(r"^summary: .*\bread_bytes=(\d+)", re.M)
 
 
 @dataclass
@@ -29,10 +30,13 @@ class Variant:
     kind: str = ""          # floor, mpiblend, peer name, launch, ...
     env: dict = field(default_factory=dict)
     launch_group: str = ""  # runs that share mpirun options share a launch cost
+    baseline: str = ""      # name of the variant this one is compared with (methods suite)
+    input_bytes: int = 0    # bytes of the inputs it must read (methods suite)
     walls: list = field(default_factory=list)
     rss_mib: list = field(default_factory=list)
     cpu_s: list = field(default_factory=list)     # user + system, all processes
     own_peak_mib: list = field(default_factory=list)
+    read_bytes: list = field(default_factory=list)  # from mpiblend's summary line
     failed: str = ""
 
     def median(self):
@@ -87,6 +91,9 @@ def record(v, result):
     m = SUMMARY_PEAK.search(output)
     if m:
         v.own_peak_mib.append(float(m.group(1)))
+    m = SUMMARY_READ.search(output)
+    if m:
+        v.read_bytes.append(int(m.group(1)))
 
 
 def run_rounds(variants, reps, log=sys.stderr, warmup=True, after_warmup=None):
