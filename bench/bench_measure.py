@@ -32,6 +32,11 @@ class Variant:
     launch_group: str = ""  # runs that share mpirun options share a launch cost
     baseline: str = ""      # name of the variant this one is compared with (methods suite)
     input_bytes: int = 0    # bytes of the inputs it must read (methods suite)
+    # Variants that take minutes (the torch method peers): no warm-up run
+    # (the others warm the page cache) and timed in the first max_runs
+    # rounds only (0: every round).
+    warm_up: bool = True
+    max_runs: int = 0
     walls: list = field(default_factory=list)
     rss_mib: list = field(default_factory=list)
     cpu_s: list = field(default_factory=list)     # user + system, all processes
@@ -102,15 +107,15 @@ def run_rounds(variants, reps, log=sys.stderr, warmup=True, after_warmup=None):
     warm-up round.  after_warmup(v) runs once per variant after its warm-up
     run (output checks)."""
     if warmup:
-        print(f"warm-up round ({len(variants)} variants)", file=log, flush=True)
+        print(f"warm-up round ({sum(v.warm_up for v in variants)} variants)", file=log, flush=True)
         for v in variants:
-            if run_once(v, log) is not None and after_warmup is not None:
+            if v.warm_up and run_once(v, log) is not None and after_warmup is not None:
                 after_warmup(v)
     for r in range(reps):
         print(f"round {r + 1}/{reps}", file=log, flush=True)
         order = variants[r % len(variants):] + variants[:r % len(variants)]
         for v in order:
-            if v.failed:
+            if v.failed or (v.max_runs and len(v.walls) >= v.max_runs):
                 continue
             result = run_once(v, log)
             if result is not None:

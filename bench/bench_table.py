@@ -198,7 +198,8 @@ def methods_table(variants, title):
         peer_of = base.median() if base is not None and base.kind == "mpiblend" else None
         gb = _read_gb(v)
         spread = f"{min(v.walls):.2f}–{max(v.walls):.2f}" if v.walls else "—"
-        row = [v.name, str(v.procs), "failed" if v.failed else _fmt(m, ".2f"), spread,
+        runs = f" ({len(v.walls)} run{'s' if len(v.walls) != 1 else ''})" if v.max_runs else ""
+        row = [v.name + runs, str(v.procs), "failed" if v.failed else _fmt(m, ".2f"), spread,
                _fmt(_ratio(m, own_floor), ".2f"),
                _fmt(_ratio(m, interp.median() if interp else None), ".2f")
                if v.kind == "mpiblend" else "—",
