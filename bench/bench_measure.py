@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 SUMMARY_PEAK = re.compile(r"peak_rss_max_rank=(\d+)MiB")
+SUMMARY_READ = re.compile(r"^summary: .*\bread_bytes=(\d+)", re.M)
 
 
 @dataclass
@@ -29,10 +30,18 @@ class Variant:
     kind: str = ""          # floor, mpiblend, peer name, launch, ...
     env: dict = field(default_factory=dict)
     launch_group: str = ""  # runs that share mpirun options share a launch cost
+    baseline: str = ""      # name of the variant this one is compared with (methods suite)
+    input_bytes: int = 0    # bytes of the inputs it must read (methods suite)
+    # Variants that take minutes (the torch method peers): no warm-up run
+    # (the others warm the page cache) and timed in the first max_runs
+    # rounds only (0: every round).
+    warm_up: bool = True
+    max_runs: int = 0
     walls: list = field(default_factory=list)
     rss_mib: list = field(default_factory=list)
     cpu_s: list = field(default_factory=list)     # user + system, all processes
     own_peak_mib: list = field(default_factory=list)
+    read_bytes: list = field(default_factory=list)  # from mpiblend's summary line
     failed: str = ""
 
     def median(self):
@@ -87,6 +96,9 @@ def record(v, result):
     m = SUMMARY_PEAK.search(output)
     if m:
         v.own_peak_mib.append(float(m.group(1)))
+    m = SUMMARY_READ.search(output)
+    if m:
+        v.read_bytes.append(int(m.group(1)))
 
 
 def run_rounds(variants, reps, log=sys.stderr, warmup=True, after_warmup=None):
@@ -95,15 +107,15 @@ def run_rounds(variants, reps, log=sys.stderr, warmup=True, after_warmup=None):
     warm-up round.  after_warmup(v) runs once per variant after its warm-up
     run (output checks)."""
     if warmup:
-        print(f"warm-up round ({len(variants)} variants)", file=log, flush=True)
+        print(f"warm-up round ({sum(v.warm_up for v in variants)} variants)", file=log, flush=True)
         for v in variants:
-            if run_once(v, log) is not None and after_warmup is not None:
+            if v.warm_up and run_once(v, log) is not None and after_warmup is not None:
                 after_warmup(v)
     for r in range(reps):
         print(f"round {r + 1}/{reps}", file=log, flush=True)
         order = variants[r % len(variants):] + variants[:r % len(variants)]
         for v in order:
-            if v.failed:
+            if v.failed or (v.max_runs and len(v.walls) >= v.max_runs):
                 continue
             result = run_once(v, log)
             if result is not None:

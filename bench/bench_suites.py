@@ -48,16 +48,25 @@ def write_config(ctx, name, lam, a="A.h5", b="B.h5"):
     return path
 
 
-def synthesize(ctx, arch, log):
-    """A.h5 and B.h5 of arch in ctx.work, reused when a previous --keep run
-    left them (the stamp names the architecture)."""
+# Synthetic inputs and their seeds; base.h5 only for the methods suite.
+INPUT_SEEDS = {"A.h5": 1, "B.h5": 2, "base.h5": 3}
+
+
+def synthesize(ctx, arch, log, names=("A.h5", "B.h5")):
+    """names (A.h5 and B.h5 by default) of arch in ctx.work, reused when a
+    previous --keep run left them (the stamp names the architecture)."""
     os.makedirs(ctx.work, exist_ok=True)
     stamp = ctx.path("inputs.stamp")
-    if os.path.exists(stamp) and open(stamp).read() == arch and \
-            all(os.path.exists(ctx.path(n)) for n in ("A.h5", "B.h5")):
+    if not (os.path.exists(stamp) and open(stamp).read() == arch):
+        for n in INPUT_SEEDS:  # inputs of another architecture, or of unknown origin
+            if os.path.exists(ctx.path(n)):
+                os.unlink(ctx.path(n))
+    names = [n for n in names if not os.path.exists(ctx.path(n))]
+    if not names:
         print(f"reusing {arch} inputs in {ctx.work}", file=log, flush=True)
         return
-    for seed, name in ((1, "A.h5"), (2, "B.h5")):
+    for name in names:
+        seed = INPUT_SEEDS[name]
         print(f"synthesizing {arch} seed {seed} -> {ctx.path(name)}", file=log, flush=True)
         subprocess.run(ctx.mpirun(2) + [ctx.mpiblend, "synth", "--arch", arch, "--seed",
                                        str(seed), "--force", "--quiet", ctx.path(name)],
@@ -73,12 +82,13 @@ def warm_cache(ctx, names=("A.h5", "B.h5")):
                 pass
 
 
-def floor(ctx, procs, outputs=None, name="floor (dd)"):
+def floor(ctx, procs, outputs=None, name="floor (dd)", inputs=("A.h5", "B.h5")):
     outputs = outputs or [ctx.path("out.h5")]
     size = os.path.getsize(ctx.path("A.h5"))
     argv = ["bash", os.path.join(BENCH_DIR, "floor.sh"), str(procs), str(size),
-            ctx.path("A.h5"), ctx.path("B.h5"), "--"] + outputs
-    return Variant(name, procs, argv, outputs, kind="floor")
+            *[ctx.path(n) for n in inputs], "--"] + outputs
+    return Variant(name, procs, argv, outputs, kind="floor",
+                   input_bytes=sum(os.path.getsize(ctx.path(n)) for n in inputs))
 
 
 def merge(ctx, procs, io="collective", extra=(), mca=None, name=None, config="cfg.yaml"):
@@ -232,3 +242,70 @@ def sweep_suite(ctx, procs=2):
     separate = Variant("9 separate mpiblend merges", procs,
                        ["bash", "-c", " && ".join(merges)], outs, kind="merges")
     return [floor(ctx, procs, outs, name="floor (dd): read once, write 9"), sweep, separate]
+
+
+# The methods suite: each method on A and B (and base.h5 where it needs a
+# base), with the parameters of the interpolation study's baselines where it
+# has them (TIES density 0.2, task arithmetic scale 0.7).
+METHOD_CONFIGS = {
+    "interpolate": ("", "", "parameters:\n  lambda: 0.5\n"),
+    "linear": ("", "{weight: 0.5}", ""),
+    "slerp": ("A.h5", "", "parameters:\n  t: 0.5\n"),
+    "task_arithmetic": ("base.h5", "{weight: 0.7}", ""),
+    "model_stock": ("base.h5", "", ""),
+    "ties": ("base.h5", "{weight: 0.5, density: 0.2}", ""),
+    "breadcrumbs": ("base.h5", "{weight: 0.5, density: 0.3}", ""),
+    "dare_ties": ("base.h5", "{weight: 0.5, density: 0.3}", ""),
+    "dare_linear": ("base.h5", "{weight: 0.5, density: 0.3}", ""),
+}
+# The torch peers, as (method, density): the same files and parameters.
+# TIES sorts every tensor (minutes on qwen3-0.6b), so the peers run in the
+# first round only.
+TORCH_PEERS = (("ties", 0.2), ("dare_ties", 0.3))
+TORCH_PEER_RUNS = 1
+METHODS_INPUTS = ("base.h5", "A.h5", "B.h5")
+
+
+def write_method_config(ctx, method):
+    base, params, tail = METHOD_CONFIGS[method]
+    text = f"merge_method: {method}\n"
+    if base:
+        text += f"base_model: {base}\n"
+    text += "models:\n"
+    for m in ("A.h5", "B.h5"):
+        text += f"  - model: {m}\n" + (f"    parameters: {params}\n" if params else "")
+    path = ctx.path(f"cfg-{method}.yaml")
+    with open(path, "w") as f:
+        f.write(text + tail)
+    return path, ("base.h5", "A.h5", "B.h5") if base == "base.h5" else ("A.h5", "B.h5")
+
+
+def methods_suite(ctx, procs=2):
+    """Every method at 2 ranks against its own floor (the inputs it reads,
+    read once, and one output written, with dd), and the torch peers of
+    mergekit's TIES and DARE."""
+    floors = {}
+    vs = []
+    for inputs in (("A.h5", "B.h5"), METHODS_INPUTS):
+        f = floor(ctx, procs, name=f"floor (dd), {len(inputs)} inputs", inputs=inputs)
+        floors[inputs] = f.name
+        vs.append(f)
+    for method in METHOD_CONFIGS:
+        path, inputs = write_method_config(ctx, method)
+        v = merge(ctx, procs, "independent", name=f"mpiblend {method}",
+                  config=os.path.basename(path))
+        v.baseline = floors[inputs]
+        v.input_bytes = sum(os.path.getsize(ctx.path(n)) for n in inputs)
+        vs.append(v)
+    if ctx.torch_ok:
+        out = ctx.path("out.h5")
+        for method, density in TORCH_PEERS:
+            argv = [PYTHON, os.path.join(BENCH_DIR, "peer_mergekit_torch.py"), method,
+                    *[ctx.path(n) for n in METHODS_INPUTS], out, "--weight", "0.5",
+                    "--density", str(density)]
+            vs.append(Variant(f"peer: torch, mergekit's {method}", 1, argv, [out],
+                              kind="torch-method", baseline=f"mpiblend {method}",
+                              input_bytes=sum(os.path.getsize(ctx.path(n))
+                                              for n in METHODS_INPUTS),
+                              warm_up=False, max_runs=TORCH_PEER_RUNS))
+    return vs

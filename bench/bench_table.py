@@ -166,3 +166,78 @@ def collective_targets(variants, moe):
         text = f"8 ranks, TCP only: collective {t[0] / t[1]:.2f}× independent"
         out.append(_check(t[0] <= t[1], text + " (target ≤ 1.0×)") if moe else f"- {text}")
     return out + peak_targets(variants)
+
+
+def _by_name(variants):
+    return {v.name: v for v in variants}
+
+
+def _read_gb(v):
+    """Median bytes read per run, from mpiblend's summary line, in GB."""
+    if not v.read_bytes:
+        return None
+    s = sorted(v.read_bytes)
+    return s[len(s) // 2] / 1e9
+
+
+def methods_table(variants, title):
+    """The methods suite: each variant against its own baseline (a method
+    against the floor of the inputs it reads, a peer against mpiblend's run
+    of the same method), against interpolate, and its bytes read."""
+    named = _by_name(variants)
+    interp = named.get("mpiblend interpolate")
+    cols = ["variant", "P", "median wall (s)", "min–max (s)", "× own floor", "× interpolate",
+            "÷ mpiblend (peers)", "read (GB)", "read ÷ inputs", "CPU s (user+sys)",
+            "peak RSS (MiB)"]
+    lines = [f"### {title}", "", "| " + " | ".join(cols) + " |",
+             "|" + "|".join("---" for _ in cols) + "|"]
+    for v in variants:
+        m = v.median()
+        base = named.get(v.baseline)
+        own_floor = base.median() if base is not None and base.kind == "floor" else None
+        peer_of = base.median() if base is not None and base.kind == "mpiblend" else None
+        gb = _read_gb(v)
+        spread = f"{min(v.walls):.2f}–{max(v.walls):.2f}" if v.walls else "—"
+        runs = f" ({len(v.walls)} run{'s' if len(v.walls) != 1 else ''})" if v.max_runs else ""
+        row = [v.name + runs, str(v.procs), "failed" if v.failed else _fmt(m, ".2f"), spread,
+               _fmt(_ratio(m, own_floor), ".2f"),
+               _fmt(_ratio(m, interp.median() if interp else None), ".2f")
+               if v.kind == "mpiblend" else "—",
+               _fmt(_ratio(m, peer_of), ".2f"),
+               _fmt(gb, ".2f"),
+               _fmt(_ratio(gb * 1e9 if gb else None, v.input_bytes), ".2f"),
+               _fmt(v.cpu(), ".2f"), _fmt(v.peak(), ".0f")]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def methods_targets(variants):
+    """Issue 14's targets for each method, and the TIES peer's."""
+    named = _by_name(variants)
+    interp = named.get("mpiblend interpolate")
+    out = []
+    for v in variants:
+        m = v.median()
+        if v.kind == "mpiblend" and m:
+            gb = _read_gb(v)
+            if gb is not None and v.input_bytes:
+                r = gb * 1e9 / v.input_bytes
+                out.append(_check(r <= 1.05, f"{v.name}: reads {r:.2f}× its input bytes "
+                                             f"(target ≤ 1.05×)"))
+            if interp and interp.median() and v is not interp:
+                r = m / interp.median()
+                out.append(_check(r <= 2, f"{v.name}: {r:.2f}× the interpolate merge's wall "
+                                          f"time (target ≤ 2×)"))
+            f = named.get(v.baseline)
+            if f and f.median():
+                r = m / f.median()
+                out.append(_check(r <= 1.5, f"{v.name}: {r:.2f}× its own floor "
+                                            f"(target ≤ 1.5×)"))
+        if v.kind == "torch-method" and m:
+            ours = named.get(v.baseline)
+            if ours and ours.median():
+                r = m / ours.median()
+                text = f"{v.name}: {r:.2f}× slower than {ours.name}"
+                out.append(_check(r >= 5, text + " (target ≥ 5×)")
+                           if v.baseline == "mpiblend ties" else f"- {text}")
+    return out

@@ -38,7 +38,9 @@ def parse_args():
     ap.add_argument("--reps", type=int, help="repetitions per variant (default 5, --quick 3)")
     ap.add_argument("--suites", default="main,moe,sweep,kernel",
                     help="comma-separated: main, moe, sweep (0.6b and moe), kernel, tune, big, "
-                         "collective (both transfer modes, 1-8 ranks, shared memory and TCP)")
+                         "collective (both transfer modes, 1-8 ranks, shared memory and TCP), "
+                         "methods (every merge method against its floor, torch TIES/DARE "
+                         "peers)")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic inputs")
     ap.add_argument("--command", default="", help="the command line to print")
     ap.add_argument("--main-arch", default="qwen3-0.6b",
@@ -86,16 +88,21 @@ def verifier(ctx, results):
     return check
 
 
-def run_suite(name, arch, ctx, make, reps, targets, log, warmup=True):
-    S.synthesize(ctx, arch, log)
-    S.warm_cache(ctx)
+def run_suite(name, arch, ctx, make, reps, targets, log, warmup=True, inputs=("A.h5", "B.h5"),
+              table=T.table, check_outputs=True):
+    """check_outputs: compare every output with the first mpiblend one (off
+    for suites whose variants compute different things)."""
+    S.synthesize(ctx, arch, log, inputs)
+    S.warm_cache(ctx, inputs)
     variants = make(ctx)
     checks = []
     load_before = os.getloadavg()[0]
-    run_rounds(variants, reps, log, warmup=warmup, after_warmup=verifier(ctx, checks))
+    run_rounds(variants, reps, log, warmup=warmup,
+               after_warmup=verifier(ctx, checks) if check_outputs else None)
     size_gb = os.path.getsize(ctx.path("A.h5")) / 1e9
-    title = f"{name}: two {arch} checkpoints ({size_gb:.2f} GB each), medians of {reps}"
-    print(T.table(variants, title))
+    what = "two" if len(inputs) == 2 else f"{len(inputs)}"
+    title = f"{name}: {what} {arch} checkpoints ({size_gb:.2f} GB each), medians of {reps}"
+    print(table(variants, title))
     print()
     for line in targets(variants):
         print(line)
@@ -133,6 +140,13 @@ def run_kernel(path):
         g = float(rate.group(1))
         print(f"- [{'met' if g >= 4 else 'NOT met'}] bf16 two-input interpolation, "
               f"{picked.group(1)}: {g:.2f} G elements/s on one core (target ≥ 4)\n")
+    masks = picked and re.search(rf"^mask {re.escape(picked.group(1))}\s+([\d.]+) G elements/s "
+                                 r"\(([\d.]+) per CPU second\)", r.stdout, re.M)
+    if masks:
+        wall, cpu = float(masks.group(1)), float(masks.group(2))
+        print(f"- [{'met' if cpu >= 1 else 'NOT met'}] DARE keep masks, {picked.group(1)}: "
+              f"{cpu:.2f} G elements/s per CPU second on one core ({wall:.2f} by the wall "
+              f"clock; target ≥ 1)\n")
 
 
 def main():
@@ -175,6 +189,10 @@ def main():
             else:
                 print("sweep: not available (`mpiblend sweep --help` does not exit 0)\n")
                 break
+    if "methods" in suites:
+        run_suite("methods", args.main_arch, ctx_for(args.main_arch), S.methods_suite, reps,
+                  T.methods_targets, log, inputs=S.METHODS_INPUTS, table=T.methods_table,
+                  check_outputs=False)
     if "big" in suites:
         ctx = ctx_for("qwen3-4b")
         free = shutil.disk_usage(args.work).free

@@ -4,6 +4,9 @@
  * and the ratio of the dispatched kernel to the scalar one.  Then, on a
  * 4 MiB buffer, CRC-32C (GB/s) and the non-finite count (G elements/s), each
  * against a copy of its former single-stream code kept here as the baseline.
+ * Last, DARE: keep masks in 256-element blocks (G elements/s) with each
+ * implementation, against today's per-element mpb_random_bits call, and the
+ * whole dare_ties kernel (two models, bf16) with each implementation.
  *
  * usage: mpb_kernel_bench [elements (default 16777216)] [repetitions (default 9)] */
 #include <stdbool.h>
@@ -15,17 +18,19 @@
 
 #include "mpb_convert.h"
 #include "mpb_kernel.h"
+#include "mpb_method.h"
 #include "mpb_nonfinite.h"
 #include "mpb_crc32c.h"
+#include "mpb_random.h"
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 #endif
 
-static double now_seconds(void)
+static double seconds_on(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -51,18 +56,37 @@ static void fill_weights(mpb_dtype dt, void *buf, size_t n, uint64_t seed)
 }
 
 /* Median over `reps` timed calls of run(ctx), after one warm-up, of
- * units / seconds * 1e-9: G elements/s or GB/s. */
-static double median_rate(void (*run)(void *ctx), void *ctx, double units, int reps)
+ * units / seconds * 1e-9 (G elements/s or GB/s), the seconds read from
+ * `clock`: wall time, or this thread's CPU time, which stays a per-core
+ * figure when other programs share the core. */
+static double median_rate_on(clockid_t clock, void (*run)(void *ctx), void *ctx, double units,
+                             int reps)
 {
     double rates[64];
     run(ctx);
     for (int r = 0; r < reps; r++) {
-        double t0 = now_seconds();
+        double t0 = seconds_on(clock);
         run(ctx);
-        rates[r] = units / (now_seconds() - t0) * 1e-9;
+        rates[r] = units / (seconds_on(clock) - t0) * 1e-9;
     }
     qsort(rates, (size_t)reps, sizeof rates[0], compare_doubles);
     return rates[reps / 2];
+}
+
+static double median_rate(void (*run)(void *ctx), void *ctx, double units, int reps)
+{
+    return median_rate_on(CLOCK_MONOTONIC, run, ctx, units, reps);
+}
+
+/* Wall-time and CPU-time rates of one variant, printed as "W G elements/s
+ * (C per CPU second)"; returns the CPU-time rate. */
+static double print_rates(const char *label, void (*run)(void *ctx), void *ctx, double units,
+                          int reps)
+{
+    double wall = median_rate(run, ctx, units, reps);
+    double cpu = median_rate_on(CLOCK_THREAD_CPUTIME_ID, run, ctx, units, reps);
+    printf("%-16s %6.2f G elements/s (%.2f per CPU second)", label, wall, cpu);
+    return cpu;
 }
 
 struct blend_job {
@@ -214,6 +238,111 @@ static bool bench_count(mpb_dtype dt, void *buf, int reps)
     return same;
 }
 
+/* DARE's masks as the kernel makes them: blocks of 256 into a buffer that
+ * stays in L1, over n elements. */
+enum { MASK_BLOCK = 256 };
+
+struct mask_job {
+    uint64_t key, threshold;
+    size_t n;
+    bool per_element; /* the former loop: one mpb_random_bits call per element */
+    uint64_t kept;    /* a sample of the result, compared across implementations */
+};
+
+static void run_masks(void *ctx)
+{
+    struct mask_job *j = ctx;
+    uint32_t mask[MASK_BLOCK];
+    uint64_t kept = 0;
+    for (size_t done = 0; done < j->n; done += MASK_BLOCK) {
+        size_t m = j->n - done < MASK_BLOCK ? j->n - done : MASK_BLOCK;
+        if (j->per_element) {
+            for (size_t k = 0; k < m; k++)
+                mask[k] = 0u - (uint32_t)((mpb_random_bits(j->key, done + k) >> 40) <
+                                          j->threshold);
+        } else {
+            mpb_random_keep_mask(j->key, done, j->threshold, mask, m);
+        }
+        kept += (mask[0] & 1) + (mask[m - 1] & 1); /* light, so that it times the masks */
+    }
+    j->kept = kept;
+}
+
+struct task_job {
+    const mpb_task_spec *spec;
+    const void *const *in;
+    void *out;
+    size_t n;
+};
+
+static void run_task(void *ctx)
+{
+    struct task_job *j = ctx;
+    mpb_task_pos pos = {.index = 0};
+    mpb_blend_task(j->spec, j->in, MPB_DT_BF16, j->out, MPB_DT_BF16, j->n, &pos);
+}
+
+/* Masks at density 0.3, then dare_ties on base + two models.  Returns false
+ * when implementations disagree. */
+static bool bench_dare(size_t n, int reps)
+{
+    struct mask_job mj = {.key = mpb_random_key(7, 1, "model.layers.0.mlp.up_proj.weight"),
+                          .threshold = mpb_keep_threshold(0.3), .n = n, .per_element = true};
+    printf("# DARE keep masks, density 0.3, %zu elements in blocks of %d, median of %d\n", n,
+           MASK_BLOCK, reps);
+    double old = print_rates("mask per-element", run_masks, &mj, (double)n, reps), rate = 0;
+    printf(", one mpb_random_bits call each: the former loop\n");
+    uint64_t want = mj.kept;
+    bool same = true;
+    mj.per_element = false;
+    const char *isa;
+    char label[32];
+    for (size_t k = 0; (isa = mpb_kernel_isa_available(k)) != NULL; k++) {
+        mpb_kernel_force(isa);
+        snprintf(label, sizeof label, "mask %s", isa);
+        rate = print_rates(label, run_masks, &mj, (double)n, reps);
+        printf("\n");
+        same &= mj.kept == want;
+    }
+    mpb_kernel_force(NULL);
+    printf("mask ratio       %6.2fx (%s / per-element, CPU time)\n", rate / old,
+           mpb_kernel_isa());
+
+    size_t bytes = n * 2;
+    void *buf[4];
+    for (int i = 0; i < 4; i++)
+        if ((buf[i] = malloc(bytes)) == NULL) {
+            fprintf(stderr, "out of memory for %zu elements\n", n);
+            exit(1);
+        }
+    for (int i = 0; i < 3; i++)
+        fill_weights(MPB_DT_BF16, buf[i], n, 10 + (uint64_t)i);
+    mpb_task_model models[2] = {
+        {.input = 1, .weight = 0.6f, .scale = 1.0f, .keep = MPB_KEEP_RANDOM, .density = 0.3,
+         .key = mpb_random_key(7, 1, "w")},
+        {.input = 2, .weight = 0.4f, .scale = 1.0f, .keep = MPB_KEEP_RANDOM, .density = 0.3,
+         .key = mpb_random_key(7, 2, "w")}};
+    mpb_task_spec spec = {.base = 0, .n_models = 2, .models = models, .consensus = true,
+                          .divisor = 1.0f, .lambda = 1.0f};
+    const void *in[3] = {buf[0], buf[1], buf[2]};
+    struct task_job tj = {&spec, in, buf[3], n};
+    printf("# dare_ties kernel (mpb_blend_task), base + 2 models, bf16, median of %d\n", reps);
+    uint16_t first[64];
+    for (size_t k = 0; (isa = mpb_kernel_isa_available(k)) != NULL; k++) {
+        mpb_kernel_force(isa);
+        snprintf(label, sizeof label, "dare_ties %s", isa);
+        print_rates(label, run_task, &tj, (double)n, reps);
+        printf("\n");
+        if (k == 0)
+            memcpy(first, buf[3], sizeof first);
+        same &= memcmp(first, buf[3], sizeof first) == 0;
+    }
+    mpb_kernel_force(NULL);
+    for (int i = 0; i < 4; i++)
+        free(buf[i]);
+    return same;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : (size_t)16 << 20;
@@ -272,6 +401,7 @@ int main(int argc, char **argv)
     for (size_t d = 0; d < sizeof dts / sizeof dts[0]; d++)
         same &= bench_count(dts[d], small, reps);
     free(small);
+    same &= bench_dare(n, reps);
     if (!same) {
         fprintf(stderr, "implementations disagree\n");
         return 1;

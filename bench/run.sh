@@ -7,7 +7,7 @@
 #   --big     also qwen3-4b (8 GB per file, about 40 GB of disk; slow)
 #   --tune    also the tuning table (slab size, alignment, I/O mode, ROMIO, PML)
 #   --suites  these instead of main,moe,sweep,kernel (comma-separated; also
-#             tune, big, collective); --big and --tune still add theirs
+#             tune, big, collective, methods); --big and --tune still add theirs
 #   --keep    keep the synthetic checkpoints for the next run
 #
 # Environment: MPB_BUILD (build folder, default build-bench in the repository;

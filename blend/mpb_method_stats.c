@@ -62,9 +62,14 @@ double mpb_sum_abs_random(const float *d, size_t n, uint64_t key, uint64_t first
                           double density, double acc)
 {
     const uint64_t threshold = mpb_keep_threshold(density);
-    for (size_t j = 0; j < n; j++)
-        if ((mpb_random_bits(key, first + j) >> 40) < threshold)
-            acc += fabs((double)d[j]);
+    uint32_t keep[CHUNK];
+    for (size_t done = 0; done < n; done += CHUNK) {
+        size_t m = n - done < CHUNK ? n - done : CHUNK;
+        mpb_random_keep_mask(key, first + done, threshold, keep, m);
+        for (size_t j = 0; j < m; j++)
+            if (keep[j])
+                acc += fabs((double)d[done + j]);
+    }
     return acc;
 }
 

@@ -73,6 +73,16 @@ static inline float pick(int cond, float a, float b)
     return f;
 }
 
+/* v when mask is all ones, +0 when it is 0. */
+static inline float keep_or_zero(uint32_t mask, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    u &= mask;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
 /* The window test one element at a time, counting equal magnitudes in index
  * order: for the block where a cut's `need` is reached. */
 static void window_in_order(const mpb_task_model *m, float *restrict d, size_t n,
@@ -132,10 +142,10 @@ static void weighted_deltas(const mpb_task_model *m, const float *restrict b,
     if (m->keep == MPB_KEEP_WINDOW) {
         window(m, wd, n, seen_hi, seen_lo);
     } else if (m->keep == MPB_KEEP_RANDOM) {
-        const uint64_t threshold = mpb_keep_threshold(m->density);
+        uint32_t keep[CHUNK];
+        mpb_random_keep_mask(m->key, first, mpb_keep_threshold(m->density), keep, n);
         for (size_t j = 0; j < n; j++)
-            wd[j] = pick((mpb_random_bits(m->key, first + j) >> 40) < threshold, wd[j] * scale,
-                         0.0f);
+            wd[j] = keep_or_zero(keep[j], wd[j] * scale);
     } else {
         for (size_t j = 0; j < n; j++)
             wd[j] = wd[j] * scale;
