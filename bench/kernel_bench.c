@@ -109,9 +109,8 @@ enum { SMALL_BYTES = 4 << 20, PASSES = 16 };
 
 /* The former hardware CRC: one dependent chain of crc32 instructions. */
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32c_single_stream(uint32_t crc,
-                                                                      const void *buf,
-                                                                      size_t n)
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_single_stream(uint32_t crc, const void *buf, size_t n)
 {
     const unsigned char *p = buf;
     uint64_t c64 = ~crc;
@@ -132,11 +131,11 @@ static uint64_t nonfinite_count_old(mpb_dtype dt, const void *buf, size_t n)
 {
     const unsigned char *p = buf;
     uint64_t count = 0;
-#define COUNT_LOOP(T, MASK)                                                              \
-    for (size_t i = 0; i < n; i++) {                                                     \
-        T v;                                                                             \
-        memcpy(&v, p + i * sizeof v, sizeof v);                                          \
-        count += (v & (T)(MASK)) == (T)(MASK);                                           \
+#define COUNT_LOOP(T, MASK)                     \
+    for (size_t i = 0; i < n; i++) {            \
+        T v;                                    \
+        memcpy(&v, p + i * sizeof v, sizeof v); \
+        count += (v & (T)(MASK)) == (T)(MASK);  \
     }
     switch (dt) {
     case MPB_DT_F16: COUNT_LOOP(uint16_t, 0x7c00); break;
@@ -258,8 +257,8 @@ static void run_masks(void *ctx)
         size_t m = j->n - done < MASK_BLOCK ? j->n - done : MASK_BLOCK;
         if (j->per_element) {
             for (size_t k = 0; k < m; k++)
-                mask[k] = 0u - (uint32_t)((mpb_random_bits(j->key, done + k) >> 40) <
-                                          j->threshold);
+                mask[k] =
+                    0u - (uint32_t)((mpb_random_bits(j->key, done + k) >> 40) < j->threshold);
         } else {
             mpb_random_keep_mask(j->key, done, j->threshold, mask, m);
         }
@@ -287,7 +286,9 @@ static void run_task(void *ctx)
 static bool bench_dare(size_t n, int reps)
 {
     struct mask_job mj = {.key = mpb_random_key(7, 1, "model.layers.0.mlp.up_proj.weight"),
-                          .threshold = mpb_keep_threshold(0.3), .n = n, .per_element = true};
+                          .threshold = mpb_keep_threshold(0.3),
+                          .n = n,
+                          .per_element = true};
     printf("# DARE keep masks, density 0.3, %zu elements in blocks of %d, median of %d\n", n,
            MASK_BLOCK, reps);
     double old = print_rates("mask per-element", run_masks, &mj, (double)n, reps), rate = 0;
@@ -317,13 +318,24 @@ static bool bench_dare(size_t n, int reps)
         }
     for (int i = 0; i < 3; i++)
         fill_weights(MPB_DT_BF16, buf[i], n, 10 + (uint64_t)i);
-    mpb_task_model models[2] = {
-        {.input = 1, .weight = 0.6f, .scale = 1.0f, .keep = MPB_KEEP_RANDOM, .density = 0.3,
-         .key = mpb_random_key(7, 1, "w")},
-        {.input = 2, .weight = 0.4f, .scale = 1.0f, .keep = MPB_KEEP_RANDOM, .density = 0.3,
-         .key = mpb_random_key(7, 2, "w")}};
-    mpb_task_spec spec = {.base = 0, .n_models = 2, .models = models, .consensus = true,
-                          .divisor = 1.0f, .lambda = 1.0f};
+    mpb_task_model models[2] = {{.input = 1,
+                                 .weight = 0.6f,
+                                 .scale = 1.0f,
+                                 .keep = MPB_KEEP_RANDOM,
+                                 .density = 0.3,
+                                 .key = mpb_random_key(7, 1, "w")},
+                                {.input = 2,
+                                 .weight = 0.4f,
+                                 .scale = 1.0f,
+                                 .keep = MPB_KEEP_RANDOM,
+                                 .density = 0.3,
+                                 .key = mpb_random_key(7, 2, "w")}};
+    mpb_task_spec spec = {.base = 0,
+                          .n_models = 2,
+                          .models = models,
+                          .consensus = true,
+                          .divisor = 1.0f,
+                          .lambda = 1.0f};
     const void *in[3] = {buf[0], buf[1], buf[2]};
     struct task_job tj = {&spec, in, buf[3], n};
     printf("# dare_ties kernel (mpb_blend_task), base + 2 models, bf16, median of %d\n", reps);

@@ -95,8 +95,7 @@ static void add_float(mpb_dtype dt, uint64_t x, uint64_t y, size_t size, mpb_com
         s->max_ulp = ulp;
 }
 
-static void add_integer(mpb_dtype dt, uint64_t x, uint64_t y, size_t size,
-                        mpb_compare_stats *s)
+static void add_integer(mpb_dtype dt, uint64_t x, uint64_t y, size_t size, mpb_compare_stats *s)
 {
     uint64_t ulp;
     if (is_signed_int(dt))
@@ -109,8 +108,7 @@ static void add_integer(mpb_dtype dt, uint64_t x, uint64_t y, size_t size,
         s->max_abs = (double)ulp;
 }
 
-void mpb_compare_add(mpb_dtype dt, const void *a, const void *b, size_t n,
-                     mpb_compare_stats *s)
+void mpb_compare_add(mpb_dtype dt, const void *a, const void *b, size_t n, mpb_compare_stats *s)
 {
     size_t size = mpb_dtype_size(dt);
     if (size == 0)

@@ -107,11 +107,8 @@ void mpb_convert_to_f32(mpb_dtype src_dt, const void *src, float *dst, size_t n)
         for (size_t j = 0; j < n; j++)
             dst[j] = mpb_f16_to_f32(load_u16(s + 2 * j));
         break;
-    case MPB_DT_F32:
-        memmove(dst, src, n * sizeof *dst);
-        break;
-    default:
-        break;
+    case MPB_DT_F32: memmove(dst, src, n * sizeof *dst); break;
+    default: break;
     }
 }
 
@@ -127,10 +124,7 @@ void mpb_convert_from_f32(mpb_dtype dst_dt, const float *src, void *dst, size_t 
         for (size_t j = 0; j < n; j++)
             store_u16(d + 2 * j, mpb_f32_to_f16(src[j]));
         break;
-    case MPB_DT_F32:
-        memmove(dst, src, n * sizeof *src);
-        break;
-    default:
-        break;
+    case MPB_DT_F32: memmove(dst, src, n * sizeof *src); break;
+    default: break;
     }
 }

@@ -56,8 +56,7 @@ mpb_dtype mpb_dtype_parse(const char *name)
         return MPB_DT_INVALID;
     for (int dt = MPB_DT_INVALID + 1; dt < MPB_DT_COUNT; dt++) {
         const struct dtype_desc *d = &dtype_table[dt];
-        if (!strcmp(name, d->name) || !strcmp(name, d->st_name) ||
-            !strcmp(name, d->torch_name))
+        if (!strcmp(name, d->name) || !strcmp(name, d->st_name) || !strcmp(name, d->torch_name))
             return (mpb_dtype)dt;
     }
     /* Common aliases people write in mergekit configs. */

@@ -75,8 +75,8 @@ static const struct kernel_impl *current(void)
     return &impls[k];
 }
 
-void mpb_blend_linear(size_t n_in, const void *const in[], mpb_dtype in_dt,
-                      const float coef[], void *out, mpb_dtype out_dt, size_t n)
+void mpb_blend_linear(size_t n_in, const void *const in[], mpb_dtype in_dt, const float coef[],
+                      void *out, mpb_dtype out_dt, size_t n)
 {
     if (n_in == 0 || !mpb_dtype_is_blendable(in_dt) || !mpb_dtype_is_blendable(out_dt))
         return;

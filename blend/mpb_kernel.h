@@ -27,8 +27,8 @@
  * In-place blending: out may be the same pointer as any in[i] when
  * in_dt == out_dt, since every element is read before it is written.  Any
  * other overlap between out and an input is undefined. */
-void mpb_blend_linear(size_t n_in, const void *const in[], mpb_dtype in_dt,
-                      const float coef[], void *out, mpb_dtype out_dt, size_t n);
+void mpb_blend_linear(size_t n_in, const void *const in[], mpb_dtype in_dt, const float coef[],
+                      void *out, mpb_dtype out_dt, size_t n);
 
 /* Name of the implementation mpb_blend_linear uses now: "scalar" or
  * "avx2". */
@@ -52,8 +52,7 @@ void mpb_kernel_force_scalar(bool on);
  * one may be called directly; the others need CPU features that
  * mpb_kernel.c checks first. */
 typedef void mpb_blend_linear_fn(size_t n_in, const void *const in[], mpb_dtype in_dt,
-                                 const float coef[], void *out, mpb_dtype out_dt,
-                                 size_t n);
+                                 const float coef[], void *out, mpb_dtype out_dt, size_t n);
 mpb_blend_linear_fn mpb_blend_linear_scalar;
 #if defined(__x86_64__) && !defined(MPB_NO_VECTOR_KERNELS)
 mpb_blend_linear_fn mpb_blend_linear_avx2;

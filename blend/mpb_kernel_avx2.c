@@ -29,10 +29,8 @@ AVX2_INLINE __m256 load_f32x8(mpb_dtype dt, const unsigned char *p)
         __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
         return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
     }
-    case MPB_DT_F16:
-        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-    default:
-        return _mm256_loadu_ps((const float *)p);
+    case MPB_DT_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+    default: return _mm256_loadu_ps((const float *)p);
     }
 }
 
@@ -58,17 +56,15 @@ AVX2_INLINE void store_f32x8(mpb_dtype dt, unsigned char *p, __m256 v)
     switch (dt) {
     case MPB_DT_BF16: {
         __m256i u = _mm256_srli_epi32(round_bf16_high(v), 16);
-        __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(u),
-                                          _mm256_extracti128_si256(u, 1));
+        __m128i packed =
+            _mm_packus_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
         _mm_storeu_si128((__m128i *)p, packed);
         break;
     }
     case MPB_DT_F16:
         _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
         break;
-    default:
-        _mm256_storeu_ps((float *)p, v);
-        break;
+    default: _mm256_storeu_ps((float *)p, v); break;
     }
 }
 
@@ -98,8 +94,7 @@ AVX2_INLINE __m256 blend_lanes(const struct blend_args *a, mpb_dtype in_dt, size
 
 /* The last n - j < LANES elements, through zero-padded stack copies. */
 AVX2_INLINE void blend_tail(size_t n_in, const void *const in[], mpb_dtype in_dt,
-                            const float coef[], void *out, mpb_dtype out_dt, size_t j,
-                            size_t n)
+                            const float coef[], void *out, mpb_dtype out_dt, size_t j, size_t n)
 {
     size_t isz = elem_size(in_dt), osz = elem_size(out_dt);
     unsigned char buf[LANES * sizeof(float)] = {0};
@@ -107,7 +102,8 @@ AVX2_INLINE void blend_tail(size_t n_in, const void *const in[], mpb_dtype in_dt
     __m256 acc = _mm256_mul_ps(_mm256_set1_ps(coef[0]), load_f32x8(in_dt, buf));
     for (size_t i = 1; i < n_in; i++) {
         memcpy(buf, (const unsigned char *)in[i] + j * isz, (n - j) * isz);
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(coef[i]), load_f32x8(in_dt, buf)));
+        acc =
+            _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(coef[i]), load_f32x8(in_dt, buf)));
     }
     store_f32x8(out_dt, buf, acc);
     memcpy((unsigned char *)out + j * osz, buf, (n - j) * osz);
@@ -148,8 +144,11 @@ AVX2_INLINE void blend_all(size_t n_in, const void *const in[], mpb_dtype in_dt,
                            const float coef[], void *out, mpb_dtype out_dt, size_t n)
 {
     struct blend_args a = {
-        .n_in = n_in, .in = in, .coef = coef,
-        .x0 = in[0], .x1 = n_in > 1 ? in[1] : NULL,
+        .n_in = n_in,
+        .in = in,
+        .coef = coef,
+        .x0 = in[0],
+        .x1 = n_in > 1 ? in[1] : NULL,
         .c0 = _mm256_set1_ps(coef[0]),
         .c1 = _mm256_set1_ps(n_in > 1 ? coef[1] : 0.0f),
     };
@@ -200,15 +199,9 @@ AVX2_FN void mpb_blend_linear_avx2(size_t n_in, const void *const in[], mpb_dtyp
                                    const float coef[], void *out, mpb_dtype out_dt, size_t n)
 {
     switch (in_dt) {
-    case MPB_DT_BF16:
-        blend_out(n_in, in, MPB_DT_BF16, coef, out, out_dt, n);
-        break;
-    case MPB_DT_F16:
-        blend_out(n_in, in, MPB_DT_F16, coef, out, out_dt, n);
-        break;
-    default:
-        blend_out(n_in, in, MPB_DT_F32, coef, out, out_dt, n);
-        break;
+    case MPB_DT_BF16: blend_out(n_in, in, MPB_DT_BF16, coef, out, out_dt, n); break;
+    case MPB_DT_F16: blend_out(n_in, in, MPB_DT_F16, coef, out, out_dt, n); break;
+    default: blend_out(n_in, in, MPB_DT_F32, coef, out, out_dt, n); break;
     }
 }
 

@@ -49,6 +49,7 @@ void mpb_blend_linear_scalar(size_t n_in, const void *const in[], mpb_dtype in_d
         }
         for (size_t k = 0; k < m; k++)
             acc[k] = acc[k] != acc[k] ? nan : acc[k];
-        mpb_convert_from_f32(out_dt, acc, (unsigned char *)out + done * mpb_dtype_size(out_dt), m);
+        mpb_convert_from_f32(out_dt, acc, (unsigned char *)out + done * mpb_dtype_size(out_dt),
+                             m);
     }
 }

@@ -63,22 +63,22 @@ typedef enum mpb_keep_kind {
 } mpb_keep_kind;
 
 typedef struct mpb_task_model {
-    size_t input;       /* position of this model among the inputs */
-    float weight;       /* the resolved weight, rounded once to fp32 */
-    float scale;        /* multiplies kept deltas (rescale); 1 leaves them as they are */
+    size_t input; /* position of this model among the inputs */
+    float weight; /* the resolved weight, rounded once to fp32 */
+    float scale;  /* multiplies kept deltas (rescale); 1 leaves them as they are */
     mpb_keep_kind keep;
-    mpb_cut hi, lo;     /* MPB_KEEP_WINDOW */
-    uint64_t key;       /* MPB_KEEP_RANDOM: mpb_random_key(seed, input, tensor name) */
-    double density;     /* MPB_KEEP_RANDOM */
+    mpb_cut hi, lo; /* MPB_KEEP_WINDOW */
+    uint64_t key;   /* MPB_KEEP_RANDOM: mpb_random_key(seed, input, tensor name) */
+    double density; /* MPB_KEEP_RANDOM */
 } mpb_task_model;
 
 typedef struct mpb_task_spec {
-    size_t base;              /* position of the base model among the inputs */
-    size_t n_models;          /* the other inputs, 1 .. MPB_MAX_INPUTS - 1 */
+    size_t base;     /* position of the base model among the inputs */
+    size_t n_models; /* the other inputs, 1 .. MPB_MAX_INPUTS - 1 */
     mpb_task_model *models;
-    bool consensus;           /* TIES sign election */
-    bool normalize;           /* divide by the (elected) weights' sum */
-    float divisor;            /* without consensus: the weights' sum, 1 when below 1e-8 */
+    bool consensus; /* TIES sign election */
+    bool normalize; /* divide by the (elected) weights' sum */
+    float divisor;  /* without consensus: the weights' sum, 1 when below 1e-8 */
     float lambda;
 } mpb_task_spec;
 
@@ -97,8 +97,8 @@ typedef struct mpb_task_pos {
  * input order (in_dt F16, BF16 or F32); out (out_dt F16, BF16 or F32) may be
  * the same buffer as one input when in_dt == out_dt.  A NaN result is
  * written as the canonical quiet NaN, as mpb_blend_linear does. */
-void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
-                    void *out, mpb_dtype out_dt, size_t n, mpb_task_pos *pos);
+void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt, void *out,
+                    mpb_dtype out_dt, size_t n, mpb_task_pos *pos);
 
 /* ---- Statistics of a slab (summed over rows and ranks by the caller) ---- */
 

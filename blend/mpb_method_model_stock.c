@@ -47,10 +47,11 @@ static int sums_coefficients(const double totals[], size_t n_inputs, int base, d
     size_t n = n_inputs - 1;
     double t;
     if (!mpb_model_stock_t(n, totals, totals + n, &t))
-        return mpb_fail(err, MPB_EINVAL,
-                        "model_stock: the mean cosine of the %zu task vectors of tensor '%s' is "
-                        "-1/(N-1), where t = N cos / (1 + (N-1) cos) is undefined",
-                        n, tensor);
+        return mpb_fail(
+            err, MPB_EINVAL,
+            "model_stock: the mean cosine of the %zu task vectors of tensor '%s' is "
+            "-1/(N-1), where t = N cos / (1 + (N-1) cos) is undefined",
+            n, tensor);
     for (size_t i = 0; i < n_inputs; i++)
         coef[i] = (int)i == base ? (float)(1.0 - t) : (float)(t / (double)n);
     return MPB_OK;

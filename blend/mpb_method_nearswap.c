@@ -17,8 +17,10 @@ static int coefficients(const mpb_tensor_params *p, float coef[], mpb_error *err
         return mpb_fail(err, MPB_EINVAL, "nearswap needs a base, one other input and a t");
     float t = (float)p->t;
     if (!(p->t > 0) || !isfinite(t) || t == 0.0f)
-        return mpb_fail(err, MPB_EINVAL, "nearswap: t is %g; it must be above 0 and finite "
-                        "(and not 0) in fp32", p->t);
+        return mpb_fail(err, MPB_EINVAL,
+                        "nearswap: t is %g; it must be above 0 and finite "
+                        "(and not 0) in fp32",
+                        p->t);
     coef[0] = t;
     coef[1] = 0.0f;
     return MPB_OK;

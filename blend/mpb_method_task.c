@@ -112,8 +112,8 @@ static void window(const mpb_task_model *m, float *restrict d, size_t n, uint64_
 {
     const uint32_t hi = m->hi.bits, lo = m->lo.bits;
     uint64_t eq_hi = count_bits(d, n, hi), eq_lo = count_bits(d, n, lo);
-    bool split_hi = *seen_hi < m->hi.need && *seen_hi + eq_hi > m->hi.need;
-    bool split_lo = *seen_lo < m->lo.need && *seen_lo + eq_lo > m->lo.need;
+    bool split_hi = *seen_hi<m->hi.need && * seen_hi + eq_hi> m->hi.need;
+    bool split_lo = *seen_lo<m->lo.need && * seen_lo + eq_lo> m->lo.need;
     if (split_hi || split_lo) {
         window_in_order(m, d, n, seen_hi, seen_lo);
         return;
@@ -194,11 +194,11 @@ static void mix(const mpb_task_spec *s, float wd[][CHUNK], float *restrict sum,
         mixed[j] = pick(sum[j] != sum[j], sum[j], mixed[j]);
 }
 
-void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
-                    void *out, mpb_dtype out_dt, size_t n, mpb_task_pos *pos)
+void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt, void *out,
+                    mpb_dtype out_dt, size_t n, mpb_task_pos *pos)
 {
-    if (s->n_models == 0 || s->n_models >= MPB_MAX_INPUTS ||
-        !mpb_dtype_is_blendable(in_dt) || !mpb_dtype_is_blendable(out_dt))
+    if (s->n_models == 0 || s->n_models >= MPB_MAX_INPUTS || !mpb_dtype_is_blendable(in_dt) ||
+        !mpb_dtype_is_blendable(out_dt))
         return;
     const uint32_t nan_bits = 0x7fc00000u;
     float nan, b[CHUNK], sum[CHUNK], mixed[CHUNK], wd[MPB_MAX_INPUTS - 1][CHUNK];

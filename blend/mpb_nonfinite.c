@@ -168,8 +168,8 @@ AVX2_INLINE uint64_t count_avx2_body(const unsigned char *p, size_t n, size_t si
         size_t run = blocks < 63 ? blocks : 63;
         __m256i acc = zero;
         for (size_t k = 0; k < run; k++, p += STEP) {
-            __m256i a = _mm256_add_epi8(hits_avx2(p, size, mask),
-                                        hits_avx2(p + VEC, size, mask));
+            __m256i a =
+                _mm256_add_epi8(hits_avx2(p, size, mask), hits_avx2(p + VEC, size, mask));
             __m256i b = _mm256_add_epi8(hits_avx2(p + 2 * VEC, size, mask),
                                         hits_avx2(p + 3 * VEC, size, mask));
             acc = _mm256_sub_epi8(acc, _mm256_add_epi8(a, b));
@@ -177,7 +177,8 @@ AVX2_INLINE uint64_t count_avx2_body(const unsigned char *p, size_t n, size_t si
         total = _mm256_add_epi64(total, _mm256_sad_epu8(acc, zero));
         blocks -= run;
     }
-    __m128i t = _mm_add_epi64(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
+    __m128i t =
+        _mm_add_epi64(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
     return ((uint64_t)_mm_cvtsi128_si64(t) + (uint64_t)_mm_extract_epi64(t, 1)) / size;
 }
 
@@ -207,12 +208,11 @@ AVX2_INLINE size_t find_avx2_body(const unsigned char *p, size_t n, size_t size,
 
 /* Counts, or finds when `find`, over the whole blocks; one inlined copy per
  * element size, so that the size folds into constants. */
-__attribute__((target("avx2"))) static uint64_t scan_avx2(const struct layout *l,
-                                                          const unsigned char *p, size_t n,
-                                                          bool find, size_t *done)
+__attribute__((target("avx2"))) static uint64_t
+scan_avx2(const struct layout *l, const unsigned char *p, size_t n, bool find, size_t *done)
 {
-#define SCAN(size)                                                                        \
-    return find ? find_avx2_body(p, n, size, l->mask, done)                               \
+#define SCAN(size)                                          \
+    return find ? find_avx2_body(p, n, size, l->mask, done) \
                 : count_avx2_body(p, n, size, l->mask, done)
     switch (l->size) {
     case 1: SCAN(1);
@@ -281,8 +281,7 @@ const char *mpb_nonfinite_kind(mpb_dtype dt, const void *buf, size_t i)
 }
 
 int mpb_nonfinite_check(mpb_nonfinite_mode mode, mpb_dtype dt, const void *buf, size_t n,
-                        uint64_t first, const char *tensor, const char *source,
-                        mpb_error *err)
+                        uint64_t first, const char *tensor, const char *source, mpb_error *err)
 {
     if (mode != MPB_NONFINITE_ERROR)
         return MPB_OK;

@@ -40,7 +40,6 @@ const char *mpb_nonfinite_kind(mpb_dtype dt, const void *buf, size_t i);
  * the tensor, the source, the element and its kind.  Propagate mode never
  * fails. */
 int mpb_nonfinite_check(mpb_nonfinite_mode mode, mpb_dtype dt, const void *buf, size_t n,
-                        uint64_t first, const char *tensor, const char *source,
-                        mpb_error *err);
+                        uint64_t first, const char *tensor, const char *source, mpb_error *err);
 
 #endif

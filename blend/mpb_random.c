@@ -47,8 +47,7 @@ void mpb_random_keep_mask(uint64_t key, uint64_t first, uint64_t threshold, uint
     mpb_random_keep_mask_scalar(key, first, threshold, mask, n);
 }
 
-void mpb_random_fill_normal(uint64_t key, uint64_t first, float sigma, float *out,
-                            size_t n)
+void mpb_random_fill_normal(uint64_t key, uint64_t first, float sigma, float *out, size_t n)
 {
     /* Four uniforms on {0..65535}: mean 2 * 65535, variance 4 (65536^2 - 1) / 12. */
     const double sd = sqrt(4.0 * (65536.0 * 65536.0 - 1.0) / 12.0);

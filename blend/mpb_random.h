@@ -32,13 +32,12 @@ void mpb_random_keep_mask(uint64_t key, uint64_t first, uint64_t threshold, uint
 void mpb_random_keep_mask_scalar(uint64_t key, uint64_t first, uint64_t threshold,
                                  uint32_t *mask, size_t n);
 #if defined(__x86_64__) && !defined(MPB_NO_VECTOR_KERNELS)
-void mpb_random_keep_mask_avx2(uint64_t key, uint64_t first, uint64_t threshold,
-                               uint32_t *mask, size_t n);
+void mpb_random_keep_mask_avx2(uint64_t key, uint64_t first, uint64_t threshold, uint32_t *mask,
+                               size_t n);
 #endif
 
 /* n bell-shaped values with mean 0 and standard deviation sigma for indices
  * first .. first+n-1: the sum of four 16-bit uniforms (Irwin-Hall), scaled. */
-void mpb_random_fill_normal(uint64_t key, uint64_t first, float sigma, float *out,
-                            size_t n);
+void mpb_random_fill_normal(uint64_t key, uint64_t first, float sigma, float *out, size_t n);
 
 #endif

@@ -39,8 +39,8 @@ AVX2_INLINE __m256i mix_high(__m256i z)
 }
 
 __attribute__((target("avx2"))) void mpb_random_keep_mask_avx2(uint64_t key, uint64_t first,
-                                                              uint64_t threshold,
-                                                              uint32_t *mask, size_t n)
+                                                               uint64_t threshold,
+                                                               uint32_t *mask, size_t n)
 {
     const uint64_t g = MPB_RANDOM_GOLDEN, c0 = key + g * (first + 1);
     /* Lanes hold elements {0, 1, 4, 5} and {2, 3, 6, 7} of each step, so

@@ -119,7 +119,10 @@ const char *mpb_method_list_if(bool (*keep)(const mpb_method_def *), char *buf, 
         if (!keep(registry[m]))
             continue;
         k++;
-        at += (size_t)snprintf(buf + at, len - at, "%s%s", k == 1 ? "" : k == n ? " and " : ", ",
+        at += (size_t)snprintf(buf + at, len - at, "%s%s",
+                               k == 1   ? ""
+                               : k == n ? " and "
+                                        : ", ",
                                registry[m]->name);
     }
     return buf;
@@ -160,15 +163,18 @@ int mpb_coefficients_check_finite(const float coef[], const double exact[], size
     float sum = 0.0f, magnitude = 0.0f;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(coef[i]))
-            return mpb_fail(err, MPB_EINVAL, "the coefficient of input %zu is %g, which is "
+            return mpb_fail(err, MPB_EINVAL,
+                            "the coefficient of input %zu is %g, which is "
                             "not finite in fp32 (largest magnitude %g); check the weights "
-                            "and lambda", i, exact[i], (double)FLT_MAX);
+                            "and lambda",
+                            i, exact[i], (double)FLT_MAX);
         sum += coef[i];
         magnitude += fabsf(coef[i]);
         if (!isfinite(sum) || !isfinite(magnitude))
-            return mpb_fail(err, MPB_EINVAL, "the coefficients of inputs 0 to %zu add up to "
-                            "more than fp32 holds (%g); check the weights and lambda", i,
-                            (double)FLT_MAX);
+            return mpb_fail(err, MPB_EINVAL,
+                            "the coefficients of inputs 0 to %zu add up to "
+                            "more than fp32 holds (%g); check the weights and lambda",
+                            i, (double)FLT_MAX);
     }
     return MPB_OK;
 }
@@ -180,7 +186,8 @@ int mpb_method_coefficients(mpb_method m, const mpb_tensor_params *p, float coef
     if (p->n_inputs == 0 || p->n_inputs > MPB_MAX_INPUTS)
         return mpb_fail(err, MPB_EINVAL, "coefficients for %zu inputs", p->n_inputs);
     if (p->copy_from >= (int)p->n_inputs)
-        return mpb_fail(err, MPB_EINVAL, "copy from input %d of %zu", p->copy_from, p->n_inputs);
+        return mpb_fail(err, MPB_EINVAL, "copy from input %d of %zu", p->copy_from,
+                        p->n_inputs);
     if (p->copy_from >= 0) {
         for (size_t i = 0; i < p->n_inputs; i++)
             coef[i] = (int)i == p->copy_from ? 1.0f : 0.0f;

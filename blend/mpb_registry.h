@@ -63,36 +63,45 @@ bool mpb_param_sweepable(mpb_param_id id);
 
 /* How a method reads one parameter. */
 typedef struct mpb_param_use {
-    bool used;        /* read (others are accepted and ignored, as in mergekit) */
-    bool required;    /* per-model parameters: every input but the base needs
+    bool used;     /* read (others are accepted and ignored, as in mergekit) */
+    bool required; /* per-model parameters: every input but the base needs
                          one; global ones: the config must set it */
     bool has_default;
-    double fallback;  /* the default; booleans 0 or 1 */
+    double fallback; /* the default; booleans 0 or 1 */
 } mpb_param_use;
 
-#define MPB_PARAM_USED {.used = true}
-#define MPB_PARAM_REQUIRED {.used = true, .required = true}
-#define MPB_PARAM_DEFAULT(v) {.used = true, .has_default = true, .fallback = (v)}
+#define MPB_PARAM_USED \
+    {                  \
+        .used = true   \
+    }
+#define MPB_PARAM_REQUIRED             \
+    {                                  \
+        .used = true, .required = true \
+    }
+#define MPB_PARAM_DEFAULT(v)                               \
+    {                                                      \
+        .used = true, .has_default = true, .fallback = (v) \
+    }
 
 /* What every method of the task-arithmetic family reads, and what the
  * sparsifying ones add (mergekit's generalized_task_arithmetic.py). */
-#define MPB_TASK_PARAMS(normalize)                                                        \
-    [MPB_P_WEIGHT] = MPB_PARAM_REQUIRED, [MPB_P_LAMBDA] = MPB_PARAM_DEFAULT(1.0),         \
+#define MPB_TASK_PARAMS(normalize)                                                \
+    [MPB_P_WEIGHT] = MPB_PARAM_REQUIRED, [MPB_P_LAMBDA] = MPB_PARAM_DEFAULT(1.0), \
     [MPB_P_NORMALIZE] = MPB_PARAM_DEFAULT(normalize)
-#define MPB_SPARSE_PARAMS(normalize, rescale)                                             \
-    MPB_TASK_PARAMS(normalize), [MPB_P_DENSITY] = MPB_PARAM_USED,                         \
-    [MPB_P_RESCALE] = MPB_PARAM_DEFAULT(rescale)
+#define MPB_SPARSE_PARAMS(normalize, rescale)                     \
+    MPB_TASK_PARAMS(normalize), [MPB_P_DENSITY] = MPB_PARAM_USED, \
+                                [MPB_P_RESCALE] = MPB_PARAM_DEFAULT(rescale)
 
 /* Every parameter of one tensor, resolved from the config: per-model value
  * > global value > method default (io/mpb_config_resolve.c). */
 typedef struct mpb_tensor_params {
-    int copy_from;    /* >= 0: copy the tensor unchanged from this input
+    int copy_from;  /* >= 0: copy the tensor unchanged from this input
                          (passthrough, or outside layer_range); -1: blend.
                          When copying, the fields below are not resolved. */
-    int base_index;   /* the base input, or -1 */
+    int base_index; /* the base input, or -1 */
     size_t n_inputs;
-    double weight[MPB_MAX_INPUTS];  /* per input; NaN if unset */
-    double density[MPB_MAX_INPUTS]; /* per input; default 1 */
+    double weight[MPB_MAX_INPUTS];    /* per input; NaN if unset */
+    double density[MPB_MAX_INPUTS];   /* per input; default 1 */
     double lambda, t, epsilon, gamma; /* method defaults applied; NaN if
                                          the method has none and none is set */
     bool normalize;
@@ -147,38 +156,37 @@ typedef void mpb_sums_add_fn(const float *const v[], size_t n_vectors, size_t n,
 /* The tensor's blend coefficients (n_inputs of them, the base input at
  * base) from the totals over the whole tensor; t is the tensor's resolved
  * t.  Fails naming the tensor when they are undefined. */
-typedef int mpb_sums_coefficients_fn(const double totals[], size_t n_inputs, int base,
-                                     double t, const char *tensor, float coef[],
-                                     mpb_error *err);
+typedef int mpb_sums_coefficients_fn(const double totals[], size_t n_inputs, int base, double t,
+                                     const char *tensor, float coef[], mpb_error *err);
 
 typedef struct mpb_method_def {
-    const char *name;            /* the config spelling */
-    const char *const *aliases;  /* further spellings accepted, NULL-terminated; or NULL */
-    const char *summary;         /* one line for --help */
+    const char *name;           /* the config spelling */
+    const char *const *aliases; /* further spellings accepted, NULL-terminated; or NULL */
+    const char *summary;        /* one line for --help */
     /* Inputs */
     mpb_base_role base;
-    int exact_inputs;            /* 0: any number */
-    int min_others;              /* inputs needed besides the base */
-    bool copies_first;           /* every tensor is input 0's, unchanged (passthrough) */
+    int exact_inputs;  /* 0: any number */
+    int min_others;    /* inputs needed besides the base */
+    bool copies_first; /* every tensor is input 0's, unchanged (passthrough) */
     /* Parameters */
     mpb_param_use params[MPB_P_COUNT];
-    const char *required_why;    /* after "needs parameters.X: " in messages */
-    bool normalize_needs_sum;    /* normalize divides by the sum of every weight:
+    const char *required_why; /* after "needs parameters.X: " in messages */
+    bool normalize_needs_sum; /* normalize divides by the sum of every weight:
                                     weights that cancel are an error */
     /* Properties */
-    bool whole_tensor_stats;     /* needs statistics of the whole tensor first */
-    bool elects_sign;            /* TIES sign consensus */
-    mpb_keep_kind sparsify;      /* what each task vector keeps */
-    bool sweepable;              /* one fixed weighted sum: a sweep blends it in one pass */
-    bool verifiable;             /* verify's sample check recomputes its elements */
-    bool deterministic;          /* no randomness (DARE draws from `seed`) */
+    bool whole_tensor_stats; /* needs statistics of the whole tensor first */
+    bool elects_sign;        /* TIES sign consensus */
+    mpb_keep_kind sparsify;  /* what each task vector keeps */
+    bool sweepable;          /* one fixed weighted sum: a sweep blends it in one pass */
+    bool verifiable;         /* verify's sample check recomputes its elements */
+    bool deterministic;      /* no randomness (DARE draws from `seed`) */
     /* Computation */
     mpb_blend_kind blend;
-    mpb_coefficients_fn *coefficients;   /* COEFFICIENTS, ELEMENTWISE; NULL else */
-    mpb_element_kernel_fn *kernel;       /* ELEMENTWISE */
-    bool sums_of_deltas;                 /* STATISTICS */
-    mpb_sums_count_fn *sums_count;       /* STATISTICS */
-    mpb_sums_add_fn *sums_add;           /* STATISTICS */
+    mpb_coefficients_fn *coefficients;           /* COEFFICIENTS, ELEMENTWISE; NULL else */
+    mpb_element_kernel_fn *kernel;               /* ELEMENTWISE */
+    bool sums_of_deltas;                         /* STATISTICS */
+    mpb_sums_count_fn *sums_count;               /* STATISTICS */
+    mpb_sums_add_fn *sums_add;                   /* STATISTICS */
     mpb_sums_coefficients_fn *sums_coefficients; /* STATISTICS */
 } mpb_method_def;
 

@@ -49,8 +49,7 @@ static void print_wrapped(FILE *out, const char *text, int indent, int column)
 
 static void print_command_help(FILE *out, const struct mpb_cli_command *c)
 {
-    fprintf(out, "usage: mpirun -np N mpiblend %s\n\n%s.\n\noptions:\n", c->usage,
-            c->summary);
+    fprintf(out, "usage: mpirun -np N mpiblend %s\n\n%s.\n\noptions:\n", c->usage, c->summary);
     const int left = 30;
     for (size_t i = 0; i < mpb_cli_n_options; i++) {
         const struct mpb_cli_option *o = &mpb_cli_options[i];
@@ -72,9 +71,10 @@ static void print_command_help(FILE *out, const struct mpb_cli_command *c)
 
 static void print_main_help(FILE *out)
 {
-    fprintf(out, "mpiblend %s: blend large-model checkpoints under MPI\n\n"
-                 "usage: mpirun -np N mpiblend COMMAND [options]\n"
-                 "       mpiblend --version | --help\n\ncommands:\n",
+    fprintf(out,
+            "mpiblend %s: blend large-model checkpoints under MPI\n\n"
+            "usage: mpirun -np N mpiblend COMMAND [options]\n"
+            "       mpiblend --version | --help\n\ncommands:\n",
             MPB_VERSION);
     for (size_t i = 0; i < mpb_cli_n_commands; i++) {
         int used = fprintf(out, "  %-8s  ", mpb_cli_commands[i].name);
@@ -143,8 +143,8 @@ static void option_hint(const struct mpb_cli_command *c, const char *name, char 
         for (size_t i = 0; i < mpb_cli_n_options && used < len; i++)
             if ((mpb_cli_options[i].commands & c->bit) &&
                 !strncmp(mpb_cli_options[i].name, name, strlen(name)))
-                used += (size_t)snprintf(hint + used, len - used, " --%s",
-                                         mpb_cli_options[i].name);
+                used +=
+                    (size_t)snprintf(hint + used, len - used, " --%s", mpb_cli_options[i].name);
     } else if (close != NULL)
         snprintf(hint, len, "unknown option; did you mean --%s?", close);
     else
@@ -181,10 +181,10 @@ static int parse_args(const struct mpb_cli_command *c, int argc, char **argv,
     size_t n = 0;
     for (size_t i = 0; i < mpb_cli_n_options; i++)
         if (mpb_cli_options[i].commands & c->bit)
-            longopts[n++] = (struct option){mpb_cli_options[i].name,
-                                            mpb_cli_options[i].arg ? required_argument
-                                                               : no_argument,
-                                            NULL, mpb_cli_options[i].id};
+            longopts[n++] =
+                (struct option){mpb_cli_options[i].name,
+                                mpb_cli_options[i].arg ? required_argument : no_argument, NULL,
+                                mpb_cli_options[i].id};
     opterr = 0;
     optind = 0; /* glibc: 0 re-initialises the scanner */
     int id;
@@ -229,8 +229,10 @@ int mpb_cli_main(int argc, char **argv, MPI_Comm comm)
         const char *close = names ? mpb_suggest(argv[1], names) : NULL;
         free(names);
         if (root && close)
-            fprintf(stderr, "mpiblend: unknown command '%s'; did you mean '%s'? (see "
-                            "'mpiblend --help')\n", argv[1], close);
+            fprintf(stderr,
+                    "mpiblend: unknown command '%s'; did you mean '%s'? (see "
+                    "'mpiblend --help')\n",
+                    argv[1], close);
         else if (root)
             fprintf(stderr, "mpiblend: unknown command '%s' (see 'mpiblend --help')\n",
                     argv[1]);
@@ -258,9 +260,8 @@ int mpb_cli_main(int argc, char **argv, MPI_Comm comm)
     }
     mpb_h5_quiet();
     mpb_memory_check_headroom(MPB_MEMORY_MIN_HEADROOM, &err);
-    int status = mpb_comm_agree(&err, comm) == MPB_OK
-                     ? c->run(&a, comm, &err, why, sizeof why)
-                     : MPB_EXIT_FAILED;
+    int status = mpb_comm_agree(&err, comm) == MPB_OK ? c->run(&a, comm, &err, why, sizeof why)
+                                                      : MPB_EXIT_FAILED;
     if (root && status == MPB_EXIT_USAGE)
         fprintf(stderr, "mpiblend: %s\n", why);
     else if (root && status != MPB_EXIT_OK)

@@ -47,12 +47,13 @@ int mpb_cli_run_verify(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *
                        size_t why_len)
 {
     if (a->n_positional != 1) {
-        snprintf(why, why_len, "usage: mpiblend verify OUT.h5 [--config CONFIG.yaml] "
-                               "[--sample N]");
+        snprintf(why, why_len,
+                 "usage: mpiblend verify OUT.h5 [--config CONFIG.yaml] "
+                 "[--sample N]");
         return MPB_EXIT_USAGE;
     }
-    int rc = mpb_verify_run(a->positional[0], a->check.config, a->check.sample, stdout, comm,
-                            err);
+    int rc =
+        mpb_verify_run(a->positional[0], a->check.config, a->check.sample, stdout, comm, err);
     return rc == 0 ? MPB_EXIT_OK : MPB_EXIT_FAILED;
 }
 

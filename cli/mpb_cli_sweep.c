@@ -66,8 +66,10 @@ static int check_metrics(const char *val, char *why, size_t n)
         snprintf(name, sizeof name, "%.*s", (int)(name_len < 255 ? name_len : 255), item);
         if (len == 0 || name_len >= sizeof name || !mpb_eval_metric_ok(name) ||
             name_len + 1 == len) {
-            snprintf(why, n, "--metric takes names (words of letters, digits, _ - and .), "
-                             "comma separated, each NAME or NAME=KEY, not '%s'", val);
+            snprintf(why, n,
+                     "--metric takes names (words of letters, digits, _ - and .), "
+                     "comma separated, each NAME or NAME=KEY, not '%s'",
+                     val);
             return -1;
         }
         if (item[len] == '\0')
@@ -75,8 +77,8 @@ static int check_metrics(const char *val, char *why, size_t n)
     }
 }
 
-static int objective(struct mpb_sweep_cli_args *s, const char *val, bool maximize,
-                     char *why, size_t n)
+static int objective(struct mpb_sweep_cli_args *s, const char *val, bool maximize, char *why,
+                     size_t n)
 {
     if (!mpb_eval_metric_ok(val)) {
         snprintf(why, n, "--%s takes a metric name, not '%s'",
@@ -213,8 +215,9 @@ int mpb_cli_run_eval(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *er
         return MPB_EXIT_USAGE;
     }
     if (s->json_all && (s->n_metric || s->json_key || s->regex)) {
-        snprintf(why, n, "eval: --json-all reads every number of the JSON; it takes no "
-                         "--metric, --json-key or --regex");
+        snprintf(why, n,
+                 "eval: --json-all reads every number of the JSON; it takes no "
+                 "--metric, --json-key or --regex");
         return MPB_EXIT_USAGE;
     }
     const char **metrics = NULL, *fallback = "score";
@@ -226,19 +229,26 @@ int mpb_cli_run_eval(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *er
         snprintf(why, n, "eval: out of memory");
         return MPB_EXIT_FAILED;
     }
-    mpb_eval_opts o = {.cmd = s->cmd, .shell = s->shell, .jobs = s->jobs,
+    mpb_eval_opts o = {.cmd = s->cmd,
+                       .shell = s->shell,
+                       .jobs = s->jobs,
                        .metrics = n_metrics ? metrics : &fallback,
-                       .n_metrics = n_metrics ? n_metrics : s->json_all ? 0 : 1,
-                       .json_all = s->json_all, .json_key = s->json_key, .regex = s->regex,
-                       .point = s->point, .force = a->run.force};
+                       .n_metrics = n_metrics     ? n_metrics
+                                    : s->json_all ? 0
+                                                  : 1,
+                       .json_all = s->json_all,
+                       .json_key = s->json_key,
+                       .regex = s->regex,
+                       .point = s->point,
+                       .force = a->run.force};
     int rc = is_root(comm) ? mpb_eval_run(a->positional[0], &o, err) : MPB_OK;
     free(buf);
     free(metrics);
     return on_rank0(rc, comm, err);
 }
 
-int mpb_cli_run_refine(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *err,
-                       char *why, size_t n)
+int mpb_cli_run_refine(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *err, char *why,
+                       size_t n)
 {
     const struct mpb_sweep_cli_args *s = &a->sweep;
     bool pareto = s->around && !strcmp(s->around, "pareto");
@@ -253,7 +263,8 @@ int mpb_cli_run_refine(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *
         return usage("refine DIR --metric NAME [--param NAME] [--around best|steepest] "
                      "[--where 'METRIC<=V'] [--points N] [--goal max|min] [--out NEW.yaml]\n"
                      "       mpiblend refine DIR --around pareto --maximize M1 --minimize M2 "
-                     "[--where ...] [--points N]", why, n);
+                     "[--where ...] [--points N]",
+                     why, n);
     mpb_constraint where[MPB_CLI_MAX_LIST];
     for (size_t i = 0; i < s->n_where; i++)
         if (!mpb_constraint_parse(s->where[i], &where[i])) {
@@ -264,10 +275,16 @@ int mpb_cli_run_refine(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *
     mpb_objective objectives[MPB_CLI_MAX_LIST];
     for (size_t i = 0; i < s->n_objective; i++)
         objectives[i] = (mpb_objective){s->objective[i].metric, s->objective[i].maximize};
-    mpb_refine_opts o = {.param = s->param, .metric = metric, .out = a->out,
-                         .around = s->around ? s->around : "best", .minimize = minimize,
-                         .points = s->points, .where = where, .n_where = s->n_where,
-                         .objectives = objectives, .n_objectives = s->n_objective};
+    mpb_refine_opts o = {.param = s->param,
+                         .metric = metric,
+                         .out = a->out,
+                         .around = s->around ? s->around : "best",
+                         .minimize = minimize,
+                         .points = s->points,
+                         .where = where,
+                         .n_where = s->n_where,
+                         .objectives = objectives,
+                         .n_objectives = s->n_objective};
     int rc = is_root(comm) ? mpb_refine_run(a->positional[0], &o, err) : MPB_OK;
     return on_rank0(rc, comm, err);
 }
@@ -279,7 +296,8 @@ int mpb_cli_run_plot(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *er
     if (a->n_positional != 1 || (s->x == NULL) != (s->y == NULL))
         return usage("plot DIR [--metric NAME,...] [--param NAME] [--out FILE.svg]\n"
                      "       mpiblend plot DIR --x METRIC --y METRIC [--maximize M] "
-                     "[--minimize M] [--out FILE.svg]", why, n);
+                     "[--minimize M] [--out FILE.svg]",
+                     why, n);
     const char **metrics = NULL;
     char *buf = NULL;
     size_t n_metrics = 0;
@@ -289,9 +307,14 @@ int mpb_cli_run_plot(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *er
     int rc = MPB_OK;
     if (metric_list(s, &metrics, &n_metrics, &buf))
         rc = mpb_fail(err, MPB_ENOMEM, "out of memory");
-    mpb_plot_opts o = {.metrics = metrics, .n_metrics = n_metrics, .param = s->param,
-                       .x = s->x, .y = s->y, .objectives = objectives,
-                       .n_objectives = s->n_objective, .out = a->out};
+    mpb_plot_opts o = {.metrics = metrics,
+                       .n_metrics = n_metrics,
+                       .param = s->param,
+                       .x = s->x,
+                       .y = s->y,
+                       .objectives = objectives,
+                       .n_objectives = s->n_objective,
+                       .out = a->out};
     if (rc == MPB_OK && is_root(comm))
         rc = mpb_eval_plot_run(a->positional[0], &o, err);
     free(buf);

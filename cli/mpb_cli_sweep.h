@@ -48,12 +48,15 @@ struct mpb_sweep_cli_args {
     const char *where[MPB_CLI_MAX_LIST]; /* refine: METRIC<=V ... */
     size_t n_where;
     /* --maximize / --minimize in the order given */
-    struct { const char *metric; bool maximize; } objective[MPB_CLI_MAX_LIST];
+    struct {
+        const char *metric;
+        bool maximize;
+    } objective[MPB_CLI_MAX_LIST];
     size_t n_objective;
-    const char *x, *y;   /* plot: one metric against another */
+    const char *x, *y; /* plot: one metric against another */
     bool shell;
     int jobs;
-    long point;      /* eval --point; -1: every point */
+    long point; /* eval --point; -1: every point */
     const char *param, *around, *goal;
     int points;
 };
@@ -68,8 +71,8 @@ int mpb_cli_run_sweep(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *e
                       size_t why_len);
 int mpb_cli_run_eval(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *err, char *why,
                      size_t why_len);
-int mpb_cli_run_refine(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *err,
-                       char *why, size_t why_len);
+int mpb_cli_run_refine(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *err, char *why,
+                       size_t why_len);
 int mpb_cli_run_plot(struct mpb_cli_args *a, MPI_Comm comm, struct mpb_error *err, char *why,
                      size_t why_len);
 

@@ -69,7 +69,8 @@ const struct mpb_cli_option mpb_cli_options[] = {
      "score = group 1 (else the match) of the last match of this POSIX ERE"},
     {"point", OPT_POINT, "N", CMD_EVAL, "evaluate only point N (array jobs)"},
     {"force", OPT_FORCE, NULL, CMD_EVAL | CMD_REFINE, "redo points already scored / replace"},
-    {"param", OPT_PARAM, "NAME", CMD_REFINE | CMD_PLOT, "swept parameter (default: the only one)"},
+    {"param", OPT_PARAM, "NAME", CMD_REFINE | CMD_PLOT,
+     "swept parameter (default: the only one)"},
     {"around", OPT_AROUND, "best|steepest|pareto", CMD_REFINE,
      "refine around the best score, the steepest change, or between neighbours on the "
      "Pareto front of --maximize/--minimize (default best)"},
@@ -80,17 +81,20 @@ const struct mpb_cli_option mpb_cli_options[] = {
      "--metric M --goal max)"},
     {"minimize", OPT_MINIMIZE, "METRIC", CMD_REFINE | CMD_PLOT,
      "lower is better for the Pareto front (repeatable)"},
-    {"x", OPT_X, "METRIC", CMD_PLOT, "plot --y against this metric, the Pareto front marked "
+    {"x", OPT_X, "METRIC", CMD_PLOT,
+     "plot --y against this metric, the Pareto front marked "
      "(default directions: max y, min x)"},
     {"y", OPT_Y, "METRIC", CMD_PLOT, "the metric drawn against --x"},
     {"points", OPT_POINTS, "N", CMD_REFINE,
      "new values to propose (default 4; pareto: per interval of the front, default 1)"},
-    {"goal", OPT_GOAL, "max|min", CMD_REFINE, "whether a higher or lower score is better (default max)"},
+    {"goal", OPT_GOAL, "max|min", CMD_REFINE,
+     "whether a higher or lower score is better (default max)"},
     {"out", OPT_OUT, "PATH", CMD_REFINE | CMD_PLOT,
      "file to write (refine: CONFIG.refine-N.yaml; plot: DIR/plot.svg or DIR/Y-vs-X.svg, "
      "plus a PNG when rsvg-convert or ImageMagick's convert is on PATH)"},
     {"json", OPT_JSON, NULL, CMD_INSPECT | CMD_DISTANCE, "print JSON for scripts"},
-    {"csv", OPT_CSV, NULL, CMD_DISTANCE, "print CSV, one row per pair and tensor, kind or overall"},
+    {"csv", OPT_CSV, NULL, CMD_DISTANCE,
+     "print CSV, one row per pair and tensor, kind or overall"},
     {"config", OPT_CONFIG, "CONFIG.yaml", CMD_VERIFY,
      "the merge's config: also recompute elements from its inputs"},
     {"sample", OPT_SAMPLE, "N", CMD_VERIFY,
@@ -113,16 +117,14 @@ static int exit_code(int rc)
     return rc == MPB_OK ? MPB_EXIT_OK : MPB_EXIT_FAILED;
 }
 
-static int run_merge(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
-                     size_t n)
+static int run_merge(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why, size_t n)
 {
     if (a->n_positional != 1 || a->out == NULL)
         return usage(a, "merge CONFIG.yaml --out OUT.h5 [options]", why, n);
     return exit_code(mpb_merge_run(a->positional[0], a->out, &a->run, comm, err));
 }
 
-static int run_synth(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
-                     size_t n)
+static int run_synth(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why, size_t n)
 {
     if (a->n_positional != 1 || a->arch == NULL) {
         snprintf(why, n, "usage: mpiblend synth --arch ARCH OUT.h5 (architectures: %s)",
@@ -178,19 +180,23 @@ const struct mpb_cli_command mpb_cli_commands[] = {
     {"sweep", CMD_SWEEP, "sweep CONFIG.yaml --out-dir DIR [--max-outputs N] [options]",
      "write every point of the config's sweep: grid, reading the inputs once per pass",
      mpb_cli_run_sweep, NULL},
-    {"eval", CMD_EVAL, "eval DIR --cmd 'COMMAND {path} ...' [--metric NAME,... | --json-all] "
+    {"eval", CMD_EVAL,
+     "eval DIR --cmd 'COMMAND {path} ...' [--metric NAME,... | --json-all] "
      "[options]",
      "run a command per sweep point and record its scores in DIR/results.csv and the manifest",
      mpb_cli_run_eval, NULL},
-    {"refine", CMD_REFINE, "refine DIR --metric NAME [--around best|steepest] [--where "
+    {"refine", CMD_REFINE,
+     "refine DIR --metric NAME [--around best|steepest] [--where "
      "'M<=V'] | --around pareto --maximize M1 --minimize M2 [options]",
      "write a sweep config sampling densely where the scores peak, change fastest, or "
      "trade off",
      mpb_cli_run_refine, NULL},
-    {"plot", CMD_PLOT, "plot DIR [--metric NAME,...] [--param NAME] | --x M1 --y M2 "
+    {"plot", CMD_PLOT,
+     "plot DIR [--metric NAME,...] [--param NAME] | --x M1 --y M2 "
      "[--out FILE.svg]",
      "draw the scores against a swept parameter, or one against another with the Pareto "
-     "front, as an SVG (and a PNG)", mpb_cli_run_plot, NULL},
+     "front, as an SVG (and a PNG)",
+     mpb_cli_run_plot, NULL},
     {"inspect", CMD_INSPECT, "inspect CHECKPOINT [--json]",
      "list a checkpoint's tensors, totals, tied embeddings, files and provenance",
      mpb_cli_run_inspect, NULL},
@@ -205,11 +211,11 @@ const struct mpb_cli_command mpb_cli_commands[] = {
     {"synth", CMD_SYNTH, "synth --arch ARCH [--seed S] [--dtype bf16|f16|f32] OUT.h5",
      "write a synthetic checkpoint with a public architecture's shapes", run_synth, NULL},
     {"import", CMD_IMPORT, "import SOURCE OUT.h5 [options]",
-     "copy a Hugging Face folder or .safetensors file into one HDF5 checkpoint",
-     run_import, NULL},
+     "copy a Hugging Face folder or .safetensors file into one HDF5 checkpoint", run_import,
+     NULL},
     {"export", CMD_EXPORT, "export IN.h5 OUT_DIR [--shard-size 5GB] [options]",
-     "write a checkpoint as a Hugging Face folder (sharded safetensors, config)",
-     run_export, NULL},
+     "write a checkpoint as a Hugging Face folder (sharded safetensors, config)", run_export,
+     NULL},
 };
 const size_t mpb_cli_n_commands = sizeof mpb_cli_commands / sizeof mpb_cli_commands[0];
 
@@ -222,22 +228,21 @@ void mpb_cli_args_default(struct mpb_cli_args *a)
     mpb_check_cli_defaults(&a->check);
 }
 
-static int parse_u64(const char *text, const char *opt, uint64_t lo, uint64_t hi,
-                     uint64_t *out, char *why, size_t why_len)
+static int parse_u64(const char *text, const char *opt, uint64_t lo, uint64_t hi, uint64_t *out,
+                     char *why, size_t why_len)
 {
     char *end;
     unsigned long long v = strtoull(text, &end, 10);
     if (*text == '\0' || *end != '\0' || text[0] == '-' || v < lo || v > hi) {
-        snprintf(why, why_len, "--%s takes a whole number from %llu to %llu, not '%s'",
-                 opt, (unsigned long long)lo, (unsigned long long)hi, text);
+        snprintf(why, why_len, "--%s takes a whole number from %llu to %llu, not '%s'", opt,
+                 (unsigned long long)lo, (unsigned long long)hi, text);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *why,
-                         size_t n)
+int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *why, size_t n)
 {
     uint64_t v;
     switch (id) {

@@ -68,7 +68,7 @@ struct mpb_cli_args {
     uint64_t seed;
     mpb_dtype dtype;
     int help;
-    bool json, csv; /* inspect, distance: report for scripts */
+    bool json, csv;                  /* inspect, distance: report for scripts */
     struct mpb_sweep_cli_args sweep; /* sweep, eval, refine, plot */
     struct mpb_check_cli_args check; /* verify, diff */
     int n_positional;
@@ -84,8 +84,8 @@ struct mpb_cli_option {
 };
 
 /* Returns an exit code (mpb_cli.h); on a usage error fills `why`. */
-typedef int (*mpb_cli_run_fn)(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err,
-                              char *why, size_t why_len);
+typedef int (*mpb_cli_run_fn)(struct mpb_cli_args *a, MPI_Comm comm, mpb_error *err, char *why,
+                              size_t why_len);
 
 struct mpb_cli_command {
     const char *name;

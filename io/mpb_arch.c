@@ -7,40 +7,92 @@
 struct arch {
     const char *name;
     uint64_t hidden, intermediate, layers, heads, kv_heads, head_dim, vocab;
-    int tied;      /* lm_head shares the embedding: no lm_head tensor */
-    int qk_norm;   /* Qwen3 normalises q and k per head */
+    int tied;         /* lm_head shares the embedding: no lm_head tensor */
+    int qk_norm;      /* Qwen3 normalises q and k per head */
     uint64_t experts; /* mixture of experts: experts per layer, 0 for dense */
 };
 
 static const struct arch arch_table[] = {
     /* Qwen3 names at a few MB, for tests. */
-    {.name = "tiny", .hidden = 128, .intermediate = 384, .layers = 4, .heads = 4,
-     .kv_heads = 2, .head_dim = 32, .vocab = 1024, .tied = 1, .qk_norm = 1},
-    {.name = "qwen3-0.6b", .hidden = 1024, .intermediate = 3072, .layers = 28,
-     .heads = 16, .kv_heads = 8, .head_dim = 128, .vocab = 151936, .tied = 1,
+    {.name = "tiny",
+     .hidden = 128,
+     .intermediate = 384,
+     .layers = 4,
+     .heads = 4,
+     .kv_heads = 2,
+     .head_dim = 32,
+     .vocab = 1024,
+     .tied = 1,
      .qk_norm = 1},
-    {.name = "qwen3-4b", .hidden = 2560, .intermediate = 9728, .layers = 36,
-     .heads = 32, .kv_heads = 8, .head_dim = 128, .vocab = 151936, .tied = 1,
+    {.name = "qwen3-0.6b",
+     .hidden = 1024,
+     .intermediate = 3072,
+     .layers = 28,
+     .heads = 16,
+     .kv_heads = 8,
+     .head_dim = 128,
+     .vocab = 151936,
+     .tied = 1,
      .qk_norm = 1},
-    {.name = "llama-3.1-8b", .hidden = 4096, .intermediate = 14336, .layers = 32,
-     .heads = 32, .kv_heads = 8, .head_dim = 128, .vocab = 128256, .tied = 0,
+    {.name = "qwen3-4b",
+     .hidden = 2560,
+     .intermediate = 9728,
+     .layers = 36,
+     .heads = 32,
+     .kv_heads = 8,
+     .head_dim = 128,
+     .vocab = 151936,
+     .tied = 1,
+     .qk_norm = 1},
+    {.name = "llama-3.1-8b",
+     .hidden = 4096,
+     .intermediate = 14336,
+     .layers = 32,
+     .heads = 32,
+     .kv_heads = 8,
+     .head_dim = 128,
+     .vocab = 128256,
+     .tied = 0,
      .qk_norm = 0},
     /* Qwen3-30B-A3B (config.json: moe_intermediate_size 768 per expert,
      * 128 experts, untied): about 61 GB in bf16, for dry runs and name checks
      * (synth --dry-run, tests/test_method_configs.c). */
-    {.name = "qwen3-30b-a3b", .hidden = 2048, .intermediate = 768, .layers = 48,
-     .heads = 32, .kv_heads = 4, .head_dim = 128, .vocab = 151936, .tied = 0,
-     .qk_norm = 1, .experts = 128},
+    {.name = "qwen3-30b-a3b",
+     .hidden = 2048,
+     .intermediate = 768,
+     .layers = 48,
+     .heads = 32,
+     .kv_heads = 4,
+     .head_dim = 128,
+     .vocab = 151936,
+     .tied = 0,
+     .qk_norm = 1,
+     .experts = 128},
     /* Qwen3-30B-A3B's names and counts (48 layers x 128 experts) at tiny
      * dimensions: about 18,900 small tensors, to exercise metadata paths and
      * to merge the 30B-A3B study configs for real (a few MB). */
-    {.name = "qwen3-moe-mini", .hidden = 32, .intermediate = 16, .layers = 48,
-     .heads = 4, .kv_heads = 2, .head_dim = 8, .vocab = 256, .tied = 0, .qk_norm = 1,
+    {.name = "qwen3-moe-mini",
+     .hidden = 32,
+     .intermediate = 16,
+     .layers = 48,
+     .heads = 4,
+     .kv_heads = 2,
+     .head_dim = 8,
+     .vocab = 256,
+     .tied = 0,
+     .qk_norm = 1,
      .experts = 128},
     /* One embedding past 2 GiB (vocab x hidden x 2 bytes), to test that no
      * transfer exceeds HDF5 1.10's MPI-IO limits. */
-    {.name = "big-embedding", .hidden = 8192, .intermediate = 64, .layers = 1,
-     .heads = 4, .kv_heads = 2, .head_dim = 16, .vocab = 139264, .tied = 1,
+    {.name = "big-embedding",
+     .hidden = 8192,
+     .intermediate = 64,
+     .layers = 1,
+     .heads = 4,
+     .kv_heads = 2,
+     .head_dim = 16,
+     .vocab = 139264,
+     .tied = 1,
      .qk_norm = 0},
 };
 
@@ -69,11 +121,10 @@ static void add_layer(struct builder *b, const struct arch *a, uint64_t layer)
 {
     char name[256];
     const uint64_t q_out = a->heads * a->head_dim, kv_out = a->kv_heads * a->head_dim;
-#define LAYER_TENSOR(suffix, ndim, d0, d1)                                          \
-    do {                                                                           \
-        snprintf(name, sizeof name, "model.layers.%llu." suffix,                   \
-                 (unsigned long long)layer);                                       \
-        add(b, name, ndim, d0, d1);                                                \
+#define LAYER_TENSOR(suffix, ndim, d0, d1)                                                   \
+    do {                                                                                     \
+        snprintf(name, sizeof name, "model.layers.%llu." suffix, (unsigned long long)layer); \
+        add(b, name, ndim, d0, d1);                                                          \
     } while (0)
     LAYER_TENSOR("input_layernorm.weight", 1, a->hidden, 0);
     LAYER_TENSOR("post_attention_layernorm.weight", 1, a->hidden, 0);

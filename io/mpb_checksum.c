@@ -17,9 +17,9 @@ bool mpb_checksum_parse(const char *text, uint32_t *crc)
         return false;
     uint32_t v = 0;
     for (const char *p = text + 7; *p; p++) {
-        int d = (*p >= '0' && *p <= '9') ? *p - '0'
+        int d = (*p >= '0' && *p <= '9')   ? *p - '0'
                 : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
-                                            : -1;
+                                           : -1;
         if (d < 0)
             return false;
         v = v << 4 | (uint32_t)d;

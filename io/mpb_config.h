@@ -16,14 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 typedef struct mpb_config mpb_config; /* opaque */
 
 /* Parses and validates a config held in memory.  config_path names the
  * config in messages, and its folder is where relative model paths start;
  * the file system is not touched.  On failure *out is NULL. */
-int mpb_config_parse(const char *yaml, size_t len, const char *config_path,
-                     mpb_config **out, mpb_error *err);
+int mpb_config_parse(const char *yaml, size_t len, const char *config_path, mpb_config **out,
+                     mpb_error *err);
 
 /* Inputs named as Hugging Face models ("ORG/NAME", "ORG/NAME@REVISION")
  * where no local path of that name exists are replaced by their snapshot

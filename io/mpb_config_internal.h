@@ -12,9 +12,9 @@ typedef enum { MPB_VAL_NUMBER, MPB_VAL_BOOL, MPB_VAL_WORD, MPB_VAL_GRADIENT } mp
 
 typedef struct mpb_value {
     mpb_value_kind kind;
-    double number; /* NUMBER */
-    bool flag;     /* BOOL */
-    char *word;    /* WORD */
+    double number;  /* NUMBER */
+    bool flag;      /* BOOL */
+    char *word;     /* WORD */
     double *points; /* GRADIENT: values at k/(n-1) over [0, 1] */
     size_t n_points;
 } mpb_value;
@@ -70,8 +70,8 @@ struct mpb_config {
     double after_layers_position; /* gradient position of the final norm and
                                      lm_head: 0 (mergekit) or 1 */
     bool has_sweep;
-    int tokenizer_input;  /* tokenizer_source / tokenizer.source; -1: none */
-    char *chat_template;  /* as written: a name, "auto" or a template; NULL */
+    int tokenizer_input; /* tokenizer_source / tokenizer.source; -1: none */
+    char *chat_template; /* as written: a name, "auto" or a template; NULL */
     /* Keys mergekit ignores, accepted with these warnings. */
     char ignored[MPB_CONFIG_MAX_IGNORED][256];
     size_t ignored_offset[MPB_CONFIG_MAX_IGNORED]; /* where each key starts */
@@ -103,8 +103,8 @@ void mpb_yaml_free(mpb_yaml *y);
 yaml_node_t *mpb_yaml_node(mpb_yaml *y, int index);
 /* Fails with " in <file>:<line>:<column>" after the message, then
  * "; <hint>" when hint is not NULL. */
-int mpb_yaml_fail(mpb_yaml *y, const yaml_node_t *node, const char *hint,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int mpb_yaml_fail(mpb_yaml *y, const yaml_node_t *node, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* A mapping whose keys are distinct scalars; `what` names it in messages. */
 int mpb_yaml_check_mapping(mpb_yaml *y, yaml_node_t *node, const char *what);
 

@@ -25,13 +25,20 @@ enum top_key {
 };
 
 static const char *const top_keys[KEY_COUNT + 1] = {
-    [KEY_MERGE_METHOD] = "merge_method", [KEY_BASE_MODEL] = "base_model",
-    [KEY_MODELS] = "models",             [KEY_PARAMETERS] = "parameters",
-    [KEY_DTYPE] = "dtype",               [KEY_OUT_DTYPE] = "out_dtype",
-    [KEY_LAYER_RANGE] = "layer_range",   [KEY_KEEP_OUTSIDE] = "keep_outside",
-    [KEY_SWEEP] = "sweep",               [KEY_GRADIENT_AFTER_LAYERS] = "gradient_after_layers",
-    [KEY_TOKENIZER_SOURCE] = "tokenizer_source", [KEY_TOKENIZER] = "tokenizer",
-    [KEY_CHAT_TEMPLATE] = "chat_template",      [KEY_COUNT] = NULL,
+    [KEY_MERGE_METHOD] = "merge_method",
+    [KEY_BASE_MODEL] = "base_model",
+    [KEY_MODELS] = "models",
+    [KEY_PARAMETERS] = "parameters",
+    [KEY_DTYPE] = "dtype",
+    [KEY_OUT_DTYPE] = "out_dtype",
+    [KEY_LAYER_RANGE] = "layer_range",
+    [KEY_KEEP_OUTSIDE] = "keep_outside",
+    [KEY_SWEEP] = "sweep",
+    [KEY_GRADIENT_AFTER_LAYERS] = "gradient_after_layers",
+    [KEY_TOKENIZER_SOURCE] = "tokenizer_source",
+    [KEY_TOKENIZER] = "tokenizer",
+    [KEY_CHAT_TEMPLATE] = "chat_template",
+    [KEY_COUNT] = NULL,
 };
 
 /* mergekit keys for features mpiblend does not have, which would change the
@@ -109,7 +116,6 @@ static bool note_ignored(parse_state *st, const ignored_key *table, yaml_node_t 
              k->hint ? k->hint : "");
     return true;
 }
-
 
 /* A path value: a non-empty scalar, joined to the config's folder. */
 static int parse_path(parse_state *st, yaml_node_t *node, const char *what, char **out)
@@ -249,14 +255,16 @@ static int parse_models(parse_state *st, yaml_node_t *root)
     if (node == NULL)
         return mpb_yaml_fail(&st->y, root, NULL, "missing key 'models' (the models to merge)");
     if (node->type != YAML_SEQUENCE_NODE)
-        return mpb_yaml_fail(&st->y, node, NULL, "models must be a list of {model: PATH} entries");
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "models must be a list of {model: PATH} entries");
     yaml_node_item_t *items = node->data.sequence.items.start;
     size_t n = (size_t)(node->data.sequence.items.top - items);
     if (n == 0)
         return mpb_yaml_fail(&st->y, node, NULL, "models is an empty list");
     if (n > MPB_MAX_INPUTS)
-        return mpb_yaml_fail(&st->y, node, NULL, "models lists %zu models; at most %d can be merged",
-                             n, MPB_MAX_INPUTS);
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "models lists %zu models; at most %d can be merged", n,
+                             MPB_MAX_INPUTS);
     for (size_t i = 0; i < n; i++) {
         int rc = parse_model_entry(st, mpb_yaml_node(&st->y, items[i]), i);
         if (rc != MPB_OK)
@@ -393,8 +401,9 @@ static int parse_keep_outside(parse_state *st)
         return rc;
     c->keep_outside = find_input(c, path);
     if (c->keep_outside < 0)
-        rc = mpb_yaml_fail(&st->y, node, NULL,
-                           "keep_outside '%s' is not one of the models or the base_model", path);
+        rc =
+            mpb_yaml_fail(&st->y, node, NULL,
+                          "keep_outside '%s' is not one of the models or the base_model", path);
     free(path);
     return rc;
 }
@@ -437,7 +446,8 @@ static int parse_tokenizer_source(parse_state *st, yaml_node_t *node, const char
 static int parse_tokenizer_map(parse_state *st, yaml_node_t *node)
 {
     if (node->type != YAML_MAPPING_NODE)
-        return mpb_yaml_fail(&st->y, node, NULL, "tokenizer must be a mapping like {source: base}");
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "tokenizer must be a mapping like {source: base}");
     int rc = mpb_yaml_check_mapping(&st->y, node, "tokenizer");
     yaml_node_t *source = NULL;
     for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
@@ -498,8 +508,9 @@ static int parse_tokenizer(parse_state *st)
 static int parse_document(parse_state *st, yaml_node_t *root)
 {
     int rc;
-    if ((rc = collect_top_keys(st, root)) != MPB_OK || (rc = parse_method(st, root)) != MPB_OK ||
-        (rc = parse_models(st, root)) != MPB_OK || (rc = parse_base_model(st)) != MPB_OK)
+    if ((rc = collect_top_keys(st, root)) != MPB_OK ||
+        (rc = parse_method(st, root)) != MPB_OK || (rc = parse_models(st, root)) != MPB_OK ||
+        (rc = parse_base_model(st)) != MPB_OK)
         return rc;
     if (st->value[KEY_PARAMETERS] != NULL &&
         (rc = mpb_config_parse_params(&st->y, st->value[KEY_PARAMETERS], "parameters", false,
@@ -508,7 +519,8 @@ static int parse_document(parse_state *st, yaml_node_t *root)
     if ((rc = parse_dtype(st, KEY_OUT_DTYPE, &st->c->out_dtype)) != MPB_OK ||
         (rc = parse_dtype(st, KEY_DTYPE, &st->c->compute_dtype)) != MPB_OK ||
         (rc = parse_layer_range(st)) != MPB_OK || (rc = parse_keep_outside(st)) != MPB_OK ||
-        (rc = parse_gradient_after_layers(st)) != MPB_OK || (rc = parse_tokenizer(st)) != MPB_OK)
+        (rc = parse_gradient_after_layers(st)) != MPB_OK ||
+        (rc = parse_tokenizer(st)) != MPB_OK)
         return rc;
     /* Reserved for parameter sweeps; a later module reads it. */
     st->c->has_sweep = st->value[KEY_SWEEP] != NULL;

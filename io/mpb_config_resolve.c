@@ -9,8 +9,8 @@
 #define USES(def, id) ((def)->params[id].used)
 
 /* The value for input (or the globals when input < 0). */
-static bool lookup(const mpb_config *c, int input, mpb_param_id id, const char *tensor, double pos,
-                   mpb_value *out)
+static bool lookup(const mpb_config *c, int input, mpb_param_id id, const char *tensor,
+                   double pos, mpb_value *out)
 {
     if (input >= 0 && mpb_param_per_model(id) &&
         mpb_setting_eval(&c->model_params[input].s[id], tensor, pos, out))
@@ -101,8 +101,8 @@ static int check_required(const mpb_config *c, const char *tensor, const mpb_ten
             rc = require(c, tensor, p->weight[i], MPB_P_WEIGHT, (int)i, err);
     for (int id = 0; id < MPB_P_COUNT && rc == MPB_OK; id++)
         if (def->params[id].required && !mpb_param_per_model((mpb_param_id)id))
-            rc = require(c, tensor, mpb_tensor_param(p, (mpb_param_id)id), (mpb_param_id)id,
-                         -1, err);
+            rc = require(c, tensor, mpb_tensor_param(p, (mpb_param_id)id), (mpb_param_id)id, -1,
+                         err);
     if (rc == MPB_OK && def->normalize_needs_sum && p->normalize &&
         mpb_weights_cancel(p->weight, p->n_inputs, -1))
         rc = mpb_fail(err, MPB_EINVAL,
@@ -119,8 +119,9 @@ static int copy_source(const mpb_config *c, const char *tensor, int n_layers, in
     int layer = mpb_tensor_layer(tensor);
     *source = -1;
     if (layer >= n_layers)
-        return mpb_fail(err, MPB_EINVAL, "tensor '%s' is in layer %d but the model has %d layers",
-                        tensor, layer, n_layers);
+        return mpb_fail(err, MPB_EINVAL,
+                        "tensor '%s' is in layer %d but the model has %d layers", tensor, layer,
+                        n_layers);
     if (c->has_layer_range) {
         if (c->layer_last >= n_layers)
             return mpb_fail(err, MPB_EINVAL,

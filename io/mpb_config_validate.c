@@ -16,8 +16,8 @@ static yaml_node_t *top_value(mpb_yaml *y, yaml_node_t *root, const char *key)
 
 static int fail_at_input(const mpb_config *c, mpb_error *err, size_t i, const char *what)
 {
-    return mpb_fail(err, MPB_EINVAL, "%s ('%s') %s in %s:%d:%d", c->origin[i], c->inputs[i], what,
-                    c->path, c->input_line[i], c->input_column[i]);
+    return mpb_fail(err, MPB_EINVAL, "%s ('%s') %s in %s:%d:%d", c->origin[i], c->inputs[i],
+                    what, c->path, c->input_line[i], c->input_column[i]);
 }
 
 static int check_duplicates(const mpb_config *c, mpb_error *err)
@@ -63,7 +63,8 @@ static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
     yaml_node_t *models = top_value(y, root, "models");
     bool base_added = c->base_given && strcmp(c->origin[c->n_inputs - 1], "base_model") == 0;
     if (info->exact_inputs > 0 && c->n_inputs != (size_t)info->exact_inputs)
-        return mpb_yaml_fail(y, models, NULL, "merge_method '%s' needs exactly %d model%s, got %zu%s",
+        return mpb_yaml_fail(y, models, NULL,
+                             "merge_method '%s' needs exactly %d model%s, got %zu%s",
                              info->name, info->exact_inputs, info->exact_inputs > 1 ? "s" : "",
                              c->n_inputs, base_added ? " (counting base_model)" : "");
     size_t others = c->n_inputs - (info->base == MPB_BASE_NEEDED ? 1 : 0);
@@ -135,8 +136,8 @@ static int check_linear_sum(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
     int rc;
-    if ((rc = check_duplicates(c, y->err)) != MPB_OK || (rc = check_base(c, y, root)) != MPB_OK ||
-        (rc = check_counts(c, y, root)) != MPB_OK ||
+    if ((rc = check_duplicates(c, y->err)) != MPB_OK ||
+        (rc = check_base(c, y, root)) != MPB_OK || (rc = check_counts(c, y, root)) != MPB_OK ||
         (rc = check_required_values(c, y, root)) != MPB_OK)
         return rc;
     return check_linear_sum(c, y, root);

@@ -154,8 +154,8 @@ static int parse_condition(mpb_yaml *y, mpb_param_id id, yaml_node_t *node, cons
             if (mpb_yaml_is_null(val))
                 continue; /* mergekit: no filter matches every tensor */
             if (val->type != YAML_SCALAR_NODE || mpb_yaml_text(val)[0] == '\0')
-                return mpb_yaml_fail(y, val, NULL, "filter of %s must be a piece of a tensor name",
-                                     where);
+                return mpb_yaml_fail(y, val, NULL,
+                                     "filter of %s must be a piece of a tensor name", where);
             cond->filter = strdup(mpb_yaml_text(val));
             if (cond->filter == NULL)
                 return mpb_fail(y->err, MPB_ENOMEM, "out of memory");
@@ -184,8 +184,8 @@ static int parse_conditions(mpb_yaml *y, mpb_param_id id, yaml_node_t *node, mpb
         yaml_node_t *entry = mpb_yaml_node(y, items[i]);
         s->n_conds = i + 1;
         if (entry->type != YAML_MAPPING_NODE)
-            return mpb_yaml_fail(y, entry, NULL,
-                                 "%s mixes {filter, value} entries with other values", s->where);
+            return mpb_yaml_fail(
+                y, entry, NULL, "%s mixes {filter, value} entries with other values", s->where);
         int rc = parse_condition(y, id, entry, s->where, &s->conds[i]);
         if (rc != MPB_OK)
             return rc;

@@ -14,8 +14,10 @@
 int mpb_yaml_check_limits(const char *text, size_t len, const char *path, mpb_error *err)
 {
     if (len > MPB_YAML_MAX_BYTES)
-        return mpb_fail(err, MPB_EINVAL, "config %s is %zu bytes; a config may hold at most "
-                        "%d MiB", path, len, MPB_YAML_MAX_BYTES >> 20);
+        return mpb_fail(err, MPB_EINVAL,
+                        "config %s is %zu bytes; a config may hold at most "
+                        "%d MiB",
+                        path, len, MPB_YAML_MAX_BYTES >> 20);
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return mpb_fail(err, MPB_ENOMEM, "cannot set up the YAML parser for %s", path);
@@ -29,9 +31,11 @@ int mpb_yaml_check_limits(const char *text, size_t len, const char *path, mpb_er
             break; /* the load reports syntax errors with their place */
         if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
             if (++depth > MPB_YAML_MAX_DEPTH)
-                rc = mpb_fail(err, MPB_EINVAL, "config %s nests deeper than %d levels at "
-                              "%d:%d; a config needs far fewer", path, MPB_YAML_MAX_DEPTH,
-                              LINE(ev.start_mark), COLUMN(ev.start_mark));
+                rc = mpb_fail(err, MPB_EINVAL,
+                              "config %s nests deeper than %d levels at "
+                              "%d:%d; a config needs far fewer",
+                              path, MPB_YAML_MAX_DEPTH, LINE(ev.start_mark),
+                              COLUMN(ev.start_mark));
         } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
             depth--;
         }
@@ -108,8 +112,7 @@ const char *mpb_yaml_text(const yaml_node_t *node)
 
 bool mpb_yaml_is_plain(const yaml_node_t *node)
 {
-    return node->type == YAML_SCALAR_NODE &&
-           node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    return node->type == YAML_SCALAR_NODE && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 }
 
 static bool text_in(const char *text, const char *const words[])
@@ -156,10 +159,10 @@ bool mpb_yaml_number(const yaml_node_t *node, double *out)
 
 bool mpb_yaml_bool(const yaml_node_t *node, bool *out)
 {
-    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES",
-                                      "on",   "On",   "ON",   NULL};
-    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO",
-                                     "off",   "Off",   "OFF",   NULL};
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
+                                      "YES",  "on",   "On",   "ON",  NULL};
+    static const char *const no[] = {"false", "False", "FALSE", "no",  "No",
+                                     "NO",    "off",   "Off",   "OFF", NULL};
     if (!mpb_yaml_is_plain(node))
         return false;
     const char *text = mpb_yaml_text(node);
@@ -184,7 +187,8 @@ int mpb_yaml_check_mapping(mpb_yaml *y, yaml_node_t *node, const char *what)
         for (yaml_node_pair_t *q = start; q < p; q++) {
             yaml_node_t *earlier = mpb_yaml_node(y, q->key);
             if (strcmp(mpb_yaml_text(earlier), mpb_yaml_text(key)) == 0)
-                return mpb_yaml_fail(y, key, NULL, "duplicate key '%s' in %s (first at line %d)",
+                return mpb_yaml_fail(y, key, NULL,
+                                     "duplicate key '%s' in %s (first at line %d)",
                                      mpb_yaml_text(key), what, LINE(earlier->start_mark));
         }
     }

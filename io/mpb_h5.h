@@ -26,7 +26,6 @@
 /* Root groups are not tensors; this one holds a model's non-tensor files. */
 #define MPB_FILES_GROUP "hf_files"
 
-
 typedef struct mpb_h5_file mpb_h5_file;
 
 /* Silences HDF5's own error printing; mpiblend reports through mpb_error. */
@@ -40,11 +39,11 @@ int mpb_h5_create(const char *path, MPI_Comm comm, const mpb_index *idx,
                   const mpb_io_opts *opts, mpb_h5_file **out, mpb_error *err);
 
 /* Opens `path` read-only for reading the tensors of idx by name. */
-int mpb_h5_open(const char *path, MPI_Comm comm, const mpb_index *idx,
-                const mpb_io_opts *opts, mpb_h5_file **out, mpb_error *err);
+int mpb_h5_open(const char *path, MPI_Comm comm, const mpb_index *idx, const mpb_io_opts *opts,
+                mpb_h5_file **out, mpb_error *err);
 
-int mpb_h5_read_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows,
-                     void *buf, mpb_error *err);
+int mpb_h5_read_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows, void *buf,
+                     mpb_error *err);
 int mpb_h5_write_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows,
                       const void *buf, mpb_error *err);
 
@@ -54,8 +53,7 @@ int mpb_h5_write_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nro
 int mpb_h5_flush(mpb_h5_file *f, mpb_error *err);
 
 /* A string attribute on the root group. */
-int mpb_h5_set_attr(mpb_h5_file *f, const char *key, const char *value,
-                    mpb_error *err);
+int mpb_h5_set_attr(mpb_h5_file *f, const char *key, const char *value, mpb_error *err);
 
 /* Closes and frees; returns the first error.  f may be NULL. */
 int mpb_h5_close(mpb_h5_file *f, mpb_error *err);

@@ -21,7 +21,7 @@
 
 /* A transfer waiting for the next collective flush. */
 typedef struct pending {
-    uint64_t at;          /* file offset */
+    uint64_t at; /* file offset */
     uint64_t len;
     unsigned char *buf;
 } pending;
@@ -32,12 +32,12 @@ struct mpb_h5_file {
     const mpb_index *idx;
     bool writable;
     bool collective;
-    MPI_File *fh;           /* HDF5's MPI-IO handle, for raw transfers */
-    uint64_t *out_offsets;  /* output: where each tensor's bytes start */
-    long cached;            /* the one dataset open now, or -1 */
+    MPI_File *fh;          /* HDF5's MPI-IO handle, for raw transfers */
+    uint64_t *out_offsets; /* output: where each tensor's bytes start */
+    long cached;           /* the one dataset open now, or -1 */
     hid_t cached_dset;
     hid_t cached_type;
-    pending *queue;         /* collective: transfers for the next flush */
+    pending *queue; /* collective: transfers for the next flush */
     size_t n_queue, cap_queue;
 };
 
@@ -111,8 +111,8 @@ static hid_t fapl_new(MPI_Comm comm, const mpb_io_opts *opts, bool create)
     return fapl;
 }
 
-static mpb_h5_file *file_new(const char *path, const mpb_index *idx,
-                             const mpb_io_opts *opts, bool writable)
+static mpb_h5_file *file_new(const char *path, const mpb_index *idx, const mpb_io_opts *opts,
+                             bool writable)
 {
     mpb_h5_file *f = calloc(1, sizeof *f);
     if (f == NULL)
@@ -176,8 +176,7 @@ static int create_datasets(mpb_h5_file *f, mpb_error *err)
         haddr_t addr = dset >= 0 ? H5Dget_offset(dset) : HADDR_UNDEF;
         f->out_offsets[i] = (addr == HADDR_UNDEF) ? MPB_OFFSET_NONE : (uint64_t)addr;
         if (dset < 0 || H5Dclose(dset) < 0)
-            rc = mpb_h5_fail(err, MPB_EIO, "'%s': cannot create tensor '%s'", f->path,
-                             t->name);
+            rc = mpb_h5_fail(err, MPB_EIO, "'%s': cannot create tensor '%s'", f->path, t->name);
         if (type >= 0)
             H5Tclose(type);
         if (space >= 0)
@@ -237,8 +236,8 @@ int mpb_h5_create(const char *path, MPI_Comm comm, const mpb_index *idx,
     return MPB_OK;
 }
 
-int mpb_h5_open(const char *path, MPI_Comm comm, const mpb_index *idx,
-                const mpb_io_opts *opts, mpb_h5_file **out, mpb_error *err)
+int mpb_h5_open(const char *path, MPI_Comm comm, const mpb_index *idx, const mpb_io_opts *opts,
+                mpb_h5_file **out, mpb_error *err)
 {
     *out = NULL;
     mpb_h5_file *f = file_new(path, idx, opts, false);
@@ -277,8 +276,7 @@ static int cache_dataset(mpb_h5_file *f, size_t tensor, mpb_error *err)
     f->cached_type = H5Dget_type(f->cached_dset);
     if (f->cached_type < 0) {
         H5Dclose(f->cached_dset);
-        return mpb_h5_fail(err, MPB_EIO, "'%s': cannot read the type of '%s'", f->path,
-                           name);
+        return mpb_h5_fail(err, MPB_EIO, "'%s': cannot read the type of '%s'", f->path, name);
     }
     f->cached = (long)tensor;
     return MPB_OK;
@@ -400,8 +398,8 @@ static int queue_transfer(mpb_h5_file *f, size_t tensor, uint64_t at, uint64_t r
     return MPB_OK;
 }
 
-static int move_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows,
-                     void *buf, bool write, mpb_error *err)
+static int move_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows, void *buf,
+                     bool write, mpb_error *err)
 {
     if (err->code != MPB_OK)
         return err->code; /* the flush still joins, with nothing */
@@ -419,8 +417,8 @@ static int move_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrow
     return transfer_rows(f, tensor, row0, nrows, buf, write, err);
 }
 
-int mpb_h5_read_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows,
-                     void *buf, mpb_error *err)
+int mpb_h5_read_rows(mpb_h5_file *f, size_t tensor, uint64_t row0, uint64_t nrows, void *buf,
+                     mpb_error *err)
 {
     return move_rows(f, tensor, row0, nrows, buf, false, err);
 }
@@ -590,8 +588,7 @@ int mpb_h5_close(mpb_h5_file *f, mpb_error *err)
     free(f->queue);
     int rc = MPB_OK;
     if (failed)
-        rc = mpb_h5_fail(err, MPB_EIO, "cannot close '%s' (data may not be on disk)",
-                         f->path);
+        rc = mpb_h5_fail(err, MPB_EIO, "cannot close '%s' (data may not be on disk)", f->path);
     free(f->out_offsets);
     free(f->path);
     free(f);

@@ -51,8 +51,8 @@ static int add_dataset(struct index_walk *w, hid_t dset, const char *name)
         rc = mpb_fail(w->err, MPB_EINVAL, "'%s': tensor '%s' has %d dimensions (at most %d)",
                       w->path, name, ndim, MPB_MAX_DIMS);
     else if (H5Sget_simple_extent_dims(space, dims, NULL) < 0)
-        rc = mpb_h5_fail(w->err, MPB_EINVAL, "'%s': cannot read the shape of '%s'",
-                         w->path, name);
+        rc = mpb_h5_fail(w->err, MPB_EINVAL, "'%s': cannot read the shape of '%s'", w->path,
+                         name);
     else {
         uint64_t shape[MPB_MAX_DIMS];
         for (int d = 0; d < ndim; d++)
@@ -86,7 +86,8 @@ static bool find_dataset(hid_t group, char *path, size_t len, int depth)
                                len - used - 1, H5P_DEFAULT) < 0)
             continue;
         bool found = false;
-        H5E_BEGIN_TRY {
+        H5E_BEGIN_TRY
+        {
             hid_t obj = H5Oopen(group, path + used + 1, H5P_DEFAULT);
             if (obj >= 0) {
                 H5I_type_t type = H5Iget_type(obj);
@@ -94,7 +95,8 @@ static bool find_dataset(hid_t group, char *path, size_t len, int depth)
                         (type == H5I_GROUP && find_dataset(obj, path, len, depth + 1));
                 H5Oclose(obj);
             }
-        } H5E_END_TRY;
+        }
+        H5E_END_TRY;
         if (found)
             return true;
         path[used] = '\0';
@@ -119,9 +121,11 @@ static int check_group(struct index_walk *w, hid_t group, const char *name)
     for (char *c = dotted; *c; c++)
         if (*c == '/')
             *c = '.';
-    return mpb_fail(w->err, MPB_EINVAL, "'%s': group '%s' holds datasets (such as '%s'); "
+    return mpb_fail(w->err, MPB_EINVAL,
+                    "'%s': group '%s' holds datasets (such as '%s'); "
                     "mpiblend reads tensors only at the root, named with dots (here "
-                    "'%s'); store them there (docs/FORMAT.md)", w->path, name, path, dotted);
+                    "'%s'); store them there (docs/FORMAT.md)",
+                    w->path, name, path, dotted);
 }
 
 /* Opens each object by the address (token) its link already holds: no

@@ -34,8 +34,7 @@ static hid_t bool_type_new(void)
 {
     hid_t t = H5Tenum_create(H5T_STD_I8LE);
     signed char no = 0, yes = 1;
-    if (t < 0 || H5Tenum_insert(t, "FALSE", &no) < 0 ||
-        H5Tenum_insert(t, "TRUE", &yes) < 0) {
+    if (t < 0 || H5Tenum_insert(t, "FALSE", &no) < 0 || H5Tenum_insert(t, "TRUE", &yes) < 0) {
         if (t >= 0)
             H5Tclose(t);
         return H5I_INVALID_HID;
@@ -88,17 +87,15 @@ static mpb_dtype float_dtype(hid_t type)
         return MPB_DT_INVALID;
     size_t size = H5Tget_size(type);
     size_t ebias = H5Tget_ebias(type);
-    if (size == 2 && spos == 15 && epos == 7 && esize == 8 && mpos == 0 &&
-        msize == 7 && ebias == 127)
-        return MPB_DT_BF16;
-    if (size == 2 && spos == 15 && epos == 10 && esize == 5 && mpos == 0 &&
-        msize == 10 && ebias == 15)
-        return MPB_DT_F16;
-    if (size == 4 && spos == 31 && epos == 23 && esize == 8 && msize == 23 &&
+    if (size == 2 && spos == 15 && epos == 7 && esize == 8 && mpos == 0 && msize == 7 &&
         ebias == 127)
+        return MPB_DT_BF16;
+    if (size == 2 && spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 &&
+        ebias == 15)
+        return MPB_DT_F16;
+    if (size == 4 && spos == 31 && epos == 23 && esize == 8 && msize == 23 && ebias == 127)
         return MPB_DT_F32;
-    if (size == 8 && spos == 63 && epos == 52 && esize == 11 && msize == 52 &&
-        ebias == 1023)
+    if (size == 8 && spos == 63 && epos == 52 && esize == 11 && msize == 52 && ebias == 1023)
         return MPB_DT_F64;
     return MPB_DT_INVALID;
 }

@@ -165,8 +165,8 @@ static int not_cached(const char *repo, const char *rev, const char *origin, con
                     "never downloads: on a machine with network access run 'huggingface-cli "
                     "download %s --revision %s' into a cache this machine sees (HF_HUB_CACHE)",
                     repo, origin ? " (from " : "", origin ? origin : "", origin ? ")" : "",
-                    local ? " ('" : "", local ? local : "", local ? "' does not exist)" : "", what,
-                    searched, repo, rev);
+                    local ? " ('" : "", local ? local : "", local ? "' does not exist)" : "",
+                    what, searched, repo, rev);
 }
 
 int mpb_hf_cache_find(const char *name, const char *origin, const char *local, char **path,
@@ -174,8 +174,10 @@ int mpb_hf_cache_find(const char *name, const char *origin, const char *local, c
 {
     *path = NULL;
     if (!mpb_hf_is_model_name(name))
-        return mpb_fail(err, MPB_EINVAL, "'%s' is not a Hugging Face model name (ORG/NAME or "
-                        "ORG/NAME@REVISION)", name);
+        return mpb_fail(err, MPB_EINVAL,
+                        "'%s' is not a Hugging Face model name (ORG/NAME or "
+                        "ORG/NAME@REVISION)",
+                        name);
     char folder[600], rev[512], repo[520];
     split_name(name, folder, sizeof folder, rev, sizeof rev, repo, sizeof repo);
     char *roots[MAX_ROOTS];
@@ -192,9 +194,9 @@ int mpb_hf_cache_find(const char *name, const char *origin, const char *local, c
         free(model_dir);
     }
     int rc = *path != NULL ? MPB_OK
-             : no_memory   ? mpb_fail(err, MPB_ENOMEM, "out of memory")
-                           : not_cached(repo, rev, origin, local, roots, n, folder, model_seen,
-                                        err);
+             : no_memory
+                 ? mpb_fail(err, MPB_ENOMEM, "out of memory")
+                 : not_cached(repo, rev, origin, local, roots, n, folder, model_seen, err);
     mpb_hf_cache_roots_free(roots, n);
     return rc;
 }

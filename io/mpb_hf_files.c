@@ -28,8 +28,8 @@ int mpb_hf_files_add(mpb_hf_files *set, const char *name, const void *data, size
     if (f->name == NULL || f->data == NULL) {
         free(f->name);
         free(f->data);
-        return mpb_fail(err, MPB_ENOMEM, "out of memory for model file '%s' (%zu bytes)",
-                        name, len);
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for model file '%s' (%zu bytes)", name,
+                        len);
     }
     if (len)
         memcpy(f->data, data, len);
@@ -104,8 +104,7 @@ int mpb_hf_files_read_dir(const char *dir, const char *const *names, size_t n,
     return rc;
 }
 
-static int write_whole(const char *path, const unsigned char *data, size_t len,
-                       mpb_error *err)
+static int write_whole(const char *path, const unsigned char *data, size_t len, mpb_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)

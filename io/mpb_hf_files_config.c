@@ -27,14 +27,16 @@ static int real_precision(const json_t *v)
     } else if (json_is_object(v)) {
         const char *key;
         json_t *item;
-        json_object_foreach((json_t *)v, key, item) {
+        json_object_foreach((json_t *)v, key, item)
+        {
             int p = real_precision(item);
             need = p > need ? p : need;
         }
     } else if (json_is_array(v)) {
         size_t i;
         json_t *item;
-        json_array_foreach(v, i, item) {
+        json_array_foreach(v, i, item)
+        {
             int p = real_precision(item);
             need = p > need ? p : need;
         }
@@ -56,7 +58,8 @@ static bool set_string(json_t *root, const char *key, const char *value, bool on
 
 int mpb_hf_file_replace_json(mpb_hf_file *f, const json_t *root, mpb_error *err)
 {
-    size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(real_precision(root));
+    size_t flags =
+        JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(real_precision(root));
     char *text = json_dumps(root, flags);
     size_t len = text ? strlen(text) : 0;
     char *with_newline = text ? realloc(text, len + 2) : NULL;
@@ -84,8 +87,9 @@ int mpb_hf_files_set_torch_dtype(mpb_hf_files *set, mpb_dtype dt, mpb_error *err
     json_error_t je;
     json_t *root = json_loadb((const char *)f->data, f->len, 0, &je);
     if (root == NULL)
-        return mpb_fail(err, MPB_EINVAL, "%s: not valid JSON (%s, line %d), cannot set torch_dtype",
-                        CONFIG_NAME, je.text, je.line);
+        return mpb_fail(err, MPB_EINVAL,
+                        "%s: not valid JSON (%s, line %d), cannot set torch_dtype", CONFIG_NAME,
+                        je.text, je.line);
     int rc = MPB_OK;
     if (!json_is_object(root))
         rc = mpb_fail(err, MPB_EINVAL, "%s: not a JSON object, cannot set torch_dtype",

@@ -83,7 +83,8 @@ static int read_one(struct files_walk *w, hid_t dset, const char *name)
     else if ((data = malloc(len ? (size_t)len : 1)) == NULL)
         rc = mpb_fail(w->err, MPB_ENOMEM, "'%s': out of memory for model file '%s'", w->path,
                       name);
-    else if (len > 0 && H5Dread(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    else if (len > 0 &&
+             H5Dread(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         rc = mpb_h5_fail(w->err, MPB_EIO, "'%s': cannot read model file '%s'", w->path, name);
     if (rc == MPB_OK)
         rc = mpb_hf_files_add(w->out, name, data, (size_t)len, w->err);
@@ -122,9 +123,9 @@ int mpb_hf_files_read_h5(const char *path, mpb_hf_files *out, mpb_error *err)
         rc = mpb_h5_fail(err, MPB_EINVAL, "'%s': cannot look up group '%s'", path,
                          MPB_FILES_GROUP);
     struct files_walk w = {path, out, err};
-    if (present > 0 && mpb_h5_literate_by_name(file, MPB_FILES_GROUP, H5_INDEX_NAME,
-                                               H5_ITER_INC, NULL, visit_file, &w,
-                                               H5P_DEFAULT) < 0)
+    if (present > 0 &&
+        mpb_h5_literate_by_name(file, MPB_FILES_GROUP, H5_INDEX_NAME, H5_ITER_INC, NULL,
+                                visit_file, &w, H5P_DEFAULT) < 0)
         rc = err->code ? err->code
                        : mpb_h5_fail(err, MPB_EINVAL, "'%s': cannot list group '%s'", path,
                                      MPB_FILES_GROUP);

@@ -12,9 +12,10 @@
 #define TOKENIZER_CONFIG "tokenizer_config.json"
 
 static const char *const tokenizer_files[] = {
-    "tokenizer.json", TOKENIZER_CONFIG,      "special_tokens_map.json", "tokenizer.model",
-    "added_tokens.json", "vocab.json",        "merges.txt",              "vocab.txt",
-    "spiece.model",     "chat_template.jinja", "chat_template.json",      NULL};
+    "tokenizer.json",      TOKENIZER_CONFIG,     "special_tokens_map.json",
+    "tokenizer.model",     "added_tokens.json",  "vocab.json",
+    "merges.txt",          "vocab.txt",          "spiece.model",
+    "chat_template.jinja", "chat_template.json", NULL};
 
 bool mpb_hf_is_tokenizer_file(const char *name)
 {
@@ -126,7 +127,8 @@ static json_t *vocabulary(const mpb_hf_file *f, const char *owner, mpb_error *er
     json_t *added = json_object();
     size_t i;
     json_t *tok;
-    json_array_foreach(json_object_get(root, "added_tokens"), i, tok) {
+    json_array_foreach(json_object_get(root, "added_tokens"), i, tok)
+    {
         const char *content = json_string_value(json_object_get(tok, "content"));
         if (content != NULL)
             json_object_set(added, content, json_object_get(tok, "id"));
@@ -192,13 +194,14 @@ char *mpb_hf_chat_template_of(const mpb_hf_files *set)
     json_t *t = json_object_get(root, "chat_template");
     size_t i;
     json_t *entry;
-    json_array_foreach(t, i, entry) { /* [{"name": "default", "template": ...}, ...] */
+    json_array_foreach(t, i, entry)
+    { /* [{"name": "default", "template": ...}, ...] */
         const char *name = json_string_value(json_object_get(entry, "name"));
         if (name != NULL && strcmp(name, "default") == 0)
             t = json_object_get(entry, "template");
     }
-    char *out = json_is_string(t) ? trimmed_copy(json_string_value(t), json_string_length(t))
-                                  : NULL;
+    char *out =
+        json_is_string(t) ? trimmed_copy(json_string_value(t), json_string_length(t)) : NULL;
     json_decref(root);
     return out;
 }
@@ -287,7 +290,8 @@ int mpb_hf_files_apply_tokenizer(mpb_hf_files *out, const char *const *inputs, s
     if (rc == MPB_OK && tokenizer_from != NULL) {
         rc = mpb_store_for_path(tokenizer_from)->read_files(tokenizer_from, &chosen, err);
         for (size_t i = 0; i < n && rc == MPB_OK; i++)
-            rc = mpb_hf_tokenizer_check_vocab(&chosen, tokenizer_from, &sets[i], inputs[i], err);
+            rc =
+                mpb_hf_tokenizer_check_vocab(&chosen, tokenizer_from, &sets[i], inputs[i], err);
         if (rc == MPB_OK)
             rc = mpb_hf_files_take_tokenizer(out, &chosen, tokenizer_from, err);
     }

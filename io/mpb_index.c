@@ -8,8 +8,8 @@ int mpb_index_add(mpb_index *idx, const char *name, mpb_dtype dt, int ndim,
                   const uint64_t *shape, mpb_error *err)
 {
     if (ndim < 0 || ndim > MPB_MAX_DIMS)
-        return mpb_fail(err, MPB_EINVAL, "tensor '%s' has %d dimensions (at most %d)",
-                        name, ndim, MPB_MAX_DIMS);
+        return mpb_fail(err, MPB_EINVAL, "tensor '%s' has %d dimensions (at most %d)", name,
+                        ndim, MPB_MAX_DIMS);
     if (idx->n == idx->cap) {
         size_t cap = idx->cap ? idx->cap * 2 : 64;
         mpb_tensor *grown = realloc(idx->tensors, cap * sizeof *grown);
@@ -132,34 +132,29 @@ static int same_shape(const mpb_tensor *a, const mpb_tensor *b)
     return 1;
 }
 
-int mpb_index_check_same(const mpb_index *ref, const char *ref_path,
-                         const mpb_index *other, const char *other_path,
-                         mpb_error *err)
+int mpb_index_check_same(const mpb_index *ref, const char *ref_path, const mpb_index *other,
+                         const char *other_path, mpb_error *err)
 {
     char sa[128], sb[128];
     for (size_t i = 0; i < ref->n; i++) {
         const mpb_tensor *a = &ref->tensors[i];
         long j = mpb_index_find(other, a->name);
         if (j < 0)
-            return mpb_fail(err, MPB_EINVAL,
-                            "tensor '%s' is in '%s' but missing from '%s'", a->name,
-                            ref_path, other_path);
+            return mpb_fail(err, MPB_EINVAL, "tensor '%s' is in '%s' but missing from '%s'",
+                            a->name, ref_path, other_path);
         const mpb_tensor *b = &other->tensors[j];
         if (!same_shape(a, b))
-            return mpb_fail(err, MPB_EINVAL,
-                            "tensor '%s' has shape %s in '%s' but %s in '%s'", a->name,
-                            mpb_shape_str(a, sa, sizeof sa), ref_path,
+            return mpb_fail(err, MPB_EINVAL, "tensor '%s' has shape %s in '%s' but %s in '%s'",
+                            a->name, mpb_shape_str(a, sa, sizeof sa), ref_path,
                             mpb_shape_str(b, sb, sizeof sb), other_path);
         if (a->dtype != b->dtype)
-            return mpb_fail(err, MPB_EINVAL,
-                            "tensor '%s' has dtype %s in '%s' but %s in '%s'", a->name,
-                            mpb_dtype_name(a->dtype), ref_path,
+            return mpb_fail(err, MPB_EINVAL, "tensor '%s' has dtype %s in '%s' but %s in '%s'",
+                            a->name, mpb_dtype_name(a->dtype), ref_path,
                             mpb_dtype_name(b->dtype), other_path);
     }
     for (size_t j = 0; j < other->n; j++)
         if (mpb_index_find(ref, other->tensors[j].name) < 0)
-            return mpb_fail(err, MPB_EINVAL,
-                            "tensor '%s' is in '%s' but missing from '%s'",
+            return mpb_fail(err, MPB_EINVAL, "tensor '%s' is in '%s' but missing from '%s'",
                             other->tensors[j].name, other_path, ref_path);
     return MPB_OK;
 }
@@ -188,16 +183,14 @@ static int put(struct packer *p, const void *src, size_t n)
     return 0;
 }
 
-int mpb_index_pack(const mpb_index *idx, unsigned char **buf, size_t *len,
-                   mpb_error *err)
+int mpb_index_pack(const mpb_index *idx, unsigned char **buf, size_t *len, mpb_error *err)
 {
     struct packer p = {0};
     uint64_t count = idx->n;
     int bad = put(&p, &count, sizeof count);
     for (size_t i = 0; i < idx->n && !bad; i++) {
         const mpb_tensor *t = &idx->tensors[i];
-        uint32_t head[3] = {(uint32_t)strlen(t->name), (uint32_t)t->dtype,
-                            (uint32_t)t->ndim};
+        uint32_t head[3] = {(uint32_t)strlen(t->name), (uint32_t)t->dtype, (uint32_t)t->ndim};
         bad = put(&p, head, sizeof head) || put(&p, t->name, head[0]) ||
               put(&p, t->shape, sizeof(uint64_t) * (size_t)t->ndim) ||
               put(&p, &t->data_offset, sizeof t->data_offset);
@@ -211,8 +204,7 @@ int mpb_index_pack(const mpb_index *idx, unsigned char **buf, size_t *len,
     return MPB_OK;
 }
 
-int mpb_index_unpack(const unsigned char *buf, size_t len, mpb_index *idx,
-                     mpb_error *err)
+int mpb_index_unpack(const unsigned char *buf, size_t len, mpb_index *idx, mpb_error *err)
 {
     size_t off = 0;
     uint64_t count;

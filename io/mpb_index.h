@@ -51,15 +51,12 @@ void mpb_index_sort(mpb_index *idx);
 
 /* Every tensor of `other` must exist in `ref` with the same dtype and shape,
  * and vice versa; the error names the tensor and both files. */
-int mpb_index_check_same(const mpb_index *ref, const char *ref_path,
-                         const mpb_index *other, const char *other_path,
-                         mpb_error *err);
+int mpb_index_check_same(const mpb_index *ref, const char *ref_path, const mpb_index *other,
+                         const char *other_path, mpb_error *err);
 
 /* Flat byte form for MPI_Bcast (data offsets included); unpack validates
  * lengths. */
-int mpb_index_pack(const mpb_index *idx, unsigned char **buf, size_t *len,
-                   mpb_error *err);
-int mpb_index_unpack(const unsigned char *buf, size_t len, mpb_index *idx,
-                     mpb_error *err);
+int mpb_index_pack(const mpb_index *idx, unsigned char **buf, size_t *len, mpb_error *err);
+int mpb_index_unpack(const unsigned char *buf, size_t len, mpb_index *idx, mpb_error *err);
 
 #endif

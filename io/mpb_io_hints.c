@@ -13,14 +13,15 @@ static int add_hint(mpb_io_opts *o, const char *key, size_t key_len, const char 
         return -1;
     }
     if (key_len >= sizeof o->hints[0].key || value_len >= sizeof o->hints[0].value) {
-        snprintf(why, why_len, "MPI-IO hint '%.*s' is too long (keys up to %zu, values up "
-                 "to %zu characters)", (int)key_len, key, sizeof o->hints[0].key - 1,
-                 sizeof o->hints[0].value - 1);
+        snprintf(why, why_len,
+                 "MPI-IO hint '%.*s' is too long (keys up to %zu, values up "
+                 "to %zu characters)",
+                 (int)key_len, key, sizeof o->hints[0].key - 1, sizeof o->hints[0].value - 1);
         return -1;
     }
     size_t i = 0;
-    while (i < o->n_hints && !(strlen(o->hints[i].key) == key_len &&
-                               !strncmp(o->hints[i].key, key, key_len)))
+    while (i < o->n_hints &&
+           !(strlen(o->hints[i].key) == key_len && !strncmp(o->hints[i].key, key, key_len)))
         i++;
     if (i == MPB_IO_MAX_HINTS) {
         snprintf(why, why_len, "more than %d MPI-IO hints", MPB_IO_MAX_HINTS);

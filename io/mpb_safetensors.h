@@ -63,17 +63,17 @@ void mpb_st_file_free(mpb_st_file *f);
 typedef struct mpb_st_index {
     char *path;
     size_t n_entries;
-    char **names;         /* sorted by name (bytewise) */
-    size_t *entry_shard;  /* per entry, a position in shard_files */
+    char **names;        /* sorted by name (bytewise) */
+    size_t *entry_shard; /* per entry, a position in shard_files */
     size_t n_shards;
-    char **shard_files;   /* distinct shard file names, sorted */
+    char **shard_files; /* distinct shard file names, sorted */
     bool has_total_size;
-    uint64_t total_size;  /* metadata.total_size when present */
+    uint64_t total_size; /* metadata.total_size when present */
 } mpb_st_index;
 
 /* Parses index JSON held in memory (pure; `path` only names it in messages). */
-int mpb_st_index_parse(const char *path, const char *json, size_t len,
-                       mpb_st_index *out, mpb_error *err);
+int mpb_st_index_parse(const char *path, const char *json, size_t len, mpb_st_index *out,
+                       mpb_error *err);
 int mpb_st_index_load(const char *path, mpb_st_index *out, mpb_error *err);
 void mpb_st_index_free(mpb_st_index *ix);
 
@@ -87,16 +87,16 @@ typedef struct mpb_st_ref {
 } mpb_st_ref;
 
 typedef struct mpb_st_model {
-    char *dir;            /* folder holding the files */
-    char *index_path;     /* NULL unless the model is sharded */
+    char *dir;        /* folder holding the files */
+    char *index_path; /* NULL unless the model is sharded */
     size_t n_files;
-    mpb_st_file *files;   /* shards in index order (sorted names), or one file */
+    mpb_st_file *files; /* shards in index order (sorted names), or one file */
     size_t n_tensors;
-    mpb_st_ref *tensors;  /* every tensor, sorted by name (bytewise) */
+    mpb_st_ref *tensors; /* every tensor, sorted by name (bytewise) */
     size_t n_extra;
-    char **extra_files;   /* base names of the folder's other files, sorted */
+    char **extra_files; /* base names of the folder's other files, sorted */
     size_t n_ignored;
-    char **ignored;       /* other *.safetensors beside an index, not read, sorted */
+    char **ignored; /* other *.safetensors beside an index, not read, sorted */
 } mpb_st_model;
 
 /* source: a folder (model.safetensors.index.json with its shards,
@@ -126,10 +126,9 @@ const mpb_st_tensor *mpb_st_model_tensor(const mpb_st_model *m, const mpb_st_ref
  * with spaces so that 8 + *header_len is a multiple of 8; free() it.
  * Metadata is written as "__metadata__" when n_meta > 0.  On failure
  * *header is NULL and begin/end are unspecified. */
-int mpb_st_header_build(mpb_st_tensor *tensors, size_t n,
-                        const char *const *meta_keys, const char *const *meta_values,
-                        size_t n_meta, char **header, uint64_t *header_len,
-                        mpb_error *err);
+int mpb_st_header_build(mpb_st_tensor *tensors, size_t n, const char *const *meta_keys,
+                        const char *const *meta_values, size_t n_meta, char **header,
+                        uint64_t *header_len, mpb_error *err);
 
 /* Writes model.safetensors.index.json the way transformers does: 2-space
  * indent, sorted keys, ASCII only, trailing newline. */

@@ -42,8 +42,8 @@ static int parse_dtype(const char *path, const char *name, const json_t *v, mpb_
     if (v == NULL)
         return mpb_fail(err, MPB_EINVAL, "%s: tensor '%s': missing \"dtype\"", path, name);
     if (!json_is_string(v))
-        return mpb_fail(err, MPB_EINVAL, "%s: tensor '%s': \"dtype\" is %s, not a string",
-                        path, name, json_kind(v));
+        return mpb_fail(err, MPB_EINVAL, "%s: tensor '%s': \"dtype\" is %s, not a string", path,
+                        name, json_kind(v));
     const char *s = json_string_value(v);
     /* mpb_dtype_parse also takes "bf16" and "bfloat16"; a header must use
      * the exact safetensors spelling, as serde's enum matching does. */
@@ -66,19 +66,21 @@ static int parse_shape(const char *path, const char *name, const json_t *v, mpb_
     if (v == NULL)
         return mpb_fail(err, MPB_EINVAL, "%s: tensor '%s': missing \"shape\"", path, name);
     if (!json_is_array(v))
-        return mpb_fail(err, MPB_EINVAL, "%s: tensor '%s': \"shape\" is %s, not an array",
-                        path, name, json_kind(v));
+        return mpb_fail(err, MPB_EINVAL, "%s: tensor '%s': \"shape\" is %s, not an array", path,
+                        name, json_kind(v));
     size_t ndim = json_array_size(v);
     if (ndim > MPB_ST_MAX_DIMS)
-        return mpb_fail(err, MPB_EINVAL,
-                        "%s: tensor '%s': shape has %zu dimensions; mpiblend supports at most %d",
-                        path, name, ndim, MPB_ST_MAX_DIMS);
+        return mpb_fail(
+            err, MPB_EINVAL,
+            "%s: tensor '%s': shape has %zu dimensions; mpiblend supports at most %d", path,
+            name, ndim, MPB_ST_MAX_DIMS);
     for (size_t d = 0; d < ndim; d++) {
         const json_t *e = json_array_get(v, d);
         if (!json_u64(e, &t->shape[d]))
-            return mpb_fail(err, MPB_EINVAL,
-                            "%s: tensor '%s': shape element %zu is %s, not a non-negative integer",
-                            path, name, d, json_kind(e));
+            return mpb_fail(
+                err, MPB_EINVAL,
+                "%s: tensor '%s': shape element %zu is %s, not a non-negative integer", path,
+                name, d, json_kind(e));
     }
     t->ndim = (int)ndim;
     return MPB_OK;
@@ -93,8 +95,8 @@ static int parse_offsets(const char *path, const char *name, const json_t *v, mp
                         name);
     if (!json_is_array(v) || json_array_size(v) != 2)
         return mpb_fail(err, MPB_EINVAL,
-                        "%s: tensor '%s': \"data_offsets\" must be [begin, end], not %s%s", path,
-                        name, json_kind(v), json_is_array(v) ? " of another length" : "");
+                        "%s: tensor '%s': \"data_offsets\" must be [begin, end], not %s%s",
+                        path, name, json_kind(v), json_is_array(v) ? " of another length" : "");
     if (!json_u64(json_array_get(v, 0), &t->begin) || !json_u64(json_array_get(v, 1), &t->end))
         return mpb_fail(err, MPB_EINVAL,
                         "%s: tensor '%s': data_offsets must be non-negative integers", path,
@@ -135,7 +137,8 @@ static int parse_meta(const char *path, const json_t *v, mpb_st_file *f, mpb_err
         return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", path);
     const char *key;
     const json_t *val;
-    json_object_foreach((json_t *)v, key, val) {
+    json_object_foreach((json_t *)v, key, val)
+    {
         if (!json_is_string(val))
             return mpb_fail(err, MPB_EINVAL, "%s: __metadata__ key '%s' is %s, not a string",
                             path, key, json_kind(val));
@@ -168,7 +171,8 @@ static int check_size(const char *path, const mpb_st_tensor *t, uint64_t data_le
                         "%s: tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64
                         "] do not match shape %s x %s (%" PRIu64 " bytes)",
                         path, t->name, t->begin, t->end,
-                        mpb_st_shape_format(shape, sizeof shape, t->ndim, t->shape), dt, nbytes);
+                        mpb_st_shape_format(shape, sizeof shape, t->ndim, t->shape), dt,
+                        nbytes);
     if (t->end > data_len)
         return mpb_fail(err, MPB_EINVAL,
                         "%s: tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64
@@ -244,7 +248,8 @@ static int parse_root(const char *path, const json_t *root, mpb_st_file *f, mpb_
         return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", path);
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)root, key, v) {
+    json_object_foreach((json_t *)root, key, v)
+    {
         int rc = strcmp(key, "__metadata__") == 0
                      ? parse_meta(path, v, f, err)
                      : parse_tensor(path, key, v, &f->tensors[f->n_tensors++], err);
@@ -297,7 +302,8 @@ int mpb_st_parse_header(const char *path, const unsigned char *buf, size_t buf_l
         n = n << 8 | buf[i];
     if (n > MPB_ST_MAX_HEADER)
         return mpb_fail(err, MPB_EINVAL,
-                        "%s: header length %" PRIu64 " exceeds the safetensors limit of %u bytes",
+                        "%s: header length %" PRIu64
+                        " exceeds the safetensors limit of %u bytes",
                         path, n, MPB_ST_MAX_HEADER);
     if (n > file_size - 8)
         return mpb_fail(err, MPB_EINVAL,

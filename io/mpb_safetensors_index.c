@@ -25,7 +25,8 @@ static int by_string(const void *a, const void *b)
  * name there would reach outside it. */
 static bool plain_file_name(const char *s)
 {
-    return s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+    return s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 &&
+           strcmp(s, "..") != 0;
 }
 
 static int parse_metadata(const char *path, const json_t *root, mpb_st_index *ix,
@@ -47,21 +48,22 @@ static int parse_metadata(const char *path, const json_t *root, mpb_st_index *ix
     return MPB_OK;
 }
 
-static int collect_entries(const char *path, const json_t *map, struct entry *e,
-                           mpb_error *err)
+static int collect_entries(const char *path, const json_t *map, struct entry *e, mpb_error *err)
 {
     size_t i = 0;
     const char *name;
     const json_t *v;
-    json_object_foreach((json_t *)map, name, v) {
+    json_object_foreach((json_t *)map, name, v)
+    {
         if (!json_is_string(v))
             return mpb_fail(err, MPB_EINVAL,
                             "%s: weight_map['%s'] is not a string naming a shard file", path,
                             name);
         if (!plain_file_name(json_string_value(v)))
-            return mpb_fail(err, MPB_EINVAL,
-                            "%s: weight_map['%s'] = '%s' is not a file name in the index's folder",
-                            path, name, json_string_value(v));
+            return mpb_fail(
+                err, MPB_EINVAL,
+                "%s: weight_map['%s'] = '%s' is not a file name in the index's folder", path,
+                name, json_string_value(v));
         e[i].name = name;
         e[i].shard = json_string_value(v);
         i++;

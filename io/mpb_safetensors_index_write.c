@@ -44,9 +44,9 @@ int mpb_st_index_write(const char *path, uint64_t total_size, const char *const 
                           path, names[i]);
     }
     /* transformers writes json.dumps(index, indent=2, sort_keys=True) + "\n". */
-    char *text = rc == MPB_OK ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS |
-                                                     JSON_ENSURE_ASCII)
-                              : NULL;
+    char *text = rc == MPB_OK
+                     ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+                     : NULL;
     if (rc == MPB_OK && text == NULL)
         rc = mpb_fail(err, MPB_ENOMEM, "%s: out of memory", path);
     if (rc == MPB_OK)

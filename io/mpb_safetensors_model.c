@@ -147,7 +147,8 @@ static int check_unlisted(mpb_st_model *m, const mpb_st_index *ix, char **names,
         if (!has_suffix(names[i], ".safetensors") || listed(shards, ix->n_shards, names[i]))
             continue;
         if (in_series(ix, names[i]))
-            return mpb_fail(err, MPB_EINVAL, "%s: '%s' in %s is a shard of the index's own "
+            return mpb_fail(err, MPB_EINVAL,
+                            "%s: '%s' in %s is a shard of the index's own "
                             "series, but weight_map lists none of its tensors; its tensors "
                             "would be dropped (fix the index, or remove the file)",
                             m->index_path, names[i], m->dir);
@@ -241,8 +242,8 @@ static int open_dir(mpb_st_model *m, mpb_st_index *ix, mpb_error *err)
     if (sharded && single)
         /* transformers would silently take model.safetensors; a merge
          * should not guess which of the two is current. */
-        rc = mpb_fail(err, MPB_EINVAL, "%s: holds both %s and %s; remove the stale one",
-                      m->dir, MPB_ST_SINGLE_NAME, MPB_ST_INDEX_NAME);
+        rc = mpb_fail(err, MPB_EINVAL, "%s: holds both %s and %s; remove the stale one", m->dir,
+                      MPB_ST_SINGLE_NAME, MPB_ST_INDEX_NAME);
     else if (sharded)
         rc = open_sharded(m, ix, names, n, err);
     else if (single)
@@ -258,7 +259,8 @@ static int open_dir(mpb_st_model *m, mpb_st_index *ix, mpb_error *err)
 static int open_file(mpb_st_model *m, const char *source, mpb_error *err)
 {
     const char *slash = strrchr(source, '/');
-    m->dir = slash == NULL ? strdup(".") : strndup(source, (size_t)(slash - source) + (slash == source));
+    m->dir = slash == NULL ? strdup(".")
+                           : strndup(source, (size_t)(slash - source) + (slash == source));
     m->files = calloc(1, sizeof *m->files);
     if (m->dir == NULL || m->files == NULL)
         return mpb_fail(err, MPB_ENOMEM, "%s: out of memory", source);

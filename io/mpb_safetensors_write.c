@@ -11,10 +11,10 @@
 /* Position in the reference's Dtype enum, declared in increasing alignment;
  * 0 marks a dtype the format cannot hold. */
 static const int reference_rank[MPB_DT_COUNT] = {
-    [MPB_DT_BOOL] = 1, [MPB_DT_U8] = 2,  [MPB_DT_I8] = 3,   [MPB_DT_F8_E5M2] = 4,
-    [MPB_DT_F8_E4M3] = 5, [MPB_DT_I16] = 6, [MPB_DT_U16] = 7, [MPB_DT_F16] = 8,
-    [MPB_DT_BF16] = 9, [MPB_DT_I32] = 10, [MPB_DT_U32] = 11, [MPB_DT_F32] = 12,
-    [MPB_DT_F64] = 13, [MPB_DT_I64] = 14, [MPB_DT_U64] = 15,
+    [MPB_DT_BOOL] = 1,    [MPB_DT_U8] = 2,   [MPB_DT_I8] = 3,   [MPB_DT_F8_E5M2] = 4,
+    [MPB_DT_F8_E4M3] = 5, [MPB_DT_I16] = 6,  [MPB_DT_U16] = 7,  [MPB_DT_F16] = 8,
+    [MPB_DT_BF16] = 9,    [MPB_DT_I32] = 10, [MPB_DT_U32] = 11, [MPB_DT_F32] = 12,
+    [MPB_DT_F64] = 13,    [MPB_DT_I64] = 14, [MPB_DT_U64] = 15,
 };
 
 static int rank_of(mpb_dtype dt)
@@ -38,8 +38,9 @@ static int check_tensor(const mpb_st_tensor *t, size_t i, mpb_error *err)
     if (t->name == NULL)
         return mpb_fail(err, MPB_EINVAL, "safetensors writer: tensor %zu has no name", i);
     if (strcmp(t->name, "__metadata__") == 0)
-        return mpb_fail(err, MPB_EINVAL,
-                        "safetensors writer: '__metadata__' is reserved and cannot name a tensor");
+        return mpb_fail(
+            err, MPB_EINVAL,
+            "safetensors writer: '__metadata__' is reserved and cannot name a tensor");
     if (rank_of(t->dtype) == 0)
         return mpb_fail(err, MPB_EINVAL, "safetensors writer: tensor '%s' has an invalid dtype",
                         t->name);
@@ -90,9 +91,9 @@ static int add_tensor(json_t *root, mpb_st_tensor *t, uint64_t *offset, mpb_erro
     json_t *shape = json_array();
     for (int d = 0; d < t->ndim; d++)
         json_array_append_new(shape, json_integer((json_int_t)t->shape[d]));
-    json_t *entry = json_pack("{s:s, s:o, s:[I, I]}", "dtype",
-                              mpb_dtype_safetensors_name(t->dtype), "shape", shape,
-                              "data_offsets", (json_int_t)t->begin, (json_int_t)t->end);
+    json_t *entry =
+        json_pack("{s:s, s:o, s:[I, I]}", "dtype", mpb_dtype_safetensors_name(t->dtype),
+                  "shape", shape, "data_offsets", (json_int_t)t->begin, (json_int_t)t->end);
     if (json_object_set_new(root, t->name, entry) != 0)
         return mpb_fail(err, MPB_EINVAL,
                         "safetensors writer: tensor name '%s' is not valid UTF-8", t->name);

@@ -54,8 +54,7 @@ static int no_space(const char *final_path, const char *dir, uint64_t bytes, uin
                     final_path, dir, mib(bytes), mib(avail));
 }
 
-int mpb_space_check(const char *path, const char *final_path, uint64_t bytes,
-                    mpb_error *err)
+int mpb_space_check(const char *path, const char *final_path, uint64_t bytes, mpb_error *err)
 {
     uint64_t avail = 0;
     char *dir = NULL;
@@ -66,8 +65,7 @@ int mpb_space_check(const char *path, const char *final_path, uint64_t bytes,
     return rc;
 }
 
-int mpb_space_reserve(const char *path, const char *final_path, uint64_t bytes,
-                      mpb_error *err)
+int mpb_space_reserve(const char *path, const char *final_path, uint64_t bytes, mpb_error *err)
 {
     uint64_t avail = 0;
     char *dir = NULL;

@@ -22,14 +22,12 @@ uint64_t mpb_space_h5_estimate(const mpb_index *idx, const mpb_io_opts *opts);
  * check, then fallocate(FALLOC_FL_KEEP_SIZE) where the file system supports
  * it.  On failure nothing stays claimed and the error names final_path, its
  * folder, the bytes needed and the bytes free. */
-int mpb_space_reserve(const char *path, const char *final_path, uint64_t bytes,
-                      mpb_error *err);
+int mpb_space_reserve(const char *path, const char *final_path, uint64_t bytes, mpb_error *err);
 
 /* The free-space check alone, for an output that is a folder (path, the
  * new folder, holds no blocks yet): its parent must have `bytes` free.  A
  * safetensors folder needs less than mpb_space_h5_estimate. */
-int mpb_space_check(const char *path, const char *final_path, uint64_t bytes,
-                    mpb_error *err);
+int mpb_space_check(const char *path, const char *final_path, uint64_t bytes, mpb_error *err);
 
 /* Returns the claimed blocks past the end of the file (after it was closed).
  * path may be NULL (an output that was never created): nothing to do. */

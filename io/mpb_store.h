@@ -45,12 +45,12 @@ typedef struct mpb_store_ops {
     const char *name;
     bool folder; /* outputs are folders, renamed into place as a whole */
     int (*read_index)(const char *path, mpb_index *idx, mpb_error *err);
-    int (*open)(const char *path, MPI_Comm comm, const mpb_index *idx,
-                const mpb_io_opts *opts, void **handle, mpb_error *err);
+    int (*open)(const char *path, MPI_Comm comm, const mpb_index *idx, const mpb_io_opts *opts,
+                void **handle, mpb_error *err);
     int (*create)(const char *path, MPI_Comm comm, const mpb_index *idx,
                   const mpb_io_opts *opts, void **handle, mpb_error *err);
-    int (*read_rows)(void *handle, size_t tensor, uint64_t row0, uint64_t nrows,
-                     void *buf, mpb_error *err);
+    int (*read_rows)(void *handle, size_t tensor, uint64_t row0, uint64_t nrows, void *buf,
+                     mpb_error *err);
     int (*write_rows)(void *handle, size_t tensor, uint64_t row0, uint64_t nrows,
                       const void *buf, mpb_error *err);
     /* Moves the transfers read_rows/write_rows queued; collective with

@@ -20,8 +20,8 @@ static int h5_read_rows(void *h, size_t tensor, uint64_t row0, uint64_t nrows, v
     return mpb_h5_read_rows(h, tensor, row0, nrows, buf, err);
 }
 
-static int h5_write_rows(void *h, size_t tensor, uint64_t row0, uint64_t nrows,
-                         const void *buf, mpb_error *err)
+static int h5_write_rows(void *h, size_t tensor, uint64_t row0, uint64_t nrows, const void *buf,
+                         mpb_error *err)
 {
     return mpb_h5_write_rows(h, tensor, row0, nrows, buf, err);
 }

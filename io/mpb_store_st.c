@@ -97,8 +97,8 @@ static int transfer_rows(mpb_st_store *s, size_t tensor, uint64_t row0, uint64_t
     const mpb_tensor *t = &s->idx->tensors[tensor];
     if (row0 + nrows > mpb_tensor_rows(t))
         return mpb_fail(err, MPB_EINTERNAL, "%s: rows %llu..%llu are outside tensor '%s'",
-                        s->path, (unsigned long long)row0,
-                        (unsigned long long)(row0 + nrows), t->name);
+                        s->path, (unsigned long long)row0, (unsigned long long)(row0 + nrows),
+                        t->name);
     uint64_t row_bytes = mpb_tensor_row_bytes(t);
     uint64_t at = s->tensor_begin[tensor] + row0 * row_bytes, len = nrows * row_bytes;
     size_t file = s->tensor_file[tensor];
@@ -125,8 +125,8 @@ static int st_read_rows(void *h, size_t tensor, uint64_t row0, uint64_t nrows, v
     return transfer_rows(h, tensor, row0, nrows, buf, false, err);
 }
 
-static int st_write_rows(void *h, size_t tensor, uint64_t row0, uint64_t nrows,
-                         const void *buf, mpb_error *err)
+static int st_write_rows(void *h, size_t tensor, uint64_t row0, uint64_t nrows, const void *buf,
+                         mpb_error *err)
 {
     mpb_st_store *s = h;
     if (!s->writable)
@@ -235,8 +235,8 @@ static int st_read_files(const char *path, mpb_hf_files *files, mpb_error *err)
     mpb_st_model m;
     int rc = mpb_st_model_open(path, &m, err);
     if (rc == MPB_OK)
-        rc = mpb_hf_files_read_dir(m.dir, (const char *const *)m.extra_files, m.n_extra,
-                                   files, err);
+        rc = mpb_hf_files_read_dir(m.dir, (const char *const *)m.extra_files, m.n_extra, files,
+                                   err);
     mpb_st_model_free(&m);
     return rc;
 }

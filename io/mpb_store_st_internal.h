@@ -10,14 +10,14 @@
 /* An open model: the data of every index tensor is a byte range of one of
  * the files, so rows move with plain pread/pwrite at known offsets. */
 typedef struct mpb_st_store {
-    char *path;            /* the folder (or single file), for messages */
+    char *path; /* the folder (or single file), for messages */
     const mpb_index *idx;
     bool writable;
-    bool sync_dir;         /* close flushes the folder's entries (rank 0 of an output) */
+    bool sync_dir; /* close flushes the folder's entries (rank 0 of an output) */
     size_t n_files;
     char **file_paths;
     int *fds;
-    size_t *tensor_file;   /* per index tensor: which file */
+    size_t *tensor_file;    /* per index tensor: which file */
     uint64_t *tensor_begin; /* per index tensor: absolute offset of its data */
 } mpb_st_store;
 
@@ -35,7 +35,7 @@ void mpb_st_sync_folder(const char *path);
 /* Writing side (mpb_store_st_write.c). */
 int mpb_st_store_create(const char *path, MPI_Comm comm, const mpb_index *idx,
                         const mpb_io_opts *opts, void **handle, mpb_error *err);
-int mpb_st_store_write_files(const char *path, const mpb_index *idx,
-                             const mpb_hf_files *files, mpb_error *err);
+int mpb_st_store_write_files(const char *path, const mpb_index *idx, const mpb_hf_files *files,
+                             mpb_error *err);
 
 #endif

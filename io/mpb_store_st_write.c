@@ -213,16 +213,17 @@ int mpb_st_store_create(const char *path, MPI_Comm comm, const mpb_index *idx,
     int rank;
     MPI_Comm_rank(comm, &rank);
     if (idx->n > INT_MAX)
-        return mpb_fail(err, MPB_EINVAL, "%s: %zu tensors are too many for one broadcast",
-                        path, idx->n);
+        return mpb_fail(err, MPB_EINVAL, "%s: %zu tensors are too many for one broadcast", path,
+                        idx->n);
     struct layout l = {.n_shards = 0,
                        .shard = calloc(idx->n + 1, sizeof *l.shard),
                        .begin = calloc(idx->n + 1, sizeof *l.begin)};
     if (l.shard == NULL || l.begin == NULL)
         mpb_fail(err, MPB_ENOMEM, "%s: out of memory", path);
     else if (rank == 0)
-        lay_out_folder(path, idx, opts->shard_bytes ? opts->shard_bytes : MPB_STORE_SHARD_DEFAULT,
-                       &l, err);
+        lay_out_folder(path, idx,
+                       opts->shard_bytes ? opts->shard_bytes : MPB_STORE_SHARD_DEFAULT, &l,
+                       err);
     int rc = share_layout(&l, idx->n, comm, err);
     if (rc == MPB_OK)
         rc = open_shards(path, idx, &l, rank, (mpb_st_store **)handle, err);
@@ -246,8 +247,8 @@ static mpb_dtype dominant_float(const mpb_index *idx)
     return best;
 }
 
-int mpb_st_store_write_files(const char *path, const mpb_index *idx,
-                             const mpb_hf_files *files, mpb_error *err)
+int mpb_st_store_write_files(const char *path, const mpb_index *idx, const mpb_hf_files *files,
+                             mpb_error *err)
 {
     mpb_hf_files copy = {0};
     int rc = MPB_OK;

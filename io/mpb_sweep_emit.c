@@ -55,8 +55,8 @@ static yaml_node_t *filter_entry(yaml_document_t *doc, yaml_node_t *list, const 
          i < list->data.sequence.items.top; i++) {
         yaml_node_t *entry = yaml_document_get_node(doc, *i);
         yaml_node_t *f = lookup(doc, entry, "filter");
-        const char *text = f && f->type == YAML_SCALAR_NODE ? (const char *)f->data.scalar.value
-                                                             : NULL;
+        const char *text =
+            f && f->type == YAML_SCALAR_NODE ? (const char *)f->data.scalar.value : NULL;
         bool catch_all = text == NULL || strcmp(text, "*") == 0;
         if (entry->type == YAML_MAPPING_NODE &&
             (strcmp(filter, "*") == 0 ? catch_all : text && strcmp(text, filter) == 0))
@@ -70,40 +70,48 @@ static int locate_filtered(const mpb_sweep *s, const mpb_sweep_param *p, yaml_no
 {
     yaml_document_t *doc = (yaml_document_t *)&s->doc;
     if (v == NULL || v->type != YAML_SEQUENCE_NODE)
-        return mpb_sweep_fail_at(s, v ? v : where, err, "sweep key '%s' needs a list of "
-                                 "{filter, value} entries for %s", p->key, p->param);
+        return mpb_sweep_fail_at(s, v ? v : where, err,
+                                 "sweep key '%s' needs a list of "
+                                 "{filter, value} entries for %s",
+                                 p->key, p->param);
     yaml_node_t *entry = filter_entry(doc, v, p->filter);
     yaml_node_t *value = entry ? lookup(doc, entry, "value") : NULL;
     if (entry == NULL)
-        return mpb_sweep_fail_at(s, v, err, "sweep key '%s': %s has no entry %s", p->key,
-                                 p->param, strcmp(p->filter, "*") ? "with that filter"
-                                                                  : "without a filter");
+        return mpb_sweep_fail_at(
+            s, v, err, "sweep key '%s': %s has no entry %s", p->key, p->param,
+            strcmp(p->filter, "*") ? "with that filter" : "without a filter");
     if (value == NULL || value->type != YAML_SCALAR_NODE)
-        return mpb_sweep_fail_at(s, value ? value : entry, err, "sweep key '%s': the "
-                                 "entry's value must be one number to be swept", p->key);
+        return mpb_sweep_fail_at(s, value ? value : entry, err,
+                                 "sweep key '%s': the "
+                                 "entry's value must be one number to be swept",
+                                 p->key);
     e->replace = node_id(doc, value);
     return MPB_OK;
 }
 
 /* Where parameter p's value lives in the config, or where it goes. */
-static int locate(const mpb_sweep *s, const mpb_sweep_param *p, struct edit *e,
-                  mpb_error *err)
+static int locate(const mpb_sweep *s, const mpb_sweep_param *p, struct edit *e, mpb_error *err)
 {
     yaml_document_t *doc = (yaml_document_t *)&s->doc;
     yaml_node_t *root = yaml_document_get_root_node(doc), *start = root;
     memset(e, 0, sizeof *e);
     if (p->model >= 0) {
         yaml_node_t *models = lookup(doc, root, "models");
-        long n = models && models->type == YAML_SEQUENCE_NODE
-                     ? (long)(models->data.sequence.items.top - models->data.sequence.items.start)
-                     : 0;
+        long n =
+            models && models->type == YAML_SEQUENCE_NODE
+                ? (long)(models->data.sequence.items.top - models->data.sequence.items.start)
+                : 0;
         if (p->model >= n)
-            return mpb_sweep_fail_at(s, models ? models : root, err, "sweep key '%s': the "
-                                     "config lists %ld models (counted from 0)", p->key, n);
+            return mpb_sweep_fail_at(s, models ? models : root, err,
+                                     "sweep key '%s': the "
+                                     "config lists %ld models (counted from 0)",
+                                     p->key, n);
         start = yaml_document_get_node(doc, models->data.sequence.items.start[p->model]);
         if (start->type != YAML_MAPPING_NODE)
-            return mpb_sweep_fail_at(s, start, err, "sweep key '%s': models[%d] is not a "
-                                     "{model: ..., parameters: ...} entry", p->key, p->model);
+            return mpb_sweep_fail_at(s, start, err,
+                                     "sweep key '%s': models[%d] is not a "
+                                     "{model: ..., parameters: ...} entry",
+                                     p->key, p->model);
     }
     yaml_node_t *params = lookup(doc, start, "parameters");
     yaml_node_t *v = params ? lookup(doc, params, p->param) : NULL;
@@ -112,9 +120,11 @@ static int locate(const mpb_sweep *s, const mpb_sweep_param *p, struct edit *e,
     if (params && params->type != YAML_MAPPING_NODE)
         return mpb_sweep_fail_at(s, params, err, "parameters must be a mapping");
     if (v && v->type != YAML_SCALAR_NODE)
-        return mpb_sweep_fail_at(s, v, err, "sweep key '%s': %s is a list in the config "
+        return mpb_sweep_fail_at(s, v, err,
+                                 "sweep key '%s': %s is a list in the config "
                                  "(a gradient or filters); sweep one filter entry with "
-                                 "'%s@FILTER', or write one number", p->key, p->param, p->key);
+                                 "'%s@FILTER', or write one number",
+                                 p->key, p->param, p->key);
     if (v) {
         e->replace = node_id(doc, v);
     } else if (params) {
@@ -189,8 +199,8 @@ static int new_sweep(struct emit *e, int src_sweep)
 {
     const mpb_sweep *s = e->s;
     int map = yaml_document_add_mapping(&e->dst, NULL, YAML_BLOCK_MAPPING_STYLE);
-    yaml_node_t *out = mpb_sweep_lookup(e->src, yaml_document_get_node(e->src, src_sweep),
-                                        "output");
+    yaml_node_t *out =
+        mpb_sweep_lookup(e->src, yaml_document_get_node(e->src, src_sweep), "output");
     if (map && out && !add_pair(e, map, "output", copy_node(e, node_id(e->src, out))))
         return 0;
     int params = yaml_document_add_mapping(&e->dst, NULL, YAML_BLOCK_MAPPING_STYLE);
@@ -199,7 +209,8 @@ static int new_sweep(struct emit *e, int src_sweep)
     for (size_t j = 0; j < s->n_params; j++) {
         int list = yaml_document_add_sequence(&e->dst, NULL, YAML_FLOW_SEQUENCE_STYLE);
         for (size_t v = 0; v < e->regrid_counts[j] && list; v++)
-            if (!yaml_document_append_sequence_item(&e->dst, list, add_text(e, e->regrid[j][v])))
+            if (!yaml_document_append_sequence_item(&e->dst, list,
+                                                    add_text(e, e->regrid[j][v])))
                 return 0;
         int value = list;
         if (list && strcmp(s->params[j].name, s->params[j].key) != 0) {
@@ -296,8 +307,10 @@ static int emit_text(struct emit *e, char **yaml)
     int ok = yaml_emitter_open(&em) && yaml_emitter_dump(&em, &e->dst) &&
              yaml_emitter_close(&em) && yaml_emitter_flush(&em);
     int rc = ok && b.data ? MPB_OK
-                          : mpb_fail(e->err, MPB_EINTERNAL, "cannot write a sweep point's "
-                                     "config as YAML: %s", em.problem ? em.problem : "?");
+                          : mpb_fail(e->err, MPB_EINTERNAL,
+                                     "cannot write a sweep point's "
+                                     "config as YAML: %s",
+                                     em.problem ? em.problem : "?");
     if (!ok)
         yaml_document_delete(&e->dst);
     yaml_emitter_delete(&em);
@@ -315,8 +328,11 @@ static int build(const mpb_sweep *s, size_t point, const char *const *texts,
                  const char *const *const *regrid, const size_t *counts, char **yaml,
                  mpb_error *err)
 {
-    struct emit e = {.s = s, .src = (yaml_document_t *)&s->doc, .regrid = regrid,
-                     .regrid_counts = counts, .err = err};
+    struct emit e = {.s = s,
+                     .src = (yaml_document_t *)&s->doc,
+                     .regrid = regrid,
+                     .regrid_counts = counts,
+                     .err = err};
     e.edits = calloc(s->n_params ? s->n_params : 1, sizeof *e.edits);
     if (e.edits == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory");

@@ -8,11 +8,11 @@
 #include <yaml.h>
 
 typedef struct mpb_sweep_param {
-    char *key;      /* as written: "models[1].weight@mlp" */
-    char *name;     /* field name */
-    int model;      /* index into models, or -1 for the global parameters */
-    char *param;    /* "weight" */
-    char *filter;   /* NULL: the plain value; "*": the entry without filter */
+    char *key;    /* as written: "models[1].weight@mlp" */
+    char *name;   /* field name */
+    int model;    /* index into models, or -1 for the global parameters */
+    char *param;  /* "weight" */
+    char *filter; /* NULL: the plain value; "*": the entry without filter */
     size_t n_values;
     double *values;
     char **texts;

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* The mode open(2) would give a new file: 0666 less the umask. */
 static mode_t new_file_mode(void)
 {
@@ -173,17 +172,17 @@ static json_t *point_json(const mpb_manifest *m, const mpb_scores *s, size_t row
         json_object_set_new(values, m->names[j], json_string(p->values[j]));
     return json_pack("{s:I, s:o, s:s, s:I, s:s, s:s, s:i, s:f, s:s, s:o}", "point",
                      (json_int_t)p->point, "values", values, "path", p->path, "bytes",
-                     (json_int_t)p->bytes, "checksum", p->checksum, "status", p->status,
-                     "pass", p->pass, "wall_s", p->wall_s, "config_hash", p->config_hash,
-                     "scores", scores_json(s, row));
+                     (json_int_t)p->bytes, "checksum", p->checksum, "status", p->status, "pass",
+                     p->pass, "wall_s", p->wall_s, "config_hash", p->config_hash, "scores",
+                     scores_json(s, row));
 }
 
 static char *manifest_json(const mpb_manifest *m, const mpb_scores *s)
 {
     json_t *params = json_array(), *points = json_array();
     for (size_t j = 0; params && j < m->n_params; j++)
-        json_array_append_new(params, json_pack("{s:s, s:s}", "key", m->keys[j], "name",
-                                                m->names[j]));
+        json_array_append_new(params,
+                              json_pack("{s:s, s:s}", "key", m->keys[j], "name", m->names[j]));
     json_t *metrics = json_array();
     for (size_t k = 0; metrics && k < s->n_metrics; k++)
         json_array_append_new(metrics, json_string(s->metrics[k]));
@@ -192,8 +191,8 @@ static char *manifest_json(const mpb_manifest *m, const mpb_scores *s)
     json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "mpiblend_version",
                              MPB_VERSION, "config", m->config, "study_hash", m->study_hash,
                              "template", m->template, "parameters", params, "checksum",
-                             "crc32c of the tensor data, tensors in index order",
-                             "metrics", metrics, "points", points);
+                             "crc32c of the tensor data, tensors in index order", "metrics",
+                             metrics, "points", points);
     char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
     return text;
@@ -208,8 +207,8 @@ static char *manifest_csv(const mpb_manifest *m, const mpb_scores *s, size_t *le
     mpb_csv_field(f, "point", false);
     for (size_t j = 0; j < m->n_params; j++)
         mpb_csv_field(f, m->names[j], false);
-    static const char *const tail[] = {"path", "bytes", "checksum", "status", "pass",
-                                       "wall_s", "config_hash"};
+    static const char *const tail[] = {"path", "bytes",  "checksum",   "status",
+                                       "pass", "wall_s", "config_hash"};
     for (size_t c = 0; c < 7; c++)
         mpb_csv_field(f, tail[c], c == 6 && s->n_metrics == 0);
     for (size_t k = 0; k < s->n_metrics; k++)
@@ -275,8 +274,10 @@ int mpb_manifest_write(const char *dir, const mpb_manifest *m, mpb_error *err)
 
 static int bad(const char *path, const char *what, mpb_error *err)
 {
-    return mpb_fail(err, MPB_EINVAL, "manifest '%s' is damaged: %s (remove the folder or "
-                    "pass --force to start over)", path, what);
+    return mpb_fail(err, MPB_EINVAL,
+                    "manifest '%s' is damaged: %s (remove the folder or "
+                    "pass --force to start over)",
+                    path, what);
 }
 
 static int read_params(const char *path, json_t *params, mpb_manifest *m, mpb_error *err)
@@ -308,8 +309,10 @@ static int read_point(const char *path, json_t *pj, mpb_manifest *m, mpb_error *
     if (json_unpack(pj, "{s:I, s:o, s:s, s:I, s:s, s:s, s:i, s:F, s:s}", "point", &point,
                     "values", &values, "path", &file, "bytes", &bytes, "checksum", &checksum,
                     "status", &status, "pass", &pass, "wall_s", &wall, "config_hash", &hash))
-        return bad(path, "a point lacks one of point, values, path, bytes, checksum, "
-                   "status, pass, wall_s, config_hash", err);
+        return bad(path,
+                   "a point lacks one of point, values, path, bytes, checksum, "
+                   "status, pass, wall_s, config_hash",
+                   err);
     const char **texts = calloc(m->n_params + 1, sizeof *texts);
     if (texts == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory");

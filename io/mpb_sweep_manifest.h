@@ -18,20 +18,20 @@
 #define MPB_CHECKSUM_ATTR "mpiblend_checksum"
 
 typedef struct mpb_manifest_point {
-    size_t point;       /* number in this folder, in the order points were added */
-    char *path;         /* output file name inside the folder */
-    char **values;      /* one text per parameter: the exact decimal */
+    size_t point;  /* number in this folder, in the order points were added */
+    char *path;    /* output file name inside the folder */
+    char **values; /* one text per parameter: the exact decimal */
     uint64_t bytes;
-    char checksum[32];  /* "crc32c:89abcdef", "" until written */
-    char status[16];    /* "pending", "done", "failed" */
-    int pass;           /* pass of the run that wrote it (1, 2, ...), 0 before */
-    double wall_s;      /* wall time of that pass */
+    char checksum[32];    /* "crc32c:89abcdef", "" until written */
+    char status[16];      /* "pending", "done", "failed" */
+    int pass;             /* pass of the run that wrote it (1, 2, ...), 0 before */
+    double wall_s;        /* wall time of that pass */
     char config_hash[32]; /* "fnv1a64:..." of the point's config text */
 } mpb_manifest_point;
 
 typedef struct mpb_manifest {
-    char *config;       /* the sweep config's path, as given */
-    char *study_hash;   /* what every point shares (mpb_sweep_study_config) */
+    char *config;     /* the sweep config's path, as given */
+    char *study_hash; /* what every point shares (mpb_sweep_study_config) */
     char *template;
     size_t n_params;
     char **keys, **names;
@@ -58,13 +58,9 @@ void mpb_manifest_free(mpb_manifest *m);
  * not HDF5 or has none (serial HDF5: one rank). */
 bool mpb_sweep_read_checksum_attr(const char *path, char *buf, size_t len);
 
-
-
 /* Writes text to path through a temporary file (fsync), a rename and a
  * folder fsync; the file gets mode 0666 less the umask. */
 int mpb_write_file_atomic(const char *path, const char *text, size_t len, mpb_error *err);
-
-
 
 /* One CSV field (RFC 4180: quoted when it holds a comma, quote or newline). */
 void mpb_csv_field(FILE *f, const char *text, bool last);

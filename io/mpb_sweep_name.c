@@ -6,11 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t mpb_sweep_n_params(const mpb_sweep *s) { return s->n_params; }
-size_t mpb_sweep_n_points(const mpb_sweep *s) { return s->n_points; }
-const char *mpb_sweep_param_key(const mpb_sweep *s, size_t i) { return s->params[i].key; }
-const char *mpb_sweep_param_name(const mpb_sweep *s, size_t i) { return s->params[i].name; }
-const char *mpb_sweep_template(const mpb_sweep *s) { return s->template; }
+size_t mpb_sweep_n_params(const mpb_sweep *s)
+{
+    return s->n_params;
+}
+size_t mpb_sweep_n_points(const mpb_sweep *s)
+{
+    return s->n_points;
+}
+const char *mpb_sweep_param_key(const mpb_sweep *s, size_t i)
+{
+    return s->params[i].key;
+}
+const char *mpb_sweep_param_name(const mpb_sweep *s, size_t i)
+{
+    return s->params[i].name;
+}
+const char *mpb_sweep_template(const mpb_sweep *s)
+{
+    return s->template;
+}
 
 size_t mpb_sweep_value_index(const mpb_sweep *s, size_t point, size_t param)
 {
@@ -56,13 +71,17 @@ static const char *field_text(void *ctx, const char *field, size_t len)
 static int check_file_name(const mpb_sweep *s, const char *name, mpb_error *err)
 {
     if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') || strlen(name) > 255)
-        return mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s gives '%s', which "
+        return mpb_fail(err, MPB_EINVAL,
+                        "sweep output template '%s' in %s gives '%s', which "
                         "is not a plain file name inside the output folder (no '/', no "
-                        "leading '.', at most 255 bytes)", s->template, s->path, name);
+                        "leading '.', at most 255 bytes)",
+                        s->template, s->path, name);
     for (const unsigned char *c = (const unsigned char *)name; *c; c++)
         if (*c < 0x20 || *c == 0x7f)
-            return mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s contains a "
-                            "control character", s->template, s->path);
+            return mpb_fail(err, MPB_EINVAL,
+                            "sweep output template '%s' in %s contains a "
+                            "control character",
+                            s->template, s->path);
     return MPB_OK;
 }
 
@@ -72,18 +91,19 @@ int mpb_sweep_output_name(const mpb_sweep *s, size_t point, char **name, mpb_err
     mpb_template_problem at;
     char *out = NULL;
     switch (mpb_template_expand(s->template, true, field_text, &pf, &out, &at)) {
-    case MPB_TEMPLATE_OK:
-        break;
+    case MPB_TEMPLATE_OK: break;
     case MPB_TEMPLATE_UNKNOWN_FIELD:
-        return mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s: '%.*s' "
+        return mpb_fail(err, MPB_EINVAL,
+                        "sweep output template '%s' in %s: '%.*s' "
                         "is not a swept field (fields: the parameter names, index; "
-                        "{{ and }} for braces)", s->template, s->path, (int)at.len,
-                        s->template + at.at);
+                        "{{ and }} for braces)",
+                        s->template, s->path, (int)at.len, s->template + at.at);
     case MPB_TEMPLATE_LONE_CLOSE:
-        return mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s has a lone "
-                        "'}' (write }} for a brace)", s->template, s->path);
-    case MPB_TEMPLATE_NO_MEMORY:
-        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+        return mpb_fail(err, MPB_EINVAL,
+                        "sweep output template '%s' in %s has a lone "
+                        "'}' (write }} for a brace)",
+                        s->template, s->path);
+    case MPB_TEMPLATE_NO_MEMORY: return mpb_fail(err, MPB_ENOMEM, "out of memory");
     }
     int rc = check_file_name(s, out, err);
     if (rc) {

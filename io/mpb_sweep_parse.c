@@ -62,8 +62,8 @@ static int add_value(const mpb_sweep *s, mpb_sweep_param *p, double v, const yam
     mpb_sweep_format_value(v, text, sizeof text);
     for (size_t i = 0; i < p->n_values; i++)
         if (p->values[i] == strtod(text, NULL))
-            return mpb_sweep_fail_at(s, at, err, "sweep parameter '%s' lists %s twice",
-                                     p->key, text);
+            return mpb_sweep_fail_at(s, at, err, "sweep parameter '%s' lists %s twice", p->key,
+                                     text);
     double *values = realloc(p->values, (p->n_values + 1) * sizeof *values);
     if (values)
         p->values = values;
@@ -108,17 +108,23 @@ static int read_range(mpb_sweep *s, mpb_sweep_param *p, yaml_node_t *map, mpb_er
     for (int k = 0; k < 3; k++) {
         yaml_node_t *n = mpb_sweep_lookup(&s->doc, map, keys[k]);
         if (n == NULL)
-            return mpb_sweep_fail_at(s, map, err, "sweep range of '%s' needs start, stop and "
-                                     "step (missing '%s')", p->key, keys[k]);
+            return mpb_sweep_fail_at(s, map, err,
+                                     "sweep range of '%s' needs start, stop and "
+                                     "step (missing '%s')",
+                                     p->key, keys[k]);
         if (!node_number(n, &v[k]))
-            return mpb_sweep_fail_at(s, n, err, "sweep parameter '%s': %s '%s' is not a "
-                                     "plain number", p->key, keys[k], text_of(n));
+            return mpb_sweep_fail_at(s, n, err,
+                                     "sweep parameter '%s': %s '%s' is not a "
+                                     "plain number",
+                                     p->key, keys[k], text_of(n));
     }
     double start = v[0], stop = v[1], step = v[2];
     double span = (stop - start) / step;
     if (step == 0 || span < -1e-9 || !isfinite(span))
-        return mpb_sweep_fail_at(s, map, err, "sweep range of '%s': step %g never gets from "
-                                 "%g to %g", p->key, step, start, stop);
+        return mpb_sweep_fail_at(s, map, err,
+                                 "sweep range of '%s': step %g never gets from "
+                                 "%g to %g",
+                                 p->key, step, start, stop);
     if (span + 1 > MPB_SWEEP_MAX_POINTS)
         return mpb_sweep_fail_at(s, map, err, "sweep range of '%s' has more than %d values",
                                  p->key, MPB_SWEEP_MAX_POINTS);
@@ -153,8 +159,10 @@ static int parse_key(mpb_sweep *s, mpb_sweep_param *p, yaml_node_t *key, mpb_err
         long m = strtol(k + 7, &end, 10);
         if (end == k + 7 || k[7] == '-' || k[7] == '+' || (k[7] == '0' && end != k + 8) ||
             strncmp(end, "].", 2) != 0)
-            return mpb_sweep_fail_at(s, key, err, "sweep key '%s': write a model's parameter "
-                                     "as models[N].NAME", k);
+            return mpb_sweep_fail_at(s, key, err,
+                                     "sweep key '%s': write a model's parameter "
+                                     "as models[N].NAME",
+                                     k);
         p->model = (int)m;
         rest = end + 2;
     }
@@ -165,12 +173,15 @@ static int parse_key(mpb_sweep *s, mpb_sweep_param *p, yaml_node_t *key, mpb_err
     if (!p->key || !p->param || (at && !p->filter))
         return mpb_fail(err, MPB_ENOMEM, "out of memory reading the sweep");
     if (!mpb_param_sweepable(mpb_param_lookup(p->param)))
-        return mpb_sweep_fail_at(s, key, err, "sweep key '%s': '%s' is not a numeric "
-                                 "parameter (weight, density, gamma, epsilon, lambda, t)", k,
-                                 p->param);
+        return mpb_sweep_fail_at(s, key, err,
+                                 "sweep key '%s': '%s' is not a numeric "
+                                 "parameter (weight, density, gamma, epsilon, lambda, t)",
+                                 k, p->param);
     if (p->filter && p->filter[0] == '\0')
-        return mpb_sweep_fail_at(s, key, err, "sweep key '%s': empty filter after '@' "
-                                 "(use @* for the entry without filter)", k);
+        return mpb_sweep_fail_at(s, key, err,
+                                 "sweep key '%s': empty filter after '@' "
+                                 "(use @* for the entry without filter)",
+                                 k);
     return MPB_OK;
 }
 
@@ -189,29 +200,38 @@ static int read_param(mpb_sweep *s, mpb_sweep_param *p, yaml_node_t *key, yaml_n
              q < val->data.mapping.pairs.top; q++) {
             yaml_node_t *k = yaml_document_get_node(&s->doc, q->key);
             if (!word_in(text_of(k), keys))
-                return mpb_sweep_fail_at(s, k, err, "unknown key '%s' for sweep parameter "
+                return mpb_sweep_fail_at(s, k, err,
+                                         "unknown key '%s' for sweep parameter "
                                          "'%s' (known: values, start, stop, step, name)",
                                          text_of(k), p->key);
         }
         yaml_node_t *values = mpb_sweep_lookup(&s->doc, val, "values");
         name = mpb_sweep_lookup(&s->doc, val, "name");
         if (values && mpb_sweep_lookup(&s->doc, val, "start"))
-            return mpb_sweep_fail_at(s, val, err, "sweep parameter '%s' has both values and "
-                                     "a range; give one", p->key);
+            return mpb_sweep_fail_at(s, val, err,
+                                     "sweep parameter '%s' has both values and "
+                                     "a range; give one",
+                                     p->key);
         if (values && values->type != YAML_SEQUENCE_NODE)
-            return mpb_sweep_fail_at(s, values, err, "sweep parameter '%s': values must be a "
-                                     "list of numbers", p->key);
+            return mpb_sweep_fail_at(s, values, err,
+                                     "sweep parameter '%s': values must be a "
+                                     "list of numbers",
+                                     p->key);
         rc = values ? read_list(s, p, values, err) : read_range(s, p, val, err);
     } else {
-        return mpb_sweep_fail_at(s, val, err, "sweep parameter '%s' needs a list of values "
-                                 "or {start, stop, step}", p->key);
+        return mpb_sweep_fail_at(s, val, err,
+                                 "sweep parameter '%s' needs a list of values "
+                                 "or {start, stop, step}",
+                                 p->key);
     }
     if (rc)
         return rc;
     const char *n = name ? text_of(name) : p->key;
     if (name && (name->type != YAML_SCALAR_NODE || strcspn(n, "{}/") != strlen(n) || !*n))
-        return mpb_sweep_fail_at(s, name, err, "sweep parameter '%s': name must be a word "
-                                 "without { } or /", p->key);
+        return mpb_sweep_fail_at(s, name, err,
+                                 "sweep parameter '%s': name must be a word "
+                                 "without { } or /",
+                                 p->key);
     p->name = strdup(n);
     return p->name ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory reading the sweep");
 }
@@ -220,15 +240,17 @@ static int check_names(mpb_sweep *s, yaml_node_t *params, mpb_error *err)
 {
     for (size_t i = 0; i < s->n_params; i++) {
         if (strcmp(s->params[i].name, "index") == 0)
-            return mpb_sweep_fail_at(s, params, err, "sweep field name 'index' is reserved "
+            return mpb_sweep_fail_at(s, params, err,
+                                     "sweep field name 'index' is reserved "
                                      "(it numbers the points); give '%s' another name:",
                                      s->params[i].key);
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->params[i].name, s->params[j].name) == 0 ||
                 strcmp(s->params[i].key, s->params[j].key) == 0)
-                return mpb_sweep_fail_at(s, params, err, "sweep parameters '%s' and '%s' "
-                                         "have the same key or name", s->params[j].key,
-                                         s->params[i].key);
+                return mpb_sweep_fail_at(s, params, err,
+                                         "sweep parameters '%s' and '%s' "
+                                         "have the same key or name",
+                                         s->params[j].key, s->params[i].key);
     }
     return MPB_OK;
 }
@@ -253,8 +275,8 @@ static int read_params(mpb_sweep *s, yaml_node_t *params, mpb_error *err)
 {
     if (params == NULL || params->type != YAML_MAPPING_NODE ||
         params->data.mapping.pairs.start == params->data.mapping.pairs.top)
-        return mpb_sweep_fail_at(s, params ? params : yaml_document_get_root_node(&s->doc),
-                                 err, "sweep needs 'parameters:', a mapping of parameter "
+        return mpb_sweep_fail_at(s, params ? params : yaml_document_get_root_node(&s->doc), err,
+                                 "sweep needs 'parameters:', a mapping of parameter "
                                  "keys to values");
     size_t n = (size_t)(params->data.mapping.pairs.top - params->data.mapping.pairs.start);
     s->params = calloc(n, sizeof *s->params);
@@ -284,14 +306,17 @@ static int read_sweep(mpb_sweep *s, mpb_error *err)
         return mpb_fail(err, MPB_EINVAL, "config %s has no sweep: section (docs/SWEEP.md)",
                         s->path);
     if (sweep->type != YAML_MAPPING_NODE)
-        return mpb_sweep_fail_at(s, sweep, err, "sweep must be a mapping with parameters: "
+        return mpb_sweep_fail_at(s, sweep, err,
+                                 "sweep must be a mapping with parameters: "
                                  "and optionally output:");
     for (yaml_node_pair_t *q = sweep->data.mapping.pairs.start;
          q < sweep->data.mapping.pairs.top; q++) {
         yaml_node_t *k = yaml_document_get_node(&s->doc, q->key);
         if (strcmp(text_of(k), "parameters") && strcmp(text_of(k), "output"))
-            return mpb_sweep_fail_at(s, k, err, "unknown key '%s' in sweep (known: "
-                                     "parameters, output)", text_of(k));
+            return mpb_sweep_fail_at(s, k, err,
+                                     "unknown key '%s' in sweep (known: "
+                                     "parameters, output)",
+                                     text_of(k));
     }
     int rc = read_params(s, mpb_sweep_lookup(&s->doc, sweep, "parameters"), err);
     if (rc)
@@ -300,7 +325,8 @@ static int read_sweep(mpb_sweep *s, mpb_error *err)
     if (out == NULL)
         return default_template(s, err);
     if (out->type != YAML_SCALAR_NODE || !*text_of(out))
-        return mpb_sweep_fail_at(s, out, err, "sweep output must be a file name template "
+        return mpb_sweep_fail_at(s, out, err,
+                                 "sweep output must be a file name template "
                                  "such as mi-{lambda}.h5");
     s->template = strdup(text_of(out));
     return s->template ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory");
@@ -341,7 +367,8 @@ static int check_output_names(const mpb_sweep *s, mpb_error *err)
     for (size_t p = 0; p < s->n_points && rc == MPB_OK; p++)
         for (size_t q = 0; q < p && rc == MPB_OK; q++)
             if (strcmp(names[p], names[q]) == 0)
-                rc = mpb_fail(err, MPB_EINVAL, "sweep output template '%s' in %s names points "
+                rc = mpb_fail(err, MPB_EINVAL,
+                              "sweep output template '%s' in %s names points "
                               "%zu and %zu both '%s'; put every swept field in it",
                               s->template, s->path, q, p, names[p]);
     for (size_t p = 0; p < s->n_points; p++)

@@ -15,7 +15,8 @@ bool mpb_eval_metric_ok(const char *metric)
 {
     if (metric == NULL || *metric == '\0' || *metric == '.')
         return false;
-    return strspn(metric, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+    return strspn(metric,
+                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
            strlen(metric);
 }
 
@@ -145,8 +146,8 @@ int mpb_scores_load(const char *dir, const mpb_manifest *m, bool strict, mpb_sco
             bool found, ok;
             double score = NAN;
             mpb_error rec_err = {0};
-            int rrc = mpb_eval_record_read(metric_dir, m->points[i].point, &found, &ok,
-                                           &score, &rec_err);
+            int rrc = mpb_eval_record_read(metric_dir, m->points[i].point, &found, &ok, &score,
+                                           &rec_err);
             if (rrc != MPB_OK && strict)
                 rc = (*err = rec_err).code;
             s->v[i * s->n_metrics + k] = rrc == MPB_OK && found && ok ? score : NAN;

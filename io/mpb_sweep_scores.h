@@ -33,8 +33,8 @@ int mpb_eval_metrics(const char *dir, char ***names, size_t *n, mpb_error *err);
 /* Every successful score of every metric, by manifest row. */
 typedef struct mpb_scores {
     size_t n_metrics, n_rows;
-    char **metrics;  /* sorted by name */
-    double *v;       /* v[row * n_metrics + k]; NAN: no successful score */
+    char **metrics; /* sorted by name */
+    double *v;      /* v[row * n_metrics + k]; NAN: no successful score */
 } mpb_scores;
 
 /* strict: a damaged record is an error naming it; otherwise it counts as

@@ -53,9 +53,14 @@ static int write_copy(const char *what, const char *src, const mpb_store_ops *sr
     /* A file the other backend claims (a safetensors file without the
      * suffix) carries no non-tensor files. */
     bool has_files = mpb_store_for_path(src) == src_ops;
-    mpb_job_output out = {.path = dst, .idx = idx, .n_attrs = pv.n, .attr_keys = pv.keys,
-                          .attr_values = pv.values, .files_from = &src,
-                          .n_files_from = has_files ? 1 : 0, .reads = &src,
+    mpb_job_output out = {.path = dst,
+                          .idx = idx,
+                          .n_attrs = pv.n,
+                          .attr_keys = pv.keys,
+                          .attr_values = pv.values,
+                          .files_from = &src,
+                          .n_files_from = has_files ? 1 : 0,
+                          .reads = &src,
                           .n_reads = 1};
     struct copy_ctx c = {.src = {src_ops, NULL}, .out = &out};
     c.buf = malloc(mpb_drive_buffer_bytes(plan, idx, 0, opts->io.collective) + 1);

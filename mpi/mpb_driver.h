@@ -48,9 +48,8 @@ int mpb_drive_write(mpb_store *out, const mpb_item *it, const void *buf, mpb_err
 /* Called on rank 0 only, after each of its items, with bytes done by rank 0,
  * rank 0's total and every rank's total: rank 0's share stands for the job
  * (the plan balances bytes), good enough for progress lines. */
-typedef void (*mpb_progress_fn)(void *ctx, uint64_t done, uint64_t total,
-                                uint64_t plan_total, size_t tensors_done,
-                                size_t tensors_total);
+typedef void (*mpb_progress_fn)(void *ctx, uint64_t done, uint64_t total, uint64_t plan_total,
+                                size_t tensors_done, size_t tensors_total);
 
 typedef struct mpb_drive_opts {
     bool collective;

@@ -23,8 +23,8 @@ static int share_own(const char *const *paths, size_t n, MPI_Comm comm, mpb_inde
     return rc;
 }
 
-int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm,
-                           mpb_index *idx, mpb_index *own, mpb_error *err)
+int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *idx,
+                           mpb_index *own, mpb_error *err)
 {
     if (n == 0 || n > MPB_MAX_INPUTS)
         return mpb_fail(err, MPB_EINVAL, "%zu input checkpoints given (1 to %d)", n,

@@ -17,8 +17,8 @@
  * the tensors they share; own[i] (when own is not NULL) input i's own index,
  * which lists the same tensors in the same order and also says where their
  * bytes lie in that file. */
-int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm,
-                           mpb_index *idx, mpb_index *own, mpb_error *err);
+int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *idx,
+                           mpb_index *own, mpb_error *err);
 
 /* Collective: opens every input for reading the tensors of idx; with own
  * (from mpb_inputs_share_index, same tensors as idx) input i is opened with

@@ -12,7 +12,7 @@ void mpb_run_opts_default(mpb_run_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->slab_bytes = 4ull << 20; /* blends in cache: docs/PERFORMANCE.md */
-    o->io.collective = false; /* fastest here: docs/PERFORMANCE.md */
+    o->io.collective = false;   /* fastest here: docs/PERFORMANCE.md */
     o->io.align_threshold = 1ull << 20;
     o->io.alignment = 1ull << 20;
     o->progress_secs = 5.0;
@@ -73,14 +73,14 @@ int mpb_job_share_plan(const mpb_index *idx, uint64_t slab_bytes, size_t min_ele
     return rc;
 }
 
-static int create_output(mpb_job_output *out, const char *tmp_path,
-                         const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
+static int create_output(mpb_job_output *out, const char *tmp_path, const mpb_run_opts *opts,
+                         MPI_Comm comm, mpb_error *err)
 {
-    int rc = out->store.ops->create(tmp_path, comm, out->idx, &opts->io, &out->store.handle,
-                                    err);
+    int rc =
+        out->store.ops->create(tmp_path, comm, out->idx, &opts->io, &out->store.handle, err);
     for (size_t i = 0; i < out->n_attrs && rc == MPB_OK; i++)
-        rc = out->store.ops->set_attr(out->store.handle, out->attr_keys[i],
-                                      out->attr_values[i], err);
+        rc = out->store.ops->set_attr(out->store.handle, out->attr_keys[i], out->attr_values[i],
+                                      err);
     return rc;
 }
 
@@ -116,8 +116,9 @@ static void close_outputs(mpb_job_output *outs, size_t n_outs, mpb_error *err)
 
 int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan,
                        const mpb_index *plan_idx, size_t min_elem_size,
-                       const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step, void *ctx, mpb_job_seal_fn seal, void *seal_ctx,
-                       MPI_Comm comm, mpb_error *err)
+                       const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step,
+                       void *ctx, mpb_job_seal_fn seal, void *seal_ctx, MPI_Comm comm,
+                       mpb_error *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);

@@ -20,17 +20,17 @@ int mpb_job_share_plan(const mpb_index *idx, uint64_t slab_bytes, size_t min_ele
                        MPI_Comm comm, mpb_plan *plan, mpb_error *err);
 
 typedef struct mpb_job_output {
-    const char *path;          /* final name */
-    const mpb_index *idx;      /* tensors to create */
-    size_t n_attrs;            /* root attributes (provenance) */
+    const char *path;     /* final name */
+    const mpb_index *idx; /* tensors to create */
+    size_t n_attrs;       /* root attributes (provenance) */
     const char *const *attr_keys;
     const char *const *attr_values;
-    mpb_store store;           /* open while the step runs: steps write here */
+    mpb_store store;               /* open while the step runs: steps write here */
     const char *const *files_from; /* checkpoints whose non-tensor files (config, */
     size_t n_files_from;           /* tokenizer) the output carries: the first with any */
     const char *tokenizer_from;    /* NULL, or where the tokenizer files come from */
     const char *chat_template;     /* NULL, or a chat template (mpb_hf_tokenizer.h) */
-    const char *const *reads;  /* every checkpoint the job reads: never replaced */
+    const char *const *reads;      /* every checkpoint the job reads: never replaced */
     size_t n_reads;
 } mpb_job_output;
 
@@ -45,8 +45,7 @@ int mpb_job_write(mpb_job_output *out, const mpb_plan *plan, size_t min_elem_siz
 /* Called on every rank after the step ran over the whole plan and before
  * the outputs close: may set more attributes (collectively), such as
  * checksums of the data just written. */
-typedef int (*mpb_job_seal_fn)(void *ctx, mpb_job_output *outs, size_t n_outs,
-                               mpb_error *err);
+typedef int (*mpb_job_seal_fn)(void *ctx, mpb_job_output *outs, size_t n_outs, mpb_error *err);
 
 /* mpb_job_write for n_outs outputs of the same tensors in one drive: every
  * output is created, the step writes each of them for every item, and each
@@ -55,7 +54,8 @@ typedef int (*mpb_job_seal_fn)(void *ctx, mpb_job_output *outs, size_t n_outs,
  * plan was built from, which sizes the rounds.  seal may be NULL. */
 int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan,
                        const mpb_index *plan_idx, size_t min_elem_size,
-                       const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step, void *ctx, mpb_job_seal_fn seal, void *seal_ctx,
-                       MPI_Comm comm, mpb_error *err);
+                       const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step,
+                       void *ctx, mpb_job_seal_fn seal, void *seal_ctx, MPI_Comm comm,
+                       mpb_error *err);
 
 #endif

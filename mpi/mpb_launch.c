@@ -79,19 +79,32 @@ int mpb_launch_check(MPI_Comm comm, bool *report, mpb_error *err)
                         "it with that MPI's mpirun/mpiexec or srun, or rebuild it against "
                         "the launcher's MPI (docs/OPERATIONS.md, \"Building on a cluster\")",
                         l->what, l->size_var ? "" : "at least ", launched,
-                        l->size_var ? l->size_var : l->rank_var,
-                        l->size_var ? launched : rank, version);
+                        l->size_var ? l->size_var : l->rank_var, l->size_var ? launched : rank,
+                        version);
     }
     return MPB_OK;
 }
 
 bool mpb_launch_var(const char *assignment)
 {
-    static const char *const prefixes[] = {
-        "PMIX_", "PMI_", "OMPI_COMM_WORLD_", "OMPI_MCA_ess_", "OMPI_MCA_orte_", "OMPI_MCA_pmix",
-        "OMPI_APP_CTX", "OMPI_FIRST_RANKS", "OMPI_NUM_APP_CTX", "OMPI_UNIVERSE_SIZE",
-        "OMPI_FILE_LOCATION", "OMPI_MCA_initial_wdir", "OMPI_COMMAND=", "OMPI_ARGV=",
-        "MPI_LOCALNRANKS=", "MPI_LOCALRANKID=", "SLURM_STEP_NUM_TASKS=", "SLURM_PROCID="};
+    static const char *const prefixes[] = {"PMIX_",
+                                           "PMI_",
+                                           "OMPI_COMM_WORLD_",
+                                           "OMPI_MCA_ess_",
+                                           "OMPI_MCA_orte_",
+                                           "OMPI_MCA_pmix",
+                                           "OMPI_APP_CTX",
+                                           "OMPI_FIRST_RANKS",
+                                           "OMPI_NUM_APP_CTX",
+                                           "OMPI_UNIVERSE_SIZE",
+                                           "OMPI_FILE_LOCATION",
+                                           "OMPI_MCA_initial_wdir",
+                                           "OMPI_COMMAND=",
+                                           "OMPI_ARGV=",
+                                           "MPI_LOCALNRANKS=",
+                                           "MPI_LOCALRANKID=",
+                                           "SLURM_STEP_NUM_TASKS=",
+                                           "SLURM_PROCID="};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (strncmp(assignment, prefixes[i], strlen(prefixes[i])) == 0)
             return true;

@@ -33,18 +33,21 @@ static int check_destination(const char *path, bool folder, bool force, bool fol
     struct stat st;
     if (lstat(path, &st) == 0) {
         bool is_link = S_ISLNK(st.st_mode);
-        bool is_dir = S_ISDIR(st.st_mode) ||
-                      (is_link && stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+        bool is_dir =
+            S_ISDIR(st.st_mode) || (is_link && stat(path, &st) == 0 && S_ISDIR(st.st_mode));
         if (is_link && !follow_links)
             return mpb_fail(err, MPB_EEXIST,
                             "output '%s' is a symbolic link; refusing to write through it "
-                            "(pass --follow-links to allow)", path);
+                            "(pass --follow-links to allow)",
+                            path);
         if (!force)
             return mpb_fail(err, MPB_EEXIST,
                             "output '%s' already exists; pass --force to replace it", path);
         if (!is_dir && !S_ISREG(st.st_mode))
-            return mpb_fail(err, MPB_EEXIST, "output '%s' is %s; --force replaces only "
-                            "regular files%s", path, mpb_file_kind(st.st_mode),
+            return mpb_fail(err, MPB_EEXIST,
+                            "output '%s' is %s; --force replaces only "
+                            "regular files%s",
+                            path, mpb_file_kind(st.st_mode),
                             folder ? " and model folders" : "");
         if (is_dir != folder)
             return mpb_fail(err, MPB_EEXIST, "output '%s' is a %s, not a %s", path,
@@ -95,14 +98,17 @@ int mpb_output_check_inputs(const char *out_path, const char *const *inputs, siz
         return MPB_OK; /* nothing there yet (or a dangling link, refused later) */
     for (size_t i = 0; i < n; i++) {
         if (mpb_same_file(out_path, inputs[i]))
-            return mpb_fail(err, MPB_EINVAL, "output '%s' is the input '%s' (the same file "
+            return mpb_fail(err, MPB_EINVAL,
+                            "output '%s' is the input '%s' (the same file "
                             "on disk); an output may never replace an input, not even with "
-                            "--force", out_path, inputs[i]);
+                            "--force",
+                            out_path, inputs[i]);
         char *dir = S_ISDIR(st.st_mode) ? dir_of(inputs[i]) : NULL;
         bool inside = dir && mpb_same_file(out_path, dir);
         free(dir);
         if (inside)
-            return mpb_fail(err, MPB_EINVAL, "output folder '%s' holds the input '%s'; an "
+            return mpb_fail(err, MPB_EINVAL,
+                            "output folder '%s' holds the input '%s'; an "
                             "output may never replace an input, not even with --force",
                             out_path, inputs[i]);
     }
@@ -129,8 +135,8 @@ static void probe_create(const char *tmp, bool folder, mpb_error *err)
     }
 }
 
-int mpb_output_begin(const char *final_path, bool force, bool follow_links,
-                     MPI_Comm comm, mpb_output *out, mpb_error *err)
+int mpb_output_begin(const char *final_path, bool force, bool follow_links, MPI_Comm comm,
+                     mpb_output *out, mpb_error *err)
 {
     return mpb_output_begin_as(final_path, false, force, follow_links, comm, out, err);
 }
@@ -210,12 +216,15 @@ static void publish(const mpb_output *out, mpb_error *err)
     } else if (errno == EEXIST) {
         mpb_fail(err, MPB_EEXIST,
                  "output '%s' appeared while mpiblend was writing; the new data is "
-                 "kept at '%s'", out->final_path, out->tmp_path);
+                 "kept at '%s'",
+                 out->final_path, out->tmp_path);
     } else {
         struct stat st;
         if (lstat(out->final_path, &st) == 0)
-            mpb_fail(err, MPB_EEXIST, "output '%s' appeared while mpiblend was writing; "
-                     "the new data is kept at '%s'", out->final_path, out->tmp_path);
+            mpb_fail(err, MPB_EEXIST,
+                     "output '%s' appeared while mpiblend was writing; "
+                     "the new data is kept at '%s'",
+                     out->final_path, out->tmp_path);
         else if (rename(out->tmp_path, out->final_path) != 0)
             mpb_fail(err, MPB_EIO, "cannot rename '%s' to '%s': %s", out->tmp_path,
                      out->final_path, strerror(errno));
@@ -232,8 +241,7 @@ static void sync_data(const mpb_output *out, mpb_error *err)
         return;
     int fd = open(out->tmp_path, O_RDONLY);
     if (fd < 0 || fsync(fd) != 0)
-        mpb_fail(err, MPB_EIO, "cannot flush '%s' to disk: %s", out->tmp_path,
-                 strerror(errno));
+        mpb_fail(err, MPB_EIO, "cannot flush '%s' to disk: %s", out->tmp_path, strerror(errno));
     if (fd >= 0)
         close(fd);
 }

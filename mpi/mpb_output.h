@@ -20,8 +20,8 @@ typedef struct mpb_output {
 /* Checks before anything is written: an existing output needs force; a
  * symbolic link there needs follow_links too; the folder must be writable.
  * Picks the temporary name. */
-int mpb_output_begin(const char *final_path, bool force, bool follow_links,
-                     MPI_Comm comm, mpb_output *out, mpb_error *err);
+int mpb_output_begin(const char *final_path, bool force, bool follow_links, MPI_Comm comm,
+                     mpb_output *out, mpb_error *err);
 
 /* The same for a file (folder = false) or a folder output: an existing
  * folder is replaced only when it looks like a Hugging Face model. */

@@ -39,11 +39,13 @@ int mpb_output_dir_check_replaceable(const char *path, mpb_error *err)
     if (odd[0] != '\0')
         return mpb_fail(err, MPB_EEXIST,
                         "output '%s' holds '%s', which is not a file; refusing to replace "
-                        "the folder", path, odd);
+                        "the folder",
+                        path, odd);
     if (!empty && !weights)
         return mpb_fail(err, MPB_EEXIST,
                         "output '%s' is a folder without .safetensors files; refusing to "
-                        "replace what does not look like a model", path);
+                        "replace what does not look like a model",
+                        path);
     return MPB_OK;
 }
 
@@ -109,7 +111,8 @@ void mpb_output_dir_publish(const char *tmp, const char *final, bool force, mpb_
     else if (exists)
         mpb_fail(err, MPB_EEXIST,
                  "output '%s' appeared while mpiblend was writing; the new data is kept at "
-                 "'%s'", final, tmp);
+                 "'%s'",
+                 final, tmp);
     else if ((saved == EINVAL || saved == ENOSYS) && rename(tmp, final) == 0)
         return;
     else

@@ -73,8 +73,8 @@ static int assign_ranks(mpb_plan *plan, const mpb_index *idx, size_t min_elem_si
     return MPB_OK;
 }
 
-int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes,
-                   size_t min_elem_size, mpb_plan *plan, mpb_error *err)
+int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes, size_t min_elem_size,
+                   mpb_plan *plan, mpb_error *err)
 {
     memset(plan, 0, sizeof *plan);
     if (nranks < 1 || slab_bytes == 0 || slab_bytes > MPB_MAX_TRANSFER_BYTES)
@@ -90,7 +90,8 @@ int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes,
         if (row_bytes > MPB_MAX_TRANSFER_BYTES)
             return mpb_fail(err, MPB_EINVAL,
                             "tensor '%s': one row is %llu bytes, over the 1 GiB a single "
-                            "transfer may move", tensor->name, (unsigned long long)row_bytes);
+                            "transfer may move",
+                            tensor->name, (unsigned long long)row_bytes);
         uint64_t rows = mpb_tensor_rows(tensor);
         uint64_t step = rows_per_item(tensor, row_bytes, slab_bytes);
         for (uint64_t r = 0; r < rows; r += step) { /* an empty tensor has no item */
@@ -125,8 +126,7 @@ void mpb_plan_free(mpb_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-uint64_t mpb_plan_round_budget(const mpb_plan *plan, const mpb_index *idx,
-                               size_t min_elem_size)
+uint64_t mpb_plan_round_budget(const mpb_plan *plan, const mpb_index *idx, size_t min_elem_size)
 {
     uint64_t largest = mpb_plan_max_item_bytes(plan, idx, min_elem_size);
     uint64_t budget = plan->slab_bytes + largest;

@@ -34,8 +34,8 @@ typedef struct mpb_plan {
  * max(dtype size, min_elem_size) so that a wider output dtype still fits,
  * then gives each item, largest first, to the least-loaded rank: every
  * element is covered once, and rank loads differ by at most one slab. */
-int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes,
-                   size_t min_elem_size, mpb_plan *plan, mpb_error *err);
+int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes, size_t min_elem_size,
+                   mpb_plan *plan, mpb_error *err);
 void mpb_plan_free(mpb_plan *plan);
 
 /* Bytes of an item at the plan's element sizing. */

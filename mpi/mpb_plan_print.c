@@ -23,9 +23,8 @@ static int free_bytes_of_dir(const char *path, uint64_t *free_bytes)
     return rc;
 }
 
-void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx,
-                    size_t min_elem_size, uint64_t bytes_read, uint64_t bytes_written,
-                    const char *out_path)
+void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx, size_t min_elem_size,
+                    uint64_t bytes_read, uint64_t bytes_written, const char *out_path)
 {
     fprintf(out, "plan: %zu tensors, %zu items of at most %.1f MiB over %d ranks\n", idx->n,
             plan->n_items, mib(plan->slab_bytes), plan->nranks);
@@ -54,11 +53,14 @@ void mpb_plan_print_io(FILE *out, const mpb_plan *plan, const mpb_index *idx,
 {
     size_t rounds = 0;
     mpb_error err = {0};
-    if (!collective || mpb_plan_rounds(plan, idx, min_elem_size, NULL, &rounds, &err) != MPB_OK) {
+    if (!collective ||
+        mpb_plan_rounds(plan, idx, min_elem_size, NULL, &rounds, &err) != MPB_OK) {
         fprintf(out, "  I/O: %s transfers\n", collective ? "collective" : "independent");
         return;
     }
-    fprintf(out, "  I/O: collective transfers in %zu round%s of at most %.1f MiB per rank, "
-            "one MPI-IO call per file per round\n", rounds, rounds == 1 ? "" : "s",
+    fprintf(out,
+            "  I/O: collective transfers in %zu round%s of at most %.1f MiB per rank, "
+            "one MPI-IO call per file per round\n",
+            rounds, rounds == 1 ? "" : "s",
             mib(mpb_plan_round_budget(plan, idx, min_elem_size)));
 }

@@ -12,9 +12,8 @@
 /* Assumed aggregate throughput for the time estimate (docs/PERFORMANCE.md). */
 #define MPB_ESTIMATE_BYTES_PER_SEC_PER_RANK 1.0e9
 
-void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx,
-                    size_t min_elem_size, uint64_t bytes_read, uint64_t bytes_written,
-                    const char *out_path);
+void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx, size_t min_elem_size,
+                    uint64_t bytes_read, uint64_t bytes_written, const char *out_path);
 
 /* The transfer mode; with collective transfers the number of rounds
  * (mpb_plan_rounds), each one MPI-IO call per file. */

@@ -53,13 +53,14 @@ static const char *duration(double secs, char *buf, size_t len)
     return buf;
 }
 
-static void print_bar(mpb_progress *p, double pct, uint64_t done, uint64_t total,
-                      double rate, size_t tensors_done, size_t tensors_total, double eta)
+static void print_bar(mpb_progress *p, double pct, uint64_t done, uint64_t total, double rate,
+                      size_t tensors_done, size_t tensors_total, double eta)
 {
     char eta_text[32];
     int filled = (int)(pct / (100.0 / BAR_CELLS));
-    int width = fprintf(p->out, "\r%s [%-*.*s] %5.1f%% %.3f/%.3f GB %.2f GB/s tensors %zu/%zu "
-                                "ETA %s",
+    int width = fprintf(p->out,
+                        "\r%s [%-*.*s] %5.1f%% %.3f/%.3f GB %.2f GB/s tensors %zu/%zu "
+                        "ETA %s",
                         p->what, BAR_CELLS, filled, "####################", pct,
                         (double)done / 1e9, (double)total / 1e9, rate / 1e9, tensors_done,
                         tensors_total, duration(eta, eta_text, sizeof eta_text));
@@ -83,8 +84,8 @@ void mpb_progress_update(void *ctx, uint64_t done, uint64_t total, uint64_t plan
         return;
     p->last = now;
     /* Rank 0's share stands for the whole job: the plan balances bytes. */
-    uint64_t job_done = last ? plan_total
-                             : (uint64_t)((double)done / (double)total * (double)plan_total);
+    uint64_t job_done =
+        last ? plan_total : (uint64_t)((double)done / (double)total * (double)plan_total);
     if (last)
         tensors_done = tensors_total;
     double elapsed = now - p->start;

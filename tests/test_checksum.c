@@ -22,8 +22,13 @@ static void text_form(void **state)
     uint32_t v = 0;
     assert_true(mpb_checksum_parse("crc32c:e3069283", &v));
     assert_int_equal(v, 0xe3069283u);
-    const char *bad[] = {"crc32c:e306928", "crc32c:e30692830", "CRC32C:e3069283",
-                         "crc32c:E3069283", "crc32c:e306928g", "crc32:e3069283", ""};
+    const char *bad[] = {"crc32c:e306928",
+                         "crc32c:e30692830",
+                         "CRC32C:e3069283",
+                         "crc32c:E3069283",
+                         "crc32c:e306928g",
+                         "crc32:e3069283",
+                         ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(mpb_checksum_parse(bad[i], &v));
 }

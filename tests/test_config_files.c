@@ -81,7 +81,8 @@ static void test_relative_paths(void **state)
          {"/runs/study/a.h5", "/abs/b.h5", "/runs/study/../up/c.h5", "/runs/study/sub/d.h5",
           "/runs/study/base"}},
         {"configs/cfg.yaml",
-         {"configs/a.h5", "/abs/b.h5", "configs/../up/c.h5", "configs/sub/d.h5", "configs/base"}},
+         {"configs/a.h5", "/abs/b.h5", "configs/../up/c.h5", "configs/sub/d.h5",
+          "configs/base"}},
         {"cfg.yaml", {"a.h5", "/abs/b.h5", "../up/c.h5", "sub/d.h5", "base"}},
         {"/cfg.yaml", {"/a.h5", "/abs/b.h5", "/../up/c.h5", "/sub/d.h5", "/base"}},
     };
@@ -139,13 +140,14 @@ static void test_check_files(void **state)
     mpb_config_free(c);
 
     mpb_error_clear(&err);
-    snprintf(yaml, sizeof yaml,
-             "merge_method: ties\nbase_model: gone\nmodels: [{model: a.h5, parameters: {weight: "
-             "1}}]\n");
+    snprintf(
+        yaml, sizeof yaml,
+        "merge_method: ties\nbase_model: gone\nmodels: [{model: a.h5, parameters: {weight: "
+        "1}}]\n");
     c = parse_as(yaml, cfg_path);
     assert_int_equal(mpb_config_check_files(c, &err), MPB_EINVAL);
-    snprintf(expected, sizeof expected, "model file '%s/gone' (from %s base_model) does not exist",
-             s->dir, cfg_path);
+    snprintf(expected, sizeof expected,
+             "model file '%s/gone' (from %s base_model) does not exist", s->dir, cfg_path);
     assert_string_equal(err.msg, expected);
     mpb_config_free(c);
 }
@@ -190,8 +192,8 @@ static void test_load(void **state)
     write_file(s->dir, "typo.yaml", "merge_method: interpolate\nmodles: []\n");
     snprintf(cfg_path, sizeof cfg_path, "%s/typo.yaml", s->dir);
     assert_int_equal(mpb_config_load(cfg_path, &c, &err), MPB_EINVAL);
-    snprintf(expected, sizeof expected, "unknown key 'modles' in %s:2:1; did you mean 'models'?",
-             cfg_path);
+    snprintf(expected, sizeof expected,
+             "unknown key 'modles' in %s:2:1; did you mean 'models'?", cfg_path);
     assert_string_equal(err.msg, expected);
 
     mpb_error_clear(&err);
@@ -208,12 +210,12 @@ static void test_load(void **state)
 static void test_hf_model_names(void **state)
 {
     (void)state;
-    static const char *const good[] = {"Qwen/Qwen3-4B-Instruct-2507", "org/model-b@v2",
-                                       "meta-llama/Llama-3.1-8B@refs/pr/1",
-                                       "a/b@0123456789abcdef0123456789abcdef01234567", "a_b/c.d"};
-    static const char *const bad[] = {"model",   "/abs/path", "a/b/c",   "../b",     "a/..",
-                                      "a/.",     "a/b@",      "a/b@../x", "a/b@x/../y", "a/b@x//y",
-                                      "a /b",    "",          "a/b@v1@v2", "./a"};
+    static const char *const good[] = {
+        "Qwen/Qwen3-4B-Instruct-2507", "org/model-b@v2", "meta-llama/Llama-3.1-8B@refs/pr/1",
+        "a/b@0123456789abcdef0123456789abcdef01234567", "a_b/c.d"};
+    static const char *const bad[] = {
+        "model",    "/abs/path",  "a/b/c",    "../b", "a/..", "a/.",       "a/b@",
+        "a/b@../x", "a/b@x/../y", "a/b@x//y", "a /b", "",     "a/b@v1@v2", "./a"};
     for (size_t k = 0; k < sizeof good / sizeof good[0]; k++)
         if (!mpb_hf_is_model_name(good[k]))
             fail_msg("'%s' should be a model name", good[k]);

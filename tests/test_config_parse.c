@@ -129,9 +129,9 @@ static void test_passthrough(void **state)
 static void test_task_family_appends_base(void **state)
 {
     (void)state;
-    static const mpb_method family[] = {MPB_METHOD_TASK_ARITHMETIC, MPB_METHOD_TIES,
-                                        MPB_METHOD_DARE_LINEAR,     MPB_METHOD_DARE_TIES,
-                                        MPB_METHOD_BREADCRUMBS,     MPB_METHOD_BREADCRUMBS_TIES};
+    static const mpb_method family[] = {
+        MPB_METHOD_TASK_ARITHMETIC, MPB_METHOD_TIES,        MPB_METHOD_DARE_LINEAR,
+        MPB_METHOD_DARE_TIES,       MPB_METHOD_BREADCRUMBS, MPB_METHOD_BREADCRUMBS_TIES};
     for (size_t k = 0; k < sizeof family / sizeof family[0]; k++) {
         char yaml[512];
         snprintf(yaml, sizeof yaml,
@@ -211,7 +211,8 @@ static void test_method_names_round_trip(void **state)
     (void)state;
     for (int m = 0; m < MPB_METHOD_COUNT; m++)
         for (int k = 0; k < m; k++)
-            assert_string_not_equal(mpb_method_name((mpb_method)m), mpb_method_name((mpb_method)k));
+            assert_string_not_equal(mpb_method_name((mpb_method)m),
+                                    mpb_method_name((mpb_method)k));
     assert_string_equal(mpb_method_name(MPB_METHOD_INTERPOLATE), "interpolate");
     assert_string_equal(mpb_method_name(MPB_METHOD_BREADCRUMBS_TIES), "breadcrumbs_ties");
     assert_string_equal(mpb_method_name((mpb_method)99), "invalid");
@@ -224,10 +225,10 @@ static void test_dtypes(void **state)
         const char *text;
         mpb_dtype dt;
     } cases[] = {{"bfloat16", MPB_DT_BF16},       {"bf16", MPB_DT_BF16},
-                 {"float16", MPB_DT_F16},        {"f16", MPB_DT_F16},
-                 {"float32", MPB_DT_F32},        {"f32", MPB_DT_F32},
+                 {"float16", MPB_DT_F16},         {"f16", MPB_DT_F16},
+                 {"float32", MPB_DT_F32},         {"f32", MPB_DT_F32},
                  {"torch.bfloat16", MPB_DT_BF16}, {"torch.float16", MPB_DT_F16},
-                 {"torch.float32", MPB_DT_F32},  {"torch.half", MPB_DT_F16}};
+                 {"torch.float32", MPB_DT_F32},   {"torch.half", MPB_DT_F16}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char yaml[256];
         snprintf(yaml, sizeof yaml,
@@ -319,9 +320,11 @@ static void test_document_shape(void **state)
     (void)state;
     expect_message("", "config cfg.yaml is empty");
     expect_message("# nothing\n", "config cfg.yaml is empty");
-    expect_message("- linear\n", "the config must be a mapping of keys to values in cfg.yaml:1:1");
-    expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\n---\nmerge_method: linear\n",
-                   "a second YAML document starts in cfg.yaml:3:1; a config is one document");
+    expect_message("- linear\n",
+                   "the config must be a mapping of keys to values in cfg.yaml:1:1");
+    expect_message(
+        "merge_method: passthrough\nmodels: [{model: a.h5}]\n---\nmerge_method: linear\n",
+        "a second YAML document starts in cfg.yaml:3:1; a config is one document");
 }
 
 static void test_unknown_top_key(void **state)
@@ -332,12 +335,14 @@ static void test_unknown_top_key(void **state)
     expect_message("merge_method: linear\nmodels: [{model: a.h5, parameters: {weight: 1}}]\n"
                    "out_dtpye: bf16\n",
                    "unknown key 'out_dtpye' in cfg.yaml:3:1; did you mean 'out_dtype'?");
-    expect_message("merge_method: linear\ncolour: blue\n",
-                   "unknown key 'colour' in cfg.yaml:2:1; known keys: merge_method, base_model, "
-                   "models, parameters, dtype, out_dtype, layer_range, keep_outside, sweep, "
-                   "gradient_after_layers, tokenizer_source, tokenizer, chat_template");
-    expect_message("merge_method: linear\nslices: []\n",
-                   "key 'slices' is a mergekit feature mpiblend does not support in cfg.yaml:2:1");
+    expect_message(
+        "merge_method: linear\ncolour: blue\n",
+        "unknown key 'colour' in cfg.yaml:2:1; known keys: merge_method, base_model, "
+        "models, parameters, dtype, out_dtype, layer_range, keep_outside, sweep, "
+        "gradient_after_layers, tokenizer_source, tokenizer, chat_template");
+    expect_message(
+        "merge_method: linear\nslices: []\n",
+        "key 'slices' is a mergekit feature mpiblend does not support in cfg.yaml:2:1");
     expect_message("merge_method: linear\nmodules: {}\n",
                    "key 'modules' is a mergekit feature mpiblend does not support in "
                    "cfg.yaml:2:1");
@@ -352,14 +357,15 @@ static void test_unknown_model_key(void **state)
                    "    paramters: {weight: 1}\n",
                    "unknown key 'paramters' under models[0] in cfg.yaml:4:5; did you mean "
                    "'parameters'?");
-    expect_message("merge_method: linear\n"
-                   "models:\n"
-                   "  - model: a.h5\n"
-                   "    parameters: {weight: 1}\n"
-                   "  - model: b.h5\n"
-                   "    density_map: [0, 4]\n",
-                   "unknown key 'density_map' under models[1] in cfg.yaml:6:5; a model entry has "
-                   "only model and parameters");
+    expect_message(
+        "merge_method: linear\n"
+        "models:\n"
+        "  - model: a.h5\n"
+        "    parameters: {weight: 1}\n"
+        "  - model: b.h5\n"
+        "    density_map: [0, 4]\n",
+        "unknown key 'density_map' under models[1] in cfg.yaml:6:5; a model entry has "
+        "only model and parameters");
 }
 
 typedef struct warnings {
@@ -396,9 +402,10 @@ static void test_ignored_keys_warn(void **state)
     assert_string_equal(w.text[1], "cfg.yaml:7:5: key 'layer_range' under models[1] ignored: "
                                    "mergekit ignores it too, so it does not change the result; "
                                    "mergekit reads layer_range only under slices: sources:");
-    assert_string_equal(w.text[2], "cfg.yaml:9:1: key 'random_seed' ignored: mergekit ignores "
-                                   "it too, so it does not change the result; DARE's masks take "
-                                   "parameters: {seed: N}");
+    assert_string_equal(w.text[2],
+                        "cfg.yaml:9:1: key 'random_seed' ignored: mergekit ignores "
+                        "it too, so it does not change the result; DARE's masks take "
+                        "parameters: {seed: N}");
     assert_int_equal(mpb_config_n_inputs(c), 2);
     mpb_config_free(c);
     /* Without such keys: no warning. */
@@ -431,25 +438,27 @@ static void test_unknown_parameter(void **state)
                    "      densty: 0.5\n",
                    "unknown parameter 'densty' under models[0].parameters in cfg.yaml:7:7; did "
                    "you mean 'density'?");
-    expect_message("merge_method: linear\n"
-                   "models: [{model: a.h5, parameters: {weight: 1}}]\n"
-                   "parameters: {temperature: 2}\n",
-                   "unknown parameter 'temperature' under parameters in cfg.yaml:3:14; known "
-                   "parameters: weight, density, gamma, epsilon, lambda, t, normalize, rescale, "
-                   "seed, int8_mask");
+    expect_message(
+        "merge_method: linear\n"
+        "models: [{model: a.h5, parameters: {weight: 1}}]\n"
+        "parameters: {temperature: 2}\n",
+        "unknown parameter 'temperature' under parameters in cfg.yaml:3:14; known "
+        "parameters: weight, density, gamma, epsilon, lambda, t, normalize, rescale, "
+        "seed, int8_mask");
     expect_message("merge_method: passthrough\n"
                    "models: [{model: a.h5}]\n"
                    "parameters: {scale: 2}\n",
                    "parameter 'scale' under parameters is a mergekit option mpiblend does not "
                    "support in cfg.yaml:3:14");
-    expect_message("merge_method: ties\n"
-                   "base_model: base.h5\n"
-                   "models:\n"
-                   "  - model: a.h5\n"
-                   "    parameters: {weight: 1, lambda: 0.5}\n",
-                   "parameter 'lambda' under models[0].parameters applies to the whole merge "
-                   "(mergekit ignores it in a model entry); move it to the top-level parameters "
-                   "in cfg.yaml:5:29");
+    expect_message(
+        "merge_method: ties\n"
+        "base_model: base.h5\n"
+        "models:\n"
+        "  - model: a.h5\n"
+        "    parameters: {weight: 1, lambda: 0.5}\n",
+        "parameter 'lambda' under models[0].parameters applies to the whole merge "
+        "(mergekit ignores it in a model entry); move it to the top-level parameters "
+        "in cfg.yaml:5:29");
 }
 
 static void test_unknown_method(void **state)
@@ -468,8 +477,8 @@ static void test_unknown_method(void **state)
     snprintf(expected, sizeof expected,
              "unknown merge_method 'della' in cfg.yaml:1:15; known methods: %s", known);
     expect_message("merge_method: della\nmodels: [{model: a.h5}]\n", expected);
-    snprintf(expected, sizeof expected, "missing key 'merge_method' (one of: %s) in cfg.yaml:1:1",
-             known);
+    snprintf(expected, sizeof expected,
+             "missing key 'merge_method' (one of: %s) in cfg.yaml:1:1", known);
     expect_message("models: [{model: a.h5}]\n", expected);
 }
 
@@ -478,7 +487,8 @@ static void test_missing_models(void **state)
     (void)state;
     expect_message("merge_method: linear\n",
                    "missing key 'models' (the models to merge) in cfg.yaml:1:1");
-    expect_message("merge_method: linear\nmodels: []\n", "models is an empty list in cfg.yaml:2:9");
+    expect_message("merge_method: linear\nmodels: []\n",
+                   "models is an empty list in cfg.yaml:2:9");
     expect_message("merge_method: linear\nmodels: a.h5\n",
                    "models must be a list of {model: PATH} entries in cfg.yaml:2:9");
     expect_message("merge_method: linear\nmodels:\n  - a.h5\n",
@@ -493,8 +503,8 @@ static void test_missing_base_model(void **state)
 {
     (void)state;
     static const mpb_method need_base[] = {
-        MPB_METHOD_TASK_ARITHMETIC, MPB_METHOD_TIES,         MPB_METHOD_DARE_LINEAR,
-        MPB_METHOD_DARE_TIES,       MPB_METHOD_BREADCRUMBS,  MPB_METHOD_BREADCRUMBS_TIES,
+        MPB_METHOD_TASK_ARITHMETIC, MPB_METHOD_TIES,        MPB_METHOD_DARE_LINEAR,
+        MPB_METHOD_DARE_TIES,       MPB_METHOD_BREADCRUMBS, MPB_METHOD_BREADCRUMBS_TIES,
         MPB_METHOD_MODEL_STOCK};
     for (size_t k = 0; k < sizeof need_base / sizeof need_base[0]; k++) {
         char yaml[256], expected[256];
@@ -523,15 +533,17 @@ static void test_model_counts(void **state)
                    "merge_method 'interpolate' needs exactly 2 models, got 3 in cfg.yaml:2:9");
     expect_message("merge_method: slerp\nmodels: [{model: a.h5}]\nparameters: {t: 0.5}\n",
                    "merge_method 'slerp' needs exactly 2 models, got 1 in cfg.yaml:2:9");
-    expect_message("merge_method: slerp\nbase_model: c.h5\n"
-                   "models: [{model: a.h5}, {model: b.h5}]\nparameters: {t: 0.5}\n",
-                   "merge_method 'slerp' needs exactly 2 models, got 3 (counting base_model) in "
-                   "cfg.yaml:3:9");
+    expect_message(
+        "merge_method: slerp\nbase_model: c.h5\n"
+        "models: [{model: a.h5}, {model: b.h5}]\nparameters: {t: 0.5}\n",
+        "merge_method 'slerp' needs exactly 2 models, got 3 (counting base_model) in "
+        "cfg.yaml:3:9");
     expect_message("merge_method: passthrough\nmodels: [{model: a.h5}, {model: b.h5}]\n",
                    "merge_method 'passthrough' needs exactly 1 model, got 2 in cfg.yaml:2:9");
-    expect_message("merge_method: model_stock\nbase_model: base.h5\nmodels: [{model: a.h5}]\n",
-                   "merge_method 'model_stock' needs at least 2 models besides base_model, got 1 "
-                   "in cfg.yaml:3:9");
+    expect_message(
+        "merge_method: model_stock\nbase_model: base.h5\nmodels: [{model: a.h5}]\n",
+        "merge_method 'model_stock' needs at least 2 models besides base_model, got 1 "
+        "in cfg.yaml:3:9");
     expect_message("merge_method: ties\nbase_model: base.h5\nmodels: [{model: base.h5}]\n",
                    "merge_method 'ties' needs at least 1 model besides base_model, got 0 in "
                    "cfg.yaml:3:9");
@@ -596,13 +608,15 @@ static void test_not_a_number(void **state)
     expect_message("merge_method: slerp\nmodels: [{model: a.h5}, {model: b.h5}]\n"
                    "parameters: {t: true}\n",
                    "parameters.t must be a number (got 'true') in cfg.yaml:3:17");
-    expect_message("merge_method: linear\n"
-                   "models: [{model: a.h5, parameters: {weight: \"0.5\"}}]\n",
-                   "models[0].parameters.weight must be a number (got '0.5', a quoted string) in "
-                   "cfg.yaml:2:45");
-    expect_message("merge_method: linear\n"
-                   "models: [{model: a.h5, parameters: {weight: .nan}}]\n",
-                   "models[0].parameters.weight must be a number (got '.nan') in cfg.yaml:2:45");
+    expect_message(
+        "merge_method: linear\n"
+        "models: [{model: a.h5, parameters: {weight: \"0.5\"}}]\n",
+        "models[0].parameters.weight must be a number (got '0.5', a quoted string) in "
+        "cfg.yaml:2:45");
+    expect_message(
+        "merge_method: linear\n"
+        "models: [{model: a.h5, parameters: {weight: .nan}}]\n",
+        "models[0].parameters.weight must be a number (got '.nan') in cfg.yaml:2:45");
     expect_message("merge_method: linear\n"
                    "models: [{model: a.h5, parameters: {weight: [0.5, x]}}]\n",
                    "models[0].parameters.weight must be a number (got 'x') in cfg.yaml:2:51");
@@ -618,9 +632,10 @@ static void test_other_value_errors(void **state)
     expect_message_after(head, "parameters: {rescale: l2}\n",
                          "parameters.rescale must be true, false, l1 or inverse (got 'l2') in "
                          "cfg.yaml:4:23");
-    expect_message_after(head, "parameters: {seed: -3}\n",
-                         "parameters.seed must be a whole number from 0 to 2^64-1 (got '-3') in "
-                         "cfg.yaml:4:20");
+    expect_message_after(
+        head, "parameters: {seed: -3}\n",
+        "parameters.seed must be a whole number from 0 to 2^64-1 (got '-3') in "
+        "cfg.yaml:4:20");
     expect_message_after(head, "parameters: {seed: [1, 2]}\n",
                          "parameters.seed must be one whole number in cfg.yaml:4:20");
     expect_message_after(head, "parameters: {normalize: maybe}\n",
@@ -684,16 +699,18 @@ static void test_linear_weights_sum_to_zero(void **state)
 static void test_missing_required_values(void **state)
 {
     (void)state;
-    expect_message("merge_method: linear\n"
-                   "models:\n"
-                   "  - model: a.h5\n"
-                   "    parameters: {weight: 1}\n"
-                   "  - model: b.h5\n",
-                   "models[1] ('b.h5') has no weight; merge_method 'linear' needs one for each "
-                   "model (parameters.weight in the entry, or at the top level) in cfg.yaml:5:12");
-    expect_message("merge_method: ties\nbase_model: base.h5\nmodels: [{model: a.h5}]\n",
-                   "models[0] ('a.h5') has no weight; merge_method 'ties' needs one for each "
-                   "model (parameters.weight in the entry, or at the top level) in cfg.yaml:3:18");
+    expect_message(
+        "merge_method: linear\n"
+        "models:\n"
+        "  - model: a.h5\n"
+        "    parameters: {weight: 1}\n"
+        "  - model: b.h5\n",
+        "models[1] ('b.h5') has no weight; merge_method 'linear' needs one for each "
+        "model (parameters.weight in the entry, or at the top level) in cfg.yaml:5:12");
+    expect_message(
+        "merge_method: ties\nbase_model: base.h5\nmodels: [{model: a.h5}]\n",
+        "models[0] ('a.h5') has no weight; merge_method 'ties' needs one for each "
+        "model (parameters.weight in the entry, or at the top level) in cfg.yaml:3:18");
     expect_message("merge_method: interpolate\nmodels: [{model: a.h5}, {model: b.h5}]\n",
                    "merge_method 'interpolate' needs parameters.lambda: the result is (1 - "
                    "lambda) * first + lambda * second in cfg.yaml:1:1");
@@ -705,8 +722,9 @@ static void test_missing_required_values(void **state)
 static void test_duplicate_keys(void **state)
 {
     (void)state;
-    expect_message("merge_method: linear\nmerge_method: ties\n",
-                   "duplicate key 'merge_method' in the config (first at line 1) in cfg.yaml:2:1");
+    expect_message(
+        "merge_method: linear\nmerge_method: ties\n",
+        "duplicate key 'merge_method' in the config (first at line 1) in cfg.yaml:2:1");
     expect_message("merge_method: linear\nmodels:\n  - model: a.h5\n    model: b.h5\n",
                    "duplicate key 'model' in models[0] (first at line 3) in cfg.yaml:4:5");
     expect_message("merge_method: linear\nmodels: [{model: a.h5}]\n"
@@ -717,9 +735,10 @@ static void test_duplicate_keys(void **state)
 static void test_out_dtype_unknown(void **state)
 {
     (void)state;
-    expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\nout_dtype: float8\n",
-                   "unknown out_dtype 'float8' (use bfloat16, float16 or float32; bf16, f16, f32 "
-                   "and torch.bfloat16, torch.float16, torch.float32 also work) in cfg.yaml:3:12");
+    expect_message(
+        "merge_method: passthrough\nmodels: [{model: a.h5}]\nout_dtype: float8\n",
+        "unknown out_dtype 'float8' (use bfloat16, float16 or float32; bf16, f16, f32 "
+        "and torch.bfloat16, torch.float16, torch.float32 also work) in cfg.yaml:3:12");
     expect_message("merge_method: passthrough\nmodels: [{model: a.h5}]\ndtype: int8\n",
                    "unknown dtype 'int8' (use bfloat16, float16 or float32; bf16, f16, f32 and "
                    "torch.bfloat16, torch.float16, torch.float32 also work) in cfg.yaml:3:8");
@@ -750,8 +769,9 @@ static void test_layer_range_errors(void **state)
     expect_message_after(head, "layer_range: [12, 11]\nkeep_outside: a.h5\n",
                          "layer_range [12, 11] has first > last in cfg.yaml:4:14");
     /* The huge bound was found by the config fuzzer: it overflowed a cast. */
-    static const char *const malformed[] = {"[3]", "[-1, 3]", "[1.5, 3]", "3", "[a, b]",
-                                            "[22222222222222222222224, 23]", "[0, 1e300]"};
+    static const char *const malformed[] = {
+        "[3]",       "[-1, 3]", "[1.5, 3]", "3", "[a, b]", "[22222222222222222222224, 23]",
+        "[0, 1e300]"};
     for (size_t k = 0; k < sizeof malformed / sizeof malformed[0]; k++) {
         snprintf(yaml, sizeof yaml, "%slayer_range: %s\nkeep_outside: a.h5\n", head,
                  malformed[k]);
@@ -784,8 +804,10 @@ static void test_tokenizer_keys(void **state)
     assert_int_equal(mpb_config_tokenizer_input(c), 0);
     assert_string_equal(mpb_config_chat_template(c), "auto");
     mpb_config_free(c);
-    snprintf(yaml, sizeof yaml, "%schat_template: \"{%% for m in messages %%}{{ m.content }}"
-             "{%% endfor %%}\"\n", head);
+    snprintf(yaml, sizeof yaml,
+             "%schat_template: \"{%% for m in messages %%}{{ m.content }}"
+             "{%% endfor %%}\"\n",
+             head);
     c = parse_ok(yaml);
     assert_int_equal(mpb_config_tokenizer_input(c), -1);
     assert_string_equal(mpb_config_chat_template(c),

@@ -84,18 +84,17 @@ static void test_tensor_layer(void **state)
 
 /* ---- filters ---- */
 
-static const char *const filtered_slerp =
-    "merge_method: slerp\n"
-    "models: [{model: a.h5}, {model: b.h5}]\n"
-    "parameters:\n"
-    "  t:\n"
-    "    - filter: self_attn\n"
-    "      value: 0.2\n"
-    "    - filter: mlp\n"
-    "      value: 0.7\n"
-    "    - filter: up_proj\n"
-    "      value: 0.9\n"
-    "    - value: 0.5\n";
+static const char *const filtered_slerp = "merge_method: slerp\n"
+                                          "models: [{model: a.h5}, {model: b.h5}]\n"
+                                          "parameters:\n"
+                                          "  t:\n"
+                                          "    - filter: self_attn\n"
+                                          "      value: 0.2\n"
+                                          "    - filter: mlp\n"
+                                          "      value: 0.7\n"
+                                          "    - filter: up_proj\n"
+                                          "      value: 0.9\n"
+                                          "    - value: 0.5\n";
 
 static void test_filters_first_match_and_fallback(void **state)
 {
@@ -116,15 +115,16 @@ static void test_filter_without_match_falls_back(void **state)
     (void)state;
     /* No entry matches: the per-model value is unset, so the global one
      * applies; without one, a required value is an error naming the tensor. */
-    mpb_config *c = parse_ok("merge_method: linear\n"
-                             "models:\n"
-                             "  - model: a.h5\n"
-                             "    parameters:\n"
-                             "      weight: [{filter: mlp, value: 3}]\n"
-                             "  - model: b.h5\n"
-                             "    parameters: {weight: 1}\n"
-                             "parameters:\n"
-                             "  weight: [{filter: self_attn, value: 2}, {filter: '*', value: 9}]\n");
+    mpb_config *c =
+        parse_ok("merge_method: linear\n"
+                 "models:\n"
+                 "  - model: a.h5\n"
+                 "    parameters:\n"
+                 "      weight: [{filter: mlp, value: 3}]\n"
+                 "  - model: b.h5\n"
+                 "    parameters: {weight: 1}\n"
+                 "parameters:\n"
+                 "  weight: [{filter: self_attn, value: 2}, {filter: '*', value: 9}]\n");
     mpb_tensor_params p = resolve_ok(c, "model.layers.0.mlp.gate_proj.weight", 2);
     assert_true(p.weight[0] == 3 && p.weight[1] == 1);
     p = resolve_ok(c, "model.layers.0.self_attn.o_proj.weight", 2);
@@ -164,9 +164,10 @@ static void test_interpolate_requires_lambda_per_tensor(void **state)
                              "    - {filter: mlp, value: 0.8}\n");
     assert_true(resolve_ok(c, "model.layers.1.self_attn.k_proj.weight", 4).lambda == 0);
     assert_true(resolve_ok(c, "model.layers.1.mlp.down_proj.weight", 4).lambda == 0.8);
-    expect_resolve_error(c, "model.layers.1.post_attention_layernorm.weight", 4,
-                         "no lambda for tensor 'model.layers.1.post_attention_layernorm.weight': "
-                         "no filter entry of parameters.lambda matches it in cfg.yaml");
+    expect_resolve_error(
+        c, "model.layers.1.post_attention_layernorm.weight", 4,
+        "no lambda for tensor 'model.layers.1.post_attention_layernorm.weight': "
+        "no filter entry of parameters.lambda matches it in cfg.yaml");
     mpb_config_free(c);
 }
 
@@ -316,8 +317,9 @@ static void test_method_defaults(void **state)
         assert_true(isnan(p.epsilon));
         mpb_config_free(c);
     }
-    mpb_config *c = parse_ok("merge_method: linear\nmodels: [{model: a.h5, parameters: {weight: "
-                             "1}}]\n");
+    mpb_config *c =
+        parse_ok("merge_method: linear\nmodels: [{model: a.h5, parameters: {weight: "
+                 "1}}]\n");
     mpb_tensor_params p = resolve_ok(c, "lm_head.weight", 2);
     assert_true(p.normalize);
     assert_true(isnan(p.lambda));
@@ -337,7 +339,8 @@ static void test_switches(void **state)
         {"rescale: inverse, seed: 42", true, false, false, 42},
         {"rescale: l1", true, true, false, 0},
         {"rescale: false, normalize: true", false, true, true, 0},
-        {"rescale: off, seed: 18446744073709551615", false, true, false, 18446744073709551615ull},
+        {"rescale: off, seed: 18446744073709551615", false, true, false,
+         18446744073709551615ull},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char yaml[512];
@@ -375,10 +378,11 @@ static void test_gamma_shared_per_tensor(void **state)
                  "models:\n"
                  "  - {model: a.h5, parameters: {weight: 0.5, gamma: 0.02}}\n"
                  "  - {model: b.h5, parameters: {weight: 0.5}}\n");
-    expect_resolve_error(c, "model.layers.0.mlp.up_proj.weight", 2,
-                         "gamma differs between models[0] (0.02) and models[1] (0.01) for tensor "
-                         "'model.layers.0.mlp.up_proj.weight' in cfg.yaml; mpiblend applies one "
-                         "gamma per tensor");
+    expect_resolve_error(
+        c, "model.layers.0.mlp.up_proj.weight", 2,
+        "gamma differs between models[0] (0.02) and models[1] (0.01) for tensor "
+        "'model.layers.0.mlp.up_proj.weight' in cfg.yaml; mpiblend applies one "
+        "gamma per tensor");
     mpb_config_free(c);
 }
 
@@ -410,12 +414,14 @@ static void test_layer_range_keep_outside(void **state)
         if (p.copy_from < 0)
             assert_true(p.lambda == 0.8);
     }
-    expect_resolve_error(c, "model.layers.1.mlp.up_proj.weight", 2,
-                         "layer_range [1, 2] in cfg.yaml:4:14 reaches past the last layer (1) of "
-                         "the model of tensor 'model.layers.1.mlp.up_proj.weight'");
-    expect_resolve_error(c, "model.layers.7.mlp.up_proj.weight", 4,
-                         "tensor 'model.layers.7.mlp.up_proj.weight' is in layer 7 but the model "
-                         "has 4 layers");
+    expect_resolve_error(
+        c, "model.layers.1.mlp.up_proj.weight", 2,
+        "layer_range [1, 2] in cfg.yaml:4:14 reaches past the last layer (1) of "
+        "the model of tensor 'model.layers.1.mlp.up_proj.weight'");
+    expect_resolve_error(
+        c, "model.layers.7.mlp.up_proj.weight", 4,
+        "tensor 'model.layers.7.mlp.up_proj.weight' is in layer 7 but the model "
+        "has 4 layers");
     mpb_config_free(c);
 }
 
@@ -445,18 +451,20 @@ static void test_passthrough_copies(void **state)
 static void test_linear_sum_zero_per_tensor(void **state)
 {
     (void)state;
-    mpb_config *c = parse_ok("merge_method: linear\n"
-                             "models:\n"
-                             "  - {model: a.h5, parameters: {weight: [{filter: mlp, value: 1}, "
-                             "{value: 0.5}]}}\n"
-                             "  - {model: b.h5, parameters: {weight: [{filter: mlp, value: -1}, "
-                             "{value: 0.5}]}}\n");
+    mpb_config *c =
+        parse_ok("merge_method: linear\n"
+                 "models:\n"
+                 "  - {model: a.h5, parameters: {weight: [{filter: mlp, value: 1}, "
+                 "{value: 0.5}]}}\n"
+                 "  - {model: b.h5, parameters: {weight: [{filter: mlp, value: -1}, "
+                 "{value: 0.5}]}}\n");
     mpb_tensor_params p = resolve_ok(c, "model.layers.0.self_attn.q_proj.weight", 2);
     assert_true(p.weight[0] == 0.5 && p.weight[1] == 0.5);
-    expect_resolve_error(c, "model.layers.0.mlp.up_proj.weight", 2,
-                         "linear weights for tensor 'model.layers.0.mlp.up_proj.weight' sum to 0 "
-                         "and normalize divides by their sum in cfg.yaml; change the weights or "
-                         "set normalize: false");
+    expect_resolve_error(
+        c, "model.layers.0.mlp.up_proj.weight", 2,
+        "linear weights for tensor 'model.layers.0.mlp.up_proj.weight' sum to 0 "
+        "and normalize divides by their sum in cfg.yaml; change the weights or "
+        "set normalize: false");
     mpb_config_free(c);
 }
 
@@ -530,11 +538,12 @@ static void test_coefficients_task_arithmetic(void **state)
     assert_true(coef[0] == 0.7f && coef[1] == 0.7f);
     assert_true(coef[2] == (float)(1.0 - 0.7 - 0.7));
 
-    coefficients_of("merge_method: task_arithmetic\nbase_model: base.h5\n"
-                    "models: [{model: x.h5, parameters: {weight: 1}}, {model: y.h5, parameters: "
-                    "{weight: 3}}]\n"
-                    "parameters: {normalize: true, lambda: 0.5}\n",
-                    "model.layers.0.mlp.up_proj.weight", coef);
+    coefficients_of(
+        "merge_method: task_arithmetic\nbase_model: base.h5\n"
+        "models: [{model: x.h5, parameters: {weight: 1}}, {model: y.h5, parameters: "
+        "{weight: 3}}]\n"
+        "parameters: {normalize: true, lambda: 0.5}\n",
+        "model.layers.0.mlp.up_proj.weight", coef);
     double cx = 1.0 / 4.0 * 0.5, cy = 3.0 / 4.0 * 0.5;
     assert_true(coef[0] == (float)cx && coef[1] == (float)cy);
     assert_true(coef[2] == (float)(1.0 - cx - cy));
@@ -559,7 +568,8 @@ static void test_coefficients_copy_and_refusal(void **state)
                  "models: [{model: a.h5, parameters: {weight: 1, density: 0.2}}]\n");
     p = resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 2);
     assert_int_equal(mpb_method_coefficients(MPB_METHOD_TIES, &p, coef, &err), MPB_EINVAL);
-    assert_string_equal(err.msg, "merge_method 'ties' is not one fixed weighted sum of its inputs");
+    assert_string_equal(err.msg,
+                        "merge_method 'ties' is not one fixed weighted sum of its inputs");
     mpb_config_free(c);
 }
 
@@ -617,10 +627,10 @@ static void test_describe(void **state)
     mpb_config *c = parse_ok("merge_method: linear\n"
                              "models: [{model: a.h5, parameters: {weight: 0.3}}, {model: b.h5, "
                              "parameters: {weight: 0.7}}]\n");
-    assert_string_equal(mpb_config_describe(c, "model.layers.0.mlp.up_proj.weight", 2, buf,
-                                            sizeof buf),
-                        "model.layers.0.mlp.up_proj.weight: linear weight=[0.3,0.7] "
-                        "normalize=true");
+    assert_string_equal(
+        mpb_config_describe(c, "model.layers.0.mlp.up_proj.weight", 2, buf, sizeof buf),
+        "model.layers.0.mlp.up_proj.weight: linear weight=[0.3,0.7] "
+        "normalize=true");
     mpb_config_free(c);
 
     c = parse_ok("merge_method: interpolate\n"
@@ -629,10 +639,10 @@ static void test_describe(void **state)
                  "layer_range: [0, 0]\nkeep_outside: instruct.h5\n");
     assert_string_equal(mpb_config_describe(c, "lm_head.weight", 2, buf, sizeof buf),
                         "lm_head.weight: copy from models[0] (instruct.h5)");
-    assert_string_equal(mpb_config_describe(c, "model.layers.0.mlp.up_proj.weight", 2, buf,
-                                            sizeof buf),
-                        "model.layers.0.mlp.up_proj.weight: interpolate base=models[0] "
-                        "lambda=0.8");
+    assert_string_equal(
+        mpb_config_describe(c, "model.layers.0.mlp.up_proj.weight", 2, buf, sizeof buf),
+        "model.layers.0.mlp.up_proj.weight: interpolate base=models[0] "
+        "lambda=0.8");
     assert_string_equal(mpb_config_describe(c, "model.layers.0.mlp.up_proj.weight", 2, buf, 12),
                         "model.layer");
     mpb_config_free(c);

@@ -236,20 +236,20 @@ static void test_bf16_edges(void **state)
     assert_int_equal(mpb_f32_to_bf16(0.0f), 0x0000);
     assert_int_equal(mpb_f32_to_bf16(-0.0f), 0x8000);
     assert_int_equal(mpb_f32_to_bf16(1.0f), 0x3f80);
-    assert_int_equal(mpb_f32_to_bf16(1.0f + 0x1p-8f), 0x3f80);              /* tie, even down */
-    assert_int_equal(mpb_f32_to_bf16(1.0f + 0x1p-7f + 0x1p-8f), 0x3f82);    /* tie, even up */
-    assert_int_equal(mpb_f32_to_bf16(1.0f + 0x1p-8f + 0x1p-23f), 0x3f81);   /* just above */
-    assert_int_equal(mpb_f32_to_bf16(0x1.fep127f), 0x7f7f);                 /* max finite */
-    assert_int_equal(mpb_f32_to_bf16(0x1.fefffep127f), 0x7f7f);             /* below overflow tie */
-    assert_int_equal(mpb_f32_to_bf16(0x1.ffp127f), 0x7f80);                 /* overflow tie */
-    assert_int_equal(mpb_f32_to_bf16(f32_from_bits(0x7f7fffffu)), 0x7f80);  /* FLT_MAX */
+    assert_int_equal(mpb_f32_to_bf16(1.0f + 0x1p-8f), 0x3f80);            /* tie, even down */
+    assert_int_equal(mpb_f32_to_bf16(1.0f + 0x1p-7f + 0x1p-8f), 0x3f82);  /* tie, even up */
+    assert_int_equal(mpb_f32_to_bf16(1.0f + 0x1p-8f + 0x1p-23f), 0x3f81); /* just above */
+    assert_int_equal(mpb_f32_to_bf16(0x1.fep127f), 0x7f7f);               /* max finite */
+    assert_int_equal(mpb_f32_to_bf16(0x1.fefffep127f), 0x7f7f); /* below overflow tie */
+    assert_int_equal(mpb_f32_to_bf16(0x1.ffp127f), 0x7f80);     /* overflow tie */
+    assert_int_equal(mpb_f32_to_bf16(f32_from_bits(0x7f7fffffu)), 0x7f80); /* FLT_MAX */
     assert_int_equal(mpb_f32_to_bf16(-INFINITY), 0xff80);
-    assert_int_equal(mpb_f32_to_bf16(0x1p-133f), 0x0001);                   /* min subnormal */
-    assert_int_equal(mpb_f32_to_bf16(0x1p-134f), 0x0000);                   /* tie to zero */
-    assert_int_equal(mpb_f32_to_bf16(0x3p-134f), 0x0002);                   /* tie, even up */
-    assert_int_equal(mpb_f32_to_bf16(-0x1p-149f), 0x8000);                  /* underflow */
-    assert_int_equal(mpb_f32_to_bf16(0x1.fcp-127f), 0x007f);                /* max subnormal */
-    assert_int_equal(mpb_f32_to_bf16(0x1.ffp-127f), 0x0080);                /* up to normal */
+    assert_int_equal(mpb_f32_to_bf16(0x1p-133f), 0x0001);    /* min subnormal */
+    assert_int_equal(mpb_f32_to_bf16(0x1p-134f), 0x0000);    /* tie to zero */
+    assert_int_equal(mpb_f32_to_bf16(0x3p-134f), 0x0002);    /* tie, even up */
+    assert_int_equal(mpb_f32_to_bf16(-0x1p-149f), 0x8000);   /* underflow */
+    assert_int_equal(mpb_f32_to_bf16(0x1.fcp-127f), 0x007f); /* max subnormal */
+    assert_int_equal(mpb_f32_to_bf16(0x1.ffp-127f), 0x0080); /* up to normal */
     /* NaN: a payload only in the dropped bits must not become infinity. */
     assert_int_equal(mpb_f32_to_bf16(f32_from_bits(0x7f800001u)), 0x7fc0);
     assert_int_equal(mpb_f32_to_bf16(f32_from_bits(0xff812345u)), 0xffc1);
@@ -263,20 +263,20 @@ static void test_f16_edges(void **state)
     assert_int_equal(mpb_f32_to_f16(0.0f), 0x0000);
     assert_int_equal(mpb_f32_to_f16(-0.0f), 0x8000);
     assert_int_equal(mpb_f32_to_f16(1.0f), 0x3c00);
-    assert_int_equal(mpb_f32_to_f16(1.0f + 0x1p-11f), 0x3c00);              /* tie, even down */
-    assert_int_equal(mpb_f32_to_f16(1.0f + 0x3p-11f), 0x3c02);              /* tie, even up */
-    assert_int_equal(mpb_f32_to_f16(65504.0f), 0x7bff);                     /* max finite */
-    assert_int_equal(mpb_f32_to_f16(65519.996f), 0x7bff);                   /* below overflow tie */
-    assert_int_equal(mpb_f32_to_f16(65520.0f), 0x7c00);                     /* overflow tie */
+    assert_int_equal(mpb_f32_to_f16(1.0f + 0x1p-11f), 0x3c00); /* tie, even down */
+    assert_int_equal(mpb_f32_to_f16(1.0f + 0x3p-11f), 0x3c02); /* tie, even up */
+    assert_int_equal(mpb_f32_to_f16(65504.0f), 0x7bff);        /* max finite */
+    assert_int_equal(mpb_f32_to_f16(65519.996f), 0x7bff);      /* below overflow tie */
+    assert_int_equal(mpb_f32_to_f16(65520.0f), 0x7c00);        /* overflow tie */
     assert_int_equal(mpb_f32_to_f16(-1e10f), 0xfc00);
-    assert_int_equal(mpb_f32_to_f16(0x1p-24f), 0x0001);                     /* min subnormal */
-    assert_int_equal(mpb_f32_to_f16(0x1p-25f), 0x0000);                     /* tie to zero */
-    assert_int_equal(mpb_f32_to_f16(0x1.000002p-25f), 0x0001);              /* just above */
-    assert_int_equal(mpb_f32_to_f16(0x3p-25f), 0x0002);                     /* tie, even up */
-    assert_int_equal(mpb_f32_to_f16(-0x1p-26f), 0x8000);                    /* underflow */
-    assert_int_equal(mpb_f32_to_f16(0x1p-14f), 0x0400);                     /* min normal */
-    assert_int_equal(mpb_f32_to_f16(0x1.ff8p-15f), 0x03ff);                 /* max subnormal */
-    assert_int_equal(mpb_f32_to_f16(0x1.ffcp-15f), 0x0400);                 /* tie, up to normal */
+    assert_int_equal(mpb_f32_to_f16(0x1p-24f), 0x0001);        /* min subnormal */
+    assert_int_equal(mpb_f32_to_f16(0x1p-25f), 0x0000);        /* tie to zero */
+    assert_int_equal(mpb_f32_to_f16(0x1.000002p-25f), 0x0001); /* just above */
+    assert_int_equal(mpb_f32_to_f16(0x3p-25f), 0x0002);        /* tie, even up */
+    assert_int_equal(mpb_f32_to_f16(-0x1p-26f), 0x8000);       /* underflow */
+    assert_int_equal(mpb_f32_to_f16(0x1p-14f), 0x0400);        /* min normal */
+    assert_int_equal(mpb_f32_to_f16(0x1.ff8p-15f), 0x03ff);    /* max subnormal */
+    assert_int_equal(mpb_f32_to_f16(0x1.ffcp-15f), 0x0400);    /* tie, up to normal */
     assert_int_equal(mpb_f32_to_f16(f32_from_bits(0x7f800001u)), 0x7e00);
     assert_int_equal(mpb_f32_to_f16(f32_from_bits(0xffbfe000u)), 0xffff);
     assert_true(mpb_f16_to_f32(0x0001) == 0x1p-24f);
@@ -314,8 +314,8 @@ static void test_arrays(void **state)
         mpb_convert_from_f32(dts[d], wide, back + 3, N);
         size_t size = dts[d] == MPB_DT_F32 ? 4 : 2;
         for (size_t j = 0; j < N; j++) {
-            uint16_t want = dts[d] == MPB_DT_BF16 ? mpb_f32_to_bf16(wide[j])
-                                                  : mpb_f32_to_f16(wide[j]);
+            uint16_t want =
+                dts[d] == MPB_DT_BF16 ? mpb_f32_to_bf16(wide[j]) : mpb_f32_to_f16(wide[j]);
             if (size == 4)
                 assert_memory_equal(back + 3 + 4 * j, &wide[j], 4);
             else

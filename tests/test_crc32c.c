@@ -137,9 +137,9 @@ static void test_long_buffers(void **state)
                 assert_int_equal(mpb_crc32c(mpb_crc32c(0, p, cut), p + cut, n - cut),
                                  prefix[n]);
                 /* Joining two separately computed pieces. */
-                assert_int_equal(mpb_crc32c_combine(prefix[cut], mpb_crc32c(0, p + cut, n - cut),
-                                                    n - cut),
-                                 prefix[n]);
+                assert_int_equal(
+                    mpb_crc32c_combine(prefix[cut], mpb_crc32c(0, p + cut, n - cut), n - cut),
+                    prefix[n]);
             }
         }
     }
@@ -151,7 +151,7 @@ static void test_long_buffers(void **state)
 static void test_fnv1a64(void **state)
 {
     (void)state;
-    assert_true(mpb_fnv1a64("", 0) == 0xcbf29ce484222325ull); /* the offset basis */
+    assert_true(mpb_fnv1a64("", 0) == 0xcbf29ce484222325ull);  /* the offset basis */
     assert_true(mpb_fnv1a64("a", 1) == 0xaf63dc4c8601ec8cull); /* published vector */
 }
 

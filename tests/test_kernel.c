@@ -87,8 +87,8 @@ static void check_bits(mpb_dtype dt, const void *out, size_t j, uint32_t want, c
 {
     uint32_t got = get_bits(dt, out, j);
     if (got != want) {
-        print_error("%s, %s out, element %zu: got 0x%x, want 0x%x\n", isa, mpb_dtype_name(dt), j,
-                    got, want);
+        print_error("%s, %s out, element %zu: got 0x%x, want 0x%x\n", isa, mpb_dtype_name(dt),
+                    j, got, want);
         fail();
     }
 }
@@ -252,8 +252,10 @@ static void test_nan_inf_subnormal(void **state)
     (void)state;
     const float inf = INFINITY;
     /* Pairs (x, y) blended as 1*x + 1*y, with the IEEE result. */
-    const float x[] = {f32_from_bits(0xffa12345u), 1.0f, inf, inf, -inf, 3e38f, 0x1p-149f, 0x1p-126f};
-    const float y[] = {1.0f, f32_from_bits(0x7f800001u), -inf, 1.0f, 1.0f, 3e38f, 0x1p-149f, -0x1p-127f};
+    const float x[] = {
+        f32_from_bits(0xffa12345u), 1.0f, inf, inf, -inf, 3e38f, 0x1p-149f, 0x1p-126f};
+    const float y[] = {
+        1.0f, f32_from_bits(0x7f800001u), -inf, 1.0f, 1.0f, 3e38f, 0x1p-149f, -0x1p-127f};
     const float want[] = {NAN, NAN, NAN, inf, -inf, inf, 0x1p-148f, 0x1p-127f};
     enum { N = sizeof x / sizeof x[0] };
     const void *in[2] = {x, y};
@@ -408,8 +410,9 @@ static void compare_with_scalar(const char *isa, size_t n_in, const void *const 
         size_t j = 0;
         while (want[j] == got[j])
             j++;
-        print_error("%s differs from scalar: %zu inputs %s -> %s, n %zu, misalign %zu, byte %zu\n",
-                    isa, n_in, mpb_dtype_name(in_dt), mpb_dtype_name(out_dt), n, misalign, j);
+        print_error(
+            "%s differs from scalar: %zu inputs %s -> %s, n %zu, misalign %zu, byte %zu\n", isa,
+            n_in, mpb_dtype_name(in_dt), mpb_dtype_name(out_dt), n, misalign, j);
         fail();
     }
     free(want);
@@ -460,8 +463,8 @@ static void test_vector_paths_all_16bit_patterns(void **state)
         x[h] = (uint16_t)h;
         y[h] = (uint16_t)(h * 40503u + 12345u);
     }
-    const float coefs[][2] = {{0.55f, 0.45f}, {1.0f, -1.0f}, {0x1p-20f, 3.0f},
-                              {-2.5f, 0x1p100f}, {0.0f, 1.0f}, {1.0f, 0.0f}};
+    const float coefs[][2] = {{0.55f, 0.45f},    {1.0f, -1.0f}, {0x1p-20f, 3.0f},
+                              {-2.5f, 0x1p100f}, {0.0f, 1.0f},  {1.0f, 0.0f}};
     const void *in[2] = {x, y};
     const mpb_dtype in16[] = {MPB_DT_BF16, MPB_DT_F16};
     const char *isa;

@@ -80,8 +80,7 @@ static void check_tensor(const char *file, const mpb_config *c, const char *name
     }
 }
 
-static void check_config(const char *dir, const char *file, const mpb_index *model,
-                         int layers)
+static void check_config(const char *dir, const char *file, const mpb_index *model, int layers)
 {
     char path[1024], line[1024];
     snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -105,9 +104,8 @@ static void check_config(const char *dir, const char *file, const mpb_index *mod
     int first, last;
     if (mpb_config_layer_range(c, &first, &last) && last > 3) {
         mpb_tensor_params p;
-        assert_int_not_equal(mpb_config_resolve(c, "model.layers.0.mlp.up_proj.weight", 4, &p,
-                                                &err),
-                             MPB_OK);
+        assert_int_not_equal(
+            mpb_config_resolve(c, "model.layers.0.mlp.up_proj.weight", 4, &p, &err), MPB_OK);
         assert_non_null(strstr(err.msg, "reaches past the last layer"));
     }
     mpb_config_free(c);

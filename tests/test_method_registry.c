@@ -147,8 +147,8 @@ static void test_nearswap_t(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_entries_complete), cmocka_unit_test(test_names_and_list),
-        cmocka_unit_test(test_list_if),          cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_entries_complete),  cmocka_unit_test(test_names_and_list),
+        cmocka_unit_test(test_list_if),           cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_nearswap_elements), cmocka_unit_test(test_nearswap_t),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

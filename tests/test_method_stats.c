@@ -152,8 +152,8 @@ static void kept_by_items(const float *d, const size_t *start, size_t n_items, m
                           mpb_cut lo, bool *kept)
 {
     static float zero[N], out[N];
-    mpb_task_model m = {.input = 1, .weight = 1, .scale = 1, .keep = MPB_KEEP_WINDOW,
-                        .hi = hi, .lo = lo};
+    mpb_task_model m = {
+        .input = 1, .weight = 1, .scale = 1, .keep = MPB_KEEP_WINDOW, .hi = hi, .lo = lo};
     mpb_task_spec s = {.base = 0, .n_models = 1, .models = &m, .divisor = 1, .lambda = 1};
     uint64_t seen_hi = 0, seen_lo = 0;
     for (size_t i = 0; i < n_items; i++) {

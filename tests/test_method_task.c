@@ -31,7 +31,10 @@ static mpb_task_spec spec_of(mpb_task_model *models, size_t n, bool consensus, b
         }
         sum += models[k].weight;
     }
-    return (mpb_task_spec){.base = 0, .n_models = n, .models = models, .consensus = consensus,
+    return (mpb_task_spec){.base = 0,
+                           .n_models = n,
+                           .models = models,
+                           .consensus = consensus,
                            .normalize = normalize,
                            .divisor = fabs(sum) < 1e-8 ? 1.0f : (float)sum,
                            .lambda = lambda};
@@ -238,8 +241,11 @@ static void test_random_keep(void **state)
         x1[j] = 1.0f + (float)(j % 5 + 1);
     }
     uint64_t key = mpb_random_key(42, 1, "model.layers.0.mlp.up_proj.weight");
-    mpb_task_model m[1] = {{.weight = 1, .scale = 1.0f / 0.3f, .keep = MPB_KEEP_RANDOM,
-                            .key = key, .density = 0.3}};
+    mpb_task_model m[1] = {{.weight = 1,
+                            .scale = 1.0f / 0.3f,
+                            .keep = MPB_KEEP_RANDOM,
+                            .key = key,
+                            .density = 0.3}};
     mpb_task_spec s = spec_of(m, 1, false, false, 1.0f);
     float *in[] = {b, x1};
     blend_f32(&s, in, out, N);
@@ -300,7 +306,8 @@ static void test_random_against_formula(void **state)
 static void test_keep_threshold(void **state)
 {
     (void)state;
-    const double densities[] = {0.5, 0.25, 0.3, 0.1 + 1e-12, 0x1p-24, 1.0 - 0x1p-24, 0.999, 1.0};
+    const double densities[] = {0.5,     0.25,          0.3,   0.1 + 1e-12,
+                                0x1p-24, 1.0 - 0x1p-24, 0.999, 1.0};
     for (size_t i = 0; i < sizeof densities / sizeof densities[0]; i++) {
         uint64_t threshold = mpb_keep_threshold(densities[i]);
         for (uint64_t j = 0; j < 20000; j++) {

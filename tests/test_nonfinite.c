@@ -110,8 +110,10 @@ static const uint64_t *specials_of(mpb_dtype dt)
 {
     static const uint64_t e4m3[] = {0x7f, 0xff, 0x7e, 0xfe, 0x01, 0x87, 0x78, 0x00};
     static const uint64_t e5m2[] = {0x7e, 0xff, 0x7c, 0xfc, 0x7b, 0xfb, 0x01, 0x83};
-    static const uint64_t f16[] = {0x7e00, 0xfc01, 0x7c00, 0xfc00, 0x7bff, 0xfbff, 0x0001, 0x83ff};
-    static const uint64_t bf16[] = {0x7fc0, 0xff81, 0x7f80, 0xff80, 0x7f7f, 0xff7f, 0x0001, 0x807f};
+    static const uint64_t f16[] = {0x7e00, 0xfc01, 0x7c00, 0xfc00,
+                                   0x7bff, 0xfbff, 0x0001, 0x83ff};
+    static const uint64_t bf16[] = {0x7fc0, 0xff81, 0x7f80, 0xff80,
+                                    0x7f7f, 0xff7f, 0x0001, 0x807f};
     static const uint64_t f32[] = {0x7fc00000, 0xffffffff, 0x7f800000, 0xff800000,
                                    0x7f7fffff, 0xff7fffff, 0x00000001, 0x807fffff};
     static const uint64_t f64[] = {0x7ff8000000000000ull, 0xfff0000000000001ull,
@@ -238,9 +240,9 @@ static void error_mode_names_everything(void **state)
     assert_non_null(strstr(err.msg, "(-inf) at element 103"));
     assert_non_null(strstr(err.msg, "--nonfinite"));
     mpb_error_clear(&err);
-    assert_int_equal(mpb_nonfinite_check(MPB_NONFINITE_ERROR, MPB_DT_I16, row, 5, 0, "t", "x",
-                                         &err),
-                     MPB_OK);
+    assert_int_equal(
+        mpb_nonfinite_check(MPB_NONFINITE_ERROR, MPB_DT_I16, row, 5, 0, "t", "x", &err),
+        MPB_OK);
 }
 
 static void parse_names(void **state)

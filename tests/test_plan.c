@@ -190,10 +190,8 @@ static void test_index_check_same(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_properties_random),
-        cmocka_unit_test(test_split_sizes),
-        cmocka_unit_test(test_rejects_bad_slab),
-        cmocka_unit_test(test_index_pack_roundtrip),
+        cmocka_unit_test(test_properties_random), cmocka_unit_test(test_split_sizes),
+        cmocka_unit_test(test_rejects_bad_slab),  cmocka_unit_test(test_index_pack_roundtrip),
         cmocka_unit_test(test_index_check_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

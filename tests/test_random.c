@@ -104,8 +104,13 @@ static void test_masks_every_isa(void **state)
 {
     (void)state;
     const char *names[] = {"model.layers.0.mlp.up_proj.weight", "lm_head.weight", ""};
-    const uint64_t fixed_thresholds[] = {0, 1, 1u << 23, (1u << 24) - 1, 1u << 24,
-                                         mpb_keep_threshold(0.3), mpb_keep_threshold(0.9)};
+    const uint64_t fixed_thresholds[] = {0,
+                                         1,
+                                         1u << 23,
+                                         (1u << 24) - 1,
+                                         1u << 24,
+                                         mpb_keep_threshold(0.3),
+                                         mpb_keep_threshold(0.9)};
     const uint64_t firsts[] = {0, 1, 7, 8, 1000, UINT64_MAX - 20, (uint64_t)1 << 40};
     const char *isas[4];
     for (size_t k = 0, n_isas = usable_isas(isas, 4); k < n_isas; k++) {
@@ -178,10 +183,14 @@ static void test_dare_kernel_every_isa(void **state)
         assert_true(mpb_kernel_force(isa));
         for (size_t d = 0; d < 3; d++) {
             uint64_t key = mpb_random_key(d, 1, "model.layers.3.self_attn.o_proj.weight");
-            mpb_task_model m = {.input = 1, .weight = 0.75f, .scale = (float)(1.0 / densities[d]),
-                                .keep = MPB_KEEP_RANDOM, .key = key, .density = densities[d]};
-            mpb_task_spec s = {.base = 0, .n_models = 1, .models = &m, .divisor = 1.0f,
-                               .lambda = 1.25f};
+            mpb_task_model m = {.input = 1,
+                                .weight = 0.75f,
+                                .scale = (float)(1.0 / densities[d]),
+                                .keep = MPB_KEEP_RANDOM,
+                                .key = key,
+                                .density = densities[d]};
+            mpb_task_spec s = {
+                .base = 0, .n_models = 1, .models = &m, .divisor = 1.0f, .lambda = 1.25f};
             mpb_task_pos pos = {.index = 0};
             for (size_t at = 0; at < N;) {
                 size_t len = 1 + next_random(&rng) % 600;
@@ -198,8 +207,8 @@ static void test_dare_kernel_every_isa(void **state)
                 float kept = doc_mask(key, j, threshold) ? delta * m.scale : 0.0f;
                 float want = b + (m.weight * kept) * s.lambda;
                 if (out[j] != mpb_f32_to_bf16(want))
-                    fail_msg("%s, density %g: element %zu is %#x, want %#x", isa,
-                             densities[d], j, out[j], mpb_f32_to_bf16(want));
+                    fail_msg("%s, density %g: element %zu is %#x, want %#x", isa, densities[d],
+                             j, out[j], mpb_f32_to_bf16(want));
             }
         }
     }

@@ -93,10 +93,17 @@ static const struct {
     const char *torch;
     mpb_dtype dt;
 } flux_dtypes[] = {
-    {"bool", MPB_DT_BOOL},       {"uint8", MPB_DT_U8},       {"int8", MPB_DT_I8},
-    {"int16", MPB_DT_I16},       {"int32", MPB_DT_I32},      {"int64", MPB_DT_I64},
-    {"float16", MPB_DT_F16},     {"bfloat16", MPB_DT_BF16},  {"float32", MPB_DT_F32},
-    {"float64", MPB_DT_F64},     {"float8_e4m3fn", MPB_DT_F8_E4M3},
+    {"bool", MPB_DT_BOOL},
+    {"uint8", MPB_DT_U8},
+    {"int8", MPB_DT_I8},
+    {"int16", MPB_DT_I16},
+    {"int32", MPB_DT_I32},
+    {"int64", MPB_DT_I64},
+    {"float16", MPB_DT_F16},
+    {"bfloat16", MPB_DT_BF16},
+    {"float32", MPB_DT_F32},
+    {"float64", MPB_DT_F64},
+    {"float8_e4m3fn", MPB_DT_F8_E4M3},
     {"float8_e5m2", MPB_DT_F8_E5M2},
 };
 
@@ -147,8 +154,9 @@ static void test_flux_values(void **state)
     mpb_st_model m;
     mpb_error err = {0};
     assert_int_equal(mpb_st_model_open(st_data_path(FLUX_DIR), &m, &err), MPB_OK);
-#define AT(name, i, size) m.files[mpb_st_model_find(&m, name)->file].path, \
-                          find(&m, name)->begin + (uint64_t)(i) * (size)
+#define AT(name, i, size)                            \
+    m.files[mpb_st_model_find(&m, name)->file].path, \
+        find(&m, name)->begin + (uint64_t)(i) * (size)
     assert_int_equal(int_at(AT("int64_3", 0, 8), 8), 64);
     assert_int_equal(int_at(AT("int64_3", 2, 8), 8), 30);
     assert_int_equal(int_at(AT("int64_35", 3, 8), 8), 79);
@@ -220,7 +228,7 @@ static void test_mlx_adapters(void **state)
     snprintf(pb, sizeof pb, "%s", st_data_path(MLX_DIR "/0000200_adapters.safetensors"));
     assert_int_equal(mpb_st_open(pa, &a, &err), MPB_OK);
     assert_int_equal(mpb_st_open(pb, &b, &err), MPB_OK);
-    assert_int_equal(a.n_meta, 0); /* "__metadata__": null */
+    assert_int_equal(a.n_meta, 0);        /* "__metadata__": null */
     assert_int_equal(a.header_len, 1684); /* unpadded */
     assert_int_equal(a.data_start, 1692);
     assert_int_equal(a.n_tensors, 16);

@@ -71,24 +71,26 @@ static void test_index_rules(void **state)
                       "weight_map names shard 'model-00007-of-00007.safetensors' (for tensor "
                       "'ghost.weight'), which is not a file in");
     write_index(dir, "ghost.weight", SHARD(2), -1);
-    expect_open_error(dir, MPB_EINVAL,
-                      "weight_map puts tensor 'ghost.weight' in '" SHARD(2) "', but that shard "
-                      "has no such tensor");
+    expect_open_error(
+        dir, MPB_EINVAL,
+        "weight_map puts tensor 'ghost.weight' in '" SHARD(2) "', but that shard "
+                                                              "has no such tensor");
     write_index(dir, "bool_3", NULL, -1);
     expect_open_error(dir, MPB_EINVAL,
                       "shard '" SHARD(1) "' holds tensor 'bool_3', which weight_map does not "
-                      "list");
+                                         "list");
     write_index(dir, "bool_3", SHARD(2), -1);
     expect_open_error(dir, MPB_EINVAL,
-                      "weight_map puts tensor 'bool_3' in '" SHARD(2) "', but it is stored in '"
-                      SHARD(1) "'");
+                      "weight_map puts tensor 'bool_3' in '" SHARD(
+                          2) "', but it is stored in '" SHARD(1) "'");
     write_index(dir, NULL, NULL, 4306);
     expect_open_error(dir, MPB_EINVAL,
                       MPB_ST_INDEX_NAME ": metadata.total_size is 4306 but the shards' tensors "
-                      "hold 4305 bytes");
+                                        "hold 4305 bytes");
     write_index(dir, "../../etc/passwd", "../x.safetensors", -1);
-    expect_open_error(dir, MPB_EINVAL, "weight_map['../../etc/passwd'] = '../x.safetensors' is "
-                                       "not a file name in the index's folder");
+    expect_open_error(dir, MPB_EINVAL,
+                      "weight_map['../../etc/passwd'] = '../x.safetensors' is "
+                      "not a file name in the index's folder");
     write_index(dir, NULL, NULL, -1);
     mpb_st_model m;
     mpb_error err = {0};
@@ -160,9 +162,10 @@ static void test_discovery_single_and_extras(void **state)
     char *dir = st_tmpdir();
     st_write_st(dir, MPB_ST_SINGLE_NAME, "{" U8("w", 4, 0, 4) "}", 4);
     st_write_st(dir, "adapter.safetensors", "{" U8("q", 4, 0, 4) "}", 4); /* not the model */
-    const char *files[] = {"config.json", "tokenizer.json", "generation_config.json",
-                           ".gitattributes", "pytorch_model.bin", "pytorch_model.bin.index.json",
-                           "tokenizer.model", "chat_template.jinja"};
+    const char *files[] = {
+        "config.json",     "tokenizer.json",     "generation_config.json",
+        ".gitattributes",  "pytorch_model.bin",  "pytorch_model.bin.index.json",
+        "tokenizer.model", "chat_template.jinja"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++)
         st_write(dir, files[i], "{}", 2);
     char *sub = st_join(dir, "original");
@@ -190,8 +193,9 @@ static void test_discovery_single_and_extras(void **state)
 
     /* With an index beside model.safetensors the folder is ambiguous. */
     st_write(dir, MPB_ST_INDEX_NAME, "{}", 2);
-    expect_open_error(dir, MPB_EINVAL, "holds both model.safetensors and "
-                                       "model.safetensors.index.json");
+    expect_open_error(dir, MPB_EINVAL,
+                      "holds both model.safetensors and "
+                      "model.safetensors.index.json");
     st_rmtree(dir);
 }
 

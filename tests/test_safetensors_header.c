@@ -93,25 +93,28 @@ static void test_offsets(void **state)
     reject("{" U8("a", 4, 0, 4) "}", 6,
            "bytes [4, 6) at the end of the data buffer, after tensor 'a', belong to no tensor");
     reject("{}", 3, "the header lists no tensors but the data buffer holds 3 bytes");
-    reject("{" U8("a", 0, 4, 0) "}", 4, "tensor 'a': data_offsets [4, 0] end before they begin");
+    reject("{" U8("a", 0, 4, 0) "}", 4,
+           "tensor 'a': data_offsets [4, 0] end before they begin");
     /* An empty tensor inside another tensor's bytes is an overlap too. */
-    reject("{" U8("a", 4, 0, 4) "," U8("e", 0, 2, 2) "}", 4, "tensor 'e': data_offsets [2, 2] "
-                                                           "overlap tensor 'a'");
+    reject("{" U8("a", 4, 0, 4) "," U8("e", 0, 2, 2) "}", 4,
+           "tensor 'e': data_offsets [2, 2] "
+           "overlap tensor 'a'");
     reject("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1,2]}}", 1,
            "\"data_offsets\" must be [begin, end]");
     reject("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,-1]}}", 1,
            "data_offsets must be non-negative integers");
-    reject("{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", 1, "tensor 'a': missing \"data_offsets\"");
+    reject("{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", 1,
+           "tensor 'a': missing \"data_offsets\"");
 }
 
 static void test_sizes(void **state)
 {
     (void)state;
-    st_expect_reject("model.safetensors",
-                     "{\"a.weight\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[0,10]}}",
-                     10,
-                     "model.safetensors: tensor 'a.weight': data_offsets [0, 10] do not match "
-                     "shape [3, 2] x F32 (24 bytes)");
+    st_expect_reject(
+        "model.safetensors",
+        "{\"a.weight\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[0,10]}}", 10,
+        "model.safetensors: tensor 'a.weight': data_offsets [0, 10] do not match "
+        "shape [3, 2] x F32 (24 bytes)");
     reject("{\"s\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,4]}}", 4,
            "tensor 's': data_offsets [0, 4] do not match shape [] x I64 (8 bytes)");
     /* The product overflows before the zero is reached, as in the reference. */
@@ -124,7 +127,8 @@ static void test_sizes(void **state)
            "shape element 0 is a real number");
     reject("{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}", 1,
            "shape has 9 dimensions; mpiblend supports at most 8");
-    reject("{\"a\":{\"dtype\":\"U8\",\"data_offsets\":[0,1]}}", 1, "tensor 'a': missing \"shape\"");
+    reject("{\"a\":{\"dtype\":\"U8\",\"data_offsets\":[0,1]}}", 1,
+           "tensor 'a': missing \"shape\"");
 }
 
 static void test_dtypes(void **state)
@@ -148,7 +152,8 @@ static void test_dtypes(void **state)
     }
     reject("{\"a\":{\"dtype\":7,\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
            "tensor 'a': \"dtype\" is an integer, not a string");
-    reject("{\"a\":{\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "tensor 'a': missing \"dtype\"");
+    reject("{\"a\":{\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
+           "tensor 'a': missing \"dtype\"");
     reject("{\"a\":[\"U8\",[1],[0,1]]}", 1, "tensor 'a': entry is an array, not an object");
 }
 
@@ -157,9 +162,11 @@ static void test_names_and_metadata(void **state)
     (void)state;
     reject("{" U8("a", 1, 0, 1) "," U8("a", 1, 1, 2) "}", 2, "duplicate key");
     reject("{\"__metadata__\":{},\"__metadata__\":{}}", 0, "duplicate key");
-    reject("{\"__metadata__\":{\"n\":1}}", 0, "__metadata__ key 'n' is an integer, not a string");
+    reject("{\"__metadata__\":{\"n\":1}}", 0,
+           "__metadata__ key 'n' is an integer, not a string");
     reject("{\"__metadata__\":{\"a\":\"b\",\"n\":{}}}", 0, "__metadata__ key 'n' is an object");
-    reject("{\"__metadata__\":[\"a\"]}", 0, "__metadata__ is an array, not an object of strings");
+    reject("{\"__metadata__\":[\"a\"]}", 0,
+           "__metadata__ is an array, not an object of strings");
     reject("{\"__metadata__\":\"pt\"}", 0, "__metadata__ is a string, not an object");
 }
 
@@ -194,8 +201,8 @@ static void test_accepted_corner_cases(void **state)
     /* Empty tensors, a 0-d one, offsets out of key order, an unknown field
      * (serde ignores it). */
     f = accept("{\"z\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[10,10],\"x\":[1]},"
-               "\"s\":{\"data_offsets\":[2,10],\"shape\":[],\"dtype\":\"F64\"},"
-               U8("e", 0, 0, 0) "," U8("a", 2, 0, 2) "}",
+               "\"s\":{\"data_offsets\":[2,10],\"shape\":[],\"dtype\":\"F64\"}," U8(
+                   "e", 0, 0, 0) "," U8("a", 2, 0, 2) "}",
                10);
     assert_int_equal(f.n_tensors, 4);
     const char *order[] = {"z", "s", "e", "a"};

@@ -15,8 +15,8 @@ const char *st_data_path(const char *rel)
 {
     static char buf[4096];
     const char *root = getenv("MPB_SHARED_TESTDATA");
-    snprintf(buf, sizeof buf, "%s/safetensors/%s", root && *root ? root : "/work/shared/testdata",
-             rel);
+    snprintf(buf, sizeof buf, "%s/safetensors/%s",
+             root && *root ? root : "/work/shared/testdata", rel);
     return buf;
 }
 
@@ -43,8 +43,8 @@ void st_expect_reject(const char *name, const char *header, size_t data_len, con
     free(b);
     if (rc != MPB_EINVAL || strncmp(err.msg, name, strlen(name)) != 0 ||
         strstr(err.msg, expect) == NULL)
-        fail_msg("header %s\n  rc %d, message \"%s\"\n  expected EINVAL with \"%s\"", header, rc,
-                 err.msg, expect);
+        fail_msg("header %s\n  rc %d, message \"%s\"\n  expected EINVAL with \"%s\"", header,
+                 rc, err.msg, expect);
     assert_null(f.tensors);
 }
 

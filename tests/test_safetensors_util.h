@@ -14,7 +14,8 @@ unsigned char *st_bytes(const char *header, size_t data_len, size_t *len);
 
 /* Parses st_bytes(header, data_len) as `name` and asserts it fails with
  * MPB_EINVAL and a message "<name>: ..." containing `expect`. */
-void st_expect_reject(const char *name, const char *header, size_t data_len, const char *expect);
+void st_expect_reject(const char *name, const char *header, size_t data_len,
+                      const char *expect);
 
 /* A fresh scratch folder; st_rmtree removes it and everything in it. */
 char *st_tmpdir(void);

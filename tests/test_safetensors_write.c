@@ -70,8 +70,8 @@ static void test_mixed_round_trip(void **state)
     const size_t n = sizeof in / sizeof *in;
     /* The reference order: I64, F64, F32, I32, BF16, F16, F8_E4M3, U8, BOOL;
      * names break ties ("emb" < "empty"). */
-    const char *layout[] = {"count", "scale", "emb", "empty", "idx",
-                            "a.weight", "b.bias", "q", "z8", "mask"};
+    const char *layout[] = {"count",    "scale",  "emb", "empty", "idx",
+                            "a.weight", "b.bias", "q",   "z8",    "mask"};
     const size_t bytes[] = {8, 16, 56, 0, 12, 18, 10, 3, 5, 3};
     const size_t elem[] = {8, 8, 4, 4, 4, 2, 2, 1, 1, 1};
     const char *mk[] = {"format", "note"}, *mv[] = {"pt", "merged by mpiblend"};
@@ -170,7 +170,8 @@ static void test_index_write(void **state)
     char *dir = st_tmpdir();
     char *path = st_join(dir, MPB_ST_INDEX_NAME);
     const char *names[] = {"b.weight", "a.bias", "a.weight"};
-    const char *shards[] = {"model-00002-of-00002.safetensors", "model-00001-of-00002.safetensors",
+    const char *shards[] = {"model-00002-of-00002.safetensors",
+                            "model-00001-of-00002.safetensors",
                             "model-00001-of-00002.safetensors"};
     mpb_error err = {0};
     assert_int_equal(mpb_st_index_write(path, 4305, names, shards, 3, &err), MPB_OK);
@@ -218,10 +219,8 @@ static void test_shard_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reference_vectors),
-        cmocka_unit_test(test_mixed_round_trip),
-        cmocka_unit_test(test_writer_refuses),
-        cmocka_unit_test(test_index_write),
+        cmocka_unit_test(test_reference_vectors), cmocka_unit_test(test_mixed_round_trip),
+        cmocka_unit_test(test_writer_refuses),    cmocka_unit_test(test_index_write),
         cmocka_unit_test(test_shard_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -171,8 +171,8 @@ static void test_point_config_parses(void **state)
     if (mpb_config_parse(text, strlen(text), "cfg.yaml", &c, &err) != MPB_OK)
         fail_msg("point config rejected: %s\n%s", err.msg, text);
     mpb_tensor_params p;
-    assert_int_equal(mpb_config_resolve(c, "model.layers.0.self_attn.q_proj.weight", 2, &p,
-                                        &err), MPB_OK);
+    assert_int_equal(
+        mpb_config_resolve(c, "model.layers.0.self_attn.q_proj.weight", 2, &p, &err), MPB_OK);
     assert_true(p.lambda == 0.5);
     assert_int_equal(mpb_config_resolve(c, "model.layers.0.mlp.up_proj.weight", 2, &p, &err),
                      MPB_OK);

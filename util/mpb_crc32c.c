@@ -114,9 +114,8 @@ static uint32_t crc_table(uint32_t c, const unsigned char *p, size_t n)
 #if defined(__x86_64__)
 /* SSE4.2's crc32 instruction computes exactly CRC-32C; checked at run time,
  * so the build needs no -msse4.2. */
-__attribute__((target("sse4.2"))) static uint32_t crc_hw_serial(uint32_t c,
-                                                                const unsigned char *p,
-                                                                size_t n)
+__attribute__((target("sse4.2"))) static uint32_t
+crc_hw_serial(uint32_t c, const unsigned char *p, size_t n)
 {
     uint64_t c64 = c;
     for (; n >= 8; n -= 8, p += 8) {
@@ -134,9 +133,9 @@ __attribute__((target("sse4.2"))) static uint32_t crc_hw_serial(uint32_t c,
  * crc(A||B||C) = shift(shift(crc(A)) ^ crc0(B)) ^ crc0(C), crc0 starting
  * from a zero register. */
 __attribute__((target("sse4.2"))) static uint32_t crc_hw_3way(uint32_t c,
-                                                             const unsigned char **p,
-                                                             size_t *n, size_t block,
-                                                             const struct crc_shift *s)
+                                                              const unsigned char **p,
+                                                              size_t *n, size_t block,
+                                                              const struct crc_shift *s)
 {
     const unsigned char *q = *p;
     for (; *n >= 3 * block; *n -= 3 * block, q += 2 * block) {

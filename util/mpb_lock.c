@@ -134,8 +134,7 @@ static int write_candidate(const char *path, const char *text, mpb_error *err)
     close(fd);
     if (!ok) {
         unlink(path);
-        return mpb_fail(err, MPB_EIO, "cannot write lock file '%s': %s", path,
-                        strerror(saved));
+        return mpb_fail(err, MPB_EIO, "cannot write lock file '%s': %s", path, strerror(saved));
     }
     return MPB_OK;
 }
@@ -174,8 +173,10 @@ static bool reclaim(const char *lock_path, const char *judged, void (*note)(cons
     free(aside);
     if (note) {
         char msg[512];
-        snprintf(msg, sizeof msg, "removed the stale lock '%s' of PID %ld on %s (started %s), "
-                 "which is no longer running", lock_path, h->pid, h->host, h->started);
+        snprintf(msg, sizeof msg,
+                 "removed the stale lock '%s' of PID %ld on %s (started %s), "
+                 "which is no longer running",
+                 lock_path, h->pid, h->host, h->started);
         note(msg);
     }
     return true;
@@ -211,17 +212,22 @@ int mpb_lock_take(mpb_lock *lock, const char *dir, void (*note)(const char *msg)
         if (known && stale(&h) && reclaim(path, other, note, &h))
             continue;
         if (known && !stale(&h))
-            rc = mpb_fail(err, MPB_EEXIST, "'%s' is in use: locked by PID %ld on host %s "
+            rc = mpb_fail(err, MPB_EEXIST,
+                          "'%s' is in use: locked by PID %ld on host %s "
                           "since %s (%s). If that job is no longer running, remove the "
-                          "lock file and rerun", dir, h.pid, h.host, h.started, path);
+                          "lock file and rerun",
+                          dir, h.pid, h.host, h.started, path);
         else if (!known && access(path, F_OK) == 0)
-            rc = mpb_fail(err, MPB_EEXIST, "'%s' is locked, but its lock file '%s' names "
-                          "no holder; if no job is writing there, remove it and rerun", dir,
-                          path);
+            rc = mpb_fail(err, MPB_EEXIST,
+                          "'%s' is locked, but its lock file '%s' names "
+                          "no holder; if no job is writing there, remove it and rerun",
+                          dir, path);
     }
     if (rc == MPB_OK && !held)
-        rc = mpb_fail(err, MPB_EEXIST, "cannot take the lock '%s': other jobs keep taking "
-                      "it", path);
+        rc = mpb_fail(err, MPB_EEXIST,
+                      "cannot take the lock '%s': other jobs keep taking "
+                      "it",
+                      path);
     unlink(candidate);
     free(candidate);
     if (rc == MPB_OK) {

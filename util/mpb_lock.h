@@ -10,8 +10,8 @@
 #define MPB_LOCK_NAME ".mpiblend.lock"
 
 typedef struct mpb_lock {
-    char *path;   /* DIR/.mpiblend.lock while held, else NULL */
-    char *text;   /* what this process wrote into it */
+    char *path; /* DIR/.mpiblend.lock while held, else NULL */
+    char *text; /* what this process wrote into it */
 } mpb_lock;
 
 /* Takes dir's lock.  A lock left by a process of this host that is no

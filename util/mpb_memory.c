@@ -26,7 +26,8 @@ int mpb_memory_check_headroom(uint64_t need, mpb_error *err)
     uint64_t left = used < limit ? limit - used : 0;
     if (used == 0 || left >= need)
         return MPB_OK;
-    return mpb_fail(err, MPB_ENOMEM, "the address-space limit (ulimit -v %llu KiB) leaves "
+    return mpb_fail(err, MPB_ENOMEM,
+                    "the address-space limit (ulimit -v %llu KiB) leaves "
                     "%llu MiB after start-up (the process maps %llu MiB); mpiblend needs at "
                     "least %llu MiB of room (Cannot allocate memory): raise ulimit -v",
                     (unsigned long long)(limit >> 10), (unsigned long long)(left >> 20),

@@ -24,8 +24,8 @@ static int diff_round(void *ctx, const mpb_round *round, mpb_error *err)
     struct diff *d = ctx;
     for (size_t j = 0; j < round->n; j++)
         for (int k = 0; k < 2; k++)
-            mpb_drive_read(&d->stores[k], round->items[j],
-                           mpb_round_buf(d->bufs[k], round, j), err);
+            mpb_drive_read(&d->stores[k], round->items[j], mpb_round_buf(d->bufs[k], round, j),
+                           err);
     mpb_store_flush(d->stores, 2, err);
     for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
         const mpb_item *it = round->items[j];
@@ -60,8 +60,8 @@ static int reduce_stats(struct diff *d, MPI_Comm comm, mpb_error *err)
         MPI_Reduce(rank ? ulp : MPI_IN_PLACE, ulp, (int)n, MPI_UINT64_T, MPI_MAX, 0, comm);
         MPI_Reduce(rank ? x : MPI_IN_PLACE, x, (int)n, MPI_DOUBLE, MPI_MAX, 0, comm);
         for (size_t t = 0; t < n; t++)
-            d->stats[t] = (mpb_compare_stats){.differ = u[t], .nan_mismatch = u[n + t],
-                                              .max_ulp = ulp[t], .max_abs = x[t]};
+            d->stats[t] = (mpb_compare_stats){
+                .differ = u[t], .nan_mismatch = u[n + t], .max_ulp = ulp[t], .max_abs = x[t]};
     }
     free(u);
     free(x);
@@ -133,8 +133,10 @@ static int report(const struct diff *d, const char *const *paths, bool has_tol, 
         return MPB_OK;
     }
     if (has_tol)
-        return mpb_fail(err, MPB_EINVAL, "'%s' and '%s' differ beyond --tolerance %g in %zu "
-                        "tensors", paths[0], paths[1], tol, beyond);
+        return mpb_fail(err, MPB_EINVAL,
+                        "'%s' and '%s' differ beyond --tolerance %g in %zu "
+                        "tensors",
+                        paths[0], paths[1], tol, beyond);
     return mpb_fail(err, MPB_EINVAL, "'%s' and '%s' differ in %zu of %zu tensors", paths[0],
                     paths[1], differ, d->idx.n);
 }

@@ -66,8 +66,7 @@ static int open_files(struct mpb_verify *v, mpb_error *err)
 {
     mpb_io_opts io = {.collective = false};
     const char *out_path = v->out_path;
-    int rc = mpb_inputs_open(&out_path, 1, &v->out_idx, NULL, &io, MPI_COMM_SELF, &v->out,
-                             err);
+    int rc = mpb_inputs_open(&out_path, 1, &v->out_idx, NULL, &io, MPI_COMM_SELF, &v->out, err);
     if (rc == MPB_OK && v->have_recipe)
         rc = mpb_inputs_open(v->input_paths, v->r.n_inputs, &v->r.in_idx, v->r.own_idx, &io,
                              MPI_COMM_SELF, v->inputs, err);
@@ -257,9 +256,10 @@ static void check_samples(struct mpb_verify *v, uint64_t sample, struct report *
         return;
     }
     char detail[160];
-    snprintf(detail, sizeof detail, "%llu elements of %zu tensors recomputed from %zu inputs, "
-             "%llu differ", (unsigned long long)checked, v->out_idx.n, v->r.n_inputs,
-             (unsigned long long)bad);
+    snprintf(detail, sizeof detail,
+             "%llu elements of %zu tensors recomputed from %zu inputs, "
+             "%llu differ",
+             (unsigned long long)checked, v->out_idx.n, v->r.n_inputs, (unsigned long long)bad);
     line(rep, "samples", bad == 0, detail);
     if (bad > 0 && rep->root)
         fprintf(rep->out, "  first difference: %s\n", mismatch.msg);
@@ -299,7 +299,8 @@ static int prepare(struct mpb_verify *v, const char *config_path, FILE *out,
     if (rc == MPB_OK && !config_path && v->stored_checksum == NULL)
         rc = mpb_fail(err, MPB_EINVAL,
                       "'%s' stores no data checksum; give --config CONFIG.yaml to recompute "
-                      "its elements from the inputs", v->out_path);
+                      "its elements from the inputs",
+                      v->out_path);
     if (rc == MPB_OK)
         rc = open_files(v, err);
     if (rc == MPB_OK && v->rank == 0) {

@@ -14,15 +14,15 @@
 struct mpb_verify {
     const char *out_path;
     mpb_index out_idx;
-    char *stored_checksum;  /* mpiblend_checksum, or NULL */
-    char *input_checksums;  /* mpiblend_input_checksums (JSON), or NULL */
-    char *stored_config;    /* mpiblend_config, or NULL */
-    char *stored_inputs;    /* mpiblend_inputs (JSON), or NULL */
-    mpb_config *config;     /* with --config, or the recorded one */
+    char *stored_checksum; /* mpiblend_checksum, or NULL */
+    char *input_checksums; /* mpiblend_input_checksums (JSON), or NULL */
+    char *stored_config;   /* mpiblend_config, or NULL */
+    char *stored_inputs;   /* mpiblend_inputs (JSON), or NULL */
+    mpb_config *config;    /* with --config, or the recorded one */
     mpb_merge_recipe r;
     bool have_recipe;
     const char *input_paths[MPB_MAX_INPUTS];
-    mpb_store out;                   /* opened on MPI_COMM_SELF */
+    mpb_store out; /* opened on MPI_COMM_SELF */
     mpb_store inputs[MPB_MAX_INPUTS];
     int rank, nranks;
     MPI_Comm comm;
@@ -45,8 +45,8 @@ int mpb_verify_input_checksums(struct mpb_verify *v, uint32_t *computed, mpb_err
  * agreed status; a mismatch fails with a message naming the first tensor
  * (in index order) and element that differ.  *checked and *bad count
  * elements over all ranks. */
-int mpb_verify_samples(struct mpb_verify *v, uint64_t sample, uint64_t *checked,
-                       uint64_t *bad, mpb_error *err);
+int mpb_verify_samples(struct mpb_verify *v, uint64_t sample, uint64_t *checked, uint64_t *bad,
+                       mpb_error *err);
 
 /* Whether the sample check knows the method. */
 bool mpb_verify_method_supported(mpb_method m);

@@ -21,7 +21,7 @@ struct sampler {
     struct mpb_verify *v;
     unsigned char *out_row;
     unsigned char *in_rows[MPB_MAX_INPUTS];
-    size_t first_bad;     /* tensor of this rank's first mismatch, or SIZE_MAX */
+    size_t first_bad; /* tensor of this rank's first mismatch, or SIZE_MAX */
     char first_msg[512];
     uint64_t checked, bad;
 };
@@ -57,8 +57,8 @@ static int load_row(struct sampler *s, size_t t, uint64_t row, mpb_error *err)
     int rc = v->out.ops->read_rows(v->out.handle, t, row, 1, s->out_row, err);
     for (size_t i = 0; i < v->r.n_inputs && rc == MPB_OK; i++)
         if (mpb_audit_reads(&v->r, t, i))
-            rc = v->inputs[i].ops->read_rows(v->inputs[i].handle, t, row, 1, s->in_rows[i],
-                                             err);
+            rc =
+                v->inputs[i].ops->read_rows(v->inputs[i].handle, t, row, 1, s->in_rows[i], err);
     return rc;
 }
 
@@ -163,8 +163,8 @@ static void free_rows(struct sampler *s)
         free(s->in_rows[i]);
 }
 
-int mpb_verify_samples(struct mpb_verify *v, uint64_t sample, uint64_t *checked,
-                       uint64_t *bad, mpb_error *err)
+int mpb_verify_samples(struct mpb_verify *v, uint64_t sample, uint64_t *checked, uint64_t *bad,
+                       mpb_error *err)
 {
     struct sampler s = {.v = v, .first_bad = SIZE_MAX};
     if (alloc_rows(&s, err) == MPB_OK)
@@ -185,8 +185,7 @@ int mpb_verify_samples(struct mpb_verify *v, uint64_t sample, uint64_t *checked,
     *bad = counts[1];
     /* The tensor that fails first in index order names the failure. */
     if (first != LLONG_MAX && s.first_bad == (size_t)first)
-        mpb_fail(err, MPB_EINVAL, "'%s': %s; %llu of %llu sampled elements differ",
-                 v->out_path, s.first_msg, (unsigned long long)counts[1],
-                 (unsigned long long)counts[0]);
+        mpb_fail(err, MPB_EINVAL, "'%s': %s; %llu of %llu sampled elements differ", v->out_path,
+                 s.first_msg, (unsigned long long)counts[1], (unsigned long long)counts[0]);
     return mpb_comm_agree(err, v->comm);
 }

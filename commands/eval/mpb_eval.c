@@ -22,15 +22,15 @@ static const char *const fixed_fields[] = {"path", "name", "point", "dir", "metr
 
 struct job {
     pid_t pid;
-    size_t row;      /* manifest row */
+    size_t row; /* manifest row */
     double start;
 };
 
 /* One metric to read from each run: its name and where its score is. */
 struct metric {
     char *name;
-    const char *key;  /* JSON key; NULL: --json-key, --regex or the last number */
-    char *dir;        /* DIR/eval/NAME */
+    const char *key; /* JSON key; NULL: --json-key, --regex or the last number */
+    char *dir;       /* DIR/eval/NAME */
 };
 
 /* With --json-all the metrics are whatever the JSON holds; the run itself
@@ -87,8 +87,13 @@ static int record_one(const struct eval *e, size_t row, const char *metric_dir,
                       const char *error, mpb_error *err)
 {
     const mpb_manifest_point *p = &e->m.points[row];
-    mpb_eval_record r = {.point = p->point, .path = p->path, .ok = ok, .score = score,
-                         .exit_code = exit_code, .wall_s = wall, .error = error};
+    mpb_eval_record r = {.point = p->point,
+                         .path = p->path,
+                         .ok = ok,
+                         .score = score,
+                         .exit_code = exit_code,
+                         .wall_s = wall,
+                         .error = error};
     return mpb_eval_record_write(metric_dir, &e->m, p, metric, &r, err);
 }
 
@@ -159,8 +164,8 @@ static int record_all(struct eval *e, size_t row, const char *output, double wal
         char *metric_dir = NULL;
         rc = mpb_eval_metric_dir(e->dir, nums[i].name, true, &metric_dir, err);
         if (rc == MPB_OK)
-            rc = record_one(e, row, metric_dir, nums[i].name, true, nums[i].value, 0, wall,
-                            "", err);
+            rc = record_one(e, row, metric_dir, nums[i].name, true, nums[i].value, 0, wall, "",
+                            err);
         printf(" %s = %.6g", nums[i].name, nums[i].value);
         free(metric_dir);
     }
@@ -316,8 +321,7 @@ static int pick_rows(struct eval *e, size_t **rows, size_t *n, mpb_error *err)
             continue;
         found = true;
         if (strcmp(p->status, "done") != 0) {
-            printf("point %zu (%s): not written (%s); skipped\n", p->point, p->path,
-                   p->status);
+            printf("point %zu (%s): not written (%s); skipped\n", p->point, p->path, p->status);
             continue;
         }
         if (!e->o->force && scored(e, p->point))
@@ -343,21 +347,25 @@ static int prepare_metrics(struct eval *e, mpb_error *err)
     for (size_t k = 0; k < o->n_metrics && rc == MPB_OK; k++) {
         struct metric *mt = &e->metrics[e->n_metrics++];
         const char *eq = strchr(o->metrics[k], '=');
-        mt->name = eq ? strndup(o->metrics[k], (size_t)(eq - o->metrics[k]))
-                      : strdup(o->metrics[k]);
+        mt->name =
+            eq ? strndup(o->metrics[k], (size_t)(eq - o->metrics[k])) : strdup(o->metrics[k]);
         /* Several metrics come from one JSON: each at its own key. */
         mt->key = eq ? eq + 1 : o->n_metrics > 1 ? mt->name : NULL;
         if (mt->name == NULL)
             return mpb_fail(err, MPB_ENOMEM, "out of memory");
         if (!mpb_eval_metric_ok(mt->name) || (eq && eq[1] == '\0'))
-            return mpb_fail(err, MPB_EINVAL, "--metric '%s' is not NAME or NAME=KEY with "
-                            "NAME a word of letters, digits, _ - and .", o->metrics[k]);
+            return mpb_fail(err, MPB_EINVAL,
+                            "--metric '%s' is not NAME or NAME=KEY with "
+                            "NAME a word of letters, digits, _ - and .",
+                            o->metrics[k]);
         for (size_t i = 0; i + 1 < e->n_metrics; i++)
             if (strcmp(e->metrics[i].name, mt->name) == 0)
                 return mpb_fail(err, MPB_EINVAL, "--metric names '%s' twice", mt->name);
         if (mt->key && (o->json_key || o->regex))
-            return mpb_fail(err, MPB_EINVAL, "--metric %s reads a JSON key; --json-key and "
-                            "--regex go with one metric only", o->metrics[k]);
+            return mpb_fail(err, MPB_EINVAL,
+                            "--metric %s reads a JSON key; --json-key and "
+                            "--regex go with one metric only",
+                            o->metrics[k]);
         rc = mpb_eval_metric_dir(e->dir, mt->name, true, &mt->dir, err);
     }
     if (rc == MPB_OK && (e->log_dir = strdup(e->metrics[0].dir)) == NULL)
@@ -381,8 +389,8 @@ static int prepare(struct eval *e, mpb_error *err)
     memcpy(fields, fixed_fields, sizeof fixed_fields);
     for (size_t j = 0; j < e->m.n_params; j++)
         fields[N_FIXED + j] = e->m.names[j];
-    rc = mpb_eval_cmd_prepare(e->o->cmd, e->o->shell, fields, N_FIXED + e->m.n_params,
-                              &e->cmd, err);
+    rc = mpb_eval_cmd_prepare(e->o->cmd, e->o->shell, fields, N_FIXED + e->m.n_params, &e->cmd,
+                              err);
     free(fields);
     if (rc == MPB_OK)
         rc = prepare_metrics(e, err);

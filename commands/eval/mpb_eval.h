@@ -9,9 +9,9 @@
 #include <stdbool.h>
 
 typedef struct mpb_eval_opts {
-    const char *cmd;      /* template: words with {fields} */
-    bool shell;           /* run through /bin/sh -c */
-    int jobs;             /* commands at once */
+    const char *cmd;            /* template: words with {fields} */
+    bool shell;                 /* run through /bin/sh -c */
+    int jobs;                   /* commands at once */
     const char *const *metrics; /* NAME or NAME=KEY each; several: read from JSON */
     size_t n_metrics;
     bool json_all;        /* every number of the JSON, named by its key */

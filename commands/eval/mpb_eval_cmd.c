@@ -38,14 +38,14 @@ static int mark_fields(const char *tmpl, const char *const fields[], size_t n_fi
     struct markers m = {.fields = fields, .n_fields = n_fields};
     mpb_template_problem at;
     switch (mpb_template_expand(tmpl, false, marker, &m, out, &at)) {
-    case MPB_TEMPLATE_OK:
-        return MPB_OK;
+    case MPB_TEMPLATE_OK: return MPB_OK;
     case MPB_TEMPLATE_UNKNOWN_FIELD:
-        return mpb_fail(err, MPB_EINVAL, "--cmd: unknown field %.*s (fields: path, "
+        return mpb_fail(err, MPB_EINVAL,
+                        "--cmd: unknown field %.*s (fields: path, "
                         "name, point, dir, metric and the swept names; {{ }} for "
-                        "braces)", (int)at.len, tmpl + at.at);
-    default:
-        return mpb_fail(err, MPB_ENOMEM, "out of memory");
+                        "braces)",
+                        (int)at.len, tmpl + at.at);
+    default: return mpb_fail(err, MPB_ENOMEM, "out of memory");
     }
 }
 
@@ -54,10 +54,12 @@ static int split_words(const char *line, mpb_eval_cmd *c, mpb_error *err)
     wordexp_t we;
     int rc = wordexp(line, &we, WRDE_NOCMD);
     if (rc == WRDE_BADCHAR)
-        return mpb_fail(err, MPB_EINVAL, "--cmd has | & ; < > ( ) { } or a newline outside "
+        return mpb_fail(err, MPB_EINVAL,
+                        "--cmd has | & ; < > ( ) { } or a newline outside "
                         "quotes: quote it, or pass --shell to run a shell line");
     if (rc == WRDE_CMDSUB)
-        return mpb_fail(err, MPB_EINVAL, "--cmd: command substitution is not run without "
+        return mpb_fail(err, MPB_EINVAL,
+                        "--cmd: command substitution is not run without "
                         "--shell");
     if (rc == WRDE_SYNTAX)
         return mpb_fail(err, MPB_EINVAL, "--cmd: unbalanced quotes");
@@ -96,10 +98,12 @@ static int to_positional(const char *line, const char *tmpl, const char *const f
             k < c->n_fields) {
             if (quote == '\'') {
                 free(s);
-                return mpb_fail(err, MPB_EINVAL, "--cmd '%s': field {%s} is inside single "
+                return mpb_fail(err, MPB_EINVAL,
+                                "--cmd '%s': field {%s} is inside single "
                                 "quotes, where the shell would not expand it; with --shell "
                                 "every field reaches the shell as one quoted word, so leave "
-                                "it unquoted", tmpl, fields[k]);
+                                "it unquoted",
+                                tmpl, fields[k]);
             }
             char ref[32];
             snprintf(ref, sizeof ref, quote ? "${%zu}" : "\"${%zu}\"", k + 1);
@@ -179,8 +183,8 @@ int mpb_eval_cmd_argv(const mpb_eval_cmd *c, const char *const values[], char **
     char **v = calloc(n + 1, sizeof *v);
     bool ok = v != NULL;
     if (ok && c->shell) {
-        ok = (v[0] = strdup("/bin/sh")) && (v[1] = strdup("-c")) &&
-             (v[2] = strdup(c->line)) && (v[3] = strdup("mpiblend-eval"));
+        ok = (v[0] = strdup("/bin/sh")) && (v[1] = strdup("-c")) && (v[2] = strdup(c->line)) &&
+             (v[3] = strdup("mpiblend-eval"));
         for (size_t k = 0; ok && k < c->n_fields; k++)
             ok = (v[4 + k] = strdup(values[k])) != NULL;
     }

@@ -13,9 +13,9 @@
 typedef struct mpb_eval_cmd {
     bool shell;
     size_t n_fields;
-    char **words;   /* after shell-like splitting, fields as markers */
+    char **words; /* after shell-like splitting, fields as markers */
     size_t n_words;
-    char *line;     /* --shell: the whole line, fields as markers */
+    char *line; /* --shell: the whole line, fields as markers */
 } mpb_eval_cmd;
 
 /* Splits the template as a POSIX shell would (wordexp: quotes, backslashes,
@@ -38,8 +38,8 @@ void mpb_eval_cmd_free(mpb_eval_cmd *c);
 /* json_key: the key's number in the JSON printed (the whole output or its
  * last line starting with '{'); regex: group 1 (else the whole match) of
  * its last match; neither: the last number.  False with a reason in why. */
-bool mpb_eval_score(const char *output, const char *json_key, const char *regex,
-                    double *score, char *why, size_t why_len);
+bool mpb_eval_score(const char *output, const char *json_key, const char *regex, double *score,
+                    char *why, size_t why_len);
 
 /* Every number in the JSON printed, named by its key path joined with dots
  * (array elements by position); characters a metric name cannot hold
@@ -49,8 +49,8 @@ typedef struct mpb_eval_number {
     char name[256];
     double value;
 } mpb_eval_number;
-bool mpb_eval_json_numbers(const char *output, mpb_eval_number **numbers, size_t *n,
-                           char *why, size_t why_len);
+bool mpb_eval_json_numbers(const char *output, mpb_eval_number **numbers, size_t *n, char *why,
+                           size_t why_len);
 
 /* ---- records: DIR/eval/METRIC/point-N.json, and DIR/results.csv ---- */
 
@@ -59,7 +59,7 @@ typedef struct mpb_eval_record {
     const char *path;
     bool ok;
     double score;
-    int exit_code;     /* -1: not run or killed by a signal */
+    int exit_code; /* -1: not run or killed by a signal */
     double wall_s;
     const char *error; /* why it failed, "" when ok */
 } mpb_eval_record;

@@ -38,23 +38,23 @@ static int cmp_pt(const void *a, const void *b)
 }
 
 /* The other swept values of a point, " a=1 b=2" ("" with one parameter). */
-static void others(const mpb_manifest *m, const mpb_manifest_point *p, size_t param,
-                   char *buf, size_t len)
+static void others(const mpb_manifest *m, const mpb_manifest_point *p, size_t param, char *buf,
+                   size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t j = 0; j < m->n_params && used < len; j++)
         if (j != param)
-            used += (size_t)snprintf(buf + used, len - used, " %s=%s", m->names[j],
-                                     p->values[j]);
+            used +=
+                (size_t)snprintf(buf + used, len - used, " %s=%s", m->names[j], p->values[j]);
 }
 
 static long metric_column(const struct plot *p, const char *metric, mpb_error *err)
 {
     long k = mpb_scores_column(&p->scores, metric);
     if (k < 0)
-        mpb_fail(err, MPB_EINVAL, "no scores for metric '%s' in '%s' (recorded: %s%s)",
-                 metric, p->dir, p->scores.n_metrics ? p->scores.metrics[0] : "none",
+        mpb_fail(err, MPB_EINVAL, "no scores for metric '%s' in '%s' (recorded: %s%s)", metric,
+                 p->dir, p->scores.n_metrics ? p->scores.metrics[0] : "none",
                  p->scores.n_metrics > 1 ? ", ..." : "");
     return k;
 }
@@ -90,13 +90,16 @@ static void draw_panel(FILE *f, const struct plot *p, size_t k, double top)
             fprintf(f, "%.1f,%.1f ", mpb_svg_x(&a, pts[q].x), mpb_svg_y(&a, pts[q].y));
         fprintf(f, "\"/>\n");
         for (size_t q = i; q < j; q++)
-            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>%g, "
-                       "%g</title></circle>\n", mpb_svg_x(&a, pts[q].x),
-                    mpb_svg_y(&a, pts[q].y), color, pts[q].x, pts[q].y);
+            fprintf(f,
+                    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>%g, "
+                    "%g</title></circle>\n",
+                    mpb_svg_x(&a, pts[q].x), mpb_svg_y(&a, pts[q].y), color, pts[q].x,
+                    pts[q].y);
         double ly = top + 14 + 18.0 * (double)series;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                   "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">", W - RIGHT + 12, ly,
-                W - RIGHT + 36, ly, color, W - RIGHT + 42, ly + 4);
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">",
+                W - RIGHT + 12, ly, W - RIGHT + 36, ly, color, W - RIGHT + 42, ly + 4);
         mpb_svg_text(f, p->scores.metrics[k]);
         mpb_svg_text(f, pts[i].series);
         fprintf(f, "</text>\n");
@@ -114,8 +117,11 @@ static int draw_lines(FILE *f, const struct plot *p, size_t *n_drawn, mpb_error 
     long *cols = calloc(n + 1, sizeof *cols);
     if (cols == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory");
-    int rc = n ? MPB_OK : mpb_fail(err, MPB_EINVAL, "no scores recorded in '%s': run "
-                                   "mpiblend eval first", p->dir);
+    int rc = n ? MPB_OK
+               : mpb_fail(err, MPB_EINVAL,
+                          "no scores recorded in '%s': run "
+                          "mpiblend eval first",
+                          p->dir);
     for (size_t i = 0; i < n && rc == MPB_OK; i++)
         if ((cols[i] = o->n_metrics ? metric_column(p, o->metrics[i], err) : (long)i) < 0)
             rc = err->code;
@@ -158,7 +164,8 @@ static int draw_scatter(FILE *f, const struct plot *p, size_t *n_drawn, mpb_erro
            *ys = calloc(p->m.n + 1, sizeof *ys);
     size_t *rows = calloc(p->m.n + 1, sizeof *rows);
     bool *front = calloc(p->m.n + 1, sizeof *front);
-    int rc = v && xs && ys && rows && front ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory");
+    int rc =
+        v && xs && ys && rows && front ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory");
     for (size_t i = 0; rc == MPB_OK && i < p->m.n; i++) {
         double x = mpb_scores_get(&p->scores, i, (size_t)cx);
         double y = mpb_scores_get(&p->scores, i, (size_t)cy);
@@ -169,8 +176,8 @@ static int draw_scatter(FILE *f, const struct plot *p, size_t *n_drawn, mpb_erro
         rows[n++] = i;
     }
     if (rc == MPB_OK && n == 0)
-        rc = mpb_fail(err, MPB_EINVAL, "no point of '%s' has scores for both %s and %s",
-                      p->dir, o->x, o->y);
+        rc = mpb_fail(err, MPB_EINVAL, "no point of '%s' has scores for both %s and %s", p->dir,
+                      o->x, o->y);
     if (rc == MPB_OK) {
         mpb_objective obj[2] = {{o->x, maximized(o, o->x, false)},
                                 {o->y, maximized(o, o->y, true)}};
@@ -180,8 +187,8 @@ static int draw_scatter(FILE *f, const struct plot *p, size_t *n_drawn, mpb_erro
                  p->dir, o->y, o->x, obj[1].maximize ? "max" : "min", o->y,
                  obj[0].maximize ? "max" : "min", o->x);
         mpb_svg_begin(f, W, TOP + PANEL_H + 150, title);
-        mpb_svg_axes a = {.left = LEFT, .top = TOP + 10, .w = W - LEFT - 40,
-                          .h = PANEL_H + 150 - 80};
+        mpb_svg_axes a = {
+            .left = LEFT, .top = TOP + 10, .w = W - LEFT - 40, .h = PANEL_H + 150 - 80};
         mpb_svg_range(xs, n, 0.06, &a.x0, &a.x1);
         mpb_svg_range(ys, n, 0.06, &a.y0, &a.y1);
         mpb_svg_axes_draw(f, &a, o->x, o->y);
@@ -191,8 +198,8 @@ static int draw_scatter(FILE *f, const struct plot *p, size_t *n_drawn, mpb_erro
         for (size_t pass = 0, last = SIZE_MAX; pass < n; pass++) {
             size_t next = SIZE_MAX;
             for (size_t i = 0; i < n; i++)
-                if (front[i] && (last == SIZE_MAX || xs[i] > xs[last] ||
-                                 (xs[i] == xs[last] && i > last)) &&
+                if (front[i] &&
+                    (last == SIZE_MAX || xs[i] > xs[last] || (xs[i] == xs[last] && i > last)) &&
                     (next == SIZE_MAX || xs[i] < xs[next]))
                     next = i;
             if (next == SIZE_MAX)
@@ -209,12 +216,16 @@ static int draw_scatter(FILE *f, const struct plot *p, size_t *n_drawn, mpb_erro
             else
                 others(&p->m, pt, p->m.n_params, label, sizeof label);
             double x = mpb_svg_x(&a, xs[i]), y = mpb_svg_y(&a, ys[i]);
-            fprintf(f, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\">"
-                       "<title>", front[i] ? "front" : "point", x, y, front[i] ? "5" : "3.5",
+            fprintf(f,
+                    "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\">"
+                    "<title>",
+                    front[i] ? "front" : "point", x, y, front[i] ? "5" : "3.5",
                     front[i] ? "#d62728" : "#1f77b4");
             mpb_svg_text(f, label);
-            fprintf(f, ": %s %g, %s %g</title></circle>\n<text class=\"label\" x=\"%.1f\" "
-                       "y=\"%.1f\" font-size=\"11\">", o->x, xs[i], o->y, ys[i], x + 6, y - 6);
+            fprintf(f,
+                    ": %s %g, %s %g</title></circle>\n<text class=\"label\" x=\"%.1f\" "
+                    "y=\"%.1f\" font-size=\"11\">",
+                    o->x, xs[i], o->y, ys[i], x + 6, y - 6);
             mpb_svg_text(f, label);
             fprintf(f, "</text>\n");
         }
@@ -246,14 +257,17 @@ static int load(struct plot *p, mpb_error *err)
         return rc;
     const char *param = p->o->param;
     size_t j = 0;
-    while (j < p->m.n_params && (param ? strcmp(p->m.names[j], param) != 0 : p->m.n_params != 1))
+    while (j < p->m.n_params &&
+           (param ? strcmp(p->m.names[j], param) != 0 : p->m.n_params != 1))
         j++;
     p->param = j;
     if (j == p->m.n_params && param)
         return mpb_fail(err, MPB_EINVAL, "'%s' is not swept in '%s'", param, p->dir);
     if (j == p->m.n_params)
-        return mpb_fail(err, MPB_EINVAL, "several parameters are swept in '%s'; name one "
-                        "with --param", p->dir);
+        return mpb_fail(err, MPB_EINVAL,
+                        "several parameters are swept in '%s'; name one "
+                        "with --param",
+                        p->dir);
     return MPB_OK;
 }
 

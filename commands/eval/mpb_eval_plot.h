@@ -14,11 +14,11 @@
 typedef struct mpb_plot_opts {
     const char *const *metrics; /* against the parameter; none: every metric */
     size_t n_metrics;
-    const char *param;          /* NULL: the only swept one */
-    const char *x, *y;          /* both set: y against x */
+    const char *param;               /* NULL: the only swept one */
+    const char *x, *y;               /* both set: y against x */
     const mpb_objective *objectives; /* directions of x and y for the front */
     size_t n_objectives;
-    const char *out;            /* NULL: DIR/plot.svg (or DIR/Y-vs-X.svg) */
+    const char *out; /* NULL: DIR/plot.svg (or DIR/Y-vs-X.svg) */
 } mpb_plot_opts;
 
 int mpb_eval_plot_run(const char *dir, const mpb_plot_opts *o, mpb_error *err);

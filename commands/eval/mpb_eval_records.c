@@ -88,8 +88,8 @@ int mpb_eval_results_write(const char *dir, const mpb_manifest *m, mpb_error *er
         mpb_csv_field(f, "point", false);
         for (size_t j = 0; j < m->n_params; j++)
             mpb_csv_field(f, m->names[j], false);
-        static const char *const tail[] = {"path", "metric", "score", "status", "exit_code",
-                                           "wall_s"};
+        static const char *const tail[] = {"path",   "metric",    "score",
+                                           "status", "exit_code", "wall_s"};
         for (size_t c = 0; c < 6; c++)
             mpb_csv_field(f, tail[c], c == 5);
         for (size_t k = 0; k < n_metrics && rc == MPB_OK; k++) {

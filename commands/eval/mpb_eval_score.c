@@ -48,8 +48,7 @@ static json_t *load_json(const char *output)
     return json_loadb(last, len, 0, NULL);
 }
 
-static bool score_json(const char *output, const char *key, double *score, char *why,
-                       size_t n)
+static bool score_json(const char *output, const char *key, double *score, char *why, size_t n)
 {
     json_t *root = load_json(output);
     if (root == NULL) {
@@ -72,8 +71,7 @@ static bool score_json(const char *output, const char *key, double *score, char 
 }
 
 /* Last match of re in text: the span of group 1 if any, else the match. */
-static bool last_match(const regex_t *re, const char *text, const char **start,
-                       size_t *len)
+static bool last_match(const regex_t *re, const char *text, const char **start, size_t *len)
 {
     regmatch_t m[2];
     bool found = false;
@@ -104,20 +102,21 @@ static bool score_regex(const char *output, const char *pattern, bool user, doub
     bool ok = last_match(&re, output, &start, &len) && parse_number(start, len, score);
     regfree(&re);
     if (!ok)
-        snprintf(why, n, user ? "no match of --regex '%s' that is a number"
-                              : "the output holds no number%.0s", pattern);
+        snprintf(why, n,
+                 user ? "no match of --regex '%s' that is a number"
+                      : "the output holds no number%.0s",
+                 pattern);
     return ok;
 }
 
-bool mpb_eval_score(const char *output, const char *json_key, const char *regex,
-                    double *score, char *why, size_t why_len)
+bool mpb_eval_score(const char *output, const char *json_key, const char *regex, double *score,
+                    char *why, size_t why_len)
 {
     if (json_key)
         return score_json(output, json_key, score, why, why_len);
     if (regex)
         return score_regex(output, regex, true, score, why, why_len);
-    static const char number[] =
-        "[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?";
+    static const char number[] = "[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?";
     char pattern[sizeof number + 4];
     snprintf(pattern, sizeof pattern, "(%s)", number);
     return score_regex(output, pattern, false, score, why, why_len);
@@ -162,14 +161,16 @@ static void walk(const json_t *v, char *prefix, size_t len, struct numbers *acc)
     const char *key;
     json_t *child;
     if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, key, child) {
+        json_object_foreach((json_t *)v, key, child)
+        {
             snprintf(prefix + used, len - used, "%s%s", used ? "." : "", key);
             walk(child, prefix, len, acc);
             prefix[used] = '\0';
         }
     } else if (json_is_array(v)) {
         size_t i;
-        json_array_foreach(v, i, child) {
+        json_array_foreach(v, i, child)
+        {
             snprintf(prefix + used, len - used, "%s%zu", used ? "." : "", i);
             walk(child, prefix, len, acc);
             prefix[used] = '\0';
@@ -177,8 +178,8 @@ static void walk(const json_t *v, char *prefix, size_t len, struct numbers *acc)
     }
 }
 
-bool mpb_eval_json_numbers(const char *output, mpb_eval_number **numbers, size_t *n,
-                           char *why, size_t why_len)
+bool mpb_eval_json_numbers(const char *output, mpb_eval_number **numbers, size_t *n, char *why,
+                           size_t why_len)
 {
     struct numbers acc = {0};
     json_t *root = load_json(output);

@@ -33,10 +33,12 @@ void mpb_svg_text(FILE *f, const char *s)
 
 void mpb_svg_begin(FILE *f, double w, double h, const char *title)
 {
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-               "<text x=\"70\" y=\"22\" font-size=\"15\">", w, h, w, h);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+            "<text x=\"70\" y=\"22\" font-size=\"15\">",
+            w, h, w, h);
     mpb_svg_text(f, title);
     fprintf(f, "</text>\n");
 }
@@ -74,26 +76,31 @@ double mpb_svg_y(const mpb_svg_axes *a, double v)
     return a->top + a->h - (v - a->y0) / (a->y1 - a->y0) * a->h;
 }
 
-void mpb_svg_axes_draw(FILE *f, const mpb_svg_axes *a, const char *xlabel,
-                       const char *ylabel)
+void mpb_svg_axes_draw(FILE *f, const mpb_svg_axes *a, const char *xlabel, const char *ylabel)
 {
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-               "stroke=\"#444\"/>\n", a->left, a->top, a->w, a->h);
+    fprintf(f,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+            "stroke=\"#444\"/>\n",
+            a->left, a->top, a->w, a->h);
     for (int t = 0; t <= 5; t++) {
         double xv = a->x0 + (a->x1 - a->x0) * t / 5, yv = a->y0 + (a->y1 - a->y0) * t / 5;
         double x = mpb_svg_x(a, xv), y = mpb_svg_y(a, yv);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.3g</text>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.3g</text>\n",
                 x, a->top, x, a->top + a->h, x, a->top + a->h + 16, xv);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n",
                 a->left, y, a->left + a->w, y, a->left - 6, y + 4, yv);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", a->left + a->w / 2,
             a->top + a->h + 34);
     mpb_svg_text(f, xlabel);
-    fprintf(f, "</text>\n<text transform=\"translate(%.1f,%.1f) rotate(-90)\" "
-               "text-anchor=\"middle\">", a->left - 52, a->top + a->h / 2);
+    fprintf(f,
+            "</text>\n<text transform=\"translate(%.1f,%.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">",
+            a->left - 52, a->top + a->h / 2);
     mpb_svg_text(f, ylabel);
     fprintf(f, "</text>\n");
 }

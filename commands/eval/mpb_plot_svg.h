@@ -17,7 +17,7 @@ typedef struct mpb_svg_axes {
 
 extern const char *const mpb_svg_palette[8];
 
-void mpb_svg_text(FILE *f, const char *s);  /* XML-escaped */
+void mpb_svg_text(FILE *f, const char *s); /* XML-escaped */
 void mpb_svg_begin(FILE *f, double w, double h, const char *title);
 void mpb_svg_end(FILE *f);
 /* The range of v[0..n) padded by pad (a share of it); a flat range is
@@ -26,8 +26,7 @@ void mpb_svg_range(const double *v, size_t n, double pad, double *lo, double *hi
 double mpb_svg_x(const mpb_svg_axes *a, double v);
 double mpb_svg_y(const mpb_svg_axes *a, double v);
 /* Frame, grid, tick labels and the two axis labels. */
-void mpb_svg_axes_draw(FILE *f, const mpb_svg_axes *a, const char *xlabel,
-                       const char *ylabel);
+void mpb_svg_axes_draw(FILE *f, const mpb_svg_axes *a, const char *xlabel, const char *ylabel);
 
 /* Writes the SVG text to svg_path atomically, then, when rsvg-convert or
  * ImageMagick's convert is on PATH, the same picture as a PNG next to it

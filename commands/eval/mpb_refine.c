@@ -23,13 +23,13 @@ struct refine {
     mpb_sweep *s;
     size_t param;
     mpb_scores scores;
-    const char *metric;  /* the one that picks the best point */
+    const char *metric; /* the one that picks the best point */
     bool minimize;
-    struct sample *all;  /* points scored in every metric refine reads */
+    struct sample *all; /* points scored in every metric refine reads */
     size_t n_all;
     struct sample *line; /* those on the line through the best point */
     size_t n_line;
-    size_t best;         /* in line */
+    size_t best; /* in line */
 };
 
 static int cmp_x(const void *a, const void *b)
@@ -56,8 +56,10 @@ static int load(struct refine *r, mpb_error *err)
     if (rc == MPB_OK)
         rc = mpb_sweep_study_hash(r->s, hash, sizeof hash, err);
     if (rc == MPB_OK && strcmp(hash, r->m.study_hash) != 0)
-        rc = mpb_fail(err, MPB_EINVAL, "config '%s' changed since the sweep in '%s' was "
-                      "written; refine needs the config of that sweep", r->m.config, r->dir);
+        rc = mpb_fail(err, MPB_EINVAL,
+                      "config '%s' changed since the sweep in '%s' was "
+                      "written; refine needs the config of that sweep",
+                      r->m.config, r->dir);
     if (rc)
         return rc;
     size_t n = mpb_sweep_n_params(r->s);
@@ -89,8 +91,10 @@ static long column(const struct refine *r, const char *metric, mpb_error *err)
 {
     long k = mpb_scores_column(&r->scores, metric);
     if (k < 0)
-        mpb_fail(err, MPB_EINVAL, "no scores for metric '%s' in '%s': run mpiblend eval "
-                 "--metric %s first", metric, r->dir, metric);
+        mpb_fail(err, MPB_EINVAL,
+                 "no scores for metric '%s' in '%s': run mpiblend eval "
+                 "--metric %s first",
+                 metric, r->dir, metric);
     return k;
 }
 
@@ -123,14 +127,16 @@ static int collect(struct refine *r, mpb_error *err)
         for (size_t j = 0; j < n_need; j++)
             scored &= !isnan(mpb_scores_get(&r->scores, i, (size_t)need[j]));
         if (scored)
-            r->all[r->n_all++] = (struct sample){
-                i, strtod(r->m.points[i].values[r->param], NULL),
-                mpb_scores_get(&r->scores, i, (size_t)need[0])};
+            r->all[r->n_all++] =
+                (struct sample){i, strtod(r->m.points[i].values[r->param], NULL),
+                                mpb_scores_get(&r->scores, i, (size_t)need[0])};
     }
     free(need);
     if (rc == MPB_OK && r->n_all == 0)
-        rc = mpb_fail(err, MPB_EINVAL, "no point of '%s' has scores for every metric refine "
-                      "needs (%s%s)", r->dir, r->metric, o->n_where ? " and --where" : "");
+        rc = mpb_fail(err, MPB_EINVAL,
+                      "no point of '%s' has scores for every metric refine "
+                      "needs (%s%s)",
+                      r->dir, r->metric, o->n_where ? " and --where" : "");
     return rc;
 }
 
@@ -262,9 +268,9 @@ static int around_pareto(struct refine *r, int np, char **values, size_t *n, mpb
         if (!meets_where(r, r->line[i].row))
             continue;
         for (size_t j = 0; j < k; j++)
-            v[m * k + j] = mpb_scores_get(
-                &r->scores, r->line[i].row,
-                (size_t)mpb_scores_column(&r->scores, o->objectives[j].metric));
+            v[m * k + j] =
+                mpb_scores_get(&r->scores, r->line[i].row,
+                               (size_t)mpb_scores_column(&r->scores, o->objectives[j].metric));
         idx[m++] = i;
     }
     if (rc == MPB_OK)
@@ -285,9 +291,10 @@ static int around_pareto(struct refine *r, int np, char **values, size_t *n, mpb
     }
     printf("\n");
     if (rc == MPB_OK && n_front < 2)
-        rc = mpb_fail(err, MPB_EINVAL, "the Pareto front has %zu point%s: nothing lies "
-                      "between its points (try --around best)", n_front,
-                      n_front == 1 ? "" : "s");
+        rc = mpb_fail(err, MPB_EINVAL,
+                      "the Pareto front has %zu point%s: nothing lies "
+                      "between its points (try --around best)",
+                      n_front, n_front == 1 ? "" : "s");
     free(v);
     free(idx);
     free(front);
@@ -298,8 +305,10 @@ static int propose(struct refine *r, char **values, size_t *n, mpb_error *err)
 {
     *n = 0;
     if (r->n_line < 2)
-        return mpb_fail(err, MPB_EINVAL, "refine needs at least two scored points along "
-                        "'%s'", mpb_sweep_param_name(r->s, r->param));
+        return mpb_fail(err, MPB_EINVAL,
+                        "refine needs at least two scored points along "
+                        "'%s'",
+                        mpb_sweep_param_name(r->s, r->param));
     if (strcmp(r->o->around, "steepest") == 0)
         return around_steepest(r, points(r), values, n, err);
     if (pareto(r))
@@ -373,15 +382,16 @@ int mpb_refine_run(const char *dir, const mpb_refine_opts *o, mpb_error *err)
     int rc = load(&r, err);
     if (rc == MPB_OK)
         rc = collect(&r, err);
-    if (rc == MPB_OK && (values = calloc(r.m.n * (size_t)points(&r) + 1, sizeof *values)) ==
-                            NULL)
+    if (rc == MPB_OK &&
+        (values = calloc(r.m.n * (size_t)points(&r) + 1, sizeof *values)) == NULL)
         rc = mpb_fail(err, MPB_ENOMEM, "out of memory");
     if (rc == MPB_OK)
         rc = pick_line(&r, err);
     if (rc == MPB_OK)
         rc = propose(&r, values, &n, err);
     if (rc == MPB_OK && n == 0)
-        rc = mpb_fail(err, MPB_EINVAL, "every value refine would propose is sampled already "
+        rc = mpb_fail(err, MPB_EINVAL,
+                      "every value refine would propose is sampled already "
                       "(try more --points)");
     if (rc == MPB_OK)
         rc = write_config(&r, values, n, err);

@@ -11,12 +11,12 @@
 #include <stddef.h>
 
 typedef struct mpb_refine_opts {
-    const char *param;   /* NULL: the only swept parameter */
-    const char *metric;  /* best, steepest */
-    const char *out;     /* NULL: next to the config, CONFIG.refine-N.yaml */
-    const char *around;  /* "best", "steepest" or "pareto" */
-    bool minimize;       /* best: lower scores are better */
-    int points;          /* new values (pareto: per interval of the front) */
+    const char *param;           /* NULL: the only swept parameter */
+    const char *metric;          /* best, steepest */
+    const char *out;             /* NULL: next to the config, CONFIG.refine-N.yaml */
+    const char *around;          /* "best", "steepest" or "pareto" */
+    bool minimize;               /* best: lower scores are better */
+    int points;                  /* new values (pareto: per interval of the front) */
     const mpb_constraint *where; /* only points meeting all can be best or on the front */
     size_t n_where;
     const mpb_objective *objectives; /* pareto: two or more */

@@ -11,8 +11,7 @@ int mpb_export_run(const char *in_path, const char *out_dir, const mpb_run_opts 
 {
     mpb_run_opts o = *opts;
     o.out_store = &mpb_store_safetensors;
-    return mpb_copy_run("export", in_path, mpb_store_for_path(in_path), out_dir, &o, comm,
-                        err);
+    return mpb_copy_run("export", in_path, mpb_store_for_path(in_path), out_dir, &o, comm, err);
 }
 
 int mpb_export_parse_size(const char *text, uint64_t *bytes)
@@ -20,10 +19,15 @@ int mpb_export_parse_size(const char *text, uint64_t *bytes)
     static const struct {
         const char *unit;
         uint64_t scale;
-    } units[] = {{"", 1},           {"B", 1},
-                 {"KB", 1000},      {"MB", 1000000},        {"GB", 1000000000},
+    } units[] = {{"", 1},
+                 {"B", 1},
+                 {"KB", 1000},
+                 {"MB", 1000000},
+                 {"GB", 1000000000},
                  {"TB", 1000000000000ull},
-                 {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30},
+                 {"KiB", 1ull << 10},
+                 {"MiB", 1ull << 20},
+                 {"GiB", 1ull << 30},
                  {"TiB", 1ull << 40}};
     if (!isdigit((unsigned char)text[0]))
         return -1;

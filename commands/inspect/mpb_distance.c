@@ -28,13 +28,13 @@ struct distance_run {
     mpb_distance_result *res;
     const mpb_plan *plan;
     mpb_store stores[MPB_DISTANCE_MAX_INPUTS];
-    void *raw[MPB_DISTANCE_MAX_INPUTS];     /* one round per input, as stored */
+    void *raw[MPB_DISTANCE_MAX_INPUTS];      /* one round per input, as stored */
     double *values[MPB_DISTANCE_MAX_INPUTS]; /* one row per input, widened */
     float *scratch;
-    size_t first;        /* the batch's tensors: [first, last) */
+    size_t first; /* the batch's tensors: [first, last) */
     size_t last;
-    uint64_t *slot_row;  /* per tensor of the batch: its first row's slot */
-    double *slots;       /* stride doubles per row of the batch */
+    uint64_t *slot_row; /* per tensor of the batch: its first row's slot */
+    double *slots;      /* stride doubles per row of the batch */
     size_t n_slots;
     mpb_progress progress;
     uint64_t plan_bytes;   /* every rank's, the whole run */
@@ -103,7 +103,8 @@ static int drive_batch(struct distance_run *d, const size_t *first_item,
                        const mpb_run_opts *opts, MPI_Comm comm, mpb_error *err)
 {
     const mpb_plan *plan = d->plan;
-    mpb_plan sub = {.nranks = plan->nranks, .slab_bytes = plan->slab_bytes,
+    mpb_plan sub = {.nranks = plan->nranks,
+                    .slab_bytes = plan->slab_bytes,
                     .n_items = first_item[d->last] - first_item[d->first],
                     .items = plan->items + first_item[d->first]};
     sub.rank_bytes = calloc((size_t)plan->nranks, sizeof *sub.rank_bytes);
@@ -116,9 +117,8 @@ static int drive_batch(struct distance_run *d, const size_t *first_item,
     }
     int rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK) {
-        mpb_drive_opts drive = {.collective = opts->io.collective,
-                                .progress = batch_progress,
-                                .progress_ctx = d};
+        mpb_drive_opts drive = {
+            .collective = opts->io.collective, .progress = batch_progress, .progress_ctx = d};
         rc = mpb_drive(&sub, &d->res->idx, comm, &drive, distance_round, d, err);
     }
     d->rank0_before += sub.rank_bytes ? sub.rank_bytes[0] : 0;
@@ -135,8 +135,8 @@ static void reduce_slots(struct distance_run *d, MPI_Comm comm)
     MPI_Comm_rank(comm, &rank);
     for (size_t at = 0; at < d->n_slots; at += REDUCE_CHUNK) {
         size_t n = d->n_slots - at < REDUCE_CHUNK ? d->n_slots - at : REDUCE_CHUNK;
-        MPI_Reduce(rank == 0 ? MPI_IN_PLACE : d->slots + at, d->slots + at, (int)n,
-                   MPI_DOUBLE, MPI_SUM, 0, comm);
+        MPI_Reduce(rank == 0 ? MPI_IN_PLACE : d->slots + at, d->slots + at, (int)n, MPI_DOUBLE,
+                   MPI_SUM, 0, comm);
     }
 }
 
@@ -306,8 +306,8 @@ int mpb_distance_compute(const char *const *paths, size_t n_inputs, const mpb_ru
         mpb_inputs_close(d.stores, n_inputs, err);
         rc = mpb_comm_agree(err, comm);
         if (rc == MPB_OK)
-            mpb_progress_finish(&d.progress, comm,
-                                n_inputs * mpb_index_total_bytes(&res->idx), 0, "-");
+            mpb_progress_finish(&d.progress, comm, n_inputs * mpb_index_total_bytes(&res->idx),
+                                0, "-");
     }
     free_buffers(&d);
     mpb_plan_free(&plan);

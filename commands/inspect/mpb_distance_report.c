@@ -8,7 +8,8 @@
 
 static const char *scope_name(int scope)
 {
-    return scope == MPB_DISTANCE_OVERALL ? "overall" : mpb_module_kind_name((mpb_module_kind)scope);
+    return scope == MPB_DISTANCE_OVERALL ? "overall"
+                                         : mpb_module_kind_name((mpb_module_kind)scope);
 }
 
 static mpb_distance_metrics tensor_metrics(const mpb_distance_result *res, size_t t, size_t a,
@@ -166,16 +167,15 @@ static json_t *pair_json(const mpb_distance_result *res, size_t a, size_t b)
         const mpb_tensor *tensor = &res->idx.tensors[t];
         json_t *m = metrics_json(tensor_metrics(res, t, a, b), 1, mpb_tensor_numel(tensor));
         json_object_set_new(m, "name", json_string(tensor->name));
-        json_object_set_new(m, "kind",
-                            json_string(mpb_module_kind_name(mpb_module_kind_of(tensor->name))));
+        json_object_set_new(
+            m, "kind", json_string(mpb_module_kind_name(mpb_module_kind_of(tensor->name))));
         json_array_append_new(tensors, m);
     }
     int o = MPB_DISTANCE_OVERALL;
-    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "a", res->paths[a], "b", res->paths[b],
-                     "overall",
-                     metrics_json(scope_metrics(res, o, a, b), res->scope_tensors[o],
-                                  res->scope_numel[o]),
-                     "kinds", kinds, "tensors", tensors);
+    return json_pack(
+        "{s:s, s:s, s:o, s:o, s:o}", "a", res->paths[a], "b", res->paths[b], "overall",
+        metrics_json(scope_metrics(res, o, a, b), res->scope_tensors[o], res->scope_numel[o]),
+        "kinds", kinds, "tensors", tensors);
 }
 
 static int print_json(FILE *out, const mpb_distance_result *res, mpb_error *err)
@@ -195,8 +195,9 @@ static int print_json(FILE *out, const mpb_distance_result *res, mpb_error *err)
     if (root == NULL || json_array_size(pairs) != n_pairs ||
         json_array_size(inputs) != res->n_inputs ||
         json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-        rc = mpb_fail(err, MPB_EINVAL, "cannot write the distances as JSON (a path or tensor "
-                                       "name that is not UTF-8?)");
+        rc = mpb_fail(err, MPB_EINVAL,
+                      "cannot write the distances as JSON (a path or tensor "
+                      "name that is not UTF-8?)");
     else
         fputc('\n', out);
     json_decref(root);

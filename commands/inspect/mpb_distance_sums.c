@@ -22,8 +22,8 @@ mpb_module_kind mpb_module_kind_of(const char *name)
 
 const char *mpb_module_kind_name(mpb_module_kind k)
 {
-    static const char *const names[MPB_KIND_COUNT] = {"attention", "mlp", "norm",
-                                                      "embedding", "other"};
+    static const char *const names[MPB_KIND_COUNT] = {"attention", "mlp", "norm", "embedding",
+                                                      "other"};
     return k < MPB_KIND_COUNT ? names[k] : "?";
 }
 
@@ -80,7 +80,8 @@ void mpb_distance_merge(size_t n_inputs, double *acc, uint64_t acc_m, const doub
     double *pa = acc + n_inputs;
     const double *pp = part + n_inputs;
     double na = (double)acc_m, nb = (double)part_m;
-    for (size_t p = 0; p < mpb_distance_pairs(n_inputs); p++, pa += PAIR_FIELDS, pp += PAIR_FIELDS) {
+    for (size_t p = 0; p < mpb_distance_pairs(n_inputs);
+         p++, pa += PAIR_FIELDS, pp += PAIR_FIELDS) {
         /* Chan, Golub and LeVeque's update for the combined M2. */
         double delta = acc_m ? pp[PAIR_SUM_D] / nb - pa[PAIR_SUM_D] / na : 0;
         pa[PAIR_M2] += pp[PAIR_M2] + (acc_m ? delta * delta * na * nb / (na + nb) : 0);

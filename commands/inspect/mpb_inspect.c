@@ -44,7 +44,8 @@ static int read_config_json(mpb_inspect_info *info, mpb_error *err)
     json_t *tied = json_object_get(root, "tie_word_embeddings");
     if (json_is_boolean(tied))
         info->config_tied = json_is_true(tied);
-    const char *arch = json_string_value(json_array_get(json_object_get(root, "architectures"), 0));
+    const char *arch =
+        json_string_value(json_array_get(json_object_get(root, "architectures"), 0));
     if (arch != NULL && (info->architecture = strdup(arch)) == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory reading '%s'", info->path);
     json_decref(root);

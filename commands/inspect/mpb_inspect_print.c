@@ -62,8 +62,7 @@ static void print_tensors(FILE *out, const mpb_index *idx)
     for (size_t i = 0; i < idx->n; i++) {
         const mpb_tensor *t = &idx->tensors[i];
         fprintf(out, "%-*s  %-5s  %-16s  %llu\n", width, t->name, mpb_dtype_name(t->dtype),
-                mpb_shape_str(t, shape, sizeof shape),
-                (unsigned long long)mpb_tensor_bytes(t));
+                mpb_shape_str(t, shape, sizeof shape), (unsigned long long)mpb_tensor_bytes(t));
     }
 }
 
@@ -164,11 +163,11 @@ static json_t *info_json(const mpb_inspect_info *info)
     }
     json_t *tied = info->config_tied < 0 ? json_null() : json_boolean(info->config_tied);
     json_t *arch = info->architecture ? json_string(info->architecture) : json_null();
-    return json_pack("{s:s, s:s, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o}", "path",
-                     info->path, "format", info->format, "architecture", arch, "totals",
-                     summary_json(info), "layers", info->layers, "embeddings",
-                     embeddings_name(info->embeddings), "config_tie_word_embeddings", tied,
-                     "files", files, "provenance", prov, "tensors", tensors);
+    return json_pack("{s:s, s:s, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o}", "path", info->path,
+                     "format", info->format, "architecture", arch, "totals", summary_json(info),
+                     "layers", info->layers, "embeddings", embeddings_name(info->embeddings),
+                     "config_tie_word_embeddings", tied, "files", files, "provenance", prov,
+                     "tensors", tensors);
 }
 
 int mpb_inspect_print_json(FILE *out, const mpb_inspect_info *info, mpb_error *err)

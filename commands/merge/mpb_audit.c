@@ -29,8 +29,8 @@ int mpb_audit_init(mpb_audit *a, const mpb_merge_recipe *r, const mpb_plan *plan
                    mpb_nonfinite_mode mode, mpb_config_warn_fn warn, void *warn_ctx,
                    MPI_Comm comm, mpb_error *err)
 {
-    *a = (mpb_audit){.r = r, .plan = plan, .mode = mode, .warn = warn,
-                     .warn_ctx = warn_ctx, .comm = comm};
+    *a = (mpb_audit){
+        .r = r, .plan = plan, .mode = mode, .warn = warn, .warn_ctx = warn_ctx, .comm = comm};
     if (mpb_checksum_slots_init(&a->out, plan->n_items, err) == MPB_OK &&
         mpb_checksum_slots_init(&a->in, r->n_inputs * plan->n_items, err) == MPB_OK) {
         a->nonfinite = calloc(r->out_idx.n + 1, sizeof *a->nonfinite);
@@ -85,11 +85,12 @@ void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const voi
     /* The inputs were finite (checked first), so the blend overflowed. */
     if (bad > 0 && a->mode == MPB_NONFINITE_ERROR) {
         size_t at = mpb_nonfinite_find(t->dtype, rows, (size_t)n);
-        mpb_fail(err, MPB_EINVAL, "the blend of tensor '%s' gives a non-finite value (%s) "
+        mpb_fail(err, MPB_EINVAL,
+                 "the blend of tensor '%s' gives a non-finite value (%s) "
                  "at element %llu from finite inputs (the result overflows %s); stopped by "
-                 "--nonfinite error", t->name, mpb_nonfinite_kind(t->dtype, rows, at),
-                 (unsigned long long)(it->row0 * row_elems(t) + at),
-                 mpb_dtype_name(t->dtype));
+                 "--nonfinite error",
+                 t->name, mpb_nonfinite_kind(t->dtype, rows, at),
+                 (unsigned long long)(it->row0 * row_elems(t) + at), mpb_dtype_name(t->dtype));
     }
 }
 

@@ -37,12 +37,12 @@ typedef struct mpb_audit {
     const mpb_merge_recipe *r;
     const mpb_plan *plan;
     mpb_nonfinite_mode mode;
-    mpb_checksum_slots out; /* one slot per plan item */
-    mpb_checksum_slots in;  /* n_inputs x n_items: input i, item k at i * n_items + k */
-    uint64_t *nonfinite;    /* per tensor: non-finite output elements */
+    mpb_checksum_slots out;         /* one slot per plan item */
+    mpb_checksum_slots in;          /* n_inputs x n_items: input i, item k at i * n_items + k */
+    uint64_t *nonfinite;            /* per tensor: non-finite output elements */
     int has_stored[MPB_MAX_INPUTS]; /* input i carries a data checksum... */
     uint32_t stored[MPB_MAX_INPUTS]; /* ...this one */
-    mpb_config_warn_fn warn; /* rank 0: one line per tensor with non-finite outputs */
+    mpb_config_warn_fn warn;         /* rank 0: one line per tensor with non-finite outputs */
     void *warn_ctx;
     MPI_Comm comm;
 } mpb_audit;

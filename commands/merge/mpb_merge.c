@@ -20,8 +20,8 @@ struct merge_ctx {
     const mpb_merge_recipe *r;
     mpb_store *inputs;
     mpb_job_output *out;
-    void **bufs;     /* one slab per input */
-    void *out_buf;   /* only when some tensor changes dtype */
+    void **bufs;   /* one slab per input */
+    void *out_buf; /* only when some tensor changes dtype */
     mpb_audit *audit;
 };
 
@@ -55,8 +55,8 @@ static const void *blend_slab(struct merge_ctx *m, const mpb_item *it, void *con
     if (src < 0 && def->blend == MPB_BLEND_ELEMENTWISE) {
         int base = mpb_config_base_index(r->config);
         void *dst = out_dt == in_t->dtype ? bufs[base] : out; /* in place */
-        def->kernel(&r->coef[tensor * r->n_inputs], (size_t)base, r->n_inputs, all,
-                    in_t->dtype, dst, out_dt, (size_t)n);
+        def->kernel(&r->coef[tensor * r->n_inputs], (size_t)base, r->n_inputs, all, in_t->dtype,
+                    dst, out_dt, (size_t)n);
         return dst;
     }
     if (src < 0 && r->task != NULL && r->task[tensor].spec.n_models > 0) {
@@ -183,10 +183,15 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     mpb_provenance_set(&pv, "mpiblend_method", mpb_method_name(mpb_config_method(r->config)));
     mpb_provenance_set(&pv, "mpiblend_config", r->config_text);
     int rc = mpb_provenance_set_inputs(&pv, sources, r->n_inputs, comm, err);
-    mpb_job_output out = {.path = out_path, .idx = &r->out_idx, .n_attrs = pv.n,
-                          .attr_keys = pv.keys, .attr_values = pv.values,
-                          .files_from = sources, .n_files_from = r->n_inputs,
-                          .reads = sources, .n_reads = r->n_inputs};
+    mpb_job_output out = {.path = out_path,
+                          .idx = &r->out_idx,
+                          .n_attrs = pv.n,
+                          .attr_keys = pv.keys,
+                          .attr_values = pv.values,
+                          .files_from = sources,
+                          .n_files_from = r->n_inputs,
+                          .reads = sources,
+                          .n_reads = r->n_inputs};
     int tokenizer = mpb_config_tokenizer_input(r->config);
     out.tokenizer_from = tokenizer >= 0 ? sources[tokenizer] : NULL;
     out.chat_template = mpb_config_chat_template(r->config);
@@ -209,9 +214,9 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
         rc = mpb_merge_stats_run(r, plan, inputs_open, m.bufs, opts, &progress, comm, &read,
                                  err);
         if (rc == MPB_OK)
-            rc = mpb_job_write_many(&out, 1, plan, &r->in_idx, r->min_elem_size, opts,
-                                    &progress, merge_round, &m, mpb_audit_seal, &audit, comm,
-                                    err);
+            rc =
+                mpb_job_write_many(&out, 1, plan, &r->in_idx, r->min_elem_size, opts, &progress,
+                                   merge_round, &m, mpb_audit_seal, &audit, comm, err);
         if (rc == MPB_OK)
             mpb_progress_finish(&progress, comm, read, mpb_index_total_bytes(&r->out_idx),
                                 out_path);
@@ -261,16 +266,18 @@ static void print_kept(const mpb_merge_recipe *r, size_t t)
         any = true;
     }
     if (any)
-        printf(" of %llu elements\n", (unsigned long long)mpb_tensor_numel(&r->in_idx.tensors[t]));
+        printf(" of %llu elements\n",
+               (unsigned long long)mpb_tensor_numel(&r->in_idx.tensors[t]));
 }
 
 /* A few tensors of each kind, so a user can check filters and gradients
  * before spending cluster time. */
 static void print_examples(const mpb_merge_recipe *r)
 {
-    static const char *const kinds[] = {"embed", "layers.0.self_attn.q_proj",
+    static const char *const kinds[] = {"embed",         "layers.0.self_attn.q_proj",
                                         "layers.0.mlp.", "layers.0.input_layernorm",
-                                        "mlp.down_proj", "model.norm", "lm_head"};
+                                        "mlp.down_proj", "model.norm",
+                                        "lm_head"};
     char line[1024];
     printf("resolved parameters (examples):\n");
     long shown[sizeof kinds / sizeof kinds[0]];
@@ -290,8 +297,7 @@ static void print_examples(const mpb_merge_recipe *r)
 }
 
 static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan,
-                                 const char *out_path, const mpb_run_opts *opts,
-                                 MPI_Comm comm)
+                                 const char *out_path, const mpb_run_opts *opts, MPI_Comm comm)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
@@ -304,14 +310,14 @@ static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan
                mpb_config_input_path(r->config, i));
     for (size_t i = 0; i < r->n_inputs; i++)
         mpb_inputs_note_ignored(stdout, mpb_config_input_path(r->config, i));
-    mpb_plan_print(stdout, plan, &r->in_idx, r->min_elem_size,
-                   mpb_merge_recipe_read_bytes(r), mpb_index_total_bytes(&r->out_idx),
-                   out_path);
+    mpb_plan_print(stdout, plan, &r->in_idx, r->min_elem_size, mpb_merge_recipe_read_bytes(r),
+                   mpb_index_total_bytes(&r->out_idx), out_path);
     mpb_plan_print_io(stdout, plan, &r->in_idx, r->min_elem_size, opts->io.collective);
     int passes = mpb_merge_stats_passes(r);
     if (passes > 0)
         printf("  statistics: up to %d extra read%s of the blended tensors before writing "
-               "(docs/METHODS.md)\n", passes, passes > 1 ? "s" : "");
+               "(docs/METHODS.md)\n",
+               passes, passes > 1 ? "s" : "");
     print_examples(r);
     fflush(stdout);
 }
@@ -326,8 +332,7 @@ int mpb_merge_run(const char *config_path, const char *out_path, const mpb_run_o
     if (rc == MPB_OK)
         warn_unused_filters(&r, comm);
     if (rc == MPB_OK)
-        rc = mpb_job_share_plan(&r.in_idx, opts->slab_bytes, r.min_elem_size, comm, &plan,
-                                err);
+        rc = mpb_job_share_plan(&r.in_idx, opts->slab_bytes, r.min_elem_size, comm, &plan, err);
     if (rc == MPB_OK && opts->dry_run)
         mpb_merge_print_plan(&r, &plan, out_path, opts, comm);
     else if (rc == MPB_OK)

@@ -147,7 +147,8 @@ static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
             m->q_l1 = m->q_kept = -1;
         }
         for (int h = 0; h < 2; h++)
-            m->cut[h].q_above = pass == PASS_TIES && l1 && m->cut[h].stage == CUT_TIES ? q++ : -1;
+            m->cut[h].q_above =
+                pass == PASS_TIES && l1 && m->cut[h].stage == CUT_TIES ? q++ : -1;
     }
     return (size_t)q;
 }

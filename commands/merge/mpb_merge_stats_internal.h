@@ -17,28 +17,28 @@ enum { PASS_SUMS, PASS_LOW, PASS_TIES, PASS_COUNT };
 enum { CUT_DONE, CUT_HIGH, CUT_LOW, CUT_TIES };
 
 typedef struct cut_state {
-    uint64_t rank;      /* R: the cut holds the R largest magnitudes */
+    uint64_t rank; /* R: the cut holds the R largest magnitudes */
     int stage;
-    uint32_t high;      /* after the high level: the bin holding the R-th */
-    uint64_t above;     /* elements in higher bins */
-    uint64_t left;      /* R - above: rank within the bin */
+    uint32_t high;  /* after the high level: the bin holding the R-th */
+    uint64_t above; /* elements in higher bins */
+    uint64_t left;  /* R - above: rank within the bin */
     mpb_cut cut;
-    bool count_ties;    /* only some of the elements equal to the cut are in */
-    int q_above;        /* PASS_TIES row sum of |d| above the cut, or -1 */
-    double l1;          /* sum of |d| over the elements inside the cut */
+    bool count_ties; /* only some of the elements equal to the cut are in */
+    int q_above;     /* PASS_TIES row sum of |d| above the cut, or -1 */
+    double l1;       /* sum of |d| over the elements inside the cut */
 } cut_state;
 
 typedef struct model_state {
-    cut_state cut[2];   /* 0: hi, 1: lo */
-    int q_l1, q_kept;   /* PASS_SUMS row sums: all |d|, |d| DARE keeps; or -1 */
-    double l1;          /* sum of |d| over the whole tensor (rescale l1) */
+    cut_state cut[2]; /* 0: hi, 1: lo */
+    int q_l1, q_kept; /* PASS_SUMS row sums: all |d|, |d| DARE keeps; or -1 */
+    double l1;        /* sum of |d| over the whole tensor (rescale l1) */
 } model_state;
 
 typedef struct tensor_state {
     size_t tensor;
-    size_t n_q;         /* row sums in the current pass */
-    size_t sums_at;     /* where they start in the pass's buffer */
-    model_state *m;     /* task family: one per model */
+    size_t n_q;     /* row sums in the current pass */
+    size_t sums_at; /* where they start in the pass's buffer */
+    model_state *m; /* task family: one per model */
 } tensor_state;
 
 /* One count the ranks exchange: a histogram bin (row 0), a magnitude of a
@@ -56,21 +56,21 @@ typedef struct stats_run {
     mpb_merge_recipe *r;
     mpb_store *inputs;
     int pass;
-    void **bufs;           /* one round's slabs per input (the merge's) */
-    uint64_t slab_at;      /* where the current item starts in them */
-    float *d;              /* per input, STATS_CHUNK decoded values */
-    double *acc;           /* per quantity, one row's running sum */
+    void **bufs;      /* one round's slabs per input (the merge's) */
+    uint64_t slab_at; /* where the current item starts in them */
+    float *d;         /* per input, STATS_CHUNK decoded values */
+    double *acc;      /* per quantity, one row's running sum */
     size_t acc_cap;
-    uint32_t *hist;        /* per model, 65536 local bins (one item's counts) */
-    uint32_t *touched;     /* per model, bins that became nonzero; for a small
+    uint32_t *hist;    /* per model, 65536 local bins (one item's counts) */
+    uint32_t *touched; /* per model, bins that became nonzero; for a small
                               tensor, the item's magnitudes */
     size_t *n_touched;
-    tensor_state *ts;      /* the batch */
+    tensor_state *ts; /* the batch */
     size_t n_ts;
-    size_t *ts_of;         /* tensor -> position in ts, or SIZE_MAX */
-    double *sums;          /* the pass's row sums, every tensor of the batch */
+    size_t *ts_of; /* tensor -> position in ts, or SIZE_MAX */
+    double *sums;  /* the pass's row sums, every tensor of the batch */
     size_t n_sums;
-    stats_rec *recs;       /* this rank's counts; after the exchange, everyone's */
+    stats_rec *recs; /* this rank's counts; after the exchange, everyone's */
     size_t n_recs, cap_recs;
 } stats_run;
 

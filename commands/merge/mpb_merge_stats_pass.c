@@ -180,9 +180,11 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
         for (size_t q = 0; q < ts->n_q; q++)
             s->acc[q] = 0.0;
         for (uint64_t off = 0; off < row_len; off += STATS_CHUNK) {
-            chunk c = {.dt = t->dtype, .at = row * row_len + off,
+            chunk c = {.dt = t->dtype,
+                       .at = row * row_len + off,
                        .first = (it->row0 + row) * row_len + off,
-                       .n = (size_t)(row_len - off < STATS_CHUNK ? row_len - off : STATS_CHUNK)};
+                       .n =
+                           (size_t)(row_len - off < STATS_CHUNK ? row_len - off : STATS_CHUNK)};
             if (s->r->task == NULL)
                 method_chunk(s, &c);
             else
@@ -203,8 +205,8 @@ int stats_round(void *ctx, const mpb_round *round, mpb_error *err)
     stats_run *s = ctx;
     for (size_t k = 0; k < round->n; k++)
         for (size_t i = 0; i < s->r->n_inputs; i++)
-            mpb_drive_read(&s->inputs[i], round->items[k],
-                           mpb_round_buf(s->bufs[i], round, k), err);
+            mpb_drive_read(&s->inputs[i], round->items[k], mpb_round_buf(s->bufs[i], round, k),
+                           err);
     mpb_store_flush(s->inputs, s->r->n_inputs, err);
     for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
         s->slab_at = round->at[k];

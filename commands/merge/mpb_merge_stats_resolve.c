@@ -131,7 +131,7 @@ static int resolve_task(stats_run *s, size_t pos, mpb_error *err)
             for (int h = 0; h < 2; h++)
                 if (isnan(m->cut[h].l1))
                     m->cut[h].l1 = m->l1; /* a cut that holds everything */
-            if (m->q_kept >= 0) /* DARE: the kept L1 norm is known now */
+            if (m->q_kept >= 0)           /* DARE: the kept L1 norm is known now */
                 task->spec.models[k].scale = mpb_rescale_l1(m->l1, row_total(s, ts, m->q_kept));
         }
         for (int h = 0; h < 2 && rc == MPB_OK; h++)

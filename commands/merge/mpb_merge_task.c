@@ -47,9 +47,11 @@ static int check_finite(const mpb_task_spec *spec, const mpb_tensor *tensor, mpb
              isfinite(partial);
     }
     if (!ok)
-        return mpb_fail(err, MPB_EINVAL, "tensor '%s': lambda, a weight or the sum of the "
+        return mpb_fail(err, MPB_EINVAL,
+                        "tensor '%s': lambda, a weight or the sum of the "
                         "weights is not finite in fp32 (largest magnitude %g); check the "
-                        "weights and lambda", tensor->name, (double)FLT_MAX);
+                        "weights and lambda",
+                        tensor->name, (double)FLT_MAX);
     return MPB_OK;
 }
 
@@ -77,8 +79,12 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
             continue;
         mpb_task_model *m = &task->spec.models[k];
         mpb_merge_sparse *sp = &task->sparse[k++];
-        *m = (mpb_task_model){.input = i, .weight = (float)p->weight[i], .scale = 1.0f,
-                              .keep = MPB_KEEP_ALL, .hi = mpb_cut_all(), .lo = mpb_cut_none()};
+        *m = (mpb_task_model){.input = i,
+                              .weight = (float)p->weight[i],
+                              .scale = 1.0f,
+                              .keep = MPB_KEEP_ALL,
+                              .hi = mpb_cut_all(),
+                              .lo = mpb_cut_none()};
         weight_sum += p->weight[i];
         double density = p->density[i];
         /* mergekit leaves a task vector alone at density 1: no rescale either. */

@@ -18,11 +18,11 @@ struct pass {
     mpb_sweep_point *const *points;
     size_t n;
     mpb_store inputs[MPB_MAX_INPUTS];
-    bool *needs;     /* per tensor and input: read in this pass */
-    void **bufs;     /* one round's slabs per input */
-    void *out_buf;   /* one round's output slabs, reused for every point */
+    bool *needs;   /* per tensor and input: read in this pass */
+    void **bufs;   /* one round's slabs per input */
+    void *out_buf; /* one round's output slabs, reused for every point */
     mpb_job_output *outs;
-    uint32_t *crc;   /* per point and plan item */
+    uint32_t *crc; /* per point and plan item */
     char (*checksums)[32];
     MPI_Comm comm;
 };
@@ -94,7 +94,8 @@ static int pass_seal(void *ctx, mpb_job_output *outs, size_t n, mpb_error *err)
         uint32_t crc = 0;
         for (size_t i = 0; i < plan->n_items; i++) {
             const mpb_item *it = &plan->items[i];
-            uint64_t len = it->nrows * mpb_tensor_row_bytes(&ps->r->out_idx.tensors[it->tensor]);
+            uint64_t len =
+                it->nrows * mpb_tensor_row_bytes(&ps->r->out_idx.tensors[it->tensor]);
             crc = mpb_crc32c_combine(crc, ps->crc[k * plan->n_items + i], len);
         }
         snprintf(ps->checksums[k], 32, "crc32c:%08x", crc);
@@ -161,12 +162,12 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
                          mpb_progress *progress, char (*checksums)[32], MPI_Comm comm,
                          mpb_error *err)
 {
-    struct pass ps = {.r = r, .plan = plan, .points = points, .n = n,
-                      .checksums = checksums, .comm = comm};
+    struct pass ps = {
+        .r = r, .plan = plan, .points = points, .n = n, .checksums = checksums, .comm = comm};
     alloc_pass(&ps, opts->io.collective, err);
     int rc = mpb_comm_agree(err, comm);
     const char **input_paths = calloc(r->n_inputs + 1, sizeof *input_paths);
-    char (*point_ids)[32] = calloc(n + 1, sizeof *point_ids);
+    char(*point_ids)[32] = calloc(n + 1, sizeof *point_ids);
     if (rc == MPB_OK && (input_paths == NULL || point_ids == NULL))
         mpb_fail(err, MPB_ENOMEM, "out of memory");
     rc = mpb_comm_agree(err, comm);
@@ -192,12 +193,15 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
         v[config_at] = points[k]->config_text;
         snprintf(point_ids[k], 32, "%zu", points[k]->index);
         v[point_at] = point_ids[k];
-        ps.outs[k] = (mpb_job_output){.path = points[k]->path, .idx = &r->out_idx,
-                                      .n_attrs = pv.n, .attr_keys = pv.keys,
+        ps.outs[k] = (mpb_job_output){.path = points[k]->path,
+                                      .idx = &r->out_idx,
+                                      .n_attrs = pv.n,
+                                      .attr_keys = pv.keys,
                                       .attr_values = v,
                                       .files_from = input_paths,
                                       .n_files_from = r->n_inputs,
-                                      .reads = input_paths, .n_reads = r->n_inputs};
+                                      .reads = input_paths,
+                                      .n_reads = r->n_inputs};
         int tokenizer = mpb_config_tokenizer_input(r->config);
         ps.outs[k].tokenizer_from = tokenizer >= 0 ? input_paths[tokenizer] : NULL;
         ps.outs[k].chat_template = mpb_config_chat_template(r->config);

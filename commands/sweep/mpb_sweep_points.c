@@ -24,17 +24,17 @@ void mpb_sweep_hash_text(const char *text, char *buf, size_t len)
 }
 
 /* The inputs may not change from point to point: one pass reads them once. */
-static int check_same_inputs(const mpb_config *c, const mpb_merge_recipe *r,
-                             mpb_error *err)
+static int check_same_inputs(const mpb_config *c, const mpb_merge_recipe *r, mpb_error *err)
 {
     if (mpb_config_n_inputs(c) != r->n_inputs)
         return mpb_fail(err, MPB_EINVAL, "a sweep point has %zu inputs, the config %zu",
                         mpb_config_n_inputs(c), r->n_inputs);
     for (size_t i = 0; i < r->n_inputs; i++)
         if (strcmp(mpb_config_input_path(c, i), mpb_config_input_path(r->config, i)))
-            return mpb_fail(err, MPB_EINVAL, "a sweep point reads '%s' where the config "
-                            "reads '%s'", mpb_config_input_path(c, i),
-                            mpb_config_input_path(r->config, i));
+            return mpb_fail(err, MPB_EINVAL,
+                            "a sweep point reads '%s' where the config "
+                            "reads '%s'",
+                            mpb_config_input_path(c, i), mpb_config_input_path(r->config, i));
     return MPB_OK;
 }
 
@@ -84,10 +84,12 @@ static int build_point(const mpb_sweep *s, size_t index, const mpb_merge_recipe 
     if (rc == MPB_OK) /* the same snapshot paths as the recipe's inputs */
         rc = mpb_config_find_hub_models(c, err);
     if (rc == MPB_OK && !mpb_sweep_method_supported(mpb_config_method(c)))
-        rc = mpb_fail(err, MPB_EINVAL, "sweep supports %s (with filters and layer_range); "
+        rc = mpb_fail(err, MPB_EINVAL,
+                      "sweep supports %s (with filters and layer_range); "
                       "'%s' is not one weighted sum of the inputs: merge each point "
                       "separately with mpiblend merge",
-                      mpb_method_list_if(sweepable, list, sizeof list), mpb_method_name(mpb_config_method(c)));
+                      mpb_method_list_if(sweepable, list, sizeof list),
+                      mpb_method_name(mpb_config_method(c)));
     if (rc == MPB_OK)
         rc = check_same_inputs(c, r, err);
     if (rc == MPB_OK)
@@ -153,7 +155,8 @@ int mpb_sweep_study_hash(const mpb_sweep *s, char *buf, size_t len, mpb_error *e
     }
     size_t used = (size_t)snprintf(all, all_len, "%s", text);
     for (size_t j = 0; j < mpb_sweep_n_params(s); j++)
-        used += (size_t)snprintf(all + used, all_len - used, "\n%s", mpb_sweep_param_name(s, j));
+        used +=
+            (size_t)snprintf(all + used, all_len - used, "\n%s", mpb_sweep_param_name(s, j));
     mpb_sweep_hash_text(all, buf, len);
     free(all);
     free(text);

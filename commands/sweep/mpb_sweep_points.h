@@ -9,13 +9,13 @@
 #include "mpb_sweep.h"
 
 typedef struct mpb_sweep_point {
-    size_t index;       /* in the grid */
-    char *name;         /* output file name */
-    char *path;         /* out_dir/name */
-    char *config_text;  /* the point's merge config */
+    size_t index;      /* in the grid */
+    char *name;        /* output file name */
+    char *path;        /* out_dir/name */
+    char *config_text; /* the point's merge config */
     char config_hash[32];
-    int *copy_from;     /* per tensor, as mpb_merge_recipe */
-    float *coef;        /* per tensor, n_inputs each */
+    int *copy_from; /* per tensor, as mpb_merge_recipe */
+    float *coef;    /* per tensor, n_inputs each */
 } mpb_sweep_point;
 
 /* Methods whose every tensor is one fixed weighted sum of the inputs; a

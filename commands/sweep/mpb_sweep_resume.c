@@ -108,12 +108,16 @@ static int decide(const mpb_sweep *s, const mpb_sweep_point *p, bool force, bool
 {
     long row = mpb_manifest_find(m, p->name);
     if (row >= 0 && strcmp(m->points[row].config_hash, p->config_hash) != 0 && !force)
-        return mpb_fail(err, MPB_EINVAL, "'%s' in the sweep folder was written for another "
+        return mpb_fail(err, MPB_EINVAL,
+                        "'%s' in the sweep folder was written for another "
                         "grid point (its config differs); the output template must give "
-                        "different points different names, or pass --force", p->path);
+                        "different points different names, or pass --force",
+                        p->path);
     if (row < 0 && output_exists(p->path) && !force)
-        return mpb_fail(err, MPB_EEXIST, "'%s' exists but is not in the folder's manifest; "
-                        "pass --force to replace it", p->path);
+        return mpb_fail(err, MPB_EEXIST,
+                        "'%s' exists but is not in the folder's manifest; "
+                        "pass --force to replace it",
+                        p->path);
     if (row >= 0 && !force && verified(&m->points[row], p->path, intact)) {
         todo->entry[p->index] = (size_t)row;
         todo->n_done++;
@@ -148,9 +152,9 @@ static int decide(const mpb_sweep *s, const mpb_sweep_point *p, bool force, bool
 }
 
 int mpb_sweep_resume_plan(const mpb_sweep *s, const mpb_sweep_point *pts,
-                          const char *config_path, const char *out_dir,
-                          const char *study_hash, bool force, const bool *intact,
-                          mpb_manifest *m, mpb_sweep_todo *todo, mpb_error *err)
+                          const char *config_path, const char *out_dir, const char *study_hash,
+                          bool force, const bool *intact, mpb_manifest *m, mpb_sweep_todo *todo,
+                          mpb_error *err)
 {
     size_t n = mpb_sweep_n_points(s);
     memset(todo, 0, sizeof *todo);
@@ -165,10 +169,11 @@ int mpb_sweep_resume_plan(const mpb_sweep *s, const mpb_sweep_point *pts,
     if (rc)
         return rc;
     if (found && strcmp(m->study_hash, study_hash) != 0 && !force)
-        return mpb_fail(err, MPB_EINVAL, "'%s' holds a sweep of another config (the merge "
+        return mpb_fail(err, MPB_EINVAL,
+                        "'%s' holds a sweep of another config (the merge "
                         "config or the swept parameters changed since %s was written); use "
-                        "another --out-dir, or --force to start the folder over", out_dir,
-                        MPB_MANIFEST_JSON);
+                        "another --out-dir, or --force to start the folder over",
+                        out_dir, MPB_MANIFEST_JSON);
     if (!found || strcmp(m->study_hash, study_hash) != 0) {
         rc = start_manifest(s, config_path, study_hash, m, err);
     } else {

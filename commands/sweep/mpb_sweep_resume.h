@@ -10,9 +10,9 @@
 
 typedef struct mpb_sweep_todo {
     size_t n;
-    size_t *points;   /* grid indexes to write, in grid order */
-    size_t *entry;    /* per grid point: its row in the manifest */
-    size_t n_done;    /* points already complete and verified */
+    size_t *points; /* grid indexes to write, in grid order */
+    size_t *entry;  /* per grid point: its row in the manifest */
+    size_t n_done;  /* points already complete and verified */
 } mpb_sweep_todo;
 
 /* Rank 0 only: the recorded checksum of every point that the manifest
@@ -29,9 +29,9 @@ int mpb_sweep_resume_expect(const mpb_sweep_point *pts, size_t n, const char *ou
  * anything else is (re)written.  Removes stale temporary files and
  * unverified outputs of the points to write. */
 int mpb_sweep_resume_plan(const mpb_sweep *s, const mpb_sweep_point *pts,
-                          const char *config_path, const char *out_dir,
-                          const char *study_hash, bool force, const bool *intact,
-                          mpb_manifest *m, mpb_sweep_todo *todo, mpb_error *err);
+                          const char *config_path, const char *out_dir, const char *study_hash,
+                          bool force, const bool *intact, mpb_manifest *m, mpb_sweep_todo *todo,
+                          mpb_error *err);
 void mpb_sweep_todo_free(mpb_sweep_todo *todo);
 
 /* Bytes of an output: a file's size, or the sum of a folder's files. */

@@ -33,7 +33,7 @@ struct sweep {
     char study_hash[32];
     mpb_manifest m;
     mpb_sweep_todo todo;
-    mpb_lock lock;   /* rank 0: --out-dir, while the sweep writes there */
+    mpb_lock lock; /* rank 0: --out-dir, while the sweep writes there */
 };
 
 static int setup(struct sweep *w, mpb_error *err)
@@ -42,10 +42,12 @@ static int setup(struct sweep *w, mpb_error *err)
     if (rc)
         return rc;
     if (!mpb_config_has_sweep(w->config))
-        mpb_fail(err, MPB_EINVAL, "config %s has no sweep: section; see docs/SWEEP.md "
-                 "(or use mpiblend merge)", w->config_path);
-    else if (mpb_sweep_parse(w->r.config_text, strlen(w->r.config_text), w->config_path,
-                             &w->s, err) == MPB_OK)
+        mpb_fail(err, MPB_EINVAL,
+                 "config %s has no sweep: section; see docs/SWEEP.md "
+                 "(or use mpiblend merge)",
+                 w->config_path);
+    else if (mpb_sweep_parse(w->r.config_text, strlen(w->r.config_text), w->config_path, &w->s,
+                             err) == MPB_OK)
         w->n_points = mpb_sweep_n_points(w->s);
     if (err->code == MPB_OK)
         mpb_sweep_points_build(w->s, &w->r, w->config_path, w->out_dir, &w->pts, err);
@@ -84,7 +86,7 @@ static int claim_out_dir(struct sweep *w, mpb_error *err)
  * rank recomputes checksums of a share of their tensors. */
 static int recheck_done(struct sweep *w, bool *intact, mpb_error *err)
 {
-    char (*expected)[32] = calloc(w->n_points + 1, sizeof *expected);
+    char(*expected)[32] = calloc(w->n_points + 1, sizeof *expected);
     const char **paths = calloc(w->n_points + 1, sizeof *paths);
     if (expected == NULL || paths == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory");
@@ -97,8 +99,8 @@ static int recheck_done(struct sweep *w, bool *intact, mpb_error *err)
     for (size_t k = 0; rc == MPB_OK && k < w->n_points; k++)
         paths[k] = w->pts[k].path;
     if (rc == MPB_OK)
-        rc = mpb_sweep_recheck(paths, (const char (*)[32])expected, w->n_points, intact,
-                               w->comm, err);
+        rc = mpb_sweep_recheck(paths, (const char(*)[32])expected, w->n_points, intact, w->comm,
+                               err);
     free(expected);
     free(paths);
     return rc;
@@ -161,7 +163,7 @@ static int run_passes(struct sweep *w, mpb_error *err)
                w->n_points, w->n_points - w->todo.n, w->todo.n, n_passes,
                n_passes == 1 ? "" : "es", w->out_dir);
     fflush(stdout);
-    char (*checksums)[32] = calloc(per + 1, sizeof *checksums);
+    char(*checksums)[32] = calloc(per + 1, sizeof *checksums);
     mpb_sweep_point **batch = calloc(per + 1, sizeof *batch);
     if (checksums == NULL || batch == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory");
@@ -225,8 +227,8 @@ static void print_dry_run(struct sweep *w)
 int mpb_sweep_run(const char *config_path, const char *out_dir, const mpb_sweep_opts *opts,
                   MPI_Comm comm, mpb_error *err)
 {
-    struct sweep w = {.config_path = config_path, .out_dir = out_dir, .opts = opts,
-                      .comm = comm};
+    struct sweep w = {
+        .config_path = config_path, .out_dir = out_dir, .opts = opts, .comm = comm};
     MPI_Comm_rank(comm, &w.rank);
     int rc = setup(&w, err);
     if (rc == MPB_OK && opts->run.dry_run)

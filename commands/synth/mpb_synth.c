@@ -63,8 +63,8 @@ int mpb_synth_run(const char *arch, uint64_t seed, mpb_dtype dtype, const char *
         int rank;
         MPI_Comm_rank(comm, &rank);
         if (rank == 0) {
-            printf("synth %s: %zu tensors, %" PRIu64 " bytes, %zu items over %d ranks\n",
-                   arch, idx.n, mpb_index_total_bytes(&idx), plan.n_items, plan.nranks);
+            printf("synth %s: %zu tensors, %" PRIu64 " bytes, %zu items over %d ranks\n", arch,
+                   idx.n, mpb_index_total_bytes(&idx), plan.n_items, plan.nranks);
             mpb_plan_print_io(stdout, &plan, &idx, 0, opts->io.collective);
         }
     } else if (rc == MPB_OK) {
@@ -74,8 +74,11 @@ int mpb_synth_run(const char *arch, uint64_t seed, mpb_dtype dtype, const char *
         mpb_provenance_init(&pv, comm);
         mpb_provenance_set(&pv, "mpiblend_synth_arch", arch);
         mpb_provenance_set(&pv, "mpiblend_synth_seed", seed_text);
-        mpb_job_output out = {.path = out_path, .idx = &idx, .n_attrs = pv.n,
-                              .attr_keys = pv.keys, .attr_values = pv.values};
+        mpb_job_output out = {.path = out_path,
+                              .idx = &idx,
+                              .n_attrs = pv.n,
+                              .attr_keys = pv.keys,
+                              .attr_values = pv.values};
         struct synth_ctx s = {&idx, seed, &out, NULL};
         s.buf = malloc(mpb_drive_buffer_bytes(&plan, &idx, 0, opts->io.collective) + 1);
         if (s.buf == NULL)

@@ -39,7 +39,8 @@ static void check_resolved(const mpb_config *c, const mpb_tensor_params *p)
 static void check_config(const mpb_config *c)
 {
     size_t n = mpb_config_n_inputs(c);
-    if (n == 0 || n > MPB_MAX_INPUTS || strcmp(mpb_method_name(mpb_config_method(c)), "invalid") == 0)
+    if (n == 0 || n > MPB_MAX_INPUTS ||
+        strcmp(mpb_method_name(mpb_config_method(c)), "invalid") == 0)
         __builtin_trap();
     for (size_t i = 0; i < n; i++)
         if (mpb_config_input_path(c, i) == NULL || mpb_config_input_origin(c, i) == NULL)

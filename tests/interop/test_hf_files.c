@@ -97,8 +97,8 @@ static void make_h5(const char *path)
     assert_true(f >= 0);
     hsize_t dims = 4;
     hid_t space = H5Screate_simple(1, &dims, NULL);
-    hid_t d = H5Dcreate2(f, "weight", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT,
-                         H5P_DEFAULT);
+    hid_t d =
+        H5Dcreate2(f, "weight", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     assert_true(d >= 0);
     H5Dclose(d);
     H5Sclose(space);
@@ -155,7 +155,8 @@ static void test_h5_rejects_non_bytes(void **state)
 static const char config_text[] =
     "{\n  \"architectures\": [\"Qwen3ForCausalLM\"],\n  \"initializer_range\": 0.02,\n"
     "  \"name\": \"na\xc3\xafve\",\n  \"nested\": {\"eps\": [1e-06, 0.1, 1e+20, 3.0]},\n"
-    "  \"rms_norm_eps\": 1e-06,\n  \"rope_theta\": 1000000,\n  \"torch_dtype\": \"float32\"\n}\n";
+    "  \"rms_norm_eps\": 1e-06,\n  \"rope_theta\": 1000000,\n  \"torch_dtype\": "
+    "\"float32\"\n}\n";
 
 static json_t *config_json(const mpb_hf_files *set)
 {
@@ -172,8 +173,8 @@ static void test_torch_dtype(void **state)
     (void)state;
     mpb_hf_files set = {0};
     mpb_error err = {0};
-    assert_int_equal(mpb_hf_files_add(&set, "config.json", config_text, strlen(config_text), &err),
-                     MPB_OK);
+    assert_int_equal(
+        mpb_hf_files_add(&set, "config.json", config_text, strlen(config_text), &err), MPB_OK);
     json_t *before = config_json(&set);
     assert_int_equal(mpb_hf_files_set_torch_dtype(&set, MPB_DT_BF16, &err), MPB_OK);
     json_t *after = config_json(&set);

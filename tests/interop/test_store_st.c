@@ -26,8 +26,8 @@ static char tmp_dir[] = "/tmp/mpb_test_store_st.XXXXXX";
 static void make_index(mpb_index *idx)
 {
     mpb_error err = {0};
-    uint64_t s_bf16[] = {5, 3}, s_f32[] = {7}, s_u8[] = {3, 3}, s_f8[] = {2}, s_empty[] = {0, 4},
-             s_f16[] = {4, 2, 2};
+    uint64_t s_bf16[] = {5, 3}, s_f32[] = {7}, s_u8[] = {3, 3}, s_f8[] = {2},
+             s_empty[] = {0, 4}, s_f16[] = {4, 2, 2};
     assert_int_equal(mpb_index_add(idx, "w.bf16", MPB_DT_BF16, 2, s_bf16, &err), MPB_OK);
     assert_int_equal(mpb_index_add(idx, "b.f32", MPB_DT_F32, 1, s_f32, &err), MPB_OK);
     assert_int_equal(mpb_index_add(idx, "mask.u8", MPB_DT_U8, 2, s_u8, &err), MPB_OK);
@@ -81,7 +81,8 @@ static void check_layout(const char *dir, const mpb_index *idx, size_t want_file
         assert_string_equal(m.files[f].meta_values[0], "pt");
         for (size_t t = 0; t < m.files[f].n_tensors; t++) {
             const mpb_st_tensor *st = &m.files[f].tensors[t];
-            assert_int_equal((st->begin - m.files[f].data_start) % mpb_dtype_size(st->dtype), 0);
+            assert_int_equal((st->begin - m.files[f].data_start) % mpb_dtype_size(st->dtype),
+                             0);
         }
     }
     mpb_st_model_free(&m);
@@ -105,14 +106,16 @@ static void read_back(const char *dir, const mpb_index *idx)
     assert_int_equal(mpb_store_safetensors.open(dir, MPI_COMM_WORLD, &got, &opts, &h, &err),
                      MPB_OK);
     for (size_t t = 0; t < got.n; t++) {
-        uint64_t rows = mpb_tensor_rows(&got.tensors[t]), bytes = mpb_tensor_bytes(&got.tensors[t]);
+        uint64_t rows = mpb_tensor_rows(&got.tensors[t]),
+                 bytes = mpb_tensor_bytes(&got.tensors[t]);
         unsigned char buf[128];
         memset(buf, 0xEE, sizeof buf);
         uint64_t first = rows / 2; /* two pieces: [0, first) and [first, rows) */
         uint64_t rb = mpb_tensor_row_bytes(&got.tensors[t]);
         assert_int_equal(mpb_store_safetensors.read_rows(h, t, 0, first, buf, &err), MPB_OK);
-        assert_int_equal(mpb_store_safetensors.read_rows(h, t, first, rows - first,
-                                                         buf + first * rb, &err), MPB_OK);
+        assert_int_equal(
+            mpb_store_safetensors.read_rows(h, t, first, rows - first, buf + first * rb, &err),
+            MPB_OK);
         for (uint64_t i = 0; i < bytes; i++)
             assert_int_equal(buf[i], pattern(t, i));
     }
@@ -150,8 +153,8 @@ static void test_create_refuses_existing(void **state)
     mpb_io_opts opts = {0};
     void *h = (void *)1;
     mpb_error err = {0};
-    assert_int_equal(mpb_store_safetensors.create(tmp_dir, MPI_COMM_WORLD, &idx, &opts, &h, &err),
-                     MPB_EIO);
+    assert_int_equal(
+        mpb_store_safetensors.create(tmp_dir, MPI_COMM_WORLD, &idx, &opts, &h, &err), MPB_EIO);
     assert_null(h);
     assert_non_null(strstr(err.msg, tmp_dir));
     assert_non_null(strstr(err.msg, "cannot create folder"));
@@ -187,7 +190,8 @@ static void test_files_and_config(void **state)
     mpb_hf_files set = {0}, back = {0};
     mpb_error err = {0};
     const char *config = "{\"torch_dtype\": \"float32\"}";
-    assert_int_equal(mpb_hf_files_add(&set, "config.json", config, strlen(config), &err), MPB_OK);
+    assert_int_equal(mpb_hf_files_add(&set, "config.json", config, strlen(config), &err),
+                     MPB_OK);
     assert_int_equal(mpb_hf_files_add(&set, "vocab.txt", "a\nb\n", 4, &err), MPB_OK);
     assert_int_equal(mpb_store_safetensors.write_files(dir, &idx, &set, &err), MPB_OK);
     assert_int_equal(mpb_store_safetensors.read_files(dir, &back, &err), MPB_OK);
@@ -212,7 +216,8 @@ static void test_backend_choice(void **state)
 {
     (void)state;
     assert_ptr_equal(mpb_store_for_path(tmp_dir), &mpb_store_safetensors);
-    assert_ptr_equal(mpb_store_for_path("/nowhere/adapter.safetensors"), &mpb_store_safetensors);
+    assert_ptr_equal(mpb_store_for_path("/nowhere/adapter.safetensors"),
+                     &mpb_store_safetensors);
     assert_ptr_equal(mpb_store_for_path("/nowhere/model.h5"), &mpb_store_hdf5);
     assert_ptr_equal(mpb_store_by_name("hdf5"), &mpb_store_hdf5);
     assert_ptr_equal(mpb_store_by_name("safetensors"), &mpb_store_safetensors);

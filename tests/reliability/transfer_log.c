@@ -53,8 +53,7 @@ int MPI_File_write_at_all(MPI_File fh, MPI_Offset off, const void *buf, int coun
     return PMPI_File_write_at_all(fh, off, buf, count, type, status);
 }
 
-int MPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype type,
-                      MPI_Status *status)
+int MPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype type, MPI_Status *status)
 {
     n_read_all++;
     note(&max_read, count, type);
