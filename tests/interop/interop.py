@@ -29,6 +29,18 @@ run = functools.partial(mpbtest.run, env={"OMPI_MCA_odls_base_sigkill_timeout": 
                         if mpbtest.OPENMPI else {})
 
 
+def two_models(work):
+    """Two tiny checkpoints in `work` (seeds 1 and 2) and their exports:
+    (a.h5, b.h5, a_hf sharded at 300 KB, b_hf in one shard)."""
+    a, b = os.path.join(work, "a.h5"), os.path.join(work, "b.h5")
+    run(2, "synth", "--arch", "tiny", "--seed", "1", "--quiet", a, expect=0)
+    run(2, "synth", "--arch", "tiny", "--seed", "2", "--quiet", b, expect=0)
+    fa, fb = os.path.join(work, "a_hf"), os.path.join(work, "b_hf")
+    run(2, "export", a, fa, "--quiet", "--shard-size", "300KB", expect=0)
+    run(1, "export", b, fb, "--quiet", expect=0)
+    return a, b, fa, fb
+
+
 def error_lines(p):
     return [l for l in p.stderr.splitlines() if l.startswith("mpiblend")]
 

@@ -16,12 +16,7 @@ def path(name):
     return os.path.join(work, name)
 
 
-a, b = path("a.h5"), path("b.h5")
-interop.run(2, "synth", "--arch", "tiny", "--seed", "1", "--quiet", a, expect=0)
-interop.run(2, "synth", "--arch", "tiny", "--seed", "2", "--quiet", b, expect=0)
-fa, fb = path("a_hf"), path("b_hf")
-interop.run(2, "export", a, fa, "--quiet", "--shard-size", "300KB", expect=0)
-interop.run(1, "export", b, fb, "--quiet", expect=0)
+a, b, fa, fb = interop.two_models(work)
 
 
 def config(name, first, second):
