@@ -38,6 +38,8 @@ yaml_node_t *mpb_sweep_lookup(yaml_document_t *doc, yaml_node_t *map, const char
 
 void mpb_sweep_format_value(double v, char *buf, size_t len)
 {
+    if (buf == NULL || len == 0)
+        return;
     if (v == 0)
         v = 0; /* no "-0" */
     for (int digits = 1; digits <= 17; digits++) {
