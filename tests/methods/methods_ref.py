@@ -176,6 +176,44 @@ def model_stock_coefficients(base, xs):
     return np.float32(1.0 - t), np.float32(t / n)
 
 
+def multislerp_coefficients(xs, weights, base=None, normalize=True, eps=1e-8):
+    """docs/METHODS.md#multislerp: coefficients of the models (then of the
+    base, when given) from the Gram sums of the vectors, in double."""
+    vs = [(x - base).astype(np.float32) if base is not None else x for x in xs]
+    vs = [v.astype(np.float64) for v in vs]
+    n = len(vs)
+    g = [[tensor_sum(vs[i] * vs[j]) for j in range(n)] for i in range(n)]
+    w = [float(x) for x in weights]
+    if normalize:
+        total = 0.0
+        for x in w:
+            total += x
+        w = [x / total for x in w]
+    norm = [math.sqrt(g[k][k]) for k in range(n)]
+    mu = [w[k] / (norm[k] + eps) for k in range(n)]
+    mean_sq = 0.0
+    for i in range(n):
+        for j in range(n):
+            mean_sq += mu[i] * mu[j] * g[i][j]
+    mean_norm = math.sqrt(max(mean_sq, 0.0))
+    if not mean_norm >= eps:
+        assert n == 2
+        c = w
+    else:
+        avg = 0.0
+        for k in range(n):
+            avg += w[k] * norm[k]
+        scale = math.cos(eps) * avg / mean_norm
+        c = [m * scale for m in mu]
+    out = [np.float32(x) for x in c]
+    if base is not None:
+        rest = 1.0
+        for x in c:
+            rest -= x
+        out.append(np.float32(rest))
+    return out
+
+
 def linear(xs, coefs):
     """docs/ARITHMETIC.md: acc = c0 x0; acc = acc + ci xi, in fp32."""
     acc = (np.float32(coefs[0]) * xs[0]).astype(np.float32)
