@@ -172,5 +172,7 @@ bool mpb_model_stock_t(size_t n, const double sq[], const double dot[], double *
  * i, then sum v_i v_j for i < j in order; n + n(n-1)/2 of them. */
 size_t mpb_gram_count(size_t n);
 void mpb_gram_add(const float *const v[], size_t n, size_t len, double acc[]);
+/* The sum v_i v_j of n vectors (either order) from those totals. */
+double mpb_gram_at(const double totals[], size_t n, size_t i, size_t j);
 
 #endif

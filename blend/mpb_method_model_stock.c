@@ -39,6 +39,21 @@ void mpb_gram_add(const float *const d[], size_t n, size_t len, double acc[])
     }
 }
 
+double mpb_gram_at(const double totals[], size_t n, size_t i, size_t j)
+{
+    if (i > j) {
+        size_t k = i;
+        i = j;
+        j = k;
+    }
+    if (i == j)
+        return totals[i];
+    size_t q = n; /* the pairs (a, b), a < i, come first */
+    for (size_t a = 0; a < i; a++)
+        q += n - 1 - a;
+    return totals[q + (j - i - 1)];
+}
+
 static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
                              const char *tensor, float coef[], mpb_error *err)
 {

@@ -6,23 +6,6 @@
 
 #include <math.h>
 
-/* The Gram sum of vectors i and j (model_stock's layout: squares, then the
- * pairs i < j in order). */
-static double gram(const double totals[], size_t n, size_t i, size_t j)
-{
-    if (i == j)
-        return totals[i];
-    if (i > j) {
-        size_t k = i;
-        i = j;
-        j = k;
-    }
-    size_t q = n;
-    for (size_t a = 0; a < i; a++)
-        q += n - 1 - a;
-    return totals[q + (j - i - 1)];
-}
-
 static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
                              const char *tensor, float coef[], mpb_error *err)
 {
@@ -48,12 +31,12 @@ static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
     /* unit_k = v_k / (|v_k| + eps); mean = sum w_k unit_k = sum mu_k v_k. */
     double mean_sq = 0.0;
     for (size_t k = 0; k < n; k++) {
-        norm[k] = sqrt(gram(totals, n, k, k));
+        norm[k] = sqrt(mpb_gram_at(totals, n, k, k));
         mu[k] = w[k] / (norm[k] + p->eps);
     }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
-            mean_sq += mu[i] * mu[j] * gram(totals, n, i, j);
+            mean_sq += mu[i] * mu[j] * mpb_gram_at(totals, n, i, j);
     double mean_norm = sqrt(mean_sq > 0.0 ? mean_sq : 0.0);
     if (!(mean_norm >= p->eps)) {
         if (n != 2)

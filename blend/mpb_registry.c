@@ -20,6 +20,7 @@ static const mpb_method_def *const registry[MPB_METHOD_COUNT] = {
     [MPB_METHOD_MODEL_STOCK] = &mpb_method_model_stock,
     [MPB_METHOD_NEARSWAP] = &mpb_method_nearswap,
     [MPB_METHOD_MULTISLERP] = &mpb_method_multislerp,
+    [MPB_METHOD_KARCHER] = &mpb_method_karcher,
 };
 
 static const struct {
@@ -39,6 +40,8 @@ static const struct {
     [MPB_P_INT8_MASK] = {"int8_mask", false, false, NAN},
     [MPB_P_NORMALIZE_WEIGHTS] = {"normalize_weights", false, false, NAN},
     [MPB_P_EPS] = {"eps", false, true, NAN},
+    [MPB_P_MAX_ITER] = {"max_iter", false, false, NAN},
+    [MPB_P_TOL] = {"tol", false, true, NAN},
 };
 
 const char *mpb_param_name(mpb_param_id id)
@@ -72,6 +75,8 @@ double mpb_tensor_param(const mpb_tensor_params *p, mpb_param_id id)
     case MPB_P_EPSILON: return p->epsilon;
     case MPB_P_GAMMA: return p->gamma;
     case MPB_P_EPS: return p->eps;
+    case MPB_P_MAX_ITER: return p->max_iter;
+    case MPB_P_TOL: return p->tol;
     default: return NAN;
     }
 }

@@ -33,6 +33,10 @@ static const char *range_problem(mpb_param_id id, double v)
         return "must be in [0, 1)";
     if (id == MPB_P_EPS && !(v >= 0 && v < 1))
         return "must be in [0, 1)";
+    if (id == MPB_P_MAX_ITER && !(v >= 0 && v <= 1000000 && v == (double)(long)v))
+        return "must be a whole number from 0 to 1000000";
+    if (id == MPB_P_TOL && !(v >= 0 && v < 1))
+        return "must be in [0, 1)";
     return NULL;
 }
 

@@ -206,6 +206,13 @@ CASES = {
                             "out_dtype: float32\n",
                             linear_ref([B, C, A], multislerp_coefs(
                                 lambda n: [0.7, 0.6], base=True, normalize=False, eps=0.001))),
+    # Three models, then two nearly parallel ones with fewer iterations and a
+    # looser tolerance (the short set).
+    "karcher": ("merge_method: karcher\nmodels: [{model: a.h5}, {model: b.h5}, {model: c.h5}]\n",
+                linear_ref([A, B, C], lambda n, xs: ref.karcher_coefficients(xs))),
+    "karcher_near": ("merge_method: karcher\nmodels: [{model: a.h5}, {model: c.h5}]\n"
+                     "parameters: {max_iter: 3, tol: 0.001}\n",
+                     linear_ref([A, C], lambda n, xs: ref.karcher_coefficients(xs, 3, 0.001))),
 }
 
 RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16"),
@@ -213,7 +220,8 @@ RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16
 # Methods without whole-tensor statistics: the core's split logic is tested
 # elsewhere, two far-apart runs are enough here.
 SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
-         "linear_dtype_f16", "nearswap_near_f32", "multislerp_base_f32"}
+         "linear_dtype_f16", "nearswap_near_f32", "multislerp_base_f32",
+         "karcher_near"}
 
 
 def merge(cfg, out, np_, io, slab):
@@ -394,6 +402,9 @@ expect_error("multislerp_cancel", "merge_method: multislerp\nmodels:\n"
              "  - {model: a.h5, parameters: {weight: 1}}\n"
              "  - {model: b.h5, parameters: {weight: -1}}\n",
              "multislerp weights for tensor 'model.embed_tokens.weight' sum to 0")
+expect_error("karcher_max_iter", "merge_method: karcher\n"
+             "models: [{model: a.h5}, {model: b.h5}]\nparameters: {max_iter: 2.5}\n",
+             "max_iter must be a whole number from 0 to 1000000")
 expect_error("density_range", task_config("ties", [("b.h5", "{weight: 1, density: 1.5}")], "{}"),
              "density must be in (0, 1]")
 # An existing output without --force stops the run before the statistics
