@@ -39,9 +39,9 @@ static const struct {
     [MPB_P_SEED] = {"seed", false, false, NAN},
     [MPB_P_INT8_MASK] = {"int8_mask", false, false, NAN},
     [MPB_P_NORMALIZE_WEIGHTS] = {"normalize_weights", false, false, NAN},
-    [MPB_P_EPS] = {"eps", false, true, NAN},
+    [MPB_P_EPS] = {"eps", false, false, NAN},
     [MPB_P_MAX_ITER] = {"max_iter", false, false, NAN},
-    [MPB_P_TOL] = {"tol", false, true, NAN},
+    [MPB_P_TOL] = {"tol", false, false, NAN},
 };
 
 const char *mpb_param_name(mpb_param_id id)
