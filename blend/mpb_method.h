@@ -168,4 +168,11 @@ void mpb_slerp_coefficients(double t, double ss0, double ss1, double dot01, floa
  * False when 1 + (N-1) cos is 0 and t is undefined. */
 bool mpb_model_stock_t(size_t n, const double sq[], const double dot[], double *t);
 
+/* The Gram sums of n vectors (model_stock, multislerp): sum v_i^2 for each
+ * i, then sum v_i v_j for i < j in order; n + n(n-1)/2 of them. */
+size_t mpb_gram_count(size_t n);
+void mpb_gram_add(const float *const v[], size_t n, size_t len, double acc[]);
+/* The sum v_i v_j of n vectors (either order) from those totals. */
+double mpb_gram_at(const double totals[], size_t n, size_t i, size_t j);
+
 #endif

@@ -24,13 +24,12 @@ bool mpb_model_stock_t(size_t n, const double sq[], const double dot[], double *
     return true;
 }
 
-static size_t sums_count(size_t n)
+size_t mpb_gram_count(size_t n)
 {
     return n + n * (n - 1) / 2;
 }
 
-/* sum d_k^2 for each task vector k, then sum d_i d_j for i < j in order. */
-static void sums_add(const float *const d[], size_t n, size_t len, double acc[])
+void mpb_gram_add(const float *const d[], size_t n, size_t len, double acc[])
 {
     size_t q = n;
     for (size_t i = 0; i < n; i++) {
@@ -40,10 +39,26 @@ static void sums_add(const float *const d[], size_t n, size_t len, double acc[])
     }
 }
 
-static int sums_coefficients(const double totals[], size_t n_inputs, int base, double t_param,
+double mpb_gram_at(const double totals[], size_t n, size_t i, size_t j)
+{
+    if (i > j) {
+        size_t k = i;
+        i = j;
+        j = k;
+    }
+    if (i == j)
+        return totals[i];
+    size_t q = n; /* the pairs (a, b), a < i, come first */
+    for (size_t a = 0; a < i; a++)
+        q += n - 1 - a;
+    return totals[q + (j - i - 1)];
+}
+
+static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
                              const char *tensor, float coef[], mpb_error *err)
 {
-    (void)t_param;
+    size_t n_inputs = p->n_inputs;
+    int base = p->base_index;
     size_t n = n_inputs - 1;
     double t;
     if (!mpb_model_stock_t(n, totals, totals + n, &t))
@@ -66,7 +81,7 @@ const mpb_method_def mpb_method_model_stock = {
     .deterministic = true,
     .blend = MPB_BLEND_STATISTICS,
     .sums_of_deltas = true,
-    .sums_count = sums_count,
-    .sums_add = sums_add,
+    .sums_count = mpb_gram_count,
+    .sums_add = mpb_gram_add,
     .sums_coefficients = sums_coefficients,
 };

@@ -37,12 +37,13 @@ static void sums_add(const float *const v[], size_t n_vectors, size_t n, double 
     acc[2] = mpb_sum_products(v[0], v[1], n, acc[2]);
 }
 
-static int sums_coefficients(const double totals[], size_t n_inputs, int base, double t,
+static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
                              const char *tensor, float coef[], mpb_error *err)
 {
-    (void)n_inputs, (void)tensor, (void)err;
+    (void)tensor, (void)err;
+    int base = p->base_index;
     float c[2];
-    mpb_slerp_coefficients(t, totals[0], totals[1], totals[2], c);
+    mpb_slerp_coefficients(p->t, totals[0], totals[1], totals[2], c);
     coef[base] = c[0];
     coef[1 - base] = c[1];
     return MPB_OK;

@@ -19,6 +19,8 @@ static const mpb_method_def *const registry[MPB_METHOD_COUNT] = {
     [MPB_METHOD_SLERP] = &mpb_method_slerp,
     [MPB_METHOD_MODEL_STOCK] = &mpb_method_model_stock,
     [MPB_METHOD_NEARSWAP] = &mpb_method_nearswap,
+    [MPB_METHOD_MULTISLERP] = &mpb_method_multislerp,
+    [MPB_METHOD_KARCHER] = &mpb_method_karcher,
 };
 
 static const struct {
@@ -36,6 +38,10 @@ static const struct {
     [MPB_P_RESCALE] = {"rescale", false, false, NAN},
     [MPB_P_SEED] = {"seed", false, false, NAN},
     [MPB_P_INT8_MASK] = {"int8_mask", false, false, NAN},
+    [MPB_P_NORMALIZE_WEIGHTS] = {"normalize_weights", false, false, NAN},
+    [MPB_P_EPS] = {"eps", false, false, NAN},
+    [MPB_P_MAX_ITER] = {"max_iter", false, false, NAN},
+    [MPB_P_TOL] = {"tol", false, false, NAN},
 };
 
 const char *mpb_param_name(mpb_param_id id)
@@ -68,6 +74,9 @@ double mpb_tensor_param(const mpb_tensor_params *p, mpb_param_id id)
     case MPB_P_T: return p->t;
     case MPB_P_EPSILON: return p->epsilon;
     case MPB_P_GAMMA: return p->gamma;
+    case MPB_P_EPS: return p->eps;
+    case MPB_P_MAX_ITER: return p->max_iter;
+    case MPB_P_TOL: return p->tol;
     default: return NAN;
     }
 }
@@ -141,7 +150,8 @@ double mpb_method_default(mpb_method m, mpb_param_id id)
 bool mpb_method_input_weighted(mpb_method m, size_t i, int base_index)
 {
     const mpb_method_def *def = mpb_method_get(m);
-    return !(def->base == MPB_BASE_NEEDED && (int)i == base_index);
+    return !((def->base == MPB_BASE_NEEDED || def->base == MPB_BASE_OPTIONAL) &&
+             (int)i == base_index);
 }
 
 bool mpb_weights_cancel(const double w[], size_t n, int skip)

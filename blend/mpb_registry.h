@@ -33,6 +33,8 @@ typedef enum {
     MPB_METHOD_SLERP,
     MPB_METHOD_MODEL_STOCK,
     MPB_METHOD_NEARSWAP,
+    MPB_METHOD_MULTISLERP,
+    MPB_METHOD_KARCHER,
     MPB_METHOD_COUNT
 } mpb_method;
 
@@ -49,6 +51,10 @@ typedef enum {
     MPB_P_RESCALE,
     MPB_P_SEED,
     MPB_P_INT8_MASK,
+    MPB_P_NORMALIZE_WEIGHTS,
+    MPB_P_EPS,
+    MPB_P_MAX_ITER,
+    MPB_P_TOL,
     MPB_P_COUNT
 } mpb_param_id;
 
@@ -105,6 +111,9 @@ typedef struct mpb_tensor_params {
     double lambda, t, epsilon, gamma; /* method defaults applied; NaN if
                                          the method has none and none is set */
     bool normalize;
+    bool normalize_weights; /* multislerp */
+    double eps;             /* multislerp; NaN unless the method reads it */
+    double max_iter, tol;   /* karcher; NaN unless the method reads them */
     bool rescale;    /* sparsified task vectors are rescaled... */
     bool rescale_l1; /* ...to keep their L1 norm (mergekit); false: by 1/density */
     uint64_t seed;   /* DARE's random masks */
@@ -118,7 +127,9 @@ double mpb_tensor_param(const mpb_tensor_params *p, mpb_param_id id);
 typedef enum mpb_base_role {
     MPB_BASE_IGNORED, /* base_model is not read; when given, it must be one of the models */
     MPB_BASE_END,     /* optional: the t = 0 / lambda = 0 end, else the first model */
-    MPB_BASE_NEEDED   /* required: what task vectors are taken against */
+    MPB_BASE_NEEDED,  /* required: what task vectors are taken against */
+    MPB_BASE_OPTIONAL /* when given, task vectors are taken against it;
+                         else the models blend as they are (base index -1) */
 } mpb_base_role;
 
 /* How the merge computes a blended tensor. */
@@ -150,13 +161,14 @@ typedef void mpb_element_kernel_fn(const float coef[], size_t base, size_t n_inp
  * chunk, added to acc[0 .. n_sums - 1] (each sum element by element in
  * index order, so rows chain).  v[] holds the vectors: with sums_of_deltas
  * the task vectors (input minus base) of the non-base inputs in input
- * order, else the base input then the others in input order. */
+ * order, or every input as it is when there is no base (base index -1);
+ * else the base input then the others in input order. */
 typedef size_t mpb_sums_count_fn(size_t n_vectors);
 typedef void mpb_sums_add_fn(const float *const v[], size_t n_vectors, size_t n, double acc[]);
-/* The tensor's blend coefficients (n_inputs of them, the base input at
- * base) from the totals over the whole tensor; t is the tensor's resolved
- * t.  Fails naming the tensor when they are undefined. */
-typedef int mpb_sums_coefficients_fn(const double totals[], size_t n_inputs, int base, double t,
+/* The tensor's blend coefficients (p->n_inputs of them, the base input at
+ * p->base_index) from the totals over the whole tensor and the tensor's
+ * resolved parameters.  Fails naming the tensor when they are undefined. */
+typedef int mpb_sums_coefficients_fn(const double totals[], const mpb_tensor_params *p,
                                      const char *tensor, float coef[], mpb_error *err);
 
 typedef struct mpb_method_def {
@@ -218,7 +230,7 @@ int mpb_method_coefficients(mpb_method m, const mpb_tensor_params *p, float coef
 extern const mpb_method_def mpb_method_linear, mpb_method_interpolate, mpb_method_passthrough,
     mpb_method_task_arithmetic, mpb_method_ties, mpb_method_dare_linear, mpb_method_dare_ties,
     mpb_method_breadcrumbs, mpb_method_breadcrumbs_ties, mpb_method_slerp,
-    mpb_method_model_stock, mpb_method_nearswap;
+    mpb_method_model_stock, mpb_method_nearswap, mpb_method_multislerp, mpb_method_karcher;
 
 /* True when the weights (all but index skip; -1 for none) sum to 0 up to
  * rounding, so that dividing by their sum is meaningless. */

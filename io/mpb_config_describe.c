@@ -65,6 +65,14 @@ static void put_params(line *l, const mpb_method_def *def, const mpb_tensor_para
         put_scalar(l, "t", p->t);
     if (USES(MPB_P_NORMALIZE))
         put(l, " normalize=%s", p->normalize ? "true" : "false");
+    if (USES(MPB_P_NORMALIZE_WEIGHTS))
+        put(l, " normalize_weights=%s", p->normalize_weights ? "true" : "false");
+    if (USES(MPB_P_EPS))
+        put_scalar(l, "eps", p->eps);
+    if (USES(MPB_P_MAX_ITER))
+        put_scalar(l, "max_iter", p->max_iter);
+    if (USES(MPB_P_TOL))
+        put_scalar(l, "tol", p->tol);
     if (USES(MPB_P_RESCALE))
         put(l, " rescale=%s", !p->rescale ? "false" : p->rescale_l1 ? "l1" : "inverse");
     if (USES(MPB_P_SEED))

@@ -63,6 +63,9 @@ static void resolve_switches(const mpb_config *c, const char *tensor, double pos
     out->normalize = lookup(c, -1, MPB_P_NORMALIZE, tensor, pos, &v)
                          ? v.flag
                          : mpb_method_default(c->method, MPB_P_NORMALIZE) == 1.0;
+    out->normalize_weights = lookup(c, -1, MPB_P_NORMALIZE_WEIGHTS, tensor, pos, &v)
+                                 ? v.flag
+                                 : mpb_method_default(c->method, MPB_P_NORMALIZE_WEIGHTS) == 1.0;
     out->rescale = mpb_method_default(c->method, MPB_P_RESCALE) == 1.0;
     out->rescale_l1 = true;
     if (lookup(c, -1, MPB_P_RESCALE, tensor, pos, &v)) {
@@ -145,7 +148,7 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
     memset(out, 0, sizeof *out);
     out->n_inputs = c->n_inputs;
     out->base_index = c->base_index;
-    out->lambda = out->t = out->epsilon = out->gamma = NAN;
+    out->lambda = out->t = out->epsilon = out->gamma = out->eps = out->max_iter = out->tol = NAN;
     for (size_t i = 0; i < MPB_MAX_INPUTS; i++)
         out->weight[i] = out->density[i] = NAN;
     int rc = copy_source(c, tensor_name, n_layers, &out->copy_from, err);
@@ -159,6 +162,9 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
     }
     out->lambda = lookup_number(c, -1, MPB_P_LAMBDA, tensor_name, pos);
     out->t = lookup_number(c, -1, MPB_P_T, tensor_name, pos);
+    out->eps = lookup_number(c, -1, MPB_P_EPS, tensor_name, pos);
+    out->max_iter = lookup_number(c, -1, MPB_P_MAX_ITER, tensor_name, pos);
+    out->tol = lookup_number(c, -1, MPB_P_TOL, tensor_name, pos);
     resolve_switches(c, tensor_name, pos, out);
     if ((rc = resolve_shared(c, MPB_P_GAMMA, tensor_name, pos, &out->gamma, err)) != MPB_OK ||
         (rc = resolve_shared(c, MPB_P_EPSILON, tensor_name, pos, &out->epsilon, err)) != MPB_OK)

@@ -54,6 +54,8 @@ static int check_base(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
         c->base_index = -1;
     else if (def->base == MPB_BASE_END && !c->base_given)
         c->base_index = 0;
+    else if (def->base == MPB_BASE_OPTIONAL && !c->base_given)
+        c->base_index = -1;
     return MPB_OK;
 }
 
@@ -67,7 +69,10 @@ static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
                              "merge_method '%s' needs exactly %d model%s, got %zu%s",
                              info->name, info->exact_inputs, info->exact_inputs > 1 ? "s" : "",
                              c->n_inputs, base_added ? " (counting base_model)" : "");
-    size_t others = c->n_inputs - (info->base == MPB_BASE_NEEDED ? 1 : 0);
+    size_t others = c->n_inputs - (c->base_index >= 0 && (info->base == MPB_BASE_NEEDED ||
+                                                          info->base == MPB_BASE_OPTIONAL)
+                                         ? 1
+                                         : 0);
     if (others < (size_t)info->min_others)
         return mpb_yaml_fail(y, models, NULL,
                              "merge_method '%s' needs at least %d model%s besides base_model, "

@@ -14,6 +14,7 @@ static value_type type_of(mpb_param_id id)
 {
     switch (id) {
     case MPB_P_NORMALIZE:
+    case MPB_P_NORMALIZE_WEIGHTS:
     case MPB_P_INT8_MASK: return TYPE_FLAG;
     case MPB_P_RESCALE: return TYPE_RESCALE;
     case MPB_P_SEED: return TYPE_SEED;
@@ -29,6 +30,12 @@ static const char *range_problem(mpb_param_id id, double v)
     if (id == MPB_P_GAMMA && !(v >= 0 && v <= 1))
         return "must be in [0, 1]";
     if (id == MPB_P_EPSILON && !(v >= 0 && v < 1))
+        return "must be in [0, 1)";
+    if (id == MPB_P_EPS && !(v >= 0 && v < 1))
+        return "must be in [0, 1)";
+    if (id == MPB_P_MAX_ITER && !(v >= 0 && v <= 1000000 && v == (double)(long)v))
+        return "must be a whole number from 0 to 1000000";
+    if (id == MPB_P_TOL && !(v >= 0 && v < 1))
         return "must be in [0, 1)";
     return NULL;
 }

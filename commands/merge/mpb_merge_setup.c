@@ -32,7 +32,7 @@ static int alloc_method_arrays(mpb_merge_recipe *r, mpb_error *err)
     if (ok && blend == MPB_BLEND_TASK)
         ok = (r->task = calloc(nt, sizeof *r->task)) != NULL;
     if (ok && blend == MPB_BLEND_STATISTICS)
-        ok = (r->t = calloc(nt, sizeof *r->t)) != NULL;
+        ok = (r->params = calloc(nt, sizeof *r->params)) != NULL;
     return ok ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory for %zu tensors", nt);
 }
 
@@ -59,7 +59,7 @@ static int resolve_tensor(mpb_merge_recipe *r, size_t t, const mpb_tensor_params
     switch (mpb_method_get(r->method)->blend) {
     case MPB_BLEND_COEFFICIENTS:
     case MPB_BLEND_ELEMENTWISE: return mpb_method_coefficients(r->method, p, coef, err);
-    case MPB_BLEND_STATISTICS: r->t[t] = p->t; return MPB_OK; /* coefficients: statistics */
+    case MPB_BLEND_STATISTICS: r->params[t] = *p; return MPB_OK; /* coefficients: statistics */
     case MPB_BLEND_TASK: return mpb_merge_task_resolve(r->config, tensor, p, &r->task[t], err);
     }
     return mpb_fail(err, MPB_EINTERNAL, "merge_method %d has no blend", (int)r->method);
@@ -141,7 +141,7 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r)
     for (size_t t = 0; r->task && t < r->in_idx.n; t++)
         mpb_merge_task_free(&r->task[t]);
     free(r->task);
-    free(r->t);
+    free(r->params);
     free(r->copy_from);
     free(r->coef);
     free(r->config_text);

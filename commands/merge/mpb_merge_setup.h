@@ -45,8 +45,8 @@ typedef struct mpb_merge_recipe {
                            (coefficients from statistics: filled by them;
                            an elementwise kernel: what it reads) */
     mpb_merge_task *task; /* per tensor, task-family methods only (else NULL) */
-    double *t;            /* per tensor, the resolved t of a method whose
-                           coefficients come from statistics (else NULL) */
+    mpb_tensor_params *params; /* per tensor, the resolved parameters of a method
+                                whose coefficients come from statistics (else NULL) */
     size_t min_elem_size;
 } mpb_merge_recipe;
 

@@ -58,7 +58,8 @@ uint64_t mpb_merge_stats_seen(const mpb_merge_sparse *sp, int c, uint64_t row0)
 
 size_t stats_vectors(const mpb_merge_recipe *r)
 {
-    return mpb_method_get(r->method)->sums_of_deltas ? r->n_inputs - 1 : r->n_inputs;
+    bool deltas = mpb_method_get(r->method)->sums_of_deltas;
+    return deltas && mpb_config_base_index(r->config) >= 0 ? r->n_inputs - 1 : r->n_inputs;
 }
 
 size_t stats_quantities(const mpb_merge_recipe *r, size_t t)

@@ -170,8 +170,8 @@ static int resolve_coefficients(stats_run *s, size_t pos, mpb_error *err)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu sums", q);
     for (size_t k = 0; k < q; k++)
         totals[k] = row_total(s, ts, (int)k);
-    int rc = def->sums_coefficients(totals, r->n_inputs, mpb_config_base_index(r->config),
-                                    r->t[ts->tensor], r->in_idx.tensors[ts->tensor].name,
+    int rc = def->sums_coefficients(totals, &r->params[ts->tensor],
+                                    r->in_idx.tensors[ts->tensor].name,
                                     &r->coef[ts->tensor * r->n_inputs], err);
     free(totals);
     return rc;

@@ -176,6 +176,104 @@ def model_stock_coefficients(base, xs):
     return np.float32(1.0 - t), np.float32(t / n)
 
 
+def multislerp_coefficients(xs, weights, base=None, normalize=True, eps=1e-8):
+    """docs/METHODS.md#multislerp: coefficients of the models (then of the
+    base, when given) from the Gram sums of the vectors, in double."""
+    vs = [(x - base).astype(np.float32) if base is not None else x for x in xs]
+    vs = [v.astype(np.float64) for v in vs]
+    n = len(vs)
+    g = [[tensor_sum(vs[i] * vs[j]) for j in range(n)] for i in range(n)]
+    w = [float(x) for x in weights]
+    if normalize:
+        total = 0.0
+        for x in w:
+            total += x
+        w = [x / total for x in w]
+    norm = [math.sqrt(g[k][k]) for k in range(n)]
+    mu = [w[k] / (norm[k] + eps) for k in range(n)]
+    mean_sq = 0.0
+    for i in range(n):
+        for j in range(n):
+            mean_sq += mu[i] * mu[j] * g[i][j]
+    mean_norm = math.sqrt(max(mean_sq, 0.0))
+    if not mean_norm >= eps:
+        assert n == 2
+        c = w
+    else:
+        avg = 0.0
+        for k in range(n):
+            avg += w[k] * norm[k]
+        scale = math.cos(eps) * avg / mean_norm
+        c = [m * scale for m in mu]
+    out = [np.float32(x) for x in c]
+    if base is not None:
+        rest = 1.0
+        for x in c:
+            rest -= x
+        out.append(np.float32(rest))
+    return out
+
+
+def karcher_coefficients(xs, max_iter=10, tol=1e-5):
+    """docs/METHODS.md#karcher: mergekit's iteration on the unit sphere,
+    written on the coefficients of the unit vectors, in double."""
+    vs = [x.astype(np.float64) for x in xs]
+    n_all = len(vs)
+    alpha = 1.0 / n_all
+    norm = [math.sqrt(tensor_sum(v * v)) for v in vs]
+    valid = [k for k in range(n_all) if norm[k] > tol]
+    n = len(valid)
+    total = 0.0
+    for _ in valid:
+        total += alpha
+    share = [alpha / total for _ in valid]
+    cos = [[tensor_sum(vs[a] * vs[b]) / (norm[a] * norm[b]) for b in valid] for a in valid]
+
+    def form(x, y):
+        s = 0.0
+        for i in range(n):
+            for j in range(n):
+                s += x[i] * cos[i][j] * y[j]
+        return s
+
+    mean = [0.0] * n
+    if n:
+        mean = list(share)
+        mn = math.sqrt(max(form(mean, mean), 0.0))
+        mean = [(1.0 if a == 0 else 0.0) if mn < tol else m / mn for a, m in enumerate(mean)]
+        for _ in range(int(max_iter)):
+            dots = []
+            for a in range(n):
+                d = 0.0
+                for b in range(n):
+                    d += mean[b] * cos[b][a]
+                dots.append(min(1.0, max(-1.0, d)))
+            step = [0.0] * n
+            for a in range(n):
+                theta = math.acos(dots[a])
+                if theta < tol:
+                    continue
+                f = share[a] * (theta / math.sin(theta))
+                step[a] += f
+                for b in range(n):
+                    step[b] -= f * dots[a] * mean[b]
+            sn = math.sqrt(max(form(step, step), 0.0))
+            if sn < tol:
+                break
+            c, s = math.cos(sn), math.sin(sn) / sn
+            mean = [c * m + s * st for m, st in zip(mean, step)]
+            un = math.sqrt(max(form(mean, mean), 0.0))
+            if un > tol:
+                mean = [m / un for m in mean]
+    scale = 0.0
+    for k in range(n_all):
+        scale += alpha * norm[k]
+    coefs = [np.float32(0.0)] * n_all
+    for a, k in enumerate(valid):
+        coefs[k] = np.float32(scale * mean[a] / norm[k])
+    return coefs
+
+
 def linear(xs, coefs):
     """docs/ARITHMETIC.md: acc = c0 x0; acc = acc + ci xi, in fp32."""
     acc = (np.float32(coefs[0]) * xs[0]).astype(np.float32)

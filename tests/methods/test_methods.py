@@ -116,6 +116,13 @@ def stock_coefs(name, xs):
     return [t1, t1, t0]
 
 
+def multislerp_coefs(weights_of, base=False, normalize=True, eps=1e-8):
+    def coefs(name, xs):
+        models, b = (xs[:-1], xs[-1]) if base else (xs, None)
+        return ref.multislerp_coefficients(models, weights_of(name), b, normalize, eps)
+    return coefs
+
+
 CASES = {
     "linear": ("merge_method: linear\nmodels:\n  - model: a.h5\n    parameters: {weight: 0.3}\n"
                "  - model: b.h5\n    parameters: {weight: 0.7}\n",
@@ -183,6 +190,29 @@ CASES = {
                           "parameters:\n  t:\n    - {filter: mlp, value: 0.0001}\n"
                           "    - {value: 0.001}\nout_dtype: float32\n",
                           nearswap_ref(C, lambda n: 0.0001 if "mlp" in n else 0.001, "f32")),
+    # Three models as they are (c.h5 nearly parallel to a.h5), a weight
+    # gradient and normalize_weights' default.
+    "multislerp": ("merge_method: multislerp\nmodels:\n  - model: a.h5\n"
+                   "    parameters: {weight: 0.5}\n  - model: b.h5\n"
+                   "    parameters: {weight: [0.1, 0.6]}\n  - model: c.h5\n"
+                   "    parameters: {weight: 0.2}\n",
+                   linear_ref([A, B, C], multislerp_coefs(
+                       lambda n: [0.5, gradient([0.1, 0.6], position(n)), 0.2]))),
+    # The task-vector form: base_model is not one of the models.
+    "multislerp_base_f32": ("merge_method: multislerp\nbase_model: a.h5\nmodels:\n"
+                            "  - model: b.h5\n    parameters: {weight: 0.7}\n"
+                            "  - model: c.h5\n    parameters: {weight: 0.6}\n"
+                            "parameters: {normalize_weights: false, eps: 0.001}\n"
+                            "out_dtype: float32\n",
+                            linear_ref([B, C, A], multislerp_coefs(
+                                lambda n: [0.7, 0.6], base=True, normalize=False, eps=0.001))),
+    # Three models, then two nearly parallel ones with fewer iterations and a
+    # looser tolerance (the short set).
+    "karcher": ("merge_method: karcher\nmodels: [{model: a.h5}, {model: b.h5}, {model: c.h5}]\n",
+                linear_ref([A, B, C], lambda n, xs: ref.karcher_coefficients(xs))),
+    "karcher_near": ("merge_method: karcher\nmodels: [{model: a.h5}, {model: c.h5}]\n"
+                     "parameters: {max_iter: 3, tol: 0.001}\n",
+                     linear_ref([A, C], lambda n, xs: ref.karcher_coefficients(xs, 3, 0.001))),
 }
 
 RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16"),
@@ -190,7 +220,8 @@ RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16
 # Methods without whole-tensor statistics: the core's split logic is tested
 # elsewhere, two far-apart runs are enough here.
 SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
-         "linear_dtype_f16", "nearswap_near_f32"}
+         "linear_dtype_f16", "nearswap_near_f32", "multislerp_base_f32",
+         "karcher_near"}
 
 
 def merge(cfg, out, np_, io, slab):
@@ -364,6 +395,16 @@ expect_error("nearswap_no_t", "merge_method: nearswap\nbase_model: a.h5\n"
 expect_error("nearswap_three", "merge_method: nearswap\nbase_model: a.h5\n"
              "models: [{model: b.h5}, {model: c.h5}]\nparameters: {t: 0.1}\n",
              "merge_method 'nearswap' needs exactly 2 models, got 3 (counting base_model)")
+expect_error("multislerp_one", "merge_method: multislerp\nbase_model: a.h5\n"
+             "models: [{model: b.h5, parameters: {weight: 1}}]\n",
+             "merge_method 'multislerp' needs at least 2 models besides base_model, got 1")
+expect_error("multislerp_cancel", "merge_method: multislerp\nmodels:\n"
+             "  - {model: a.h5, parameters: {weight: 1}}\n"
+             "  - {model: b.h5, parameters: {weight: -1}}\n",
+             "multislerp weights for tensor 'model.embed_tokens.weight' sum to 0")
+expect_error("karcher_max_iter", "merge_method: karcher\n"
+             "models: [{model: a.h5}, {model: b.h5}]\nparameters: {max_iter: 2.5}\n",
+             "max_iter must be a whole number from 0 to 1000000")
 expect_error("density_range", task_config("ties", [("b.h5", "{weight: 1, density: 1.5}")], "{}"),
              "density must be in (0, 1]")
 # An existing output without --force stops the run before the statistics
