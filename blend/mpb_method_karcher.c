@@ -37,8 +37,8 @@ static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
     for (size_t a = 0; a < n; a++) {
         share[a] = alpha / alpha_sum;
         for (size_t b = 0; b < n; b++)
-            cosines[a * MPB_MAX_INPUTS + b] =
-                mpb_gram_at(totals, n_all, valid[a], valid[b]) / (norm[valid[a]] * norm[valid[b]]);
+            cosines[a * MPB_MAX_INPUTS + b] = mpb_gram_at(totals, n_all, valid[a], valid[b]) /
+                                              (norm[valid[a]] * norm[valid[b]]);
     }
     if (n > 0) {
         for (size_t a = 0; a < n; a++)

@@ -114,9 +114,9 @@ typedef struct mpb_tensor_params {
     bool normalize_weights; /* multislerp */
     double eps;             /* multislerp; NaN unless the method reads it */
     double max_iter, tol;   /* karcher; NaN unless the method reads them */
-    bool rescale;    /* sparsified task vectors are rescaled... */
-    bool rescale_l1; /* ...to keep their L1 norm (mergekit); false: by 1/density */
-    uint64_t seed;   /* DARE's random masks */
+    bool rescale;           /* sparsified task vectors are rescaled... */
+    bool rescale_l1;        /* ...to keep their L1 norm (mergekit); false: by 1/density */
+    uint64_t seed;          /* DARE's random masks */
 } mpb_tensor_params;
 
 /* The value of a global numeric parameter (lambda, t, epsilon, gamma). */

@@ -63,9 +63,10 @@ static void resolve_switches(const mpb_config *c, const char *tensor, double pos
     out->normalize = lookup(c, -1, MPB_P_NORMALIZE, tensor, pos, &v)
                          ? v.flag
                          : mpb_method_default(c->method, MPB_P_NORMALIZE) == 1.0;
-    out->normalize_weights = lookup(c, -1, MPB_P_NORMALIZE_WEIGHTS, tensor, pos, &v)
-                                 ? v.flag
-                                 : mpb_method_default(c->method, MPB_P_NORMALIZE_WEIGHTS) == 1.0;
+    out->normalize_weights =
+        lookup(c, -1, MPB_P_NORMALIZE_WEIGHTS, tensor, pos, &v)
+            ? v.flag
+            : mpb_method_default(c->method, MPB_P_NORMALIZE_WEIGHTS) == 1.0;
     out->rescale = mpb_method_default(c->method, MPB_P_RESCALE) == 1.0;
     out->rescale_l1 = true;
     if (lookup(c, -1, MPB_P_RESCALE, tensor, pos, &v)) {
@@ -148,7 +149,8 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
     memset(out, 0, sizeof *out);
     out->n_inputs = c->n_inputs;
     out->base_index = c->base_index;
-    out->lambda = out->t = out->epsilon = out->gamma = out->eps = out->max_iter = out->tol = NAN;
+    out->lambda = out->t = out->epsilon = out->gamma = out->eps = out->max_iter = out->tol =
+        NAN;
     for (size_t i = 0; i < MPB_MAX_INPUTS; i++)
         out->weight[i] = out->density[i] = NAN;
     int rc = copy_source(c, tensor_name, n_layers, &out->copy_from, err);

@@ -71,8 +71,8 @@ static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
                              c->n_inputs, base_added ? " (counting base_model)" : "");
     size_t others = c->n_inputs - (c->base_index >= 0 && (info->base == MPB_BASE_NEEDED ||
                                                           info->base == MPB_BASE_OPTIONAL)
-                                         ? 1
-                                         : 0);
+                                       ? 1
+                                       : 0);
     if (others < (size_t)info->min_others)
         return mpb_yaml_fail(y, models, NULL,
                              "merge_method '%s' needs at least %d model%s besides base_model, "

@@ -40,11 +40,11 @@ typedef struct mpb_merge_recipe {
     size_t n_inputs;
     int n_layers;
     mpb_method method;
-    int *copy_from;       /* per tensor: input copied unchanged, or -1 */
-    float *coef;          /* per tensor: n_inputs fp32 coefficients of a linear blend
+    int *copy_from;            /* per tensor: input copied unchanged, or -1 */
+    float *coef;               /* per tensor: n_inputs fp32 coefficients of a linear blend
                            (coefficients from statistics: filled by them;
                            an elementwise kernel: what it reads) */
-    mpb_merge_task *task; /* per tensor, task-family methods only (else NULL) */
+    mpb_merge_task *task;      /* per tensor, task-family methods only (else NULL) */
     mpb_tensor_params *params; /* per tensor, the resolved parameters of a method
                                 whose coefficients come from statistics (else NULL) */
     size_t min_elem_size;
