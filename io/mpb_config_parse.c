@@ -1,7 +1,7 @@
 /* The config's top level and model entries: YAML document -> mpb_config.
  * Method rules that need the whole picture are in mpb_config_validate.c. */
 #include "mpb_config_internal.h"
-#include "mpb_hf_tokenizer.h"
+#include "mpb_chat_templates.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,12 +13,6 @@
  * chat template files). */
 bool mpb_hf_is_tokenizer_file(const char *name);
 
-/* The text of a template mpiblend knows by name (chatml, llama3, alpaca,
- * mistral); NULL otherwise. */
-const char *mpb_chat_template_named(const char *name);
-/* "chatml, llama3, alpaca, mistral" for messages. */
-const char *mpb_chat_template_names(void);
-
 /* Replaces the tokenizer files of out by those of from (named from_name in
  * messages); fails when from has none. */
 int mpb_hf_files_take_tokenizer(mpb_hf_files *out, const mpb_hf_files *from,

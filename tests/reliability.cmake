@@ -67,19 +67,21 @@ endif()
 if(MPB_FUZZ)
   # The loader's sources and util's, compiled here so they are instrumented.
   get_target_property(_io_sources mpb_io SOURCES)
-  list(FILTER _io_sources INCLUDE REGEX "/mpb_config_[a-z_]+\\.c$")
+  list(FILTER _io_sources INCLUDE REGEX "(^|/)(mpb_config_[a-z_]+|mpb_hf_cache|mpb_chat_templates)\\.c$")
+  list(TRANSFORM _io_sources PREPEND ${PROJECT_SOURCE_DIR}/io/ REGEX "^[^/]")
   get_target_property(_util_sources mpb_util SOURCES)
   list(TRANSFORM _util_sources PREPEND ${PROJECT_SOURCE_DIR}/util/ REGEX "^[^/]")
-  # The method registry the loader asks, with what its entries call.
+  # The method registry the loader asks, with what its entries call,
+  # instrumented too; the kernels they reach come from mpb_blend as built.
   get_target_property(_blend_sources mpb_blend SOURCES)
   list(FILTER _blend_sources INCLUDE REGEX
-       "(mpb_registry|mpb_method_[a-z_]+|mpb_convert|mpb_random|mpb_dtype)\\.c$")
+       "(^|/)(mpb_registry|mpb_method_[a-z_]+|mpb_convert|mpb_random|mpb_dtype)\\.c$")
   list(TRANSFORM _blend_sources PREPEND ${PROJECT_SOURCE_DIR}/blend/ REGEX "^[^/]")
   add_executable(fuzz_config fuzz/fuzz_config.c ${_io_sources} ${_util_sources}
     ${_blend_sources})
   target_include_directories(fuzz_config PRIVATE
     ${PROJECT_SOURCE_DIR}/io ${PROJECT_SOURCE_DIR}/blend ${PROJECT_SOURCE_DIR}/util)
-  target_link_libraries(fuzz_config PRIVATE mpb::yaml ${MATH_LIBRARY})
+  target_link_libraries(fuzz_config PRIVATE mpb_blend mpb::yaml ${MATH_LIBRARY})
   set(_fuzz_flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
   target_compile_options(fuzz_config PRIVATE ${_fuzz_flags} -fno-omit-frame-pointer)
   target_link_options(fuzz_config PRIVATE ${_fuzz_flags})
