@@ -35,6 +35,12 @@ const struct mpb_cli_option mpb_cli_options[] = {
      "largest piece of a tensor one rank moves at once, 1..1024 (default 4)"},
     {"slab-kib", OPT_SLAB_KIB, "N", CMD_WRITERS | CMD_DISTANCE,
      "the same in KiB, for small models and tests (overrides --slab-mib)"},
+    {"memory-mib", OPT_MEMORY_MIB, "N", CMD_MERGE,
+     "memory per rank that holds a batch of tensors' inputs between the passes of "
+     "whole-tensor statistics (ties, slerp, ...), so each input is read once; 0 = re-read "
+     "(default 2048)"},
+    {"memory-kib", OPT_MEMORY_KIB, "N", CMD_MERGE,
+     "the same in KiB, for small models and tests (overrides --memory-mib)"},
     {"io", OPT_IO, "collective|independent", CMD_WRITERS | CMD_DISTANCE,
      "MPI-IO transfer mode (default independent: faster for whole slabs)"},
     {"mpi-hint", OPT_MPI_HINT, "KEY=VALUE", CMD_WRITERS | CMD_DISTANCE,
@@ -265,6 +271,16 @@ int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *
         if (parse_u64(val, "slab-kib", 1, 1u << 20, &v, why, n))
             return -1;
         a->run.slab_bytes = v << 10;
+        return 0;
+    case OPT_MEMORY_MIB:
+        if (parse_u64(val, "memory-mib", 0, 1ull << 30, &v, why, n))
+            return -1;
+        a->run.memory_bytes = v << 20;
+        return 0;
+    case OPT_MEMORY_KIB:
+        if (parse_u64(val, "memory-kib", 0, 1ull << 40, &v, why, n))
+            return -1;
+        a->run.memory_bytes = v << 10;
         return 0;
     case OPT_ALIGN_KIB:
         if (parse_u64(val, "align-kib", 0, 1u << 20, &v, why, n))

@@ -58,6 +58,8 @@ enum mpb_cli_option_id {
     OPT_SHARD_SIZE,
     OPT_JSON,
     OPT_CSV,
+    OPT_MEMORY_MIB,
+    OPT_MEMORY_KIB,
 };
 
 /* Everything any command's options can set. */

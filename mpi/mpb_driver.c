@@ -36,9 +36,12 @@ static void item_done(struct walk *w, const mpb_item *it)
 {
     w->done_items++;
     w->done_bytes += mpb_item_bytes(w->idx, it, w->opts->min_elem_size);
-    if (w->rank == 0 && w->opts->progress)
-        w->opts->progress(w->opts->progress_ctx, w->done_bytes, w->plan->rank_bytes[0],
-                          w->plan_bytes, (size_t)it->tensor + 1, w->idx->n);
+    const mpb_drive_opts *o = w->opts;
+    if (w->rank == 0 && o->progress)
+        o->progress(o->progress_ctx, o->progress_before + w->done_bytes,
+                    o->progress_rank0_total ? o->progress_rank0_total : w->plan->rank_bytes[0],
+                    o->progress_job_total ? o->progress_job_total : w->plan_bytes,
+                    (size_t)it->tensor + 1, w->idx->n);
     maybe_inject_abort(w->rank, w->done_items);
 }
 

@@ -57,6 +57,10 @@ typedef struct mpb_drive_opts {
                              plan was built from) */
     mpb_progress_fn progress;
     void *progress_ctx;
+    /* When several drives make one job: what rank 0 moved in the earlier
+     * drives, and rank 0's and every rank's totals over the job (0: this
+     * plan's), so that progress runs once from 0 to 100%. */
+    uint64_t progress_before, progress_rank0_total, progress_job_total;
 } mpb_drive_opts;
 
 int mpb_drive(const mpb_plan *plan, const mpb_index *idx, MPI_Comm comm,

@@ -16,6 +16,7 @@ void mpb_run_opts_default(mpb_run_opts *o)
     o->io.align_threshold = 1ull << 20;
     o->io.alignment = 1ull << 20;
     o->progress_secs = 5.0;
+    o->memory_bytes = 2ull << 30; /* qwen3-4b's embedding share at 2 ranks: docs/TUNING.md */
     o->out_store = &mpb_store_hdf5;
     o->io.shard_bytes = MPB_STORE_SHARD_DEFAULT;
 }
@@ -114,11 +115,9 @@ static void close_outputs(mpb_job_output *outs, size_t n_outs, mpb_error *err)
     }
 }
 
-int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan,
-                       const mpb_index *plan_idx, size_t min_elem_size,
-                       const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step,
-                       void *ctx, mpb_job_seal_fn seal, void *seal_ctx, MPI_Comm comm,
-                       mpb_error *err)
+int mpb_job_run_many(mpb_job_output *outs, size_t n_outs, const mpb_run_opts *opts,
+                     mpb_progress *progress, mpb_job_body_fn body, void *body_ctx,
+                     mpb_job_seal_fn seal, void *seal_ctx, MPI_Comm comm, mpb_error *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
@@ -153,10 +152,9 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
     }
     if (rc == MPB_OK) {
         mpb_drive_opts drive = {.collective = opts->io.collective,
-                                .min_elem_size = min_elem_size,
                                 .progress = mpb_progress_update,
                                 .progress_ctx = progress};
-        rc = mpb_drive(plan, plan_idx, comm, &drive, step, ctx, err);
+        rc = body(body_ctx, &drive, comm, err);
     }
     if (rc == MPB_OK && seal != NULL)
         seal(seal_ctx, outs, n_outs, err);
@@ -178,6 +176,34 @@ int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan
     free(files);
     free(targets);
     return rc;
+}
+
+/* The body of mpb_job_write_many: its step over its plan, once. */
+struct one_drive {
+    const mpb_plan *plan;
+    const mpb_index *plan_idx;
+    size_t min_elem_size;
+    mpb_round_fn step;
+    void *ctx;
+};
+
+static int drive_once(void *ctx, const mpb_drive_opts *drive, MPI_Comm comm, mpb_error *err)
+{
+    const struct one_drive *d = ctx;
+    mpb_drive_opts opts = *drive;
+    opts.min_elem_size = d->min_elem_size;
+    return mpb_drive(d->plan, d->plan_idx, comm, &opts, d->step, d->ctx, err);
+}
+
+int mpb_job_write_many(mpb_job_output *outs, size_t n_outs, const mpb_plan *plan,
+                       const mpb_index *plan_idx, size_t min_elem_size,
+                       const mpb_run_opts *opts, mpb_progress *progress, mpb_round_fn step,
+                       void *ctx, mpb_job_seal_fn seal, void *seal_ctx, MPI_Comm comm,
+                       mpb_error *err)
+{
+    struct one_drive d = {plan, plan_idx, min_elem_size, step, ctx};
+    return mpb_job_run_many(outs, n_outs, opts, progress, drive_once, &d, seal, seal_ctx, comm,
+                            err);
 }
 
 int mpb_job_write(mpb_job_output *out, const mpb_plan *plan, size_t min_elem_size,

@@ -47,6 +47,19 @@ int mpb_job_write(mpb_job_output *out, const mpb_plan *plan, size_t min_elem_siz
  * checksums of the data just written. */
 typedef int (*mpb_job_seal_fn)(void *ctx, mpb_job_output *outs, size_t n_outs, mpb_error *err);
 
+/* What moves the data once every output exists: collective, on every rank.
+ * mpb_job_write_many's body drives its step over its plan once; a merge
+ * whose methods need whole-tensor statistics interleaves them with several
+ * drives (commands/merge/mpb_merge.c).  drive: the job's options for
+ * mpb_drive, progress included. */
+typedef int (*mpb_job_body_fn)(void *ctx, const mpb_drive_opts *drive, MPI_Comm comm,
+                               mpb_error *err);
+
+/* mpb_job_write_many with the data moved by body instead of one drive. */
+int mpb_job_run_many(mpb_job_output *outs, size_t n_outs, const mpb_run_opts *opts,
+                     mpb_progress *progress, mpb_job_body_fn body, void *body_ctx,
+                     mpb_job_seal_fn seal, void *seal_ctx, MPI_Comm comm, mpb_error *err);
+
 /* mpb_job_write for n_outs outputs of the same tensors in one drive: every
  * output is created, the step writes each of them for every item, and each
  * is renamed into place as mpb_job_write does (mpb_job_write is the case

@@ -164,3 +164,21 @@ int mpb_plan_rounds(const mpb_plan *plan, const mpb_index *idx, size_t min_elem_
     *n_rounds = rounds;
     return MPB_OK;
 }
+
+size_t mpb_plan_item_index(const mpb_plan *plan, const mpb_item *it)
+{
+    if (it >= plan->items && it < plan->items + plan->n_items)
+        return (size_t)(it - plan->items); /* one of the plan's own */
+    size_t lo = 0, hi = plan->n_items;
+    while (lo < hi) { /* items are ordered by (tensor, row0) */
+        size_t mid = lo + (hi - lo) / 2;
+        const mpb_item *m = &plan->items[mid];
+        if (m->tensor < it->tensor || (m->tensor == it->tensor && m->row0 < it->row0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    bool found = lo < plan->n_items && plan->items[lo].tensor == it->tensor &&
+                 plan->items[lo].row0 == it->row0;
+    return found ? lo : plan->n_items;
+}

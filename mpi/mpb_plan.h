@@ -38,6 +38,10 @@ int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes, size_t
                    mpb_plan *plan, mpb_error *err);
 void mpb_plan_free(mpb_plan *plan);
 
+/* The position in plan->items of the item that starts at it's (tensor,
+ * row0), for an item copied into a sub-plan; n_items when there is none. */
+size_t mpb_plan_item_index(const mpb_plan *plan, const mpb_item *it);
+
 /* Bytes of an item at the plan's element sizing. */
 uint64_t mpb_item_bytes(const mpb_index *idx, const mpb_item *it, size_t min_elem_size);
 

@@ -10,6 +10,7 @@
 
 typedef struct mpb_run_opts {
     uint64_t slab_bytes;            /* --slab-mib */
+    uint64_t memory_bytes;          /* --memory-mib: inputs a rank holds between passes */
     mpb_io_opts io;                 /* --io, --align-kib */
     bool force;                     /* --force: replace an existing output */
     bool follow_links;              /* --follow-links: write through a symlink */

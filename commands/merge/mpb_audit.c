@@ -58,7 +58,7 @@ int mpb_audit_inputs(mpb_audit *a, size_t tensor, const mpb_item *it, void *cons
         return err->code;
     const mpb_merge_recipe *r = a->r;
     const mpb_tensor *t = &r->in_idx.tensors[tensor];
-    size_t item = (size_t)(it - a->plan->items);
+    size_t item = mpb_plan_item_index(a->plan, it);
     uint64_t n = it->nrows * row_elems(t);
     for (size_t i = 0; i < r->n_inputs && err->code == MPB_OK; i++) {
         if (!mpb_audit_reads(r, tensor, i))
@@ -78,7 +78,7 @@ void mpb_audit_output(mpb_audit *a, size_t tensor, const mpb_item *it, const voi
         return;
     const mpb_tensor *t = &a->r->out_idx.tensors[tensor];
     uint64_t n = it->nrows * row_elems(t);
-    mpb_checksum_slots_add(&a->out, (size_t)(it - a->plan->items), rows,
+    mpb_checksum_slots_add(&a->out, mpb_plan_item_index(a->plan, it), rows,
                            n * mpb_dtype_size(t->dtype));
     uint64_t bad = mpb_nonfinite_count(t->dtype, rows, (size_t)n);
     a->nonfinite[tensor] += bad;

@@ -17,12 +17,18 @@
 #include <string.h>
 
 struct merge_ctx {
-    const mpb_merge_recipe *r;
+    mpb_merge_recipe *r;
+    const mpb_plan *plan;
+    const mpb_run_opts *opts;
+    MPI_Comm comm;
     mpb_store *inputs;
     mpb_job_output *out;
-    void **bufs;   /* one slab per input */
+    void **bufs;   /* one round's slabs per input */
     void *out_buf; /* only when some tensor changes dtype */
     mpb_audit *audit;
+    mpb_merge_hold *hold; /* the current batch's held inputs, or NULL */
+    mpb_drive_opts drive; /* the job's, with progress over every batch */
+    uint64_t bytes_read;  /* by this rank */
 };
 
 /* Where an item starts in its tensor, for the task kernel's magnitude cuts. */
@@ -84,20 +90,16 @@ static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
     struct merge_ctx *m = ctx;
     const mpb_merge_recipe *r = m->r;
-    for (size_t k = 0; k < round->n; k++) {
-        int src = r->copy_from[round->items[k]->tensor];
-        for (size_t i = 0; i < r->n_inputs; i++)
-            if (src < 0 || (size_t)src == i)
-                mpb_drive_read(&m->inputs[i], round->items[k],
-                               mpb_round_buf(m->bufs[i], round, k), err);
-    }
+    for (size_t k = 0; k < round->n; k++)
+        mpb_merge_hold_read(m->hold, m->inputs, r->n_inputs, r->copy_from[round->items[k]->tensor],
+                            &r->in_idx, round->items[k], m->bufs, round->at[k], &m->bytes_read,
+                            err);
     mpb_store_flush(m->inputs, r->n_inputs, err);
     mpb_store *out = &m->out->store;
     for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
         const mpb_item *it = round->items[k];
         void *bufs[MPB_MAX_INPUTS];
-        for (size_t i = 0; i < r->n_inputs; i++)
-            bufs[i] = mpb_round_buf(m->bufs[i], round, k);
+        mpb_merge_hold_where(m->hold, r->n_inputs, &r->in_idx, it, m->bufs, round->at[k], bufs);
         if (mpb_audit_inputs(m->audit, it->tensor, it, bufs, err) != MPB_OK)
             break;
         void *out_slab = m->out_buf ? mpb_round_buf(m->out_buf, round, k) : NULL;
@@ -148,24 +150,30 @@ static void free_buffers(struct merge_ctx *m)
     free(m->out_buf);
 }
 
-/* The statistics read every input before the output exists, so an output
- * that may not be replaced must stop the run first. */
-static int check_output(const mpb_job_output *out, const mpb_run_opts *opts, MPI_Comm comm,
-                        mpb_error *err)
+/* After each batch's statistics: blend and write the batch, from the
+ * inputs held for it where they are. */
+static int merge_batch(void *ctx, const mpb_plan *batch, mpb_merge_hold *hold, mpb_error *err)
 {
-    int rank;
-    MPI_Comm_rank(comm, &rank);
-    if (rank == 0)
-        mpb_output_check_inputs(out->path, out->reads, out->n_reads, err);
-    const char *out_path = out->path;
-    const mpb_store_ops *ops = opts->out_store ? opts->out_store : &mpb_store_hdf5;
-    mpb_output probe = {0};
-    int rc = mpb_comm_agree(err, comm);
-    if (rc == MPB_OK)
-        rc = mpb_output_begin_as(out_path, ops->folder, opts->force, opts->follow_links, comm,
-                                 &probe, err);
-    mpb_output_free(&probe);
+    struct merge_ctx *m = ctx;
+    m->hold = hold;
+    int rc = mpb_drive(batch, &m->r->in_idx, m->comm, &m->drive, merge_round, m, err);
+    m->drive.progress_before += batch->rank_bytes[0];
+    m->hold = NULL;
     return rc;
+}
+
+/* The job's body: statistics and blends, batch after batch. */
+static int merge_body(void *ctx, const mpb_drive_opts *drive, MPI_Comm comm, mpb_error *err)
+{
+    struct merge_ctx *m = ctx;
+    const mpb_plan *plan = m->plan;
+    m->drive = *drive;
+    m->drive.min_elem_size = m->r->min_elem_size;
+    m->drive.progress_rank0_total = plan->rank_bytes[0];
+    for (int k = 0; k < plan->nranks; k++)
+        m->drive.progress_job_total += plan->rank_bytes[k];
+    return mpb_merge_stats_run(m->r, plan, m->inputs, m->bufs, m->opts, comm, merge_batch, m,
+                               &m->bytes_read, err);
 }
 
 static void warn_rank0(void *ctx, const char *msg);
@@ -197,28 +205,29 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     out.chat_template = mpb_config_chat_template(r->config);
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
-    struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};
+    struct merge_ctx m = {.r = r,
+                          .plan = plan,
+                          .opts = opts,
+                          .comm = comm,
+                          .inputs = inputs_open,
+                          .out = &out,
+                          .audit = &audit};
     if (rc == MPB_OK)
         alloc_buffers(&m, plan, opts->io.collective, err);
     rc = mpb_comm_agree(err, comm);
     if (rc == MPB_OK)
         rc = mpb_audit_init(&audit, r, plan, opts->nonfinite, warn_rank0, NULL, comm, err);
-    if (rc == MPB_OK && mpb_merge_stats_passes(r) > 0)
-        rc = check_output(&out, opts, comm, err);
     if (rc == MPB_OK)
         rc = open_inputs(&m, opts, comm, err);
     if (rc == MPB_OK) {
         mpb_progress progress;
         mpb_progress_init(&progress, "merge", opts->quiet, opts->progress_secs);
-        uint64_t read = mpb_merge_recipe_read_bytes(r);
-        rc = mpb_merge_stats_run(r, plan, inputs_open, m.bufs, opts, &progress, comm, &read,
-                                 err);
+        rc = mpb_job_run_many(&out, 1, opts, &progress, merge_body, &m, mpb_audit_seal, &audit,
+                              comm, err);
+        unsigned long long read = m.bytes_read, total = 0;
+        MPI_Allreduce(&read, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
         if (rc == MPB_OK)
-            rc =
-                mpb_job_write_many(&out, 1, plan, &r->in_idx, r->min_elem_size, opts, &progress,
-                                   merge_round, &m, mpb_audit_seal, &audit, comm, err);
-        if (rc == MPB_OK)
-            mpb_progress_finish(&progress, comm, read, mpb_index_total_bytes(&r->out_idx),
+            mpb_progress_finish(&progress, comm, total, mpb_index_total_bytes(&r->out_idx),
                                 out_path);
     }
     mpb_inputs_close(m.inputs, r->n_inputs, err);
@@ -296,6 +305,27 @@ static void print_examples(const mpb_merge_recipe *r)
     }
 }
 
+/* What the whole-tensor statistics will read under the memory budget. */
+static void print_statistics(const mpb_merge_recipe *r, const mpb_plan *plan, uint64_t budget)
+{
+    mpb_merge_stats_outlook o;
+    mpb_merge_stats_describe(r, plan, budget, &o);
+    if (o.passes == 0)
+        return;
+    printf("  statistics: up to %d pass%s over each of %zu batch%s of tensors before they are "
+           "blended (docs/METHODS.md)\n",
+           o.passes, o.passes > 1 ? "es" : "", o.batches, o.batches == 1 ? "" : "es");
+    printf("  memory: --memory-mib %llu per rank holds a batch's inputs between the passes "
+           "(largest share %.1f MiB)",
+           (unsigned long long)(budget >> 20), (double)o.largest_share / 1048576.0);
+    if (o.reread_bytes == 0)
+        printf(": every input is read once\n");
+    else
+        printf(": %.3f GB held and read once; %.3f GB past the budget, read by each pass "
+               "(up to %d times)\n",
+               (double)o.held_bytes / 1e9, (double)o.reread_bytes / 1e9, o.passes + 1);
+}
+
 static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan,
                                  const char *out_path, const mpb_run_opts *opts, MPI_Comm comm)
 {
@@ -313,11 +343,7 @@ static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan
     mpb_plan_print(stdout, plan, &r->in_idx, r->min_elem_size, mpb_merge_recipe_read_bytes(r),
                    mpb_index_total_bytes(&r->out_idx), out_path);
     mpb_plan_print_io(stdout, plan, &r->in_idx, r->min_elem_size, opts->io.collective);
-    int passes = mpb_merge_stats_passes(r);
-    if (passes > 0)
-        printf("  statistics: up to %d extra read%s of the blended tensors before writing "
-               "(docs/METHODS.md)\n",
-               passes, passes > 1 ? "s" : "");
+    print_statistics(r, plan, opts->memory_bytes);
     print_examples(r);
     fflush(stdout);
 }

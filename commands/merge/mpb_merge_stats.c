@@ -154,26 +154,24 @@ static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
     return (size_t)q;
 }
 
-/* The plan's items of the tensors in this pass. */
-static int pass_plan(const stats_run *s, const mpb_plan *plan, const size_t *first_item,
-                     const bool *active, mpb_plan *sub, mpb_error *err)
+/* The plan's items of the listed tensors, in plan order. */
+static int sub_plan(const mpb_merge_recipe *r, const mpb_plan *plan, const size_t *first_item,
+                    const size_t *tensors, size_t n_tensors, mpb_plan *sub, mpb_error *err)
 {
     size_t n = 0;
-    for (size_t pos = 0; pos < s->n_ts; pos++)
-        if (active[pos])
-            n += first_item[s->ts[pos].tensor + 1] - first_item[s->ts[pos].tensor];
+    for (size_t k = 0; k < n_tensors; k++)
+        n += first_item[tensors[k] + 1] - first_item[tensors[k]];
     *sub = (mpb_plan){.nranks = plan->nranks, .slab_bytes = plan->slab_bytes};
     sub->items = malloc((n ? n : 1) * sizeof *sub->items);
     sub->rank_bytes = calloc((size_t)plan->nranks, sizeof *sub->rank_bytes);
     sub->rank_items = calloc((size_t)plan->nranks, sizeof *sub->rank_items);
     if (!sub->items || !sub->rank_bytes || !sub->rank_items)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory for a statistics pass");
-    for (size_t pos = 0; pos < s->n_ts; pos++) {
-        size_t t = s->ts[pos].tensor;
-        for (size_t i = first_item[t]; active[pos] && i < first_item[t + 1]; i++) {
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for a plan of %zu items", n);
+    for (size_t k = 0; k < n_tensors; k++) {
+        for (size_t i = first_item[tensors[k]]; i < first_item[tensors[k] + 1]; i++) {
             const mpb_item *it = &plan->items[i];
             sub->items[sub->n_items++] = *it;
-            sub->rank_bytes[it->rank] += mpb_item_bytes(&s->r->in_idx, it, s->r->min_elem_size);
+            sub->rank_bytes[it->rank] += mpb_item_bytes(&r->in_idx, it, r->min_elem_size);
             sub->rank_items[it->rank]++;
         }
     }
@@ -184,9 +182,9 @@ typedef struct pass_args {
     const mpb_plan *plan;
     const size_t *first_item;
     const mpb_run_opts *opts;
-    mpb_progress *progress;
     MPI_Comm comm;
-    uint64_t *bytes_read;
+    mpb_merge_batch_fn then;
+    void *then_ctx;
 } pass_args;
 
 static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *err)
@@ -204,8 +202,6 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
         s->n_sums += ts->n_q * mpb_tensor_rows(t);
         q_max = ts->n_q > q_max ? ts->n_q : q_max;
         any |= active[pos];
-        if (active[pos])
-            *a->bytes_read += mpb_tensor_bytes(t) * r->n_inputs;
     }
     if (!any)
         return MPB_OK;
@@ -213,16 +209,19 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     s->n_recs = 0;
     s->sums = calloc(s->n_sums ? s->n_sums : 1, sizeof *s->sums);
     s->acc = calloc(q_max, sizeof *s->acc);
-    if (s->sums == NULL || s->acc == NULL)
+    size_t *tensors = malloc((s->n_ts ? s->n_ts : 1) * sizeof *tensors), n = 0;
+    for (size_t pos = 0; tensors && pos < s->n_ts; pos++)
+        if (active[pos])
+            tensors[n++] = s->ts[pos].tensor;
+    if (s->sums == NULL || s->acc == NULL || tensors == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory for %zu row sums", s->n_sums);
     else
-        pass_plan(s, a->plan, a->first_item, active, &sub, err);
+        sub_plan(r, a->plan, a->first_item, tensors, n, &sub, err);
+    free(tensors);
     int rc = mpb_comm_agree(err, a->comm);
     if (rc == MPB_OK) {
         mpb_drive_opts drive = {.collective = a->opts->io.collective,
-                                .min_elem_size = r->min_elem_size,
-                                .progress = a->progress ? mpb_progress_update : NULL,
-                                .progress_ctx = a->progress};
+                                .min_elem_size = r->min_elem_size};
         rc = mpb_drive(&sub, &r->in_idx, a->comm, &drive, stats_round, s, err);
     }
     if (rc == MPB_OK)
@@ -241,11 +240,17 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
 static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, size_t n,
                      mpb_error *err)
 {
+    int rank;
+    MPI_Comm_rank(a->comm, &rank);
     s->ts = calloc(n, sizeof *s->ts);
     bool *active = calloc(n, sizeof *active);
+    mpb_plan batch = {0};
     s->n_ts = 0;
     if (s->ts == NULL || active == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory for statistics of %zu tensors", n);
+    else if (sub_plan(s->r, a->plan, a->first_item, tensors, n, &batch, err) == MPB_OK)
+        mpb_merge_hold_begin(&s->hold, &batch, &s->r->in_idx, s->r->n_inputs, rank,
+                             a->opts->memory_bytes, err);
     for (size_t i = 0; s->ts && i < n && err->code == MPB_OK; i++, s->n_ts++) {
         init_tensor(s, &s->ts[i], tensors[i], err);
         s->ts_of[tensors[i]] = i;
@@ -259,6 +264,10 @@ static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, si
         s->ts_of[s->ts[pos].tensor] = SIZE_MAX;
         free(s->ts[pos].m);
     }
+    if (rc == MPB_OK)
+        rc = a->then(a->then_ctx, &batch, &s->hold, err);
+    mpb_merge_hold_end(&s->hold);
+    mpb_plan_free(&batch);
     free(s->ts);
     free(active);
     s->ts = NULL;
@@ -302,43 +311,147 @@ static size_t *item_ranges(const mpb_plan *plan, size_t n_tensors)
     return first;
 }
 
+/* Forms batches of the tensors that need statistics, in index order: each
+ * batch's row sums and counts stay within BATCH_BYTES, and every rank's
+ * share of its inputs within the memory budget (a tensor that alone passes
+ * the budget makes a batch of its own).  Every rank forms the same
+ * batches from the same plan. */
+typedef struct batcher {
+    const mpb_merge_recipe *r;
+    const mpb_plan *plan;
+    const size_t *first_item;
+    uint64_t budget;
+    size_t next;         /* the next tensor to look at */
+    uint64_t *rank_hold; /* per rank, the batch's input bytes so far */
+    uint64_t *need;      /* per rank, one tensor's */
+} batcher;
+
+static int batcher_init(batcher *b, const mpb_merge_recipe *r, const mpb_plan *plan,
+                        const size_t *first_item, uint64_t budget, mpb_error *err)
+{
+    *b = (batcher){.r = r, .plan = plan, .first_item = first_item, .budget = budget};
+    b->rank_hold = calloc((size_t)plan->nranks, sizeof *b->rank_hold);
+    b->need = calloc((size_t)plan->nranks, sizeof *b->need);
+    if (b->rank_hold == NULL || b->need == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for %d ranks' budgets", plan->nranks);
+    return MPB_OK;
+}
+
+static void batcher_free(batcher *b)
+{
+    free(b->rank_hold);
+    free(b->need);
+}
+
+/* The next batch's tensors into batch[] (*n of them); false at the end. */
+static bool next_batch(batcher *b, size_t *batch, size_t *n)
+{
+    const mpb_merge_recipe *r = b->r;
+    uint64_t cost = 0;
+    int nranks = b->plan->nranks;
+    *n = 0;
+    for (int k = 0; k < nranks; k++)
+        b->rank_hold[k] = 0;
+    for (; b->next < r->in_idx.n; b->next++) {
+        size_t t = b->next;
+        if (!needs_stats(r, t))
+            continue;
+        uint64_t c = batch_cost(r, t, b->first_item[t + 1] - b->first_item[t]);
+        for (int k = 0; k < nranks; k++)
+            b->need[k] = 0;
+        for (size_t i = b->first_item[t]; i < b->first_item[t + 1]; i++) {
+            const mpb_item *it = &b->plan->items[i];
+            b->need[it->rank] += mpb_merge_hold_item_bytes(&r->in_idx, it, r->n_inputs);
+        }
+        bool fits = cost + c <= BATCH_BYTES;
+        for (int k = 0; k < nranks; k++)
+            fits &= b->rank_hold[k] + b->need[k] <= b->budget;
+        if (*n > 0 && !fits)
+            break;
+        batch[(*n)++] = t;
+        cost += c;
+        for (int k = 0; k < nranks; k++)
+            b->rank_hold[k] += b->need[k];
+    }
+    return *n > 0;
+}
+
+/* The tensors without statistics, blended after every batch. */
+static size_t rest_tensors(const mpb_merge_recipe *r, size_t *rest)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < r->in_idx.n; t++)
+        if (!needs_stats(r, t))
+            rest[n++] = t;
+    return n;
+}
+
 int mpb_merge_stats_run(mpb_merge_recipe *r, const mpb_plan *plan, mpb_store inputs[],
-                        void *bufs[], const mpb_run_opts *opts, mpb_progress *progress,
-                        MPI_Comm comm, uint64_t *bytes_read, mpb_error *err)
+                        void *bufs[], const mpb_run_opts *opts, MPI_Comm comm,
+                        mpb_merge_batch_fn then, void *then_ctx, uint64_t *bytes_read,
+                        mpb_error *err)
 {
     if (mpb_merge_stats_passes(r) == 0)
-        return MPB_OK;
+        return then(then_ctx, plan, NULL, err);
     stats_run s = {.r = r, .inputs = inputs, .bufs = bufs};
     size_t nt = r->in_idx.n, *first_item = item_ranges(plan, nt);
     size_t *batch = malloc((nt ? nt : 1) * sizeof *batch);
+    batcher b = {0};
     if (first_item == NULL || batch == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory for the statistics");
-    else
-        alloc_run(&s, err);
+    else if (alloc_run(&s, err) == MPB_OK)
+        batcher_init(&b, r, plan, first_item, opts->memory_bytes, err);
     int rc = mpb_comm_agree(err, comm);
-    const char *what = progress ? progress->what : NULL;
-    if (progress)
-        progress->what = "statistics";
-    pass_args a = {plan, first_item, opts, progress, comm, bytes_read};
-    size_t n = 0;
-    uint64_t cost = 0;
-    for (size_t t = 0; t < nt && rc == MPB_OK; t++) {
-        if (!needs_stats(r, t))
-            continue;
-        uint64_t c = batch_cost(r, t, first_item[t + 1] - first_item[t]);
-        if (n > 0 && cost + c > BATCH_BYTES) {
-            rc = run_batch(&s, &a, batch, n, err);
-            n = cost = 0;
-        }
-        batch[n++] = t;
-        cost += c;
-    }
-    if (rc == MPB_OK && n > 0)
+    pass_args a = {plan, first_item, opts, comm, then, then_ctx};
+    size_t n;
+    while (rc == MPB_OK && next_batch(&b, batch, &n))
         rc = run_batch(&s, &a, batch, n, err);
-    if (progress)
-        progress->what = what;
+    mpb_plan rest = {0};
+    if (rc == MPB_OK && sub_plan(r, plan, first_item, batch, rest_tensors(r, batch), &rest,
+                                 err) == MPB_OK)
+        then(then_ctx, &rest, NULL, err);
+    rc = rc ? rc : mpb_comm_agree(err, comm);
+    *bytes_read += s.bytes_read;
+    mpb_plan_free(&rest);
+    batcher_free(&b);
     free_run(&s);
     free(first_item);
     free(batch);
     return rc;
+}
+
+void mpb_merge_stats_describe(const mpb_merge_recipe *r, const mpb_plan *plan,
+                              uint64_t budget, mpb_merge_stats_outlook *o)
+{
+    *o = (mpb_merge_stats_outlook){.passes = mpb_merge_stats_passes(r)};
+    size_t nt = r->in_idx.n, *first_item = item_ranges(plan, nt);
+    size_t *batch = malloc((nt ? nt : 1) * sizeof *batch), n;
+    uint64_t *used = calloc((size_t)plan->nranks, sizeof *used);
+    batcher b = {0};
+    mpb_error err = {0};
+    if (o->passes == 0 || !first_item || !batch || !used ||
+        batcher_init(&b, r, plan, first_item, budget, &err) != MPB_OK)
+        goto done;
+    while (next_batch(&b, batch, &n)) {
+        o->batches++;
+        for (int k = 0; k < plan->nranks; k++) {
+            o->largest_share = b.rank_hold[k] > o->largest_share ? b.rank_hold[k] : o->largest_share;
+            used[k] = 0;
+        }
+        /* As mpb_merge_hold_begin chooses: each rank's items in plan order. */
+        for (size_t j = 0; j < n; j++) {
+            for (size_t i = first_item[batch[j]]; i < first_item[batch[j] + 1]; i++) {
+                const mpb_item *it = &plan->items[i];
+                uint64_t need = mpb_merge_hold_item_bytes(&r->in_idx, it, r->n_inputs);
+                bool held = used[it->rank] + need <= budget;
+                used[it->rank] += held ? need : 0;
+                *(held ? &o->held_bytes : &o->reread_bytes) += need;
+            }
+        }
+    }
+done:
+    batcher_free(&b);
+    free(used);
+    free(first_item);
+    free(batch);
 }

@@ -17,16 +17,38 @@
 
 #include <mpi.h>
 
-/* Collective.  Reads the inputs (open in inputs[], in input order) into
- * bufs[] (one slab of the plan's largest item per input) as often as the
- * method needs and completes the recipe: the coefficients from sums, the
- * task family's cuts, tie counts and rescale factors.
- * The writing pass must use the same plan.  Does nothing for methods
- * without whole-tensor statistics.  Adds the bytes the passes read (the same
- * number on every rank) to *bytes_read. */
+#include "mpb_merge_hold.h"
+
+/* Called collectively after the statistics of each batch of tensors with
+ * the batch's items (a plan of whole tensors) and the inputs this rank
+ * holds for them; at the end once more with the tensors that need no
+ * statistics (hold NULL), or with the whole plan when none does. */
+typedef int (*mpb_merge_batch_fn)(void *ctx, const mpb_plan *batch, mpb_merge_hold *hold,
+                                  mpb_error *err);
+
+/* Collective.  Walks the tensors that need statistics in batches: reads
+ * their inputs (open in inputs[], in input order) into the memory budget's
+ * held slabs, or into bufs[] (the step's round buffers) when a rank's share
+ * passes opts->memory_bytes, runs up to three passes over them, completes
+ * the recipe (coefficients from sums, the task family's cuts, tie counts
+ * and rescale factors) and hands the batch to then().  Adds the bytes this
+ * rank read to *bytes_read. */
 int mpb_merge_stats_run(mpb_merge_recipe *r, const mpb_plan *plan, mpb_store inputs[],
-                        void *bufs[], const mpb_run_opts *opts, mpb_progress *progress,
-                        MPI_Comm comm, uint64_t *bytes_read, mpb_error *err);
+                        void *bufs[], const mpb_run_opts *opts, MPI_Comm comm,
+                        mpb_merge_batch_fn then, void *then_ctx, uint64_t *bytes_read,
+                        mpb_error *err);
+
+/* What the statistics will do under a memory budget, for the dry run. */
+typedef struct mpb_merge_stats_outlook {
+    int passes;             /* over each batch, at most */
+    size_t batches;
+    uint64_t largest_share; /* input bytes of one rank's share of one batch */
+    uint64_t held_bytes;    /* input bytes held: read once */
+    uint64_t reread_bytes;  /* input bytes past the budget: read by every pass */
+} mpb_merge_stats_outlook;
+
+void mpb_merge_stats_describe(const mpb_merge_recipe *r, const mpb_plan *plan,
+                              uint64_t budget, mpb_merge_stats_outlook *o);
 
 /* How many extra passes over the inputs the statistics take at most: 0 .. 3. */
 int mpb_merge_stats_passes(const mpb_merge_recipe *r);

@@ -5,6 +5,7 @@
 #define MPB_MERGE_STATS_INTERNAL_H
 
 #include "mpb_driver.h"
+#include "mpb_merge_hold.h"
 #include "mpb_merge_stats.h"
 
 enum { STATS_CHUNK = 1024 };
@@ -56,8 +57,10 @@ typedef struct stats_run {
     mpb_merge_recipe *r;
     mpb_store *inputs;
     int pass;
-    void **bufs;      /* one round's slabs per input (the merge's) */
-    uint64_t slab_at; /* where the current item starts in them */
+    void **bufs;                /* one round's slabs per input (the merge's) */
+    mpb_merge_hold hold;        /* the batch's inputs this rank holds */
+    void *slab[MPB_MAX_INPUTS]; /* the current item's slab of each input */
+    uint64_t bytes_read;        /* by this rank */
     float *d;         /* per input, STATS_CHUNK decoded values */
     double *acc;      /* per quantity, one row's running sum */
     size_t acc_cap;

@@ -43,9 +43,8 @@ static float *values(stats_run *s, const chunk *c, size_t input, int base)
 {
     size_t es = mpb_dtype_size(c->dt);
     float *d = s->d + input * STATS_CHUNK;
-    const unsigned char *x = (const unsigned char *)s->bufs[input] + s->slab_at + c->at * es;
-    const unsigned char *b =
-        base >= 0 ? (const unsigned char *)s->bufs[base] + s->slab_at + c->at * es : NULL;
+    const unsigned char *x = (const unsigned char *)s->slab[input] + c->at * es;
+    const unsigned char *b = base >= 0 ? (const unsigned char *)s->slab[base] + c->at * es : NULL;
     mpb_method_deltas(c->dt, x, b, c->n, d);
     return d;
 }
@@ -203,13 +202,14 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
 int stats_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
     stats_run *s = ctx;
+    const mpb_merge_recipe *r = s->r;
     for (size_t k = 0; k < round->n; k++)
-        for (size_t i = 0; i < s->r->n_inputs; i++)
-            mpb_drive_read(&s->inputs[i], round->items[k], mpb_round_buf(s->bufs[i], round, k),
-                           err);
-    mpb_store_flush(s->inputs, s->r->n_inputs, err);
+        mpb_merge_hold_read(&s->hold, s->inputs, r->n_inputs, -1, &r->in_idx, round->items[k],
+                            s->bufs, round->at[k], &s->bytes_read, err);
+    mpb_store_flush(s->inputs, r->n_inputs, err);
     for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
-        s->slab_at = round->at[k];
+        mpb_merge_hold_where(&s->hold, r->n_inputs, &r->in_idx, round->items[k], s->bufs,
+                             round->at[k], s->slab);
         accumulate(s, round->items[k]->tensor, round->items[k], err);
     }
     return err->code;

@@ -215,8 +215,11 @@ CASES = {
                      linear_ref([A, C], lambda n, xs: ref.karcher_coefficients(xs, 3, 0.001))),
 }
 
-RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16"),
-        (4, "independent", "16")]
+# (ranks, I/O mode, --slab-kib, --memory-kib): budgets that hold every
+# input (default), none (every pass re-reads) and some (a batch's shares
+# past 64 KiB are re-read).
+RUNS = [(1, "collective", None, None), (2, "independent", "16", "0"),
+        (3, "collective", "16", "64"), (4, "independent", "16", None)]
 # Methods without whole-tensor statistics: the core's split logic is tested
 # elsewhere, two far-apart runs are enough here.
 SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
@@ -224,10 +227,12 @@ SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near"
          "karcher_near"}
 
 
-def merge(cfg, out, np_, io, slab):
+def merge(cfg, out, np_, io, slab, memory=None):
     args = ["merge", cfg, "--out", out, "--force", "--quiet", "--io", io]
     if slab:
         args += ["--slab-kib", slab]
+    if memory is not None:
+        args += ["--memory-kib", memory]
     mpbtest.run(np_, *args, expect=0)
 
 
@@ -243,9 +248,9 @@ def check_against(path, name, want, kind):
 for case, (text, blend) in CASES.items():
     cfg = write(case, text)
     outs = []
-    for np_, io, slab in (RUNS[::3] if case in SHORT else RUNS):
+    for np_, io, slab, memory in (RUNS[::3] if case in SHORT else RUNS):
         out = os.path.join(work, f"{case}_np{np_}_{io}.h5")
-        merge(cfg, out, np_, io, slab)
+        merge(cfg, out, np_, io, slab, memory)
         outs.append(out)
     for out in outs[1:]:
         mpbtest.assert_same_tensors(outs[0], out)
@@ -273,6 +278,25 @@ print("ok: the ties case cuts inside a run of equal magnitudes")
 
 # Tensors above 65,536 elements take the two-level radix selection (smaller
 # ones exchange every magnitude): f32 inputs with a 300 x 300 matrix, a 1-D
+# The memory budget decides how often each input is read, never the result:
+# the summary's read_bytes is the inputs once when every share fits, and
+# grows as the budget shrinks.
+def read_bytes(case, memory):
+    out = os.path.join(work, f"{case}_reads_{memory}.h5")
+    args = ["merge", write(case, CASES[case][0]), "--out", out, "--force", "--slab-kib", "16"]
+    p = mpbtest.run(2, *(args + (["--memory-kib", memory] if memory else [])), expect=0)
+    mpbtest.assert_same_tensors(out, os.path.join(work, f"{case}_np1_collective.h5"))
+    return int(re.search(r"read_bytes=(\d+)", p.stderr).group(1))
+
+
+for case, files in (("ties", (A, B, C)), ("slerp_near", (A, C)), ("model_stock", (A, B, C))):
+    full, some, none = (read_bytes(case, m) for m in (None, "64", "0"))
+    once = sum(mpbtest.raw_bits(p, n)[0].nbytes for p in files for n in NAMES)
+    assert full == once, f"{case}: read {full} bytes with the default budget, not {once}"
+    assert full < some < none, f"{case}: reads {full}, {some}, {none} do not grow as the budget shrinks"
+    print(f"ok: {case} reads {full}, {some} and {none} bytes with budgets of 2 GiB, 64 KiB and "
+          f"0 per rank, outputs identical")
+
 # tensor of 70,001 elements (one element per row) and a small one; the
 # deltas are multiples of 1/64 plus a little noise on one input in 16, so
 # equal magnitudes abound and rescale: l1 needs the sums above the cut.
@@ -302,9 +326,10 @@ for method, (pb, pc, params, blend) in big_cases.items():
     cfg = write("big_" + method, task_config(method, [("big_b.h5", pb), ("big_c.h5", pc)],
                                              params).replace("a.h5", "big_a.h5"))
     outs = []
-    for np_, io in ((1, "collective"), (3, "collective"), (4, "independent")):
+    for np_, io, memory in ((1, "collective", None), (3, "collective", "0"),
+                            (4, "independent", "256")):
         outs.append(os.path.join(work, f"big_{method}_np{np_}.h5"))
-        merge(cfg, outs[-1], np_, io, "16")
+        merge(cfg, outs[-1], np_, io, "16", memory)
     for out in outs[1:]:
         mpbtest.assert_same_tensors(outs[0], out)
     for name in big_shapes:
