@@ -24,7 +24,6 @@ const mpb_method_def mpb_method_interpolate = {
     .exact_inputs = 2,
     .params = {[MPB_P_LAMBDA] = MPB_PARAM_REQUIRED},
     .required_why = "the result is (1 - lambda) * first + lambda * second",
-    .sweepable = true,
     .verifiable = true,
     .deterministic = true,
     .blend = MPB_BLEND_COEFFICIENTS,

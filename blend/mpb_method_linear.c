@@ -29,7 +29,6 @@ const mpb_method_def mpb_method_linear = {
     .min_others = 1,
     .params = {[MPB_P_WEIGHT] = MPB_PARAM_REQUIRED, [MPB_P_NORMALIZE] = MPB_PARAM_DEFAULT(1)},
     .normalize_needs_sum = true,
-    .sweepable = true,
     .verifiable = true,
     .deterministic = true,
     .blend = MPB_BLEND_COEFFICIENTS,

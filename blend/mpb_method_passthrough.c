@@ -7,7 +7,6 @@ const mpb_method_def mpb_method_passthrough = {
     .base = MPB_BASE_IGNORED,
     .exact_inputs = 1,
     .copies_first = true,
-    .sweepable = true,
     .verifiable = true,
     .deterministic = true,
     .blend = MPB_BLEND_COEFFICIENTS,

@@ -189,7 +189,6 @@ typedef struct mpb_method_def {
     bool whole_tensor_stats; /* needs statistics of the whole tensor first */
     bool elects_sign;        /* TIES sign consensus */
     mpb_keep_kind sparsify;  /* what each task vector keeps */
-    bool sweepable;          /* one fixed weighted sum: a sweep blends it in one pass */
     bool verifiable;         /* verify's sample check recomputes its elements */
     bool deterministic;      /* no randomness (DARE draws from `seed`) */
     /* Computation */

@@ -35,11 +35,11 @@ const struct mpb_cli_option mpb_cli_options[] = {
      "largest piece of a tensor one rank moves at once, 1..1024 (default 4)"},
     {"slab-kib", OPT_SLAB_KIB, "N", CMD_WRITERS | CMD_DISTANCE,
      "the same in KiB, for small models and tests (overrides --slab-mib)"},
-    {"memory-mib", OPT_MEMORY_MIB, "N", CMD_MERGE,
+    {"memory-mib", OPT_MEMORY_MIB, "N", CMD_MERGE | CMD_SWEEP,
      "memory per rank that holds a batch of tensors' inputs between the passes of "
      "whole-tensor statistics (ties, slerp, ...), so each input is read once; 0 = re-read "
      "(default 2048)"},
-    {"memory-kib", OPT_MEMORY_KIB, "N", CMD_MERGE,
+    {"memory-kib", OPT_MEMORY_KIB, "N", CMD_MERGE | CMD_SWEEP,
      "the same in KiB, for small models and tests (overrides --memory-mib)"},
     {"io", OPT_IO, "collective|independent", CMD_WRITERS | CMD_DISTANCE,
      "MPI-IO transfer mode (default independent: faster for whole slabs)"},

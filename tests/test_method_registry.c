@@ -35,9 +35,6 @@ static void test_entries_complete(void **state)
             assert_true(def->coefficients != NULL && def->kernel != NULL);
             break;
         }
-        /* A sweep blends fixed coefficients in one pass. */
-        if (def->sweepable)
-            assert_int_equal(def->blend, MPB_BLEND_COEFFICIENTS);
         for (int id = 0; id < MPB_P_COUNT; id++)
             if (def->params[id].required && !mpb_param_per_model((mpb_param_id)id))
                 assert_non_null(def->required_why);
@@ -66,7 +63,7 @@ static void test_names_and_list(void **state)
 
 static bool weighted_sum(const mpb_method_def *def)
 {
-    return def->sweepable;
+    return def->blend == MPB_BLEND_COEFFICIENTS;
 }
 
 static void test_list_if(void **state)

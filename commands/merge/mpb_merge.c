@@ -1,6 +1,8 @@
 #include "mpb_merge.h"
 
 #include "mpb_audit.h"
+#include "mpb_merge_blend.h"
+#include "mpb_merge_walk.h"
 #include "mpb_comm.h"
 #include "mpb_inputs.h"
 #include "mpb_job.h"
@@ -18,71 +20,13 @@
 
 struct merge_ctx {
     mpb_merge_recipe *r;
-    const mpb_plan *plan;
-    const mpb_run_opts *opts;
-    MPI_Comm comm;
     mpb_store *inputs;
     mpb_job_output *out;
     void **bufs;   /* one round's slabs per input */
     void *out_buf; /* only when some tensor changes dtype */
     mpb_audit *audit;
-    mpb_merge_hold *hold; /* the current batch's held inputs, or NULL */
-    mpb_drive_opts drive; /* the job's, with progress over every batch */
-    uint64_t bytes_read;  /* by this rank */
+    mpb_merge_walk walk;
 };
-
-/* Where an item starts in its tensor, for the task kernel's magnitude cuts. */
-static void task_start(const mpb_merge_recipe *r, size_t tensor, const mpb_item *it,
-                       mpb_task_pos *pos)
-{
-    const mpb_merge_task *task = &r->task[tensor];
-    const mpb_tensor *t = &r->in_idx.tensors[tensor];
-    pos->index = it->row0 * (mpb_tensor_numel(t) / mpb_tensor_rows(t));
-    for (size_t k = 0; k < task->spec.n_models; k++) {
-        pos->seen_hi[k] = mpb_merge_stats_seen(&task->sparse[k], 0, it->row0);
-        pos->seen_lo[k] = mpb_merge_stats_seen(&task->sparse[k], 1, it->row0);
-    }
-}
-
-/* The item's slabs: bufs[i] input i's rows, out where a changed dtype goes. */
-static const void *blend_slab(struct merge_ctx *m, const mpb_item *it, void *const *bufs,
-                              void *out)
-{
-    const mpb_merge_recipe *r = m->r;
-    size_t tensor = it->tensor;
-    const mpb_tensor *in_t = &r->in_idx.tensors[tensor];
-    mpb_dtype out_dt = r->out_idx.tensors[tensor].dtype;
-    uint64_t n = it->nrows * (mpb_tensor_row_bytes(in_t) / mpb_dtype_size(in_t->dtype));
-    int src = r->copy_from[tensor];
-    if (src >= 0 && out_dt == in_t->dtype)
-        return bufs[src];
-    const void *const *all = (const void *const *)bufs;
-    const mpb_method_def *def = mpb_method_get(r->method);
-    if (src < 0 && def->blend == MPB_BLEND_ELEMENTWISE) {
-        int base = mpb_config_base_index(r->config);
-        void *dst = out_dt == in_t->dtype ? bufs[base] : out; /* in place */
-        def->kernel(&r->coef[tensor * r->n_inputs], (size_t)base, r->n_inputs, all, in_t->dtype,
-                    dst, out_dt, (size_t)n);
-        return dst;
-    }
-    if (src < 0 && r->task != NULL && r->task[tensor].spec.n_models > 0) {
-        const mpb_task_spec *spec = &r->task[tensor].spec;
-        void *dst = out_dt == in_t->dtype ? bufs[spec->base] : out; /* in place */
-        mpb_task_pos pos;
-        task_start(r, tensor, it, &pos);
-        mpb_blend_task(spec, all, in_t->dtype, dst, out_dt, (size_t)n, &pos);
-        return dst;
-    }
-    /* A copy that changes dtype is a one-input blend with coefficient 1:
-     * exact, since 1 * x == x in fp32. */
-    static const float one = 1.0f;
-    size_t n_in = src >= 0 ? 1 : r->n_inputs;
-    const float *coef = src >= 0 ? &one : &r->coef[tensor * r->n_inputs];
-    const void *const *in = src >= 0 ? (const void *const *)&bufs[src] : all;
-    void *dst = out_dt == in_t->dtype ? (void *)in[0] : out; /* in place */
-    mpb_blend_linear(n_in, in, in_t->dtype, coef, (void *)dst, out_dt, (size_t)n);
-    return dst;
-}
 
 /* Reads every item's inputs, then blends and writes each: with collective
  * transfers each flush is one MPI-IO call per file for the whole round. */
@@ -90,20 +34,24 @@ static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
     struct merge_ctx *m = ctx;
     const mpb_merge_recipe *r = m->r;
-    for (size_t k = 0; k < round->n; k++)
-        mpb_merge_hold_read(m->hold, m->inputs, r->n_inputs, r->copy_from[round->items[k]->tensor],
-                            &r->in_idx, round->items[k], m->bufs, round->at[k], &m->bytes_read,
-                            err);
+    for (size_t k = 0; k < round->n; k++) {
+        bool want[MPB_MAX_INPUTS];
+        for (size_t i = 0; i < r->n_inputs; i++)
+            want[i] = mpb_audit_reads(r, round->items[k]->tensor, i);
+        mpb_merge_hold_read(m->walk.hold, m->inputs, r->n_inputs, want, &r->in_idx,
+                            round->items[k], m->bufs, round->at[k], &m->walk.bytes_read, err);
+    }
     mpb_store_flush(m->inputs, r->n_inputs, err);
     mpb_store *out = &m->out->store;
     for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {
         const mpb_item *it = round->items[k];
         void *bufs[MPB_MAX_INPUTS];
-        mpb_merge_hold_where(m->hold, r->n_inputs, &r->in_idx, it, m->bufs, round->at[k], bufs);
+        mpb_merge_hold_where(m->walk.hold, r->n_inputs, &r->in_idx, it, m->bufs, round->at[k],
+                             bufs);
         if (mpb_audit_inputs(m->audit, it->tensor, it, bufs, err) != MPB_OK)
             break;
         void *out_slab = m->out_buf ? mpb_round_buf(m->out_buf, round, k) : NULL;
-        const void *result = blend_slab(m, it, bufs, out_slab);
+        const void *result = mpb_merge_blend_item(r, it, bufs, out_slab, true);
         mpb_audit_output(m->audit, it->tensor, it, result, err);
         if (err->code != MPB_OK)
             break;
@@ -150,32 +98,6 @@ static void free_buffers(struct merge_ctx *m)
     free(m->out_buf);
 }
 
-/* After each batch's statistics: blend and write the batch, from the
- * inputs held for it where they are. */
-static int merge_batch(void *ctx, const mpb_plan *batch, mpb_merge_hold *hold, mpb_error *err)
-{
-    struct merge_ctx *m = ctx;
-    m->hold = hold;
-    int rc = mpb_drive(batch, &m->r->in_idx, m->comm, &m->drive, merge_round, m, err);
-    m->drive.progress_before += batch->rank_bytes[0];
-    m->hold = NULL;
-    return rc;
-}
-
-/* The job's body: statistics and blends, batch after batch. */
-static int merge_body(void *ctx, const mpb_drive_opts *drive, MPI_Comm comm, mpb_error *err)
-{
-    struct merge_ctx *m = ctx;
-    const mpb_plan *plan = m->plan;
-    m->drive = *drive;
-    m->drive.min_elem_size = m->r->min_elem_size;
-    m->drive.progress_rank0_total = plan->rank_bytes[0];
-    for (int k = 0; k < plan->nranks; k++)
-        m->drive.progress_job_total += plan->rank_bytes[k];
-    return mpb_merge_stats_run(m->r, plan, m->inputs, m->bufs, m->opts, comm, merge_batch, m,
-                               &m->bytes_read, err);
-}
-
 static void warn_rank0(void *ctx, const char *msg);
 
 static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *out_path,
@@ -205,13 +127,14 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     out.chat_template = mpb_config_chat_template(r->config);
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
-    struct merge_ctx m = {.r = r,
-                          .plan = plan,
-                          .opts = opts,
-                          .comm = comm,
-                          .inputs = inputs_open,
-                          .out = &out,
-                          .audit = &audit};
+    struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};
+    m.walk = (mpb_merge_walk){.recipes = &m.r,
+                              .n_recipes = 1,
+                              .plan = plan,
+                              .inputs = inputs_open,
+                              .opts = opts,
+                              .step = merge_round,
+                              .step_ctx = &m};
     if (rc == MPB_OK)
         alloc_buffers(&m, plan, opts->io.collective, err);
     rc = mpb_comm_agree(err, comm);
@@ -222,10 +145,10 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     if (rc == MPB_OK) {
         mpb_progress progress;
         mpb_progress_init(&progress, "merge", opts->quiet, opts->progress_secs);
-        rc = mpb_job_run_many(&out, 1, opts, &progress, merge_body, &m, mpb_audit_seal, &audit,
-                              comm, err);
-        unsigned long long read = m.bytes_read, total = 0;
-        MPI_Allreduce(&read, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
+        m.walk.bufs = m.bufs;
+        rc = mpb_job_run_many(&out, 1, opts, &progress, mpb_merge_walk_body, &m.walk,
+                              mpb_audit_seal, &audit, comm, err);
+        uint64_t total = mpb_merge_walk_bytes_read(&m.walk, comm);
         if (rc == MPB_OK)
             mpb_progress_finish(&progress, comm, total, mpb_index_total_bytes(&r->out_idx),
                                 out_path);
@@ -306,27 +229,28 @@ static void print_examples(const mpb_merge_recipe *r)
 }
 
 /* What the whole-tensor statistics will read under the memory budget. */
-static void print_statistics(const mpb_merge_recipe *r, const mpb_plan *plan, uint64_t budget)
+static void print_statistics(mpb_merge_recipe *r, const mpb_plan *plan, uint64_t budget)
 {
     mpb_merge_stats_outlook o;
-    mpb_merge_stats_describe(r, plan, budget, &o);
+    mpb_merge_stats_describe(&r, 1, plan, budget, &o);
     if (o.passes == 0)
         return;
     printf("  statistics: up to %d pass%s over each of %zu batch%s of tensors before they are "
            "blended (docs/METHODS.md)\n",
            o.passes, o.passes > 1 ? "es" : "", o.batches, o.batches == 1 ? "" : "es");
-    printf("  memory: --memory-mib %llu per rank holds a batch's inputs between the passes "
-           "(largest share %.1f MiB)",
-           (unsigned long long)(budget >> 20), (double)o.largest_share / 1048576.0);
+    double mib = 1048576.0;
+    printf("  memory: %.2f MiB per rank (--memory-mib) holds a batch's inputs from its first "
+           "pass to its blend; largest share %.2f MiB: ",
+           (double)budget / mib, (double)o.largest_share / mib);
     if (o.reread_bytes == 0)
-        printf(": every input is read once\n");
+        printf("every input is read once\n");
     else
-        printf(": %.3f GB held and read once; %.3f GB past the budget, read by each pass "
+        printf("%.2f MiB held and read once, %.2f MiB past the budget read by each pass "
                "(up to %d times)\n",
-               (double)o.held_bytes / 1e9, (double)o.reread_bytes / 1e9, o.passes + 1);
+               (double)o.held_bytes / mib, (double)o.reread_bytes / mib, o.passes + 1);
 }
 
-static void mpb_merge_print_plan(const mpb_merge_recipe *r, const mpb_plan *plan,
+static void mpb_merge_print_plan(mpb_merge_recipe *r, const mpb_plan *plan,
                                  const char *out_path, const mpb_run_opts *opts, MPI_Comm comm)
 {
     int rank;

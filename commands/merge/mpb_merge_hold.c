@@ -23,7 +23,8 @@ int mpb_merge_hold_begin(mpb_merge_hold *h, const mpb_plan *batch, const mpb_ind
         uint64_t need = mpb_merge_hold_item_bytes(idx, it, n_inputs);
         if ((int)it->rank != rank || h->bytes + need > budget)
             continue;
-        h->items[h->n++] = (mpb_held_item){.tensor = it->tensor, .row0 = it->row0, .at = h->bytes};
+        h->items[h->n++] =
+            (mpb_held_item){.tensor = it->tensor, .row0 = it->row0, .at = h->bytes};
         h->bytes += need;
     }
     if (h->bytes > 0 && (h->arena = malloc(h->bytes)) == NULL)
@@ -51,8 +52,8 @@ static mpb_held_item *find(const mpb_merge_hold *h, const mpb_item *it)
         else
             hi = mid;
     }
-    bool found = h && lo < h->n && h->items[lo].tensor == it->tensor &&
-                 h->items[lo].row0 == it->row0;
+    bool found =
+        h && lo < h->n && h->items[lo].tensor == it->tensor && h->items[lo].row0 == it->row0;
     return found ? &h->items[lo] : NULL;
 }
 
@@ -65,9 +66,9 @@ void mpb_merge_hold_where(const mpb_merge_hold *hold, size_t n_inputs, const mpb
         slab[i] = held ? hold->arena + held->at + i * one : (unsigned char *)bufs[i] + at;
 }
 
-int mpb_merge_hold_read(mpb_merge_hold *hold, mpb_store inputs[], size_t n_inputs, int only,
-                        const mpb_index *idx, const mpb_item *it, void *const bufs[],
-                        uint64_t at, uint64_t *bytes_read, mpb_error *err)
+int mpb_merge_hold_read(mpb_merge_hold *hold, mpb_store inputs[], size_t n_inputs,
+                        const bool *want, const mpb_index *idx, const mpb_item *it,
+                        void *const bufs[], uint64_t at, uint64_t *bytes_read, mpb_error *err)
 {
     mpb_held_item *held = find(hold, it);
     if (held && held->filled)
@@ -76,12 +77,12 @@ int mpb_merge_hold_read(mpb_merge_hold *hold, mpb_store inputs[], size_t n_input
     mpb_merge_hold_where(hold, n_inputs, idx, it, bufs, at, slab);
     uint64_t one = mpb_merge_hold_item_bytes(idx, it, 1);
     for (size_t i = 0; i < n_inputs; i++) {
-        if (only >= 0 && (size_t)only != i)
+        if (want && !want[i] && !held) /* held items are read whole */
             continue;
         mpb_drive_read(&inputs[i], it, slab[i], err);
         *bytes_read += one;
     }
-    if (held && only < 0)
+    if (held)
         held->filled = true;
     return err->code;
 }

@@ -15,8 +15,8 @@
 typedef struct mpb_held_item {
     uint32_t tensor;
     uint64_t row0;
-    uint64_t at;  /* where its input slabs start in the arena, input after input */
-    bool filled;  /* read by an earlier pass */
+    uint64_t at; /* where its input slabs start in the arena, input after input */
+    bool filled; /* read by an earlier pass */
 } mpb_held_item;
 
 typedef struct mpb_merge_hold {
@@ -37,13 +37,13 @@ int mpb_merge_hold_begin(mpb_merge_hold *h, const mpb_plan *batch, const mpb_ind
 void mpb_merge_hold_end(mpb_merge_hold *h);
 
 /* A step's reads of one item, queued as mpb_drive_read queues them: every
- * input (only input `only` when only >= 0) that is neither held and
- * already read, into its held slab or else into bufs[i] + at (the step's
- * round buffers).  Adds the bytes queued to *bytes_read.  hold may be
- * NULL (nothing held). */
-int mpb_merge_hold_read(mpb_merge_hold *hold, mpb_store inputs[], size_t n_inputs, int only,
-                        const mpb_index *idx, const mpb_item *it, void *const bufs[],
-                        uint64_t at, uint64_t *bytes_read, mpb_error *err);
+ * input i with want[i] (every input when want is NULL) unless the item is
+ * held and already read, into its held slab or else into bufs[i] + at (the
+ * step's round buffers).  Adds the bytes queued to *bytes_read.  hold may
+ * be NULL (nothing held). */
+int mpb_merge_hold_read(mpb_merge_hold *hold, mpb_store inputs[], size_t n_inputs,
+                        const bool *want, const mpb_index *idx, const mpb_item *it,
+                        void *const bufs[], uint64_t at, uint64_t *bytes_read, mpb_error *err);
 
 /* Where the item's input slabs are once the reads are flushed: slab[i]. */
 void mpb_merge_hold_where(const mpb_merge_hold *hold, size_t n_inputs, const mpb_index *idx,

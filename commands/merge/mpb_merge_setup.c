@@ -136,6 +136,22 @@ int mpb_merge_recipe_build_text(char *text, const char *config_path, MPI_Comm co
     return mpb_comm_agree(err, comm);
 }
 
+int mpb_merge_recipe_derive(const mpb_merge_recipe *like, const mpb_config *c,
+                            mpb_merge_recipe *r, mpb_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->config = c;
+    r->n_inputs = like->n_inputs;
+    r->n_layers = like->n_layers;
+    r->min_elem_size = like->min_elem_size; /* the plan's sizing */
+    int rc = mpb_index_copy(&r->in_idx, &like->in_idx, err);
+    if (rc == MPB_OK)
+        rc = mpb_index_copy(&r->out_idx, &like->in_idx, err);
+    if (rc == MPB_OK)
+        rc = resolve_tensors(r, err);
+    return rc;
+}
+
 void mpb_merge_recipe_free(mpb_merge_recipe *r)
 {
     for (size_t t = 0; r->task && t < r->in_idx.n; t++)

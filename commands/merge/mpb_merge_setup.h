@@ -59,6 +59,12 @@ int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **
  * messages and its folder is where relative model paths start. */
 int mpb_merge_recipe_build_text(char *text, const char *config_path, MPI_Comm comm,
                                 mpb_config **config, mpb_merge_recipe *r, mpb_error *err);
+/* The recipe of another config c over like's inputs (a sweep's point):
+ * like's indexes and plan sizing, c's method and parameters, resolved as
+ * mpb_merge_recipe_build resolves them, so that `mpiblend merge` of c gives
+ * the same tensors.  No MPI; r uses c, which must outlive it. */
+int mpb_merge_recipe_derive(const mpb_merge_recipe *like, const mpb_config *c,
+                            mpb_merge_recipe *r, mpb_error *err);
 void mpb_merge_recipe_free(mpb_merge_recipe *r);
 
 /* Bytes the merge's writing pass reads from all inputs together. */

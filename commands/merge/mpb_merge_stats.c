@@ -179,6 +179,8 @@ static int sub_plan(const mpb_merge_recipe *r, const mpb_plan *plan, const size_
 }
 
 typedef struct pass_args {
+    mpb_merge_recipe *const *recipes;
+    size_t n_recipes;
     const mpb_plan *plan;
     const size_t *first_item;
     const mpb_run_opts *opts;
@@ -237,23 +239,20 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     return rc;
 }
 
-static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, size_t n,
-                     mpb_error *err)
+/* One recipe's passes over the batch's tensors that need its statistics. */
+static int run_recipe(stats_run *s, const pass_args *a, const size_t *tensors, size_t n,
+                      mpb_error *err)
 {
-    int rank;
-    MPI_Comm_rank(a->comm, &rank);
-    s->ts = calloc(n, sizeof *s->ts);
-    bool *active = calloc(n, sizeof *active);
-    mpb_plan batch = {0};
+    s->ts = calloc(n ? n : 1, sizeof *s->ts);
+    bool *active = calloc(n ? n : 1, sizeof *active);
     s->n_ts = 0;
     if (s->ts == NULL || active == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory for statistics of %zu tensors", n);
-    else if (sub_plan(s->r, a->plan, a->first_item, tensors, n, &batch, err) == MPB_OK)
-        mpb_merge_hold_begin(&s->hold, &batch, &s->r->in_idx, s->r->n_inputs, rank,
-                             a->opts->memory_bytes, err);
-    for (size_t i = 0; s->ts && i < n && err->code == MPB_OK; i++, s->n_ts++) {
-        init_tensor(s, &s->ts[i], tensors[i], err);
-        s->ts_of[tensors[i]] = i;
+    for (size_t i = 0; s->ts && i < n && err->code == MPB_OK; i++) {
+        if (!needs_stats(s->r, tensors[i]))
+            continue;
+        init_tensor(s, &s->ts[s->n_ts], tensors[i], err);
+        s->ts_of[tensors[i]] = s->n_ts++;
     }
     int rc = mpb_comm_agree(err, a->comm);
     for (s->pass = 0; s->pass < PASS_COUNT && rc == MPB_OK; s->pass++)
@@ -264,20 +263,40 @@ static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, si
         s->ts_of[s->ts[pos].tensor] = SIZE_MAX;
         free(s->ts[pos].m);
     }
-    if (rc == MPB_OK)
-        rc = a->then(a->then_ctx, &batch, &s->hold, err);
-    mpb_merge_hold_end(&s->hold);
-    mpb_plan_free(&batch);
     free(s->ts);
     free(active);
     s->ts = NULL;
     return rc;
 }
 
+/* A batch: its inputs held within the budget, every recipe's statistics
+ * over them, then the batch handed on. */
+static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, size_t n,
+                     mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(a->comm, &rank);
+    const mpb_merge_recipe *r0 = a->recipes[0];
+    mpb_plan batch = {0};
+    if (sub_plan(r0, a->plan, a->first_item, tensors, n, &batch, err) == MPB_OK)
+        mpb_merge_hold_begin(&s->hold, &batch, &r0->in_idx, r0->n_inputs, rank,
+                             a->opts->memory_bytes, err);
+    int rc = mpb_comm_agree(err, a->comm);
+    for (size_t k = 0; k < a->n_recipes && rc == MPB_OK; k++) {
+        s->r = a->recipes[k];
+        rc = run_recipe(s, a, tensors, n, err);
+    }
+    if (rc == MPB_OK)
+        rc = a->then(a->then_ctx, &batch, &s->hold, err);
+    mpb_merge_hold_end(&s->hold);
+    mpb_plan_free(&batch);
+    return rc;
+}
+
 static int alloc_run(stats_run *s, mpb_error *err)
 {
     const mpb_merge_recipe *r = s->r;
-    size_t models = r->task ? r->n_inputs - 1 : 0;
+    size_t models = r->n_inputs - 1; /* enough for any recipe's task vectors */
     s->d = malloc(r->n_inputs * STATS_CHUNK * sizeof *s->d);
     s->ts_of = malloc((r->in_idx.n ? r->in_idx.n : 1) * sizeof *s->ts_of);
     s->hist = calloc(models * MPB_HIST_HIGH_BINS + 1, sizeof *s->hist);
@@ -311,13 +330,35 @@ static size_t *item_ranges(const mpb_plan *plan, size_t n_tensors)
     return first;
 }
 
+/* Whether some recipe needs statistics of tensor t, and the most memory
+ * one recipe's statistics of it take (recipes run one after another). */
+static bool any_needs(mpb_merge_recipe *const recipes[], size_t n, size_t t)
+{
+    for (size_t k = 0; k < n; k++)
+        if (needs_stats(recipes[k], t))
+            return true;
+    return false;
+}
+
+static uint64_t most_cost(mpb_merge_recipe *const recipes[], size_t n, size_t t,
+                          uint64_t n_items)
+{
+    uint64_t most = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t c = needs_stats(recipes[k], t) ? batch_cost(recipes[k], t, n_items) : 0;
+        most = c > most ? c : most;
+    }
+    return most;
+}
+
 /* Forms batches of the tensors that need statistics, in index order: each
  * batch's row sums and counts stay within BATCH_BYTES, and every rank's
  * share of its inputs within the memory budget (a tensor that alone passes
  * the budget makes a batch of its own).  Every rank forms the same
  * batches from the same plan. */
 typedef struct batcher {
-    const mpb_merge_recipe *r;
+    mpb_merge_recipe *const *recipes;
+    size_t n_recipes;
     const mpb_plan *plan;
     const size_t *first_item;
     uint64_t budget;
@@ -326,10 +367,15 @@ typedef struct batcher {
     uint64_t *need;      /* per rank, one tensor's */
 } batcher;
 
-static int batcher_init(batcher *b, const mpb_merge_recipe *r, const mpb_plan *plan,
-                        const size_t *first_item, uint64_t budget, mpb_error *err)
+static int batcher_init(batcher *b, mpb_merge_recipe *const recipes[], size_t n_recipes,
+                        const mpb_plan *plan, const size_t *first_item, uint64_t budget,
+                        mpb_error *err)
 {
-    *b = (batcher){.r = r, .plan = plan, .first_item = first_item, .budget = budget};
+    *b = (batcher){.recipes = recipes,
+                   .n_recipes = n_recipes,
+                   .plan = plan,
+                   .first_item = first_item,
+                   .budget = budget};
     b->rank_hold = calloc((size_t)plan->nranks, sizeof *b->rank_hold);
     b->need = calloc((size_t)plan->nranks, sizeof *b->need);
     if (b->rank_hold == NULL || b->need == NULL)
@@ -346,7 +392,7 @@ static void batcher_free(batcher *b)
 /* The next batch's tensors into batch[] (*n of them); false at the end. */
 static bool next_batch(batcher *b, size_t *batch, size_t *n)
 {
-    const mpb_merge_recipe *r = b->r;
+    const mpb_merge_recipe *r = b->recipes[0];
     uint64_t cost = 0;
     int nranks = b->plan->nranks;
     *n = 0;
@@ -354,9 +400,10 @@ static bool next_batch(batcher *b, size_t *batch, size_t *n)
         b->rank_hold[k] = 0;
     for (; b->next < r->in_idx.n; b->next++) {
         size_t t = b->next;
-        if (!needs_stats(r, t))
+        if (!any_needs(b->recipes, b->n_recipes, t))
             continue;
-        uint64_t c = batch_cost(r, t, b->first_item[t + 1] - b->first_item[t]);
+        uint64_t c =
+            most_cost(b->recipes, b->n_recipes, t, b->first_item[t + 1] - b->first_item[t]);
         for (int k = 0; k < nranks; k++)
             b->need[k] = 0;
         for (size_t i = b->first_item[t]; i < b->first_item[t + 1]; i++) {
@@ -376,39 +423,41 @@ static bool next_batch(batcher *b, size_t *batch, size_t *n)
     return *n > 0;
 }
 
-/* The tensors without statistics, blended after every batch. */
-static size_t rest_tensors(const mpb_merge_recipe *r, size_t *rest)
+static int most_passes(mpb_merge_recipe *const recipes[], size_t n)
 {
-    size_t n = 0;
-    for (size_t t = 0; t < r->in_idx.n; t++)
-        if (!needs_stats(r, t))
-            rest[n++] = t;
-    return n;
+    int most = 0;
+    for (size_t k = 0; k < n; k++) {
+        int p = mpb_merge_stats_passes(recipes[k]);
+        most = p > most ? p : most;
+    }
+    return most;
 }
 
-int mpb_merge_stats_run(mpb_merge_recipe *r, const mpb_plan *plan, mpb_store inputs[],
-                        void *bufs[], const mpb_run_opts *opts, MPI_Comm comm,
-                        mpb_merge_batch_fn then, void *then_ctx, uint64_t *bytes_read,
-                        mpb_error *err)
+int mpb_merge_stats_run(mpb_merge_recipe *const recipes[], size_t n_recipes,
+                        const mpb_plan *plan, mpb_store inputs[], void *bufs[],
+                        const mpb_run_opts *opts, MPI_Comm comm, mpb_merge_batch_fn then,
+                        void *then_ctx, uint64_t *bytes_read, mpb_error *err)
 {
-    if (mpb_merge_stats_passes(r) == 0)
+    if (most_passes(recipes, n_recipes) == 0)
         return then(then_ctx, plan, NULL, err);
-    stats_run s = {.r = r, .inputs = inputs, .bufs = bufs};
-    size_t nt = r->in_idx.n, *first_item = item_ranges(plan, nt);
-    size_t *batch = malloc((nt ? nt : 1) * sizeof *batch);
+    const mpb_merge_recipe *r0 = recipes[0];
+    stats_run s = {.r = recipes[0], .inputs = inputs, .bufs = bufs};
+    size_t nt = r0->in_idx.n, *first_item = item_ranges(plan, nt);
+    size_t *batch = malloc((nt ? nt : 1) * sizeof *batch), n = 0;
     batcher b = {0};
     if (first_item == NULL || batch == NULL)
         mpb_fail(err, MPB_ENOMEM, "out of memory for the statistics");
     else if (alloc_run(&s, err) == MPB_OK)
-        batcher_init(&b, r, plan, first_item, opts->memory_bytes, err);
+        batcher_init(&b, recipes, n_recipes, plan, first_item, opts->memory_bytes, err);
     int rc = mpb_comm_agree(err, comm);
-    pass_args a = {plan, first_item, opts, comm, then, then_ctx};
-    size_t n;
+    pass_args a = {recipes, n_recipes, plan, first_item, opts, comm, then, then_ctx};
     while (rc == MPB_OK && next_batch(&b, batch, &n))
         rc = run_batch(&s, &a, batch, n, err);
     mpb_plan rest = {0};
-    if (rc == MPB_OK && sub_plan(r, plan, first_item, batch, rest_tensors(r, batch), &rest,
-                                 err) == MPB_OK)
+    for (size_t t = 0, k = 0; rc == MPB_OK && t < nt; t++, n = k) /* the tensors left */
+        if (!any_needs(recipes, n_recipes, t))
+            batch[k++] = t;
+    if (rc == MPB_OK && sub_plan(r0, plan, first_item, batch, n, &rest, err) == MPB_OK)
         then(then_ctx, &rest, NULL, err);
     rc = rc ? rc : mpb_comm_agree(err, comm);
     *bytes_read += s.bytes_read;
@@ -420,22 +469,24 @@ int mpb_merge_stats_run(mpb_merge_recipe *r, const mpb_plan *plan, mpb_store inp
     return rc;
 }
 
-void mpb_merge_stats_describe(const mpb_merge_recipe *r, const mpb_plan *plan,
-                              uint64_t budget, mpb_merge_stats_outlook *o)
+void mpb_merge_stats_describe(mpb_merge_recipe *const recipes[], size_t n_recipes,
+                              const mpb_plan *plan, uint64_t budget, mpb_merge_stats_outlook *o)
 {
-    *o = (mpb_merge_stats_outlook){.passes = mpb_merge_stats_passes(r)};
+    const mpb_merge_recipe *r = recipes[0];
+    *o = (mpb_merge_stats_outlook){.passes = most_passes(recipes, n_recipes)};
     size_t nt = r->in_idx.n, *first_item = item_ranges(plan, nt);
     size_t *batch = malloc((nt ? nt : 1) * sizeof *batch), n;
     uint64_t *used = calloc((size_t)plan->nranks, sizeof *used);
     batcher b = {0};
     mpb_error err = {0};
     if (o->passes == 0 || !first_item || !batch || !used ||
-        batcher_init(&b, r, plan, first_item, budget, &err) != MPB_OK)
+        batcher_init(&b, recipes, n_recipes, plan, first_item, budget, &err) != MPB_OK)
         goto done;
     while (next_batch(&b, batch, &n)) {
         o->batches++;
         for (int k = 0; k < plan->nranks; k++) {
-            o->largest_share = b.rank_hold[k] > o->largest_share ? b.rank_hold[k] : o->largest_share;
+            o->largest_share =
+                b.rank_hold[k] > o->largest_share ? b.rank_hold[k] : o->largest_share;
             used[k] = 0;
         }
         /* As mpb_merge_hold_begin chooses: each rank's items in plan order. */

@@ -26,29 +26,32 @@
 typedef int (*mpb_merge_batch_fn)(void *ctx, const mpb_plan *batch, mpb_merge_hold *hold,
                                   mpb_error *err);
 
-/* Collective.  Walks the tensors that need statistics in batches: reads
+/* Collective.  Walks the tensors that need statistics in batches (those of
+ * any of n_recipes recipes of the same inputs and plan: a sweep's points,
+ * which share the batch's held inputs): reads
  * their inputs (open in inputs[], in input order) into the memory budget's
  * held slabs, or into bufs[] (the step's round buffers) when a rank's share
  * passes opts->memory_bytes, runs up to three passes over them, completes
  * the recipe (coefficients from sums, the task family's cuts, tie counts
  * and rescale factors) and hands the batch to then().  Adds the bytes this
  * rank read to *bytes_read. */
-int mpb_merge_stats_run(mpb_merge_recipe *r, const mpb_plan *plan, mpb_store inputs[],
-                        void *bufs[], const mpb_run_opts *opts, MPI_Comm comm,
-                        mpb_merge_batch_fn then, void *then_ctx, uint64_t *bytes_read,
-                        mpb_error *err);
+int mpb_merge_stats_run(mpb_merge_recipe *const recipes[], size_t n_recipes,
+                        const mpb_plan *plan, mpb_store inputs[], void *bufs[],
+                        const mpb_run_opts *opts, MPI_Comm comm, mpb_merge_batch_fn then,
+                        void *then_ctx, uint64_t *bytes_read, mpb_error *err);
 
 /* What the statistics will do under a memory budget, for the dry run. */
 typedef struct mpb_merge_stats_outlook {
-    int passes;             /* over each batch, at most */
+    int passes; /* over each batch, at most */
     size_t batches;
     uint64_t largest_share; /* input bytes of one rank's share of one batch */
     uint64_t held_bytes;    /* input bytes held: read once */
     uint64_t reread_bytes;  /* input bytes past the budget: read by every pass */
 } mpb_merge_stats_outlook;
 
-void mpb_merge_stats_describe(const mpb_merge_recipe *r, const mpb_plan *plan,
-                              uint64_t budget, mpb_merge_stats_outlook *o);
+void mpb_merge_stats_describe(mpb_merge_recipe *const recipes[], size_t n_recipes,
+                              const mpb_plan *plan, uint64_t budget,
+                              mpb_merge_stats_outlook *o);
 
 /* How many extra passes over the inputs the statistics take at most: 0 .. 3. */
 int mpb_merge_stats_passes(const mpb_merge_recipe *r);

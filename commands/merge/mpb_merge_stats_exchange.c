@@ -18,6 +18,21 @@ static int by_slot_then_key_descending(const void *pa, const void *pb)
     return a->row < b->row ? 1 : a->row > b->row ? -1 : 0;
 }
 
+size_t stats_compact(stats_rec *recs, size_t n)
+{
+    qsort(recs, n, sizeof *recs, by_slot_then_key_descending);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        stats_rec *last = kept ? &recs[kept - 1] : NULL;
+        if (last && last->slot == recs[i].slot && last->key == recs[i].key &&
+            last->row == recs[i].row)
+            last->count += recs[i].count;
+        else
+            recs[kept++] = recs[i];
+    }
+    return kept;
+}
+
 static void sum_row_sums(stats_run *s, MPI_Comm comm)
 {
     const size_t piece_max = (size_t)INT_MAX / 2;
@@ -60,10 +75,10 @@ int stats_exchange(stats_run *s, MPI_Comm comm, mpb_error *err)
         MPI_Type_commit(&rec_type);
         MPI_Allgatherv(s->recs, mine, rec_type, all, counts, displs, rec_type, comm);
         MPI_Type_free(&rec_type);
-        qsort(all, total, sizeof *all, by_slot_then_key_descending);
         free(s->recs);
         s->recs = all;
-        s->n_recs = s->cap_recs = total;
+        s->n_recs = stats_compact(all, total);
+        s->cap_recs = total;
         all = NULL;
     }
     free(all);

@@ -61,8 +61,8 @@ typedef struct stats_run {
     mpb_merge_hold hold;        /* the batch's inputs this rank holds */
     void *slab[MPB_MAX_INPUTS]; /* the current item's slab of each input */
     uint64_t bytes_read;        /* by this rank */
-    float *d;         /* per input, STATS_CHUNK decoded values */
-    double *acc;      /* per quantity, one row's running sum */
+    float *d;                   /* per input, STATS_CHUNK decoded values */
+    double *acc;                /* per quantity, one row's running sum */
     size_t acc_cap;
     uint32_t *hist;    /* per model, 65536 local bins (one item's counts) */
     uint32_t *touched; /* per model, bins that became nonzero; for a small
@@ -93,6 +93,12 @@ void stats_finish_task(stats_run *s, size_t pos);
 
 /* The slot of a model's cut (level 1 uses cut 0 for the model's histogram). */
 uint64_t stats_slot(size_t ts_pos, size_t model, int cut);
+
+/* Sorts records by slot, then key and row descending, and sums the counts
+ * of equal (slot, key, row) triples, which stand for the same count: every
+ * rank's histogram bins of one tensor (row 0), or one item's magnitudes
+ * (its first row).  Returns how many remain. */
+size_t stats_compact(stats_rec *recs, size_t n);
 
 int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t row, uint64_t count,
                   mpb_error *err);

@@ -18,7 +18,9 @@ bool stats_small(const stats_run *s, size_t tensor)
 int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t row, uint64_t count,
                   mpb_error *err)
 {
-    if (s->n_recs == s->cap_recs) {
+    if (s->n_recs == s->cap_recs && s->n_recs > 0) /* bins repeat from item to item */
+        s->n_recs = stats_compact(s->recs, s->n_recs);
+    if (s->n_recs * 2 >= s->cap_recs) { /* compacting freed less than half */
         size_t cap = s->cap_recs ? s->cap_recs * 2 : 4096;
         stats_rec *grown = realloc(s->recs, cap * sizeof *grown);
         if (grown == NULL)
@@ -44,7 +46,8 @@ static float *values(stats_run *s, const chunk *c, size_t input, int base)
     size_t es = mpb_dtype_size(c->dt);
     float *d = s->d + input * STATS_CHUNK;
     const unsigned char *x = (const unsigned char *)s->slab[input] + c->at * es;
-    const unsigned char *b = base >= 0 ? (const unsigned char *)s->slab[base] + c->at * es : NULL;
+    const unsigned char *b =
+        base >= 0 ? (const unsigned char *)s->slab[base] + c->at * es : NULL;
     mpb_method_deltas(c->dt, x, b, c->n, d);
     return d;
 }
@@ -204,7 +207,7 @@ int stats_round(void *ctx, const mpb_round *round, mpb_error *err)
     stats_run *s = ctx;
     const mpb_merge_recipe *r = s->r;
     for (size_t k = 0; k < round->n; k++)
-        mpb_merge_hold_read(&s->hold, s->inputs, r->n_inputs, -1, &r->in_idx, round->items[k],
+        mpb_merge_hold_read(&s->hold, s->inputs, r->n_inputs, NULL, &r->in_idx, round->items[k],
                             s->bufs, round->at[k], &s->bytes_read, err);
     mpb_store_flush(s->inputs, r->n_inputs, err);
     for (size_t k = 0; k < round->n && err->code == MPB_OK; k++) {

@@ -4,7 +4,8 @@
 #include "mpb_crc32c.h"
 #include "mpb_inputs.h"
 #include "mpb_job.h"
-#include "mpb_kernel.h"
+#include "mpb_merge_blend.h"
+#include "mpb_merge_walk.h"
 #include "mpb_provenance.h"
 #include "mpb_sweep_manifest.h"
 
@@ -24,53 +25,35 @@ struct pass {
     mpb_job_output *outs;
     uint32_t *crc; /* per point and plan item */
     char (*checksums)[32];
+    mpb_merge_recipe **recipes; /* the points' */
+    mpb_merge_walk walk;
     MPI_Comm comm;
 };
 
-/* The slab of point k: straight from an input when copied unchanged,
- * otherwise blended into the output buffer, never in place, since the
- * next point needs the inputs again. */
-static const void *blend_point(struct pass *ps, size_t k, const mpb_round *round, size_t j)
-{
-    const mpb_merge_recipe *r = ps->r;
-    const mpb_sweep_point *p = ps->points[k];
-    const mpb_item *it = round->items[j];
-    const mpb_tensor *in_t = &r->in_idx.tensors[it->tensor];
-    mpb_dtype out_dt = r->out_idx.tensors[it->tensor].dtype;
-    uint64_t n = it->nrows * (mpb_tensor_row_bytes(in_t) / mpb_dtype_size(in_t->dtype));
-    int src = p->copy_from[it->tensor];
-    const void *in[MPB_MAX_INPUTS];
-    for (size_t i = 0; i < r->n_inputs; i++)
-        in[i] = mpb_round_buf(ps->bufs[i], round, j);
-    if (src >= 0 && out_dt == in_t->dtype)
-        return in[src];
-    static const float one = 1.0f; /* 1 * x == x in fp32: a dtype change only */
-    size_t n_in = src >= 0 ? 1 : r->n_inputs;
-    const float *coef = src >= 0 ? &one : &p->coef[it->tensor * r->n_inputs];
-    void *out = mpb_round_buf(ps->out_buf, round, j);
-    mpb_blend_linear(n_in, src >= 0 ? &in[src] : in, in_t->dtype, coef, out, out_dt, (size_t)n);
-    return out;
-}
-
-/* The inputs are read once per round; each point is blended into the one
- * output buffer and written (flushed) before the next point reuses it. */
+/* The inputs are read once per round (or held for a batch with
+ * statistics); each point is blended into the one output buffer, never in
+ * place since the next point needs the inputs again, and written (flushed)
+ * before the next point reuses the buffer. */
 static int pass_round(void *ctx, const mpb_round *round, mpb_error *err)
 {
     struct pass *ps = ctx;
     const mpb_merge_recipe *r = ps->r;
     for (size_t j = 0; j < round->n; j++)
-        for (size_t i = 0; i < r->n_inputs; i++)
-            if (ps->needs[round->items[j]->tensor * r->n_inputs + i])
-                mpb_drive_read(&ps->inputs[i], round->items[j],
-                               mpb_round_buf(ps->bufs[i], round, j), err);
+        mpb_merge_hold_read(ps->walk.hold, ps->inputs, r->n_inputs,
+                            &ps->needs[round->items[j]->tensor * r->n_inputs], &r->in_idx,
+                            round->items[j], ps->bufs, round->at[j], &ps->walk.bytes_read, err);
     mpb_store_flush(ps->inputs, r->n_inputs, err);
     for (size_t k = 0; k < ps->n; k++) {
         mpb_store *out = &ps->outs[k].store;
         for (size_t j = 0; j < round->n && err->code == MPB_OK; j++) {
             const mpb_item *it = round->items[j];
-            const void *result = blend_point(ps, k, round, j);
+            void *in[MPB_MAX_INPUTS];
+            mpb_merge_hold_where(ps->walk.hold, r->n_inputs, &r->in_idx, it, ps->bufs,
+                                 round->at[j], in);
+            const void *result = mpb_merge_blend_item(
+                ps->recipes[k], it, in, mpb_round_buf(ps->out_buf, round, j), false);
             uint64_t out_row = mpb_tensor_row_bytes(&r->out_idx.tensors[it->tensor]);
-            size_t item = (size_t)(it - ps->plan->items);
+            size_t item = mpb_plan_item_index(ps->plan, it);
             ps->crc[k * ps->plan->n_items + item] = mpb_crc32c(0, result, it->nrows * out_row);
             mpb_drive_write(out, it, result, err);
         }
@@ -120,7 +103,7 @@ static void mark_needs(struct pass *ps)
     const mpb_merge_recipe *r = ps->r;
     for (size_t t = 0; t < r->in_idx.n; t++)
         for (size_t k = 0; k < ps->n; k++) {
-            int src = ps->points[k]->copy_from[t];
+            int src = ps->recipes[k]->copy_from[t];
             for (size_t i = 0; i < r->n_inputs; i++)
                 ps->needs[t * r->n_inputs + i] |= src < 0 || (size_t)src == i;
         }
@@ -136,7 +119,10 @@ static int alloc_pass(struct pass *ps, bool collective, mpb_error *err)
     ps->out_buf = malloc(slab);
     ps->crc = calloc(ps->n * ps->plan->n_items + 1, sizeof *ps->crc);
     ps->outs = calloc(ps->n, sizeof *ps->outs);
-    bool ok = ps->needs && ps->bufs && ps->out_buf && ps->crc && ps->outs;
+    ps->recipes = calloc(ps->n + 1, sizeof *ps->recipes);
+    bool ok = ps->needs && ps->bufs && ps->out_buf && ps->crc && ps->outs && ps->recipes;
+    for (size_t k = 0; ok && k < ps->n; k++)
+        ps->recipes[k] = &ps->points[k]->recipe;
     for (size_t i = 0; ok && i < r->n_inputs; i++)
         ok = (ps->bufs[i] = malloc(slab)) != NULL;
     if (!ok)
@@ -155,12 +141,13 @@ static void free_pass(struct pass *ps)
     free(ps->needs);
     free(ps->crc);
     free(ps->outs);
+    free(ps->recipes);
 }
 
 int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
                          mpb_sweep_point *const points[], size_t n, const mpb_run_opts *opts,
-                         mpb_progress *progress, char (*checksums)[32], MPI_Comm comm,
-                         mpb_error *err)
+                         mpb_progress *progress, char (*checksums)[32], uint64_t *bytes_read,
+                         MPI_Comm comm, mpb_error *err)
 {
     struct pass ps = {
         .r = r, .plan = plan, .points = points, .n = n, .checksums = checksums, .comm = comm};
@@ -208,9 +195,19 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
     }
     if (rc == MPB_OK)
         rc = open_inputs(&ps, opts, err);
+    ps.walk = (mpb_merge_walk){.recipes = ps.recipes,
+                               .n_recipes = n,
+                               .plan = plan,
+                               .inputs = ps.inputs,
+                               .bufs = ps.bufs,
+                               .opts = opts,
+                               .step = pass_round,
+                               .step_ctx = &ps};
     if (rc == MPB_OK)
-        rc = mpb_job_write_many(ps.outs, n, plan, &r->in_idx, r->min_elem_size, opts, progress,
-                                pass_round, &ps, pass_seal, &ps, comm, err);
+        rc = mpb_job_run_many(ps.outs, n, opts, progress, mpb_merge_walk_body, &ps.walk,
+                              pass_seal, &ps, comm, err);
+    if (bytes_read != NULL)
+        *bytes_read = mpb_merge_walk_bytes_read(&ps.walk, comm);
     mpb_inputs_close(ps.inputs, ps.r->n_inputs, err);
     free_pass(&ps);
     free(values);

@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool mpb_sweep_method_supported(mpb_method m)
-{
-    return mpb_method_get(m)->sweepable;
-}
-
-static bool sweepable(const mpb_method_def *def)
-{
-    return def->sweepable;
-}
-
 void mpb_sweep_hash_text(const char *text, char *buf, size_t len)
 {
     snprintf(buf, len, "fnv1a64:%016" PRIx64, mpb_fnv1a64(text, strlen(text)));
@@ -38,33 +28,6 @@ static int check_same_inputs(const mpb_config *c, const mpb_merge_recipe *r, mpb
     return MPB_OK;
 }
 
-/* Per tensor: copied or blended, and the fp32 coefficients; the same rules
- * as the merge recipe (mpb_merge_setup.c). */
-static int resolve_point(mpb_sweep_point *p, const mpb_config *c, const mpb_merge_recipe *r,
-                         mpb_error *err)
-{
-    size_t nt = r->in_idx.n, ni = r->n_inputs;
-    p->copy_from = malloc((nt + 1) * sizeof *p->copy_from);
-    p->coef = calloc(nt * ni + 1, sizeof *p->coef);
-    if (p->copy_from == NULL || p->coef == NULL)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu tensors", nt);
-    mpb_method m = mpb_config_method(c);
-    int base = mpb_config_base_index(c);
-    for (size_t t = 0; t < nt; t++) {
-        const mpb_tensor *tensor = &r->in_idx.tensors[t];
-        mpb_tensor_params tp;
-        int rc = mpb_config_resolve(c, tensor->name, r->n_layers, &tp, err);
-        if (rc == MPB_OK)
-            rc = mpb_method_coefficients(m, &tp, &p->coef[t * ni], err);
-        if (rc)
-            return rc;
-        p->copy_from[t] = tp.copy_from;
-        if (!mpb_dtype_is_blendable(tensor->dtype)) /* carried, never blended */
-            p->copy_from[t] = tp.copy_from >= 0 ? tp.copy_from : (base >= 0 ? base : 0);
-    }
-    return MPB_OK;
-}
-
 static int build_point(const mpb_sweep *s, size_t index, const mpb_merge_recipe *r,
                        const char *config_path, const char *out_dir, mpb_sweep_point *p,
                        mpb_error *err)
@@ -78,23 +41,13 @@ static int build_point(const mpb_sweep *s, size_t index, const mpb_merge_recipe 
     if (rc)
         return rc;
     mpb_sweep_hash_text(p->config_text, p->config_hash, sizeof p->config_hash);
-    mpb_config *c = NULL;
-    rc = mpb_config_parse(p->config_text, strlen(p->config_text), config_path, &c, err);
-    char list[256];
+    rc = mpb_config_parse(p->config_text, strlen(p->config_text), config_path, &p->config, err);
     if (rc == MPB_OK) /* the same snapshot paths as the recipe's inputs */
-        rc = mpb_config_find_hub_models(c, err);
-    if (rc == MPB_OK && !mpb_sweep_method_supported(mpb_config_method(c)))
-        rc = mpb_fail(err, MPB_EINVAL,
-                      "sweep supports %s (with filters and layer_range); "
-                      "'%s' is not one weighted sum of the inputs: merge each point "
-                      "separately with mpiblend merge",
-                      mpb_method_list_if(sweepable, list, sizeof list),
-                      mpb_method_name(mpb_config_method(c)));
+        rc = mpb_config_find_hub_models(p->config, err);
     if (rc == MPB_OK)
-        rc = check_same_inputs(c, r, err);
+        rc = check_same_inputs(p->config, r, err);
     if (rc == MPB_OK)
-        rc = resolve_point(p, c, r, err);
-    mpb_config_free(c);
+        rc = mpb_merge_recipe_derive(r, p->config, &p->recipe, err);
     return rc;
 }
 
@@ -133,8 +86,8 @@ void mpb_sweep_points_free(mpb_sweep_point *points, size_t n)
         free(points[i].name);
         free(points[i].path);
         free(points[i].config_text);
-        free(points[i].copy_from);
-        free(points[i].coef);
+        mpb_merge_recipe_free(&points[i].recipe);
+        mpb_config_free(points[i].config);
     }
     free(points);
 }

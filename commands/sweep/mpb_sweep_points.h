@@ -1,6 +1,6 @@
 /* The grid points of a sweep as merges: each point's config text, output
- * path, and per-tensor recipe (copied input or fp32 coefficients), resolved
- * from the point's config exactly as `mpiblend merge` resolves a config.
+ * path, and merge recipe, resolved from the point's config exactly as
+ * `mpiblend merge` resolves a config, for any method.
  * No MPI: every rank builds the same points from the same text. */
 #ifndef MPB_SWEEP_POINTS_H
 #define MPB_SWEEP_POINTS_H
@@ -14,13 +14,9 @@ typedef struct mpb_sweep_point {
     char *path;        /* out_dir/name */
     char *config_text; /* the point's merge config */
     char config_hash[32];
-    int *copy_from; /* per tensor, as mpb_merge_recipe */
-    float *coef;    /* per tensor, n_inputs each */
+    mpb_config *config;      /* parsed from config_text */
+    mpb_merge_recipe recipe; /* over the sweep config's inputs */
 } mpb_sweep_point;
-
-/* Methods whose every tensor is one fixed weighted sum of the inputs; a
- * sweep blends only these. */
-bool mpb_sweep_method_supported(mpb_method m);
 
 /* Builds all n = mpb_sweep_n_points(s) points against r, the recipe of the
  * config itself (its index and inputs). */

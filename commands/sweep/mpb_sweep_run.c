@@ -175,11 +175,12 @@ static int run_passes(struct sweep *w, mpb_error *err)
         mpb_progress progress;
         mpb_progress_init(&progress, "sweep", w->opts->run.quiet, w->opts->run.progress_secs);
         double t0 = mpb_now();
+        uint64_t read = 0;
         rc = mpb_sweep_pass_write(&w->r, &w->plan, batch, n, &w->opts->run, &progress,
-                                  checksums, w->comm, err);
+                                  checksums, &read, w->comm, err);
         double wall = mpb_comm_max_double(mpb_now() - t0, w->comm);
         if (rc == MPB_OK)
-            mpb_progress_finish(&progress, w->comm, mpb_merge_recipe_read_bytes(&w->r),
+            mpb_progress_finish(&progress, w->comm, read,
                                 n * mpb_index_total_bytes(&w->r.out_idx), w->out_dir);
         if (w->rank == 0) {
             mpb_error manifest_err = {0};

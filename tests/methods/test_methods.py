@@ -294,6 +294,11 @@ for case, files in (("ties", (A, B, C)), ("slerp_near", (A, C)), ("model_stock",
     once = sum(mpbtest.raw_bits(p, n)[0].nbytes for p in files for n in NAMES)
     assert full == once, f"{case}: read {full} bytes with the default budget, not {once}"
     assert full < some < none, f"{case}: reads {full}, {some}, {none} do not grow as the budget shrinks"
+    for memory, says in ((None, "every input is read once"), ("0", "past the budget")):
+        dry = mpbtest.run(2, "merge", write(case, CASES[case][0]), "--out",
+                          os.path.join(work, "dry.h5"), "--dry-run", "--slab-kib", "16",
+                          *(["--memory-kib", memory] if memory else []), expect=0).stdout
+        assert says in dry, f"{case}: the dry run with --memory-kib {memory} does not say '{says}'"
     print(f"ok: {case} reads {full}, {some} and {none} bytes with budgets of 2 GiB, 64 KiB and "
           f"0 per rank, outputs identical")
 

@@ -4,7 +4,12 @@ independent of ranks and slabs; resume after a kill; the errors that protect
 a sweep folder."""
 import glob
 import os
+import re
+import shutil
 import unittest
+
+import h5py
+import numpy as np
 
 from mpbtest import run, run_many
 from sweeptest import (TempCase, attr, crc32c, make_small_inputs, manifest, synth_pair, tensors,
@@ -226,18 +231,74 @@ class FilteredAndPerModel(TempCase):
                 crc = crc32c(data[name][2], crc)
             self.assertEqual(p["checksum"], "crc32c:%08x" % crc)
 
-    def test_methods_that_are_not_one_weighted_sum_are_refused(self):
-        cfg = write(os.path.join(self.tmp, "ties.yaml"),
-                    "merge_method: ties\nbase_model: in0.h5\nmodels:\n"
-                    "  - model: in1.h5\n    parameters: {weight: 1, density: 0.5}\n"
-                    "  - model: in2.h5\n    parameters: {weight: 1, density: 0.5}\n"
-                    "sweep:\n  parameters:\n    lambda: [0.5, 1]\n")
-        p = run(2, "sweep", cfg, "--out-dir", os.path.join(self.tmp, "ties"), expect=None)
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn("sweep supports linear, interpolate and passthrough",
-                      p.stderr)
-        self.assertIn("merge each point separately", p.stderr)
+    def with_big_tensor(self):
+        """in0..in2 plus a tensor past 65,536 elements (the two-level magnitude
+        selection) whose deltas repeat magnitudes (cuts inside runs of ties)."""
+        if getattr(self, "big", None):
+            return self.big
+        rng = np.random.default_rng(5)
+        base = rng.standard_normal((300, 300)).astype(np.float32)
+        self.big = []
+        for i in range(3):
+            src, dst = (os.path.join(self.tmp, "%s%d.h5" % (p, i)) for p in ("in", "big"))
+            shutil.copyfile(src, dst)
+            with h5py.File(dst, "a") as f:
+                d = rng.integers(-6, 7, base.shape).astype(np.float32) / 64 if i else 0
+                f["model.layers.1.mlp.down_proj.weight"] = base + d
+            self.big.append(dst)
+        return self.big
 
+    def test_every_method_sweeps_equal_to_merges(self):
+        """Methods with whole-tensor statistics and random masks sweep in one
+        pass too, each point equal to merging its own config, whatever the
+        rank count, slab and memory budget (0: every pass re-reads)."""
+        self.with_big_tensor()
+        task = ("base_model: big0.h5\nmodels:\n  - model: big1.h5\n"
+                "    parameters: {weight: 0.6, density: %s}\n  - model: big2.h5\n"
+                "    parameters: {weight: 0.4, density: %s}\n")
+        cases = {
+            "ties": ("merge_method: ties\n" + task, "parameters: {rescale: true}\n",
+                     "models[0].density", ["0.2", "0.5", "0.9"], ("{d}", "0.5")),
+            "dare_ties": ("merge_method: dare_ties\n" + task, "parameters: {seed: 4}\n",
+                          "models[1].density", ["0.3", "0.7"], ("0.5", "{d}")),
+            "breadcrumbs": ("merge_method: breadcrumbs\n" + task,
+                            "parameters: {gamma: {d}, rescale: true}\n", "gamma",
+                            ["0.01", "0.1"], ("0.6", "0.7")),
+            "slerp": ("merge_method: slerp\nbase_model: big0.h5\nmodels:\n  - model: big1.h5\n",
+                      "parameters: {t: {d}}\n", "t", ["0.1", "0.6"], None),
+        }
+        for method, (head, params, key, values, dens) in cases.items():
+            if dens:
+                head = head % dens
+            body = head.replace("{d}", values[0]) + params.replace("{d}", values[0])
+            cfg = write(os.path.join(self.tmp, method + "-sweep.yaml"), body +
+                        "sweep:\n  output: %s-{v}.h5\n  parameters:\n"
+                        "    %s: {values: [%s], name: v}\n" % (method, key, ", ".join(values)))
+            grid = [("%s-%s.h5" % (method, v),
+                     head.replace("{d}", v) + params.replace("{d}", v)) for v in values]
+            for np_, extra in ((3, ["--slab-kib", "1", "--memory-kib", "0"]),
+                               (2, ["--slab-kib", "4", "--memory-kib", "40"]),
+                               (1, [])):
+                out = os.path.join(self.tmp, "%s-np%d" % (method, np_))
+                run(np_, "sweep", cfg, "--out-dir", out, "--quiet", *extra, expect=0)
+                self.compare_with_merges("", grid, out)
+
+    def test_a_sweep_reads_each_input_once(self):
+        """A ties sweep reads its inputs once for all points when the budget
+        holds them: the summary's read_bytes is the inputs' tensor bytes."""
+        big = self.with_big_tensor()
+        cfg = write(os.path.join(self.tmp, "reads.yaml"),
+                    "merge_method: ties\nbase_model: big0.h5\nmodels:\n  - model: big1.h5\n"
+                    "    parameters: {weight: 1, density: 0.3}\n  - model: big2.h5\n"
+                    "    parameters: {weight: 1, density: 0.3}\n"
+                    "sweep:\n  output: r-{d}.h5\n  parameters:\n"
+                    "    models[0].density: {values: [0.2, 0.4, 0.5, 0.7, 0.9], name: d}\n")
+        p = run(2, "sweep", cfg, "--out-dir", os.path.join(self.tmp, "reads"), expect=0)
+        read = int(re.search(r"read_bytes=(\d+)", p.stderr).group(1))
+        # Every input once; the int32 tensor is carried from the base alone.
+        want = sum(len(t[2]) for i, b in enumerate(big) for t in tensors(b).values()
+                   if i == 0 or t[0] != "int32")
+        self.assertEqual(read, want)
 
 if __name__ == "__main__":
     unittest.main()
