@@ -280,6 +280,38 @@ def write_method_config(ctx, method):
     return path, ("base.h5", "A.h5", "B.h5") if base == "base.h5" else ("A.h5", "B.h5")
 
 
+TIES_DENSITIES = ("0.1", "0.2", "0.3", "0.5", "0.7")
+
+
+def ties_sweep_variants(ctx, procs):
+    """A TIES density grid of 5 points: one `mpiblend sweep` (inputs read and
+    held once for every point) against 5 separate merges."""
+    head = ("merge_method: ties\nbase_model: base.h5\nmodels:\n"
+            "  - model: A.h5\n    parameters: {weight: 0.5, density: %s}\n"
+            "  - model: B.h5\n    parameters: {weight: 0.5, density: %s}\n")
+    path = ctx.path("ties-sweep.yaml")
+    with open(path, "w") as f:
+        f.write(head % ("0.2", "0.2") + "sweep:\n  output: ties-{d}.h5\n  parameters:\n"
+                "    models[0].density: {values: [%s], name: d}\n" % ", ".join(TIES_DENSITIES))
+    outs = [ctx.path(f"ties-{d}.h5") for d in TIES_DENSITIES]
+    inputs = sum(os.path.getsize(ctx.path(n)) for n in METHODS_INPUTS)
+    sweep = Variant("mpiblend sweep: ties, 5 densities", procs,
+                    ctx.mpirun(procs) + [ctx.mpiblend, "sweep", path, "--out-dir", ctx.work,
+                                         "--force", "--progress-secs", "3600"],
+                    outs, kind="mpiblend", baseline="mpiblend ties", input_bytes=inputs,
+                    scratch=[ctx.path("manifest.csv"), ctx.path("manifest.json")])
+    merges = []
+    for d, out in zip(TIES_DENSITIES, outs):
+        cfg = ctx.path(f"cfg-ties-{d}.yaml")
+        with open(cfg, "w") as f:
+            f.write(head % (d, "0.2"))
+        merges.append(" ".join(ctx.mpirun(procs) + [ctx.mpiblend, "merge", cfg, "--out", out,
+                                                    "--force", "--quiet"]))
+    separate = Variant("5 separate ties merges", procs, ["bash", "-c", " && ".join(merges)],
+                       outs, kind="merges", baseline="mpiblend ties", input_bytes=inputs)
+    return [sweep, separate]
+
+
 def methods_suite(ctx, procs=2):
     """Every method at 2 ranks against its own floor (the inputs it reads,
     read once, and one output written, with dd), and the torch peers of
@@ -297,6 +329,7 @@ def methods_suite(ctx, procs=2):
         v.baseline = floors[inputs]
         v.input_bytes = sum(os.path.getsize(ctx.path(n)) for n in inputs)
         vs.append(v)
+    vs += ties_sweep_variants(ctx, procs)
     if ctx.torch_ok:
         out = ctx.path("out.h5")
         for method, density in TORCH_PEERS:

@@ -211,6 +211,9 @@ def methods_table(variants, title):
     return "\n".join(lines)
 
 
+BUDGET_MIB = 2048  # mpiblend's default --memory-mib
+
+
 def methods_targets(variants):
     """Issue 14's targets for each method, and the TIES peer's."""
     named = _by_name(variants)
@@ -218,6 +221,17 @@ def methods_targets(variants):
     out = []
     for v in variants:
         m = v.median()
+        if v.kind == "mpiblend" and m and v.peak() is not None:
+            out.append(_check(v.peak() <= BUDGET_MIB + 64,
+                              f"{v.name}: peak {v.peak():.0f} MiB per rank (target ≤ the "
+                              f"{BUDGET_MIB} MiB budget + 64 MiB)"))
+        if v.kind == "mpiblend" and m and v.name.startswith("mpiblend sweep"):
+            one = named.get(v.baseline)
+            if one and one.median():
+                r = m / one.median()
+                out.append(_check(r <= 2.5, f"{v.name}: {r:.2f}× one ties merge "
+                                            f"(target ≤ 2.5×)"))
+            continue
         if v.kind == "mpiblend" and m:
             gb = _read_gb(v)
             if gb is not None and v.input_bytes:

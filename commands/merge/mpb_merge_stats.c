@@ -111,6 +111,7 @@ static int init_tensor(stats_run *s, tensor_state *ts, size_t t, mpb_error *err)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for statistics");
     for (size_t k = 0; k < task->spec.n_models; k++) {
         const mpb_merge_sparse *sp = &task->sparse[k];
+        ts->m[k].shared = -1;
         bool window = stats_is_window(task, k);
         init_cut(&ts->m[k].cut[0], window ? sp->rank_hi : numel, numel);
         init_cut(&ts->m[k].cut[1], window ? sp->rank_lo : 0, numel);
@@ -220,6 +221,8 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     else
         sub_plan(r, a->plan, a->first_item, tensors, n, &sub, err);
     free(tensors);
+    if (s->pass == PASS_SUMS && r->task != NULL)
+        stats_share_mark(s);
     int rc = mpb_comm_agree(err, a->comm);
     if (rc == MPB_OK) {
         mpb_drive_opts drive = {.collective = a->opts->io.collective,
@@ -228,6 +231,8 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     }
     if (rc == MPB_OK)
         rc = stats_exchange(s, a->comm, err);
+    if (rc == MPB_OK && s->pass == PASS_SUMS && r->task != NULL)
+        rc = stats_share_magnitudes(s, err); /* every rank alike: no agreement needed */
     if (rc == MPB_OK)
         stats_resolve_pass(s, active, err);
     rc = mpb_comm_agree(err, a->comm);
@@ -286,6 +291,7 @@ static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, si
         s->r = a->recipes[k];
         rc = run_recipe(s, a, tensors, n, err);
     }
+    stats_share_clear(s);
     if (rc == MPB_OK)
         rc = a->then(a->then_ctx, &batch, &s->hold, err);
     mpb_merge_hold_end(&s->hold);

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int by_slot_then_key_descending(const void *pa, const void *pb)
 {
@@ -107,4 +108,85 @@ void stats_slot_range(const stats_run *s, uint64_t slot, size_t *begin, size_t *
             hi = mid;
     }
     *end = lo;
+}
+
+static bool wants_magnitudes(const model_state *m)
+{
+    return m->cut[0].stage == CUT_HIGH || m->cut[1].stage == CUT_HIGH;
+}
+
+static int find_shared(const stats_run *s, size_t tensor, size_t input)
+{
+    for (size_t k = 0; k < s->n_shared; k++)
+        if (s->shared[k].tensor == tensor && s->shared[k].input == input)
+            return (int)k;
+    return -1;
+}
+
+void stats_share_mark(stats_run *s)
+{
+    for (size_t pos = 0; pos < s->n_ts; pos++) {
+        const mpb_merge_task *task = &s->r->task[s->ts[pos].tensor];
+        for (size_t k = 0; k < task->spec.n_models; k++)
+            s->ts[pos].m[k].shared =
+                wants_magnitudes(&s->ts[pos].m[k])
+                    ? find_shared(s, s->ts[pos].tensor, task->spec.models[k].input)
+                    : -1;
+    }
+}
+
+/* Keeps a copy of the exchanged magnitudes of slot (sorted records). */
+static int keep_magnitudes(stats_run *s, uint64_t slot, size_t tensor, size_t input,
+                           mpb_error *err)
+{
+    size_t begin, end;
+    stats_slot_range(s, slot, &begin, &end);
+    shared_magnitudes *grown = realloc(s->shared, (s->n_shared + 1) * sizeof *s->shared);
+    stats_rec *copy = malloc((end - begin + 1) * sizeof *copy);
+    if (grown)
+        s->shared = grown;
+    if (grown == NULL || copy == NULL) {
+        free(copy);
+        return mpb_fail(err, MPB_ENOMEM, "out of memory sharing magnitudes");
+    }
+    memcpy(copy, s->recs + begin, (end - begin) * sizeof *copy);
+    s->shared[s->n_shared++] =
+        (shared_magnitudes){.tensor = tensor, .input = input, .recs = copy, .n = end - begin};
+    return MPB_OK;
+}
+
+int stats_share_magnitudes(stats_run *s, mpb_error *err)
+{
+    /* First keep what this recipe histogrammed (the records are sorted),
+     * then add what it took, and sort again. */
+    for (int adding = 0; adding < 2; adding++) {
+        for (size_t pos = 0; pos < s->n_ts; pos++) {
+            const mpb_merge_task *task = &s->r->task[s->ts[pos].tensor];
+            for (size_t k = 0; k < task->spec.n_models; k++) {
+                const model_state *m = &s->ts[pos].m[k];
+                uint64_t slot = stats_slot(pos, k, 0);
+                size_t input = task->spec.models[k].input;
+                if (!wants_magnitudes(m) || adding != (m->shared >= 0))
+                    continue;
+                if (!adding && keep_magnitudes(s, slot, s->ts[pos].tensor, input, err))
+                    return err->code;
+                const shared_magnitudes *sh = adding ? &s->shared[m->shared] : NULL;
+                for (size_t i = 0; sh && i < sh->n; i++)
+                    if (stats_add_rec(s, slot, sh->recs[i].key, sh->recs[i].row,
+                                      sh->recs[i].count, err) != MPB_OK)
+                        return err->code;
+            }
+        }
+    }
+    s->n_recs = stats_compact(s->recs, s->n_recs);
+    return MPB_OK;
+}
+
+void stats_share_clear(stats_run *s)
+{
+    for (size_t k = 0; k < s->n_shared; k++)
+        free(s->shared[k].recs);
+    free(s->shared);
+    s->shared = NULL;
+    s->n_shared = 0;
 }

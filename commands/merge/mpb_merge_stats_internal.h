@@ -32,6 +32,7 @@ typedef struct cut_state {
 typedef struct model_state {
     cut_state cut[2]; /* 0: hi, 1: lo */
     int q_l1, q_kept; /* PASS_SUMS row sums: all |d|, |d| DARE keeps; or -1 */
+    int shared;       /* the magnitudes of an earlier recipe's same task vector, or -1 */
     double l1;        /* sum of |d| over the whole tensor (rescale l1) */
 } model_state;
 
@@ -52,6 +53,16 @@ typedef struct stats_rec {
 /* Tensors up to this many elements find their cuts in one pass: the ranks
  * exchange every (magnitude, item) count instead of a 16-bit histogram. */
 #define STATS_SMALL_TENSOR MPB_HIST_HIGH_BINS
+
+/* The magnitudes one recipe's first pass found for a task vector (tensor,
+ * input against the base), as exchanged: in a sweep every later point with
+ * the same task vector takes them instead of histogramming it again, since
+ * they do not depend on density or weight. */
+typedef struct shared_magnitudes {
+    size_t tensor, input;
+    stats_rec *recs;
+    size_t n;
+} shared_magnitudes;
 
 typedef struct stats_run {
     mpb_merge_recipe *r;
@@ -75,7 +86,20 @@ typedef struct stats_run {
     size_t n_sums;
     stats_rec *recs; /* this rank's counts; after the exchange, everyone's */
     size_t n_recs, cap_recs;
+    shared_magnitudes *shared; /* the batch's, over its recipes */
+    size_t n_shared;
 } stats_run;
+
+/* Before a recipe's PASS_SUMS: which task vectors an earlier recipe of the
+ * batch already histogrammed (model_state.shared). */
+void stats_share_mark(stats_run *s);
+
+/* After PASS_SUMS's exchange: keeps the magnitudes each model histogrammed
+ * and adds those it took from an earlier recipe. */
+int stats_share_magnitudes(stats_run *s, mpb_error *err);
+
+/* Forgets the batch's shared magnitudes. */
+void stats_share_clear(stats_run *s);
 
 bool stats_is_window(const mpb_merge_task *task, size_t k);
 

@@ -93,7 +93,7 @@ static void task_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uin
             if (m->q_kept >= 0)
                 s->acc[m->q_kept] = mpb_sum_abs_random(d, c->n, tm->key, c->first, tm->density,
                                                        s->acc[m->q_kept]);
-            if (m->cut[0].stage != CUT_HIGH && m->cut[1].stage != CUT_HIGH)
+            if ((m->cut[0].stage != CUT_HIGH && m->cut[1].stage != CUT_HIGH) || m->shared >= 0)
                 continue;
             if (stats_small(s, ts->tensor)) /* every magnitude, sorted at the item's end */
                 for (size_t j = 0; j < c->n; j++)
