@@ -21,6 +21,8 @@ static const mpb_method_def *const registry[MPB_METHOD_COUNT] = {
     [MPB_METHOD_NEARSWAP] = &mpb_method_nearswap,
     [MPB_METHOD_MULTISLERP] = &mpb_method_multislerp,
     [MPB_METHOD_KARCHER] = &mpb_method_karcher,
+    [MPB_METHOD_DELLA] = &mpb_method_della,
+    [MPB_METHOD_DELLA_LINEAR] = &mpb_method_della_linear,
 };
 
 static const struct {

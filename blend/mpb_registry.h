@@ -35,6 +35,8 @@ typedef enum {
     MPB_METHOD_NEARSWAP,
     MPB_METHOD_MULTISLERP,
     MPB_METHOD_KARCHER,
+    MPB_METHOD_DELLA,
+    MPB_METHOD_DELLA_LINEAR,
     MPB_METHOD_COUNT
 } mpb_method;
 
@@ -230,7 +232,8 @@ int mpb_method_coefficients(mpb_method m, const mpb_tensor_params *p, float coef
 extern const mpb_method_def mpb_method_linear, mpb_method_interpolate, mpb_method_passthrough,
     mpb_method_task_arithmetic, mpb_method_ties, mpb_method_dare_linear, mpb_method_dare_ties,
     mpb_method_breadcrumbs, mpb_method_breadcrumbs_ties, mpb_method_slerp,
-    mpb_method_model_stock, mpb_method_nearswap, mpb_method_multislerp, mpb_method_karcher;
+    mpb_method_model_stock, mpb_method_nearswap, mpb_method_multislerp, mpb_method_karcher,
+    mpb_method_della, mpb_method_della_linear;
 
 /* True when the weights (all but index skip; -1 for none) sum to 0 up to
  * rounding, so that dividing by their sum is meaningless. */

@@ -59,6 +59,8 @@ static void put_params(line *l, const mpb_method_def *def, const mpb_tensor_para
         put_list(l, "density", p->density, p->n_inputs);
     if (USES(MPB_P_GAMMA))
         put_scalar(l, "gamma", p->gamma);
+    if (USES(MPB_P_EPSILON))
+        put_scalar(l, "epsilon", p->epsilon);
     if (USES(MPB_P_LAMBDA))
         put_scalar(l, "lambda", p->lambda);
     if (USES(MPB_P_T))

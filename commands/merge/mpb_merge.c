@@ -38,7 +38,8 @@ static void task_start(const mpb_merge_recipe *r, size_t tensor, const mpb_item 
     }
 }
 
-/* The item's slabs: bufs[i] input i's rows, out where a changed dtype goes. */
+/* The item's slabs: bufs[i] input i's rows, out where a changed dtype goes.
+ * The blended slab, or NULL when the task kernel found no scratch memory. */
 static const void *blend_slab(struct merge_ctx *m, const mpb_item *it, void *const *bufs,
                               void *out)
 {
@@ -64,7 +65,8 @@ static const void *blend_slab(struct merge_ctx *m, const mpb_item *it, void *con
         void *dst = out_dt == in_t->dtype ? bufs[spec->base] : out; /* in place */
         mpb_task_pos pos;
         task_start(r, tensor, it, &pos);
-        mpb_blend_task(spec, all, in_t->dtype, dst, out_dt, (size_t)n, &pos);
+        if (mpb_blend_task(spec, all, in_t->dtype, dst, out_dt, (size_t)n, &pos) != MPB_OK)
+            return NULL; /* no memory for a row's scratch */
         return dst;
     }
     /* A copy that changes dtype is a one-input blend with coefficient 1:
@@ -102,6 +104,11 @@ static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
             break;
         void *out_slab = m->out_buf ? mpb_round_buf(m->out_buf, round, k) : NULL;
         const void *result = blend_slab(m, it, bufs, out_slab);
+        if (result == NULL) {
+            mpb_fail(err, MPB_ENOMEM, "out of memory blending tensor '%s'",
+                     r->in_idx.tensors[it->tensor].name);
+            break;
+        }
         mpb_audit_output(m->audit, it->tensor, it, result, err);
         if (err->code != MPB_OK)
             break;
