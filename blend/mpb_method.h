@@ -70,7 +70,8 @@ typedef struct mpb_task_model {
     float scale;  /* multiplies kept deltas (rescale); 1 leaves them as they are */
     mpb_keep_kind keep;
     mpb_cut hi, lo; /* MPB_KEEP_WINDOW */
-    uint64_t key;   /* MPB_KEEP_RANDOM, MPB_KEEP_DELLA: mpb_random_key(seed, input, tensor name) */
+    uint64_t
+        key; /* MPB_KEEP_RANDOM, MPB_KEEP_DELLA: mpb_random_key(seed, input, tensor name) */
     double density; /* MPB_KEEP_RANDOM, MPB_KEEP_DELLA */
     double epsilon; /* MPB_KEEP_DELLA: probabilities run from density - epsilon
                        (smallest magnitude) to density + epsilon (largest) */
@@ -110,7 +111,7 @@ typedef struct mpb_task_pos {
  * are not (MPB_EINVAL) or scratch memory for a row cannot be had
  * (MPB_ENOMEM). */
 int mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt, void *out,
-                    mpb_dtype out_dt, size_t n, mpb_task_pos *pos);
+                   mpb_dtype out_dt, size_t n, mpb_task_pos *pos);
 
 /* ---- Statistics of a slab (summed over rows and ranks by the caller) ---- */
 

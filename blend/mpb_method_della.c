@@ -64,7 +64,7 @@ void mpb_della_factors(const mpb_task_model *m, const float *d, size_t len, size
     }
 }
 
-#define DELLA_PARAMS(normalize)                                                       \
+#define DELLA_PARAMS(normalize)                                                 \
     MPB_SPARSE_PARAMS(normalize, 1), [MPB_P_EPSILON] = MPB_PARAM_DEFAULT(0.15), \
                                      [MPB_P_SEED] = MPB_PARAM_USED
 

@@ -254,8 +254,8 @@ static int blend_rows(const mpb_task_spec *s, const void *const in[], mpb_dtype 
             if (m->keep != MPB_KEEP_DELLA)
                 continue;
             float *fk = d + len * f++;
-            mpb_method_deltas(in_dt, at(in[m->input], in_dt, from), at(in[s->base], in_dt, from),
-                              len, d);
+            mpb_method_deltas(in_dt, at(in[m->input], in_dt, from),
+                              at(in[s->base], in_dt, from), len, d);
             mpb_della_factors(m, d, len, s->group_stride, pos->index + from, fk, scratch);
             factor[k] = fk;
         }

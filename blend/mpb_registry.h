@@ -195,8 +195,8 @@ typedef struct mpb_method_def {
     bool copies_first; /* every tensor is input 0's, unchanged (passthrough) */
     /* Parameters */
     mpb_param_use params[MPB_P_COUNT];
-    const char *required_why; /* after "needs parameters.X: " in messages */
-    bool normalize_needs_sum; /* normalize divides by the sum of every weight:
+    const char *required_why;          /* after "needs parameters.X: " in messages */
+    bool normalize_needs_sum;          /* normalize divides by the sum of every weight:
                                     weights that cancel are an error */
     mpb_params_check_fn *check_params; /* or NULL */
     /* Properties */

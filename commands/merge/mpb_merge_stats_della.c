@@ -26,8 +26,8 @@ int stats_della_row(stats_run *s, const tensor_state *ts, uint64_t row, uint64_t
     if (d == NULL || scratch == NULL) {
         free(d);
         free(scratch);
-        return mpb_fail(err, MPB_ENOMEM, "out of memory for a row of %zu elements of tensor '%s'",
-                        len, t->name);
+        return mpb_fail(err, MPB_ENOMEM,
+                        "out of memory for a row of %zu elements of tensor '%s'", len, t->name);
     }
     for (size_t k = 0; k < spec->n_models; k++) {
         const mpb_task_model *m = &spec->models[k];

@@ -41,6 +41,8 @@ def near_copy(src, dst, seed):
 
 
 near_copy(A, C, 5)
+A_COPY = os.path.join(work, "a_copy.h5")
+shutil.copy(A, A_COPY)
 NAMES = mpbtest.tensor_names(A)
 LAYERS = 1 + max(int(m.group(1)) for n in NAMES for m in [re.search(r"layers\.(\d+)\.", n)] if m)
 
@@ -223,6 +225,12 @@ CASES = {
                          "parameters: {nuslerp_flatten: true}\nout_dtype: float32\n",
                          linear_ref([B, C, A], lambda n, xs: ref.nuslerp_coefficients(
                              xs[:2], [-1 if "mlp" in n else 2, 1], xs[2]))),
+    # Two equal models: sin theta = 0, the linear fallback at t = 0.75.
+    "nuslerp_parallel": ("merge_method: nuslerp\nmodels:\n  - model: a.h5\n"
+                         "    parameters: {weight: 1}\n  - model: a_copy.h5\n"
+                         "    parameters: {weight: 3}\n",
+                         linear_ref([A, A_COPY], lambda n, xs: ref.nuslerp_coefficients(
+                             xs, [1, 3]))),
     # Three models as they are (c.h5 nearly parallel to a.h5), a weight
     # gradient and normalize_weights' default.
     "multislerp": ("merge_method: multislerp\nmodels:\n  - model: a.h5\n"
@@ -254,7 +262,7 @@ RUNS = [(1, "collective", None), (2, "independent", "16"), (3, "collective", "16
 # elsewhere, two far-apart runs are enough here.
 SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
          "linear_dtype_f16", "nearswap_near_f32", "multislerp_base_f32",
-         "karcher_near"}
+         "karcher_near", "nuslerp_base_f32", "nuslerp_parallel"}
 
 
 def merge(cfg, out, np_, io, slab):
@@ -453,7 +461,7 @@ expect_error("nuslerp_base_is_model", "merge_method: nuslerp\nbase_model: a.h5\n
              "merge_method 'nuslerp' needs exactly 2 models besides base_model, got 1")
 expect_error("nuslerp_no_weight", "merge_method: nuslerp\n"
              "models: [{model: a.h5}, {model: b.h5, parameters: {weight: 1}}]\n",
-             "models[0] ('a.h5') has no weight; merge_method 'nuslerp' needs one for each model")
+             "has no weight; merge_method 'nuslerp' needs one for each model")
 expect_error("nuslerp_rows", "merge_method: nuslerp\nmodels: [{model: a.h5}, {model: b.h5}]\n"
              "parameters: {weight: 1, nuslerp_flatten: false}\n",
              "nuslerp: nuslerp_flatten: false (tensor 'model.embed_tokens.weight') slerps each "
