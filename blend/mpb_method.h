@@ -59,7 +59,9 @@ uint64_t mpb_keep_threshold(double density);
 typedef enum mpb_keep_kind {
     MPB_KEEP_ALL,    /* no sparsification */
     MPB_KEEP_WINDOW, /* magnitude ranks in [lo, hi): inside hi, not inside lo */
-    MPB_KEEP_RANDOM  /* DARE */
+    MPB_KEEP_RANDOM, /* DARE */
+    MPB_KEEP_DELLA   /* DELLA's MagPrune: random keep, its probability from the
+                        element's magnitude rank in its row (mpb_della_factors) */
 } mpb_keep_kind;
 
 typedef struct mpb_task_model {
@@ -68,8 +70,12 @@ typedef struct mpb_task_model {
     float scale;  /* multiplies kept deltas (rescale); 1 leaves them as they are */
     mpb_keep_kind keep;
     mpb_cut hi, lo; /* MPB_KEEP_WINDOW */
-    uint64_t key;   /* MPB_KEEP_RANDOM: mpb_random_key(seed, input, tensor name) */
-    double density; /* MPB_KEEP_RANDOM */
+    uint64_t
+        key; /* MPB_KEEP_RANDOM, MPB_KEEP_DELLA: mpb_random_key(seed, input, tensor name) */
+    double density; /* MPB_KEEP_RANDOM, MPB_KEEP_DELLA */
+    double epsilon; /* MPB_KEEP_DELLA: probabilities run from density - epsilon
+                       (smallest magnitude) to density + epsilon (largest) */
+    bool by_p;      /* MPB_KEEP_DELLA: each kept element is multiplied by 1/p */
 } mpb_task_model;
 
 typedef struct mpb_task_spec {
@@ -80,6 +86,9 @@ typedef struct mpb_task_spec {
     bool normalize; /* divide by the (elected) weights' sum */
     float divisor;  /* without consensus: the weights' sum, 1 when below 1e-8 */
     float lambda;
+    /* MPB_KEEP_DELLA: the tensor's row length (slabs hold whole rows) and
+     * the stride of its ranking groups within a row (mpb_della_factors). */
+    size_t row_len, group_stride;
 } mpb_task_spec;
 
 /* Where a slab starts in its tensor: the index of its first element and,
@@ -96,9 +105,13 @@ typedef struct mpb_task_pos {
  * exact operation order is in docs/METHODS.md.  in[] holds every input in
  * input order (in_dt F16, BF16 or F32); out (out_dt F16, BF16 or F32) may be
  * the same buffer as one input when in_dt == out_dt.  A NaN result is
- * written as the canonical quiet NaN, as mpb_blend_linear does. */
-void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt, void *out,
-                    mpb_dtype out_dt, size_t n, mpb_task_pos *pos);
+ * written as the canonical quiet NaN, as mpb_blend_linear does.  With a
+ * MPB_KEEP_DELLA model the slab must hold whole rows (pos->index and n
+ * multiples of s->row_len); it fails, before writing anything, when they
+ * are not (MPB_EINVAL) or scratch memory for a row cannot be had
+ * (MPB_ENOMEM). */
+int mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt, void *out,
+                   mpb_dtype out_dt, size_t n, mpb_task_pos *pos);
 
 /* ---- Statistics of a slab (summed over rows and ranks by the caller) ---- */
 
@@ -115,6 +128,8 @@ double mpb_sum_products(const float *a, const float *b, size_t n, double acc);
 /* Sum of |d| over the elements DARE keeps; d[0] is element `first`. */
 double mpb_sum_abs_random(const float *d, size_t n, uint64_t key, uint64_t first,
                           double density, double acc);
+/* Sum of |d| over the elements whose factor is not 0 (DELLA keeps them). */
+double mpb_sum_abs_kept(const float *d, const float *factor, size_t n, double acc);
 /* Sum of |d| over the elements whose magnitude bits are above `bits`. */
 double mpb_sum_abs_above(const float *d, size_t n, uint32_t bits, double acc);
 uint64_t mpb_count_equal(const float *d, size_t n, uint32_t bits);
@@ -148,6 +163,20 @@ size_t mpb_bins_merge(mpb_bin *b, size_t n);
  * when the bins hold fewer than rank elements. */
 bool mpb_bins_find(const mpb_bin *b, size_t n, uint64_t rank, uint64_t *bin, uint64_t *above,
                    uint64_t *in_bin);
+
+/* DELLA's MagPrune on one row of a task vector (docs/METHODS.md#della):
+ * the row's elements j = g + i * stride (i < len / stride) form ranking
+ * group g; within a group, elements are ranked by |d| ascending, equal
+ * magnitudes by index ascending (what a stable sort gives), the smallest
+ * has probability density - epsilon and the largest density + epsilon,
+ * linearly in the rank, computed in fp32 as mergekit does.  Element j
+ * (index first + j in the tensor) is kept when
+ * mpb_random_uniform(m->key, first + j) < p.  factor[j] = 0 when it is
+ * dropped, else 1, or 1/p with m->by_p.  A group of one element has
+ * p = density.  scratch holds mpb_della_scratch_count(len) values. */
+void mpb_della_factors(const mpb_task_model *m, const float *d, size_t len, size_t stride,
+                       uint64_t first, float *factor, uint32_t *scratch);
+size_t mpb_della_scratch_count(size_t len);
 
 /* ---- Per-tensor coefficients, computed in double ---- */
 

@@ -73,6 +73,14 @@ double mpb_sum_abs_random(const float *d, size_t n, uint64_t key, uint64_t first
     return acc;
 }
 
+double mpb_sum_abs_kept(const float *d, const float *factor, size_t n, double acc)
+{
+    for (size_t j = 0; j < n; j++)
+        if (factor[j] != 0.0f)
+            acc += fabs((double)d[j]);
+    return acc;
+}
+
 double mpb_sum_abs_above(const float *d, size_t n, uint32_t bits, double acc)
 {
     for (size_t j = 0; j < n; j++)

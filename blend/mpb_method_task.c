@@ -4,10 +4,12 @@
 #include "mpb_method.h"
 
 #include "mpb_convert.h"
+#include "mpb_error.h"
 #include "mpb_random.h"
 
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if FLT_EVAL_METHOD != 0
@@ -131,10 +133,11 @@ static void window(const mpb_task_model *m, float *restrict d, size_t n, uint64_
 }
 
 /* On entry wd holds the model's values; on exit
- * wd[j] = weight * (kept ? (x[j] - b[j]) * scale : 0). */
+ * wd[j] = weight * (kept ? (x[j] - b[j]) * scale : 0); DELLA's factor[j]
+ * (0 for dropped elements) multiplies before the scale. */
 static void weighted_deltas(const mpb_task_model *m, const float *restrict b,
                             float *restrict wd, size_t n, uint64_t first, uint64_t *seen_hi,
-                            uint64_t *seen_lo)
+                            uint64_t *seen_lo, const float *restrict factor)
 {
     const float scale = m->scale, weight = m->weight;
     for (size_t j = 0; j < n; j++)
@@ -146,6 +149,9 @@ static void weighted_deltas(const mpb_task_model *m, const float *restrict b,
         mpb_random_keep_mask(m->key, first, mpb_keep_threshold(m->density), keep, n);
         for (size_t j = 0; j < n; j++)
             wd[j] = keep_or_zero(keep[j], wd[j] * scale);
+    } else if (m->keep == MPB_KEEP_DELLA) {
+        for (size_t j = 0; j < n; j++)
+            wd[j] = pick(factor[j] != 0.0f, (wd[j] * factor[j]) * scale, 0.0f);
     } else {
         for (size_t j = 0; j < n; j++)
             wd[j] = wd[j] * scale;
@@ -194,23 +200,23 @@ static void mix(const mpb_task_spec *s, float wd[][CHUNK], float *restrict sum,
         mixed[j] = pick(sum[j] != sum[j], sum[j], mixed[j]);
 }
 
-void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt, void *out,
-                    mpb_dtype out_dt, size_t n, mpb_task_pos *pos)
+/* Elements [from, from + n) of the slab; factor[k] holds DELLA's factors
+ * of model k for them (NULL for other kinds). */
+static void blend_span(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
+                       void *out, mpb_dtype out_dt, size_t from, size_t n, mpb_task_pos *pos,
+                       const float *const factor[])
 {
-    if (s->n_models == 0 || s->n_models >= MPB_MAX_INPUTS || !mpb_dtype_is_blendable(in_dt) ||
-        !mpb_dtype_is_blendable(out_dt))
-        return;
     const uint32_t nan_bits = 0x7fc00000u;
     float nan, b[CHUNK], sum[CHUNK], mixed[CHUNK], wd[MPB_MAX_INPUTS - 1][CHUNK];
     memcpy(&nan, &nan_bits, sizeof nan);
-    for (size_t done = 0; done < n; done += CHUNK) {
-        size_t m = n - done < CHUNK ? n - done : CHUNK;
+    for (size_t done = from; done < from + n; done += CHUNK) {
+        size_t m = from + n - done < CHUNK ? from + n - done : CHUNK;
         /* Every input of this block is read before out is written. */
         mpb_method_deltas(in_dt, at(in[s->base], in_dt, done), NULL, m, b);
         for (size_t k = 0; k < s->n_models; k++) {
             mpb_method_deltas(in_dt, at(in[s->models[k].input], in_dt, done), NULL, m, wd[k]);
             weighted_deltas(&s->models[k], b, wd[k], m, pos->index + done, &pos->seen_hi[k],
-                            &pos->seen_lo[k]);
+                            &pos->seen_lo[k], factor[k] ? factor[k] + (done - from) : NULL);
         }
         mix(s, wd, sum, mixed, m);
         for (size_t j = 0; j < m; j++) {
@@ -220,5 +226,62 @@ void mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in
         mpb_convert_from_f32(out_dt, b, (unsigned char *)out + done * mpb_dtype_size(out_dt),
                              m);
     }
-    pos->index += n;
+}
+
+/* Row by row: DELLA's factors need the whole row of each task vector
+ * before any of its elements is blended. */
+static int blend_rows(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
+                      void *out, mpb_dtype out_dt, size_t n, mpb_task_pos *pos)
+{
+    const size_t len = s->row_len;
+    if (len == 0 || n % len != 0 || s->group_stride == 0 || len % s->group_stride != 0)
+        return MPB_EINVAL;
+    size_t n_della = 0;
+    for (size_t k = 0; k < s->n_models; k++)
+        n_della += s->models[k].keep == MPB_KEEP_DELLA;
+    float *d = malloc(len * (n_della + 1) * sizeof *d);
+    uint32_t *scratch = malloc(mpb_della_scratch_count(len) * sizeof *scratch);
+    if (d == NULL || scratch == NULL) {
+        free(d);
+        free(scratch);
+        return MPB_ENOMEM;
+    }
+    const float *factor[MPB_MAX_INPUTS] = {0};
+    for (size_t row = 0; row < n / len; row++) {
+        size_t from = row * len, f = 1;
+        for (size_t k = 0; k < s->n_models; k++) {
+            const mpb_task_model *m = &s->models[k];
+            if (m->keep != MPB_KEEP_DELLA)
+                continue;
+            float *fk = d + len * f++;
+            mpb_method_deltas(in_dt, at(in[m->input], in_dt, from),
+                              at(in[s->base], in_dt, from), len, d);
+            mpb_della_factors(m, d, len, s->group_stride, pos->index + from, fk, scratch);
+            factor[k] = fk;
+        }
+        blend_span(s, in, in_dt, out, out_dt, from, len, pos, factor);
+    }
+    free(d);
+    free(scratch);
+    return MPB_OK;
+}
+
+int mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt, void *out,
+                   mpb_dtype out_dt, size_t n, mpb_task_pos *pos)
+{
+    if (s->n_models == 0 || s->n_models >= MPB_MAX_INPUTS || !mpb_dtype_is_blendable(in_dt) ||
+        !mpb_dtype_is_blendable(out_dt))
+        return MPB_OK;
+    bool della = false;
+    for (size_t k = 0; k < s->n_models; k++)
+        della |= s->models[k].keep == MPB_KEEP_DELLA;
+    static const float *const none[MPB_MAX_INPUTS];
+    int rc = MPB_OK;
+    if (della)
+        rc = blend_rows(s, in, in_dt, out, out_dt, n, pos);
+    else
+        blend_span(s, in, in_dt, out, out_dt, 0, n, pos, none);
+    if (rc == MPB_OK)
+        pos->index += n;
+    return rc;
 }

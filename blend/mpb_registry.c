@@ -21,6 +21,9 @@ static const mpb_method_def *const registry[MPB_METHOD_COUNT] = {
     [MPB_METHOD_NEARSWAP] = &mpb_method_nearswap,
     [MPB_METHOD_MULTISLERP] = &mpb_method_multislerp,
     [MPB_METHOD_KARCHER] = &mpb_method_karcher,
+    [MPB_METHOD_DELLA] = &mpb_method_della,
+    [MPB_METHOD_DELLA_LINEAR] = &mpb_method_della_linear,
+    [MPB_METHOD_NUSLERP] = &mpb_method_nuslerp,
 };
 
 static const struct {
@@ -42,6 +45,8 @@ static const struct {
     [MPB_P_EPS] = {"eps", false, false, NAN},
     [MPB_P_MAX_ITER] = {"max_iter", false, false, NAN},
     [MPB_P_TOL] = {"tol", false, false, NAN},
+    [MPB_P_NUSLERP_FLATTEN] = {"nuslerp_flatten", false, false, NAN},
+    [MPB_P_NUSLERP_ROW_WISE] = {"nuslerp_row_wise", false, false, NAN},
 };
 
 const char *mpb_param_name(mpb_param_id id)

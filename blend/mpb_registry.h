@@ -35,6 +35,9 @@ typedef enum {
     MPB_METHOD_NEARSWAP,
     MPB_METHOD_MULTISLERP,
     MPB_METHOD_KARCHER,
+    MPB_METHOD_DELLA,
+    MPB_METHOD_DELLA_LINEAR,
+    MPB_METHOD_NUSLERP,
     MPB_METHOD_COUNT
 } mpb_method;
 
@@ -55,6 +58,8 @@ typedef enum {
     MPB_P_EPS,
     MPB_P_MAX_ITER,
     MPB_P_TOL,
+    MPB_P_NUSLERP_FLATTEN,
+    MPB_P_NUSLERP_ROW_WISE,
     MPB_P_COUNT
 } mpb_param_id;
 
@@ -114,6 +119,8 @@ typedef struct mpb_tensor_params {
     bool normalize_weights; /* multislerp */
     double eps;             /* multislerp; NaN unless the method reads it */
     double max_iter, tol;   /* karcher; NaN unless the method reads them */
+    bool nuslerp_flatten;   /* nuslerp: one pair of coefficients per tensor */
+    bool nuslerp_row_wise;  /* nuslerp without flatten: vectors along dim 0 */
     bool rescale;           /* sparsified task vectors are rescaled... */
     bool rescale_l1;        /* ...to keep their L1 norm (mergekit); false: by 1/density */
     uint64_t seed;          /* DARE's random masks */
@@ -171,6 +178,11 @@ typedef void mpb_sums_add_fn(const float *const v[], size_t n_vectors, size_t n,
 typedef int mpb_sums_coefficients_fn(const double totals[], const mpb_tensor_params *p,
                                      const char *tensor, float coef[], mpb_error *err);
 
+/* Per tensor, while the recipe is built (before anything is read): fails,
+ * naming the tensor and the cause, when the resolved parameters are ones
+ * the method cannot honour. */
+typedef int mpb_params_check_fn(const mpb_tensor_params *p, const char *tensor, mpb_error *err);
+
 typedef struct mpb_method_def {
     const char *name;           /* the config spelling */
     const char *const *aliases; /* further spellings accepted, NULL-terminated; or NULL */
@@ -179,12 +191,14 @@ typedef struct mpb_method_def {
     mpb_base_role base;
     int exact_inputs;  /* 0: any number */
     int min_others;    /* inputs needed besides the base */
+    int max_others;    /* inputs allowed besides the base; 0: any number */
     bool copies_first; /* every tensor is input 0's, unchanged (passthrough) */
     /* Parameters */
     mpb_param_use params[MPB_P_COUNT];
-    const char *required_why; /* after "needs parameters.X: " in messages */
-    bool normalize_needs_sum; /* normalize divides by the sum of every weight:
+    const char *required_why;          /* after "needs parameters.X: " in messages */
+    bool normalize_needs_sum;          /* normalize divides by the sum of every weight:
                                     weights that cancel are an error */
+    mpb_params_check_fn *check_params; /* or NULL */
     /* Properties */
     bool whole_tensor_stats; /* needs statistics of the whole tensor first */
     bool elects_sign;        /* TIES sign consensus */
@@ -229,7 +243,8 @@ int mpb_method_coefficients(mpb_method m, const mpb_tensor_params *p, float coef
 extern const mpb_method_def mpb_method_linear, mpb_method_interpolate, mpb_method_passthrough,
     mpb_method_task_arithmetic, mpb_method_ties, mpb_method_dare_linear, mpb_method_dare_ties,
     mpb_method_breadcrumbs, mpb_method_breadcrumbs_ties, mpb_method_slerp,
-    mpb_method_model_stock, mpb_method_nearswap, mpb_method_multislerp, mpb_method_karcher;
+    mpb_method_model_stock, mpb_method_nearswap, mpb_method_multislerp, mpb_method_karcher,
+    mpb_method_della, mpb_method_della_linear, mpb_method_nuslerp;
 
 /* True when the weights (all but index skip; -1 for none) sum to 0 up to
  * rounding, so that dividing by their sum is meaningless. */

@@ -59,6 +59,8 @@ static void put_params(line *l, const mpb_method_def *def, const mpb_tensor_para
         put_list(l, "density", p->density, p->n_inputs);
     if (USES(MPB_P_GAMMA))
         put_scalar(l, "gamma", p->gamma);
+    if (USES(MPB_P_EPSILON))
+        put_scalar(l, "epsilon", p->epsilon);
     if (USES(MPB_P_LAMBDA))
         put_scalar(l, "lambda", p->lambda);
     if (USES(MPB_P_T))
@@ -73,6 +75,10 @@ static void put_params(line *l, const mpb_method_def *def, const mpb_tensor_para
         put_scalar(l, "max_iter", p->max_iter);
     if (USES(MPB_P_TOL))
         put_scalar(l, "tol", p->tol);
+    if (USES(MPB_P_NUSLERP_FLATTEN))
+        put(l, " nuslerp_flatten=%s", p->nuslerp_flatten ? "true" : "false");
+    if (USES(MPB_P_NUSLERP_ROW_WISE))
+        put(l, " nuslerp_row_wise=%s", p->nuslerp_row_wise ? "true" : "false");
     if (USES(MPB_P_RESCALE))
         put(l, " rescale=%s", !p->rescale ? "false" : p->rescale_l1 ? "l1" : "inverse");
     if (USES(MPB_P_SEED))

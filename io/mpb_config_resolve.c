@@ -67,6 +67,12 @@ static void resolve_switches(const mpb_config *c, const char *tensor, double pos
         lookup(c, -1, MPB_P_NORMALIZE_WEIGHTS, tensor, pos, &v)
             ? v.flag
             : mpb_method_default(c->method, MPB_P_NORMALIZE_WEIGHTS) == 1.0;
+    out->nuslerp_flatten = lookup(c, -1, MPB_P_NUSLERP_FLATTEN, tensor, pos, &v)
+                               ? v.flag
+                               : mpb_method_default(c->method, MPB_P_NUSLERP_FLATTEN) == 1.0;
+    out->nuslerp_row_wise = lookup(c, -1, MPB_P_NUSLERP_ROW_WISE, tensor, pos, &v)
+                                ? v.flag
+                                : mpb_method_default(c->method, MPB_P_NUSLERP_ROW_WISE) == 1.0;
     out->rescale = mpb_method_default(c->method, MPB_P_RESCALE) == 1.0;
     out->rescale_l1 = true;
     if (lookup(c, -1, MPB_P_RESCALE, tensor, pos, &v)) {
@@ -107,6 +113,8 @@ static int check_required(const mpb_config *c, const char *tensor, const mpb_ten
         if (def->params[id].required && !mpb_param_per_model((mpb_param_id)id))
             rc = require(c, tensor, mpb_tensor_param(p, (mpb_param_id)id), (mpb_param_id)id, -1,
                          err);
+    if (rc == MPB_OK && def->check_params != NULL)
+        rc = def->check_params(p, tensor, err);
     if (rc == MPB_OK && def->normalize_needs_sum && p->normalize &&
         mpb_weights_cancel(p->weight, p->n_inputs, -1))
         rc = mpb_fail(err, MPB_EINVAL,

@@ -73,12 +73,19 @@ static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
                                                           info->base == MPB_BASE_OPTIONAL)
                                        ? 1
                                        : 0);
+    bool exact = info->max_others > 0 && info->max_others == info->min_others;
     if (others < (size_t)info->min_others)
-        return mpb_yaml_fail(y, models, NULL,
-                             "merge_method '%s' needs at least %d model%s besides base_model, "
-                             "got %zu",
-                             info->name, info->min_others, info->min_others > 1 ? "s" : "",
-                             others);
+        return mpb_yaml_fail(
+            y, models, NULL,
+            "merge_method '%s' needs %s %d model%s besides base_model, got %zu", info->name,
+            exact ? "exactly" : "at least", info->min_others, info->min_others > 1 ? "s" : "",
+            others);
+    if (info->max_others > 0 && others > (size_t)info->max_others)
+        return mpb_yaml_fail(
+            y, models, NULL,
+            "merge_method '%s' needs %s %d model%s besides base_model, got %zu", info->name,
+            exact ? "exactly" : "at most", info->max_others, info->max_others > 1 ? "s" : "",
+            others);
     return MPB_OK;
 }
 

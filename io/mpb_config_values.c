@@ -15,6 +15,8 @@ static value_type type_of(mpb_param_id id)
     switch (id) {
     case MPB_P_NORMALIZE:
     case MPB_P_NORMALIZE_WEIGHTS:
+    case MPB_P_NUSLERP_FLATTEN:
+    case MPB_P_NUSLERP_ROW_WISE:
     case MPB_P_INT8_MASK: return TYPE_FLAG;
     case MPB_P_RESCALE: return TYPE_RESCALE;
     case MPB_P_SEED: return TYPE_SEED;

@@ -57,7 +57,7 @@ static void test_names_and_list(void **state)
     }
     assert_string_equal(mpb_method_list(), list);
     mpb_method found;
-    assert_false(mpb_method_lookup("della", &found));
+    assert_false(mpb_method_lookup("no_such_method", &found));
     assert_string_equal(mpb_method_name(MPB_METHOD_NEARSWAP), "nearswap");
 }
 
@@ -89,6 +89,19 @@ static void test_defaults(void **state)
     assert_true(isnan(mpb_method_default(MPB_METHOD_TIES, MPB_P_GAMMA)));
     assert_true(mpb_method_default(MPB_METHOD_SLERP, MPB_P_DENSITY) == 1.0);
     assert_true(isnan(mpb_method_default(MPB_METHOD_NEARSWAP, MPB_P_T)));
+    /* della and della_linear (generalized_task_arithmetic.py, sparsify.py). */
+    assert_true(mpb_method_default(MPB_METHOD_DELLA, MPB_P_EPSILON) == 0.15);
+    assert_true(mpb_method_default(MPB_METHOD_DELLA_LINEAR, MPB_P_EPSILON) == 0.15);
+    assert_true(mpb_method_default(MPB_METHOD_DELLA, MPB_P_NORMALIZE) == 1.0);
+    assert_true(mpb_method_default(MPB_METHOD_DELLA_LINEAR, MPB_P_NORMALIZE) == 0.0);
+    assert_true(mpb_method_default(MPB_METHOD_DELLA, MPB_P_RESCALE) == 1.0);
+    assert_true(mpb_method_default(MPB_METHOD_DELLA_LINEAR, MPB_P_RESCALE) == 1.0);
+    assert_true(mpb_method_default(MPB_METHOD_DELLA, MPB_P_LAMBDA) == 1.0);
+    assert_true(mpb_method_get(MPB_METHOD_DELLA)->elects_sign);
+    assert_false(mpb_method_get(MPB_METHOD_DELLA_LINEAR)->elects_sign);
+    /* nuslerp.py: flatten on, row_wise off. */
+    assert_true(mpb_method_default(MPB_METHOD_NUSLERP, MPB_P_NUSLERP_FLATTEN) == 1.0);
+    assert_true(mpb_method_default(MPB_METHOD_NUSLERP, MPB_P_NUSLERP_ROW_WISE) == 0.0);
 }
 
 static float nearswap_one(float t, float b, float x)

@@ -341,6 +341,118 @@ static void test_cut_helpers(void **state)
     assert_true(mpb_abs_bits(f32_from_bits(0xffc00000u)) > mpb_abs_bits(INFINITY));
 }
 
+/* DELLA: ranks by |d| ascending with equal magnitudes by index, p linear
+ * in the rank from density - epsilon to density + epsilon (fp32 steps
+ * written here from docs/METHODS.md#della), the draw of DARE's generator. */
+static void test_della_factors(void **state)
+{
+    (void)state;
+    /* Rows of 5: ascending order 0.1 (j=2), |0.5| (j=0), |-0.5| (j=1),
+     * |-0.7| (j=4), 0.9 (j=3); ranks r = 1, 2, 0, 4, 3. */
+    const float d[] = {0.5f, -0.5f, 0.1f, 0.9f, -0.7f};
+    const size_t rank[] = {1, 2, 0, 4, 3};
+    const uint64_t first = 40;
+    for (int by_p = 0; by_p < 2; by_p++)
+        for (uint64_t key = 1; key < 200; key++) {
+            mpb_task_model m = {.keep = MPB_KEEP_DELLA,
+                                .key = key,
+                                .density = 0.5,
+                                .epsilon = 0.3,
+                                .by_p = by_p};
+            float factor[5];
+            uint32_t scratch[10];
+            assert_true(mpb_della_scratch_count(5) <= 10);
+            mpb_della_factors(&m, d, 5, 1, first, factor, scratch);
+            for (size_t j = 0; j < 5; j++) {
+                float rn = (float)rank[j] / 4.0f;
+                float p = (float)(0.5 - 0.3) + (rn * 2.0f) * (float)0.3;
+                bool kept = mpb_random_uniform(key, first + j) < p;
+                float want = kept ? (by_p ? 1.0f / p : 1.0f) : 0.0f;
+                assert_true(factor[j] == want);
+            }
+        }
+    /* The smallest magnitude keeps with density - epsilon, the largest with
+     * density + epsilon: over many keys, counts near 20 % and 80 %. */
+    int kept_small = 0, kept_large = 0;
+    for (uint64_t key = 0; key < 4000; key++) {
+        mpb_task_model m = {.keep = MPB_KEEP_DELLA, .key = key, .density = 0.5, .epsilon = 0.3};
+        float factor[5];
+        uint32_t scratch[10];
+        mpb_della_factors(&m, d, 5, 1, 0, factor, scratch);
+        kept_small += factor[2] != 0.0f;
+        kept_large += factor[3] != 0.0f;
+    }
+    assert_true(kept_small > 700 && kept_small < 900);
+    assert_true(kept_large > 3100 && kept_large < 3300);
+}
+
+/* Groups along the second dimension: a row of shape [3, 2] (stride 2)
+ * ranks elements {0, 2, 4} and {1, 3, 5} separately; a group of one
+ * element gets p = density. */
+static void test_della_groups(void **state)
+{
+    (void)state;
+    const float d[] = {3, -1, 1, -2, 2, -3};
+    const size_t rank[] = {2, 0, 0, 1, 1, 2};
+    for (uint64_t key = 1; key < 100; key++) {
+        mpb_task_model m = {.keep = MPB_KEEP_DELLA, .key = key, .density = 0.4, .epsilon = 0.1};
+        float factor[6];
+        uint32_t scratch[12];
+        mpb_della_factors(&m, d, 6, 2, 7, factor, scratch);
+        for (size_t j = 0; j < 6; j++) {
+            float p = (float)(0.4 - 0.1) + ((float)rank[j] / 2.0f * 2.0f) * (float)0.1;
+            assert_true(factor[j] == (mpb_random_uniform(key, 7 + j) < p ? 1.0f : 0.0f));
+        }
+        mpb_della_factors(&m, d, 1, 1, 9, factor, scratch);
+        assert_true(factor[0] == (mpb_random_uniform(key, 9) < 0.4f ? 1.0f : 0.0f));
+    }
+}
+
+/* The kernel blends DELLA row by row: two rows at once equal each row on
+ * its own, equal the formula, and a slab that is not whole rows fails. */
+static void test_della_kernel_rows(void **state)
+{
+    (void)state;
+    enum { LEN = 300, ROWS = 2, N = LEN * ROWS };
+    float b[N], x[N], out[N], want[N], factor[LEN];
+    uint32_t scratch[2 * LEN];
+    for (size_t j = 0; j < N; j++) {
+        b[j] = (float)(j % 17) * 0.25f;
+        x[j] = b[j] + (float)((int)(j * 7919 % 23) - 11) * 0.125f; /* many equal |d| */
+    }
+    float *in[] = {b, x};
+    mpb_task_model m[1] = {{.weight = 0.75f,
+                            .scale = 1.5f,
+                            .keep = MPB_KEEP_DELLA,
+                            .key = 5,
+                            .density = 0.5,
+                            .epsilon = 0.2}};
+    mpb_task_spec s = spec_of(m, 1, false, false, 0.5f);
+    s.row_len = LEN;
+    s.group_stride = 1;
+    blend_f32(&s, in, out, N);
+    for (size_t row = 0; row < ROWS; row++) {
+        float d[LEN];
+        for (size_t j = 0; j < LEN; j++)
+            d[j] = x[row * LEN + j] - b[row * LEN + j];
+        mpb_della_factors(&m[0], d, LEN, 1, row * LEN, factor, scratch);
+        for (size_t j = 0; j < LEN; j++) {
+            float kept = factor[j] != 0.0f ? (d[j] * factor[j]) * 1.5f : 0.0f;
+            want[row * LEN + j] = b[row * LEN + j] + (0.75f * kept) * 0.5f;
+        }
+    }
+    assert_memory_equal(out, want, sizeof out);
+    float piece[N];
+    mpb_task_pos pos = {.index = LEN};
+    const void *second[] = {b + LEN, x + LEN};
+    assert_int_equal(mpb_blend_task(&s, second, MPB_DT_F32, piece, MPB_DT_F32, LEN, &pos), 0);
+    assert_memory_equal(piece, out + LEN, LEN * sizeof *piece);
+    mpb_task_pos half = {0};
+    assert_int_not_equal(mpb_blend_task(&s, (const void *const *)in, MPB_DT_F32, piece,
+                                        MPB_DT_F32, LEN / 2, &half),
+                         0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +464,9 @@ int main(void)
         cmocka_unit_test(test_random_against_formula),
         cmocka_unit_test(test_keep_threshold),
         cmocka_unit_test(test_cut_helpers),
+        cmocka_unit_test(test_della_factors),
+        cmocka_unit_test(test_della_groups),
+        cmocka_unit_test(test_della_kernel_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,11 @@ static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
             break;
         void *out_slab = m->out_buf ? mpb_round_buf(m->out_buf, round, k) : NULL;
         const void *result = mpb_merge_blend_item(r, it, bufs, out_slab, true);
+        if (result == NULL) {
+            mpb_fail(err, MPB_ENOMEM, "out of memory blending tensor '%s'",
+                     r->in_idx.tensors[it->tensor].name);
+            break;
+        }
         mpb_audit_output(m->audit, it->tensor, it, result, err);
         if (err->code != MPB_OK)
             break;

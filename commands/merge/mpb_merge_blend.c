@@ -42,7 +42,8 @@ const void *mpb_merge_blend_item(const mpb_merge_recipe *r, const mpb_item *it,
         void *dst = same ? bufs[spec->base] : scratch;
         mpb_task_pos pos;
         task_start(r, tensor, it, &pos);
-        mpb_blend_task(spec, all, in_t->dtype, dst, out_dt, (size_t)n, &pos);
+        if (mpb_blend_task(spec, all, in_t->dtype, dst, out_dt, (size_t)n, &pos) != MPB_OK)
+            return NULL; /* no memory for a row's scratch */
         return dst;
     }
     /* A copy that changes dtype is a one-input blend with coefficient 1:

@@ -144,7 +144,8 @@ static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
         bool l1 = task->sparse[k].rescale_l1;
         if (pass == PASS_SUMS) {
             m->q_l1 = l1 ? q++ : -1;
-            m->q_kept = l1 && task->spec.models[k].keep == MPB_KEEP_RANDOM ? q++ : -1;
+            mpb_keep_kind keep = task->spec.models[k].keep;
+            m->q_kept = l1 && (keep == MPB_KEEP_RANDOM || keep == MPB_KEEP_DELLA) ? q++ : -1;
         } else {
             m->q_l1 = m->q_kept = -1;
         }

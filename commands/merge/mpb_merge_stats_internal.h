@@ -129,6 +129,12 @@ int stats_add_rec(stats_run *s, uint64_t slot, uint64_t key, uint64_t row, uint6
 
 bool stats_small(const stats_run *s, size_t tensor);
 
+/* In PASS_SUMS, the kept L1 norm of row `row` of the current item (element
+ * `first` of the tensor) for each DELLA model that rescales by L1 norms,
+ * into its row sum in s->acc (mpb_merge_stats_della.c). */
+int stats_della_row(stats_run *s, const tensor_state *ts, uint64_t row, uint64_t first,
+                    mpb_error *err);
+
 /* The driver's step for the current pass. */
 int stats_round(void *ctx, const mpb_round *round, mpb_error *err);
 

@@ -90,7 +90,7 @@ static void task_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uin
         if (s->pass == PASS_SUMS) {
             if (m->q_l1 >= 0)
                 s->acc[m->q_l1] = mpb_sum_abs(d, c->n, s->acc[m->q_l1]);
-            if (m->q_kept >= 0)
+            if (m->q_kept >= 0 && tm->keep == MPB_KEEP_RANDOM)
                 s->acc[m->q_kept] = mpb_sum_abs_random(d, c->n, tm->key, c->first, tm->density,
                                                        s->acc[m->q_kept]);
             if ((m->cut[0].stage != CUT_HIGH && m->cut[1].stage != CUT_HIGH) || m->shared >= 0)
@@ -192,6 +192,9 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
             else
                 task_chunk(s, ts, &c, ties);
         }
+        if (s->r->task != NULL &&
+            stats_della_row(s, ts, row, (it->row0 + row) * row_len, err) != MPB_OK)
+            return err->code;
         /* Each row's slot is written by exactly one rank: the sum over
          * ranks adds only zeros to it, which is exact. */
         for (size_t q = 0; q < ts->n_q; q++)

@@ -35,6 +35,33 @@ static int keep_window(const mpb_config *c, const mpb_tensor *tensor, size_t inp
     return MPB_OK;
 }
 
+/* DELLA's keep probabilities run from density - epsilon to density +
+ * epsilon; mergekit refuses a range that leaves (0, 1). */
+static int della_range(const mpb_config *c, const mpb_tensor *tensor, size_t input,
+                       double density, double epsilon, mpb_error *err)
+{
+    if (density - epsilon > 0 && density + epsilon < 1)
+        return MPB_OK;
+    return mpb_fail(err, MPB_EINVAL,
+                    "%s: epsilon %g with density %g of %s gives keep probabilities from %g to "
+                    "%g on tensor '%s'; both density - epsilon and density + epsilon must be "
+                    "in (0, 1), as in mergekit: lower epsilon or move the density",
+                    mpb_method_name(mpb_config_method(c)), epsilon, density,
+                    mpb_config_input_origin(c, input), density - epsilon, density + epsilon,
+                    tensor->name);
+}
+
+/* Where DELLA ranks: along the second dimension within each row, as mergekit
+ * ranks along dim 1 (a 1-D tensor's rows are single elements). */
+static void della_geometry(const mpb_tensor *tensor, mpb_task_spec *spec)
+{
+    uint64_t rows = mpb_tensor_rows(tensor);
+    spec->row_len = (size_t)(rows ? mpb_tensor_numel(tensor) / rows : 0);
+    spec->group_stride = 1;
+    for (int d = 2; d < tensor->ndim; d++)
+        spec->group_stride *= (size_t)tensor->shape[d];
+}
+
 /* Rounded to fp32, lambda, every weight, scale and partial weight sum must
  * be finite, or the output would be inf or NaN whatever the inputs. */
 static int check_finite(const mpb_task_spec *spec, const mpb_tensor *tensor, mpb_error *err)
@@ -91,17 +118,25 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
         if (kind == MPB_KEEP_ALL || density >= 1 || mpb_tensor_numel(tensor) == 0)
             continue;
         m->keep = kind;
-        if (kind == MPB_KEEP_RANDOM) {
+        if (kind == MPB_KEEP_RANDOM || kind == MPB_KEEP_DELLA) {
             m->key = mpb_random_key(p->seed, i, tensor->name);
             m->density = density;
-        } else {
+        }
+        if (kind == MPB_KEEP_DELLA) {
+            int rc = della_range(c, tensor, i, density, p->epsilon, err);
+            if (rc != MPB_OK)
+                return rc;
+            m->epsilon = p->epsilon;
+            m->by_p = p->rescale && !p->rescale_l1;
+            della_geometry(tensor, &task->spec);
+        } else if (kind == MPB_KEEP_WINDOW) {
             int rc = keep_window(c, tensor, i, density, p->gamma, sp, err);
             if (rc != MPB_OK)
                 return rc;
         }
         if (p->rescale && p->rescale_l1)
             sp->rescale_l1 = true;
-        else if (p->rescale)
+        else if (p->rescale && kind != MPB_KEEP_DELLA) /* DELLA: 1/p per element */
             m->scale = (float)(1.0 / density);
     }
     /* mergekit replaces a divisor below 1e-8 in magnitude by 1. */

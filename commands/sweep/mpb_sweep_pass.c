@@ -52,6 +52,11 @@ static int pass_round(void *ctx, const mpb_round *round, mpb_error *err)
                                  round->at[j], in);
             const void *result = mpb_merge_blend_item(
                 ps->recipes[k], it, in, mpb_round_buf(ps->out_buf, round, j), false);
+            if (result == NULL) {
+                mpb_fail(err, MPB_ENOMEM, "out of memory blending tensor '%s'",
+                         r->in_idx.tensors[it->tensor].name);
+                break;
+            }
             uint64_t out_row = mpb_tensor_row_bytes(&r->out_idx.tensors[it->tensor]);
             size_t item = mpb_plan_item_index(ps->plan, it);
             ps->crc[k * ps->plan->n_items + item] = mpb_crc32c(0, result, it->nrows * out_row);

@@ -86,14 +86,44 @@ def rescale_l1(before, after):
     return np.float32(before / after)
 
 
-def sparsify(method, d, density, gamma, rescale, rescale_l1_mode, key):
-    """kept mask and fp32 scale of one task vector."""
+def della_factors(d, density, epsilon, key, by_p, shape):
+    """docs/METHODS.md#della: per row (rows x row length), groups along the
+    tensor's second dimension ranked by |d| ascending, ties by index (a
+    stable sort); p from the rank in fp32; kept when the draw is below p;
+    the factor 0 (dropped), 1, or 1/p with by_p."""
+    f32 = np.float32
+    rows, length = d.shape
+    stride = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    group = length // stride
+    grouped = abs_bits(d).reshape(rows, group, stride)
+    order = np.argsort(grouped, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(group)[None, :, None], axis=1)
+    if group > 1:
+        norm = (rank.astype(f32) / f32(group - 1)).astype(f32)
+        p = (f32(density - epsilon) + ((norm * f32(2.0)).astype(f32) * f32(epsilon)).astype(f32))
+        p = p.astype(f32).reshape(rows, length)
+    else:
+        p = np.full((rows, length), f32(density), dtype=f32)
+    kept = random_uniform(key, d.size).reshape(rows, length) < p
+    return np.where(kept, (f32(1.0) / p).astype(f32) if by_p else f32(1.0), f32(0.0)).astype(f32)
+
+
+def sparsify(method, d, density, gamma, rescale, rescale_l1_mode, key, epsilon=0.15,
+             shape=None):
+    """kept mask, fp32 scale and (DELLA) per-element factors of one task vector."""
     n = d.size
     keep = np.ones(d.shape, dtype=bool)
     scale = np.float32(1.0)
     if method in ("task_arithmetic",) or density >= 1 or n == 0:
-        return keep, scale
+        return keep, scale, None
     a = np.abs(d.astype(np.float64))
+    if method.startswith("della"):
+        factor = della_factors(d, density, epsilon, key, rescale and not rescale_l1_mode,
+                               shape if shape is not None else d.shape)
+        if rescale and rescale_l1_mode:
+            scale = rescale_l1(tensor_sum(a), tensor_sum(np.where(factor != 0, a, 0.0)))
+        return factor != 0, scale, factor
     if method.startswith("dare"):
         keep = (random_uniform(key, n).astype(np.float64) < density).reshape(d.shape)
         after = lambda: tensor_sum(np.where(keep, a, 0.0))
@@ -109,19 +139,23 @@ def sparsify(method, d, density, gamma, rescale, rescale_l1_mode, key):
         scale = rescale_l1(tensor_sum(a), after())
     elif rescale:
         scale = np.float32(1.0 / density)
-    return keep, scale
+    return keep, scale, None
 
 
 def task_blend(method, base, xs, weights, densities, lam, normalize, rescale, rescale_l1_mode,
-               gamma=0.01, seed=0, inputs=None, name=""):
+               gamma=0.01, seed=0, inputs=None, name="", epsilon=0.15, shape=None):
     """The task-arithmetic kernel of docs/METHODS.md, element by element in fp32."""
     f32 = np.float32
-    consensus = method in ("ties", "dare_ties", "breadcrumbs_ties")
+    consensus = method in ("ties", "dare_ties", "breadcrumbs_ties", "della")
     wds = []
     for i, (x, w, dens) in enumerate(zip(xs, weights, densities)):
         d = (x - base).astype(f32)
-        key = random_key(seed, inputs[i], name) if method.startswith("dare") else 0
-        keep, scale = sparsify(method, d, dens, gamma, rescale, rescale_l1_mode, key)
+        random = method.startswith("dare") or method.startswith("della")
+        key = random_key(seed, inputs[i], name) if random else 0
+        keep, scale, factor = sparsify(method, d, dens, gamma, rescale, rescale_l1_mode, key,
+                                       epsilon, shape)
+        if factor is not None:
+            d = (d * factor).astype(f32)
         d = np.where(keep, (d * scale).astype(f32), f32(0.0)).astype(f32)
         wds.append((f32(w) * d).astype(f32))
     total = wds[0]
@@ -296,3 +330,27 @@ def nearswap(t, base, other):
         left = (w * x).astype(f32)
         right = ((f32(1.0) - w).astype(f32) * b).astype(f32)
         return (left + right).astype(f32)
+
+
+def nuslerp_coefficients(xs, weights, base=None):
+    """docs/METHODS.md#nuslerp: t = w1 / (w0 + w1) (0.5 when they cancel);
+    the two vectors (task vectors against base when given) normalised by
+    max(norm, 1e-7); linear when |sin theta| < 1e-8; coefficients in double
+    (then the base's, 1 - c0 - c1), each rounded once to fp32."""
+    vs = [((x - base).astype(np.float32) if base is not None else x).astype(np.float64)
+          for x in xs]
+    w0, w1 = float(weights[0]), float(weights[1])
+    t = 0.5 if abs(w0 + w1) < 1e-6 else w1 / (w0 + w1)
+    n0 = max(math.sqrt(tensor_sum(vs[0] * vs[0])), 1e-7)
+    n1 = max(math.sqrt(tensor_sum(vs[1] * vs[1])), 1e-7)
+    cos = min(1.0, max(-1.0, tensor_sum(vs[0] * vs[1]) / (n0 * n1)))
+    theta = math.acos(cos)
+    s = math.sin(theta)
+    if abs(s) < 1e-8:
+        c = [1.0 - t, t]
+    else:
+        c = [math.sin((1.0 - t) * theta) / s, math.sin(t * theta) / s]
+    out = [np.float32(c[0]), np.float32(c[1])]
+    if base is not None:
+        out.append(np.float32(1.0 - c[0] - c[1]))
+    return out

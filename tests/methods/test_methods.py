@@ -41,6 +41,8 @@ def near_copy(src, dst, seed):
 
 
 near_copy(A, C, 5)
+A_COPY = os.path.join(work, "a_copy.h5")
+shutil.copy(A, A_COPY)
 NAMES = mpbtest.tensor_names(A)
 LAYERS = 1 + max(int(m.group(1)) for n in NAMES for m in [re.search(r"layers\.(\d+)\.", n)] if m)
 
@@ -79,13 +81,15 @@ def task_config(method, models, params, extra=""):
 
 
 def task_ref(method, weights, densities, lam=1.0, normalize=False, rescale=False, l1=True,
-             gamma=0.01, seed=0, files=(A, B, C)):
+             gamma=0.01, seed=0, files=(A, B, C), epsilon=0.15):
     def blend(name):
         base, kind = ref.read(files[0], name)
         xs = [ref.read(files[1], name)[0], ref.read(files[2], name)[0]]
         dens = [d(name) if callable(d) else d for d in densities]
+        shape = mpbtest.raw_bits(files[0], name)[0].shape
         out = ref.task_blend(method, base, xs, weights, dens, lam, normalize, rescale, l1,
-                             gamma=gamma, seed=seed, inputs=[0, 1], name=name)
+                             gamma=gamma, seed=seed, inputs=[0, 1], name=name,
+                             epsilon=epsilon, shape=shape)
         return out, kind
     return blend
 
@@ -164,6 +168,22 @@ CASES = {
                                      "{gamma: 0, normalize: true}"),
                          task_ref("breadcrumbs_ties", [1, 1], [0.7, 0.7], normalize=True,
                                   gamma=0.0)),
+    # DELLA: c.h5's near copy puts many equal magnitudes in each row (ranked
+    # by index); rescale: l1 (the default) needs the kept L1 norm per row.
+    "della": (task_config("della", [("b.h5", "{weight: 0.6, density: 0.4}"),
+                                    ("c.h5", "{weight: 0.4, density: 0.6}")],
+                          "{seed: 5, epsilon: 0.2}"),
+              task_ref("della", [0.6, 0.4], [0.4, 0.6], normalize=True, rescale=True, seed=5,
+                       epsilon=0.2)),
+    # rescale: inverse multiplies each kept element by 1/p (the DELLA paper's
+    # rescale); epsilon's default 0.15; a density filter.
+    "della_linear": (task_config("della_linear", [("b.h5", "{weight: 0.5, density: 0.5}"),
+                                                  ("c.h5", "{weight: 0.7}")],
+                                 "{seed: 2, rescale: inverse, lambda: 0.8, density: "
+                                 "[{filter: mlp, value: 0.3}, {value: 0.7}]}"),
+                     task_ref("della_linear", [0.5, 0.7],
+                              [0.5, lambda n: 0.3 if "mlp" in n else 0.7], lam=0.8,
+                              rescale=True, l1=False, seed=2)),
     "slerp": ("merge_method: slerp\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
               "parameters: {t: [0, 0.5, 1]}\n",
               slerp_ref(B, lambda n: gradient([0, 0.5, 1], position(n)))),
@@ -190,6 +210,27 @@ CASES = {
                           "parameters:\n  t:\n    - {filter: mlp, value: 0.0001}\n"
                           "    - {value: 0.001}\nout_dtype: float32\n",
                           nearswap_ref(C, lambda n: 0.0001 if "mlp" in n else 0.001, "f32")),
+    # Two models as they are, t = 0.7 / (0.3 + 0.7) with a weight gradient.
+    "nuslerp": ("merge_method: nuslerp\nmodels:\n  - model: a.h5\n"
+                "    parameters: {weight: 0.3}\n  - model: b.h5\n"
+                "    parameters: {weight: [0.7, 0.2]}\n",
+                linear_ref([A, B], lambda n, xs: ref.nuslerp_coefficients(
+                    xs, [0.3, gradient([0.7, 0.2], position(n))]))),
+    # The task-vector form: slerp of b.h5 - a.h5 and c.h5 - a.h5, added to
+    # a.h5; weights that cancel give t = 0.5 on the MLP.
+    "nuslerp_base_f32": ("merge_method: nuslerp\nbase_model: a.h5\nmodels:\n"
+                         "  - model: b.h5\n    parameters: {weight: [{filter: mlp, value: -1}, "
+                         "{value: 2}]}\n"
+                         "  - model: c.h5\n    parameters: {weight: 1}\n"
+                         "parameters: {nuslerp_flatten: true}\nout_dtype: float32\n",
+                         linear_ref([B, C, A], lambda n, xs: ref.nuslerp_coefficients(
+                             xs[:2], [-1 if "mlp" in n else 2, 1], xs[2]))),
+    # Two equal models: sin theta = 0, the linear fallback at t = 0.75.
+    "nuslerp_parallel": ("merge_method: nuslerp\nmodels:\n  - model: a.h5\n"
+                         "    parameters: {weight: 1}\n  - model: a_copy.h5\n"
+                         "    parameters: {weight: 3}\n",
+                         linear_ref([A, A_COPY], lambda n, xs: ref.nuslerp_coefficients(
+                             xs, [1, 3]))),
     # Three models as they are (c.h5 nearly parallel to a.h5), a weight
     # gradient and normalize_weights' default.
     "multislerp": ("merge_method: multislerp\nmodels:\n  - model: a.h5\n"
@@ -224,7 +265,7 @@ RUNS = [(1, "collective", None, None), (2, "independent", "16", "0"),
 # elsewhere, two far-apart runs are enough here.
 SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
          "linear_dtype_f16", "nearswap_near_f32", "multislerp_base_f32",
-         "karcher_near"}
+         "karcher_near", "nuslerp_base_f32", "nuslerp_parallel"}
 
 
 def merge(cfg, out, np_, io, slab, memory=None):
@@ -307,7 +348,7 @@ for case, files in (("ties", (A, B, C)), ("slerp_near", (A, C)), ("model_stock",
 # equal magnitudes abound and rescale: l1 needs the sums above the cut.
 BIG = [os.path.join(work, f"big_{n}.h5") for n in "abc"]
 rng = np.random.default_rng(77)
-big_shapes = {"big.w": (300, 300), "big.v": (70001,), "small.w": (40, 3)}
+big_shapes = {"big.w": (300, 300), "big.v": (70001,), "small.w": (40, 3), "cube.w": (30, 7, 5)}
 with h5py.File(BIG[0], "w") as fa, h5py.File(BIG[1], "w") as fb, h5py.File(BIG[2], "w") as fc:
     for name, shape in big_shapes.items():
         base = rng.normal(0, 1, shape).astype(np.float32)
@@ -326,6 +367,12 @@ big_cases = {
     "dare_linear": ("{weight: 1, density: 0.5}", "{weight: 0.5, density: 0.3}", "{seed: 9}",
                     task_ref("dare_linear", [1, 0.5], [0.5, 0.3], rescale=True, seed=9,
                              files=BIG)),
+    # 300-element rows full of equal magnitudes, a 1-D tensor (rows of one
+    # element: p = density) and a 3-D one (ranked along its second dimension).
+    "della": ("{weight: 1, density: 0.5}", "{weight: 0.5, density: 0.3}",
+              "{seed: 4, epsilon: 0.1}",
+              task_ref("della", [1, 0.5], [0.5, 0.3], normalize=True, rescale=True, seed=4,
+                       epsilon=0.1, files=BIG)),
 }
 for method, (pb, pc, params, blend) in big_cases.items():
     cfg = write("big_" + method, task_config(method, [("big_b.h5", pb), ("big_c.h5", pc)],
@@ -411,8 +458,19 @@ expect_error("density_too_low",
              task_config("ties", [("b.h5", "{weight: 1, density: 0.005}"),
                                   ("c.h5", "{weight: 1}")], "{}"),
              "keeps floor(0.005 x 128) = 0 elements of tensor 'model.layers.0.input_layernorm.weight'")
-expect_error("unknown_method", "merge_method: della\nmodels: [{model: a.h5}]\n",
-             "unknown merge_method 'della'")
+expect_error("unknown_method", "merge_method: no_such_method\nmodels: [{model: a.h5}]\n",
+             "unknown merge_method 'no_such_method'")
+expect_error("della_epsilon",
+             task_config("della", [("b.h5", "{weight: 1, density: 0.1}")], "{}"),
+             "della: epsilon 0.15 with density 0.1 of models[0] gives keep probabilities from "
+             "-0.05 to 0.25 on tensor 'model.embed_tokens.weight'; both density - epsilon and "
+             "density + epsilon must be in (0, 1)")
+expect_error("della_epsilon_high",
+             task_config("della_linear", [("b.h5", "{weight: 1, density: 0.9}")], "{}"),
+             "della_linear: epsilon 0.15 with density 0.9")
+expect_error("della_no_weight",
+             task_config("della", [("b.h5", "{density: 0.5}")], "{}"),
+             "weight")
 expect_error("no_base", "merge_method: ties\nmodels:\n  - model: b.h5\n    parameters: {weight: 1}\n",
              "base_model")
 expect_error("slerp_three", "merge_method: slerp\nmodels: [{model: a.h5}, {model: b.h5}, "
@@ -425,6 +483,19 @@ expect_error("nearswap_no_t", "merge_method: nearswap\nbase_model: a.h5\n"
 expect_error("nearswap_three", "merge_method: nearswap\nbase_model: a.h5\n"
              "models: [{model: b.h5}, {model: c.h5}]\nparameters: {t: 0.1}\n",
              "merge_method 'nearswap' needs exactly 2 models, got 3 (counting base_model)")
+expect_error("nuslerp_three", "merge_method: nuslerp\nmodels: [{model: a.h5}, {model: b.h5}, "
+             "{model: c.h5}]\nparameters: {weight: 1}\n",
+             "merge_method 'nuslerp' needs exactly 2 models besides base_model, got 3")
+expect_error("nuslerp_base_is_model", "merge_method: nuslerp\nbase_model: a.h5\n"
+             "models: [{model: a.h5}, {model: b.h5}]\nparameters: {weight: 1}\n",
+             "merge_method 'nuslerp' needs exactly 2 models besides base_model, got 1")
+expect_error("nuslerp_no_weight", "merge_method: nuslerp\n"
+             "models: [{model: a.h5}, {model: b.h5, parameters: {weight: 1}}]\n",
+             "has no weight; merge_method 'nuslerp' needs one for each model")
+expect_error("nuslerp_rows", "merge_method: nuslerp\nmodels: [{model: a.h5}, {model: b.h5}]\n"
+             "parameters: {weight: 1, nuslerp_flatten: false}\n",
+             "nuslerp: nuslerp_flatten: false (tensor 'model.embed_tokens.weight') slerps each "
+             "row separately; mpiblend supports only nuslerp_flatten: true")
 expect_error("multislerp_one", "merge_method: multislerp\nbase_model: a.h5\n"
              "models: [{model: b.h5, parameters: {weight: 1}}]\n",
              "merge_method 'multislerp' needs at least 2 models besides base_model, got 1")
