@@ -475,7 +475,8 @@ static void test_unknown_method(void **state)
              known);
     expect_message("merge_method: lineer\nmodels: [{model: a.h5}]\n", expected);
     snprintf(expected, sizeof expected,
-             "unknown merge_method 'no_such_method' in cfg.yaml:1:15; known methods: %s", known);
+             "unknown merge_method 'no_such_method' in cfg.yaml:1:15; known methods: %s",
+             known);
     expect_message("merge_method: no_such_method\nmodels: [{model: a.h5}]\n", expected);
     snprintf(expected, sizeof expected,
              "missing key 'merge_method' (one of: %s) in cfg.yaml:1:1", known);
