@@ -98,7 +98,8 @@ typedef struct mpb_tensor_source {
  * slices' layers in order and renumbered ("model.layers.N."), the other
  * tensors outside layers (final norm, lm_head) from the last slice's
  * sources.  models[m] is model m's index sorted by name (mpb_index_sort);
- * *out gets the output tensors (dtype and shape of their sources) and *map
+ * *out gets the output tensors in name order, as a checkpoint's index
+ * lists them (dtype and shape of their sources), and *map
  * (malloc'd, n_inputs per tensor) where input k of tensor t is read:
  * (*map)[t * n_inputs + k].  Fails naming the key and the cause: a
  * layer_range outside a model's layers, a source tensor missing or with

@@ -133,6 +133,46 @@ static int add_slice(mapper *m, size_t s)
     return rc;
 }
 
+/* The output in name order, as a checkpoint's index lists its tensors, so
+ * that the data checksum (index order) reads the same when the output is
+ * read back; the map rows move with their tensors. */
+typedef struct named {
+    const char *name;
+    size_t t;
+} named;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+static int sort_by_name(mapper *m)
+{
+    size_t n = m->out->n, n_in = m->c->n_inputs;
+    named *order = malloc((n ? n : 1) * sizeof *order);
+    mpb_tensor *tensors = malloc((n ? n : 1) * sizeof *tensors);
+    mpb_tensor_source *map = malloc((n ? n : 1) * n_in * sizeof *map);
+    if (order == NULL || tensors == NULL || map == NULL) {
+        free(order);
+        free(tensors);
+        free(map);
+        return mpb_fail(m->err, MPB_ENOMEM, "out of memory for the slices' tensors");
+    }
+    for (size_t t = 0; t < n; t++)
+        order[t] = (named){m->out->tensors[t].name, t};
+    qsort(order, n, sizeof *order, by_name);
+    for (size_t t = 0; t < n; t++) {
+        tensors[t] = m->out->tensors[order[t].t];
+        memcpy(&map[t * n_in], &m->map[order[t].t * n_in], n_in * sizeof *map);
+    }
+    memcpy(m->out->tensors, tensors, n * sizeof *tensors);
+    free(m->map);
+    m->map = map;
+    free(tensors);
+    free(order);
+    return MPB_OK;
+}
+
 int mpb_config_map_slices(const mpb_config *c, const mpb_index *models, mpb_index *out,
                           mpb_tensor_source **map, mpb_error *err)
 {
@@ -148,6 +188,8 @@ int mpb_config_map_slices(const mpb_config *c, const mpb_index *models, mpb_inde
         rc = add_slice(&m, s);
     if (rc == MPB_OK)
         rc = add_outside(&m, false);
+    if (rc == MPB_OK)
+        rc = sort_by_name(&m);
     if (rc != MPB_OK) {
         free(m.map);
         mpb_index_free(out);

@@ -324,6 +324,14 @@ for ranks in (2, 3):
     mpbtest.assert_same_tensors("linear_1.h5", f"linear_{ranks}.h5")
 print(f"linear: {n} layers ok")
 
+# verify reads the outputs back: the stored data checksum (index order, as
+# the output lists its tensors) and, with the config, elements recomputed
+# from the inputs through the same slices.
+mpbtest.run(2, "verify", "linear_2.h5", "--config", cfg_linear, expect=0)
+mpbtest.run(2, "verify", "frankenmerge_3.h5", "--config", "frankenmerge.yaml", expect=0)
+mpbtest.run(1, "verify", "frankenmerge_st", "--config", "frankenmerge_hf.yaml", expect=0)
+mpbtest.run(2, "verify", "gradient_slerp_4.h5", expect=0)
+
 
 # 6. Errors name the key and the cause, and nothing is written.
 def expect_error(name, text, *parts):
