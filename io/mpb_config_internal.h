@@ -140,6 +140,11 @@ int mpb_yaml_fail(mpb_yaml *y, const yaml_node_t *node, const char *hint, const 
 /* A mapping whose keys are distinct scalars; `what` names it in messages. */
 int mpb_yaml_check_mapping(mpb_yaml *y, yaml_node_t *node, const char *what);
 
+/* "unknown key 'K' under WHERE", hinting the closest of keys (a NULL-ended
+ * list), else `holds` ("a source has model, layer_range and parameters"). */
+int mpb_yaml_unknown_key(mpb_yaml *y, yaml_node_t *key, const char *const *keys,
+                         const char *holds, const char *where);
+
 const char *mpb_yaml_text(const yaml_node_t *node); /* "" for non-scalars */
 bool mpb_yaml_is_plain(const yaml_node_t *node);
 bool mpb_yaml_is_null(const yaml_node_t *node);

@@ -235,11 +235,8 @@ static int parse_model_entry(parse_state *st, yaml_node_t *entry, size_t index)
         } else if (strcmp(name, "parameters") == 0) {
             params = mpb_yaml_node(&st->y, p->value);
         } else if (!note_ignored(st, ignored_model_keys, key, where)) {
-            const char *near = mpb_suggest(name, keys);
-            char hint[64] = "a model entry has only model and parameters";
-            if (near != NULL)
-                snprintf(hint, sizeof hint, "did you mean '%s'?", near);
-            return mpb_yaml_fail(&st->y, key, hint, "unknown key '%s' under %s", name, where);
+            return mpb_yaml_unknown_key(&st->y, key, keys,
+                                        "a model entry has only model and parameters", where);
         }
     }
     if (model == NULL)

@@ -99,13 +99,9 @@ static int parse_source(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_con
             range = value;
         else if (strcmp(name, "parameters") == 0)
             params = mpb_yaml_is_null(value) ? NULL : value;
-        else {
-            const char *near = mpb_suggest(name, keys);
-            char hint[96] = "a source has model, layer_range and parameters";
-            if (near != NULL)
-                snprintf(hint, sizeof hint, "did you mean '%s'?", near);
-            rc = mpb_yaml_fail(y, key, hint, "unknown key '%s' under %s", name, where);
-        }
+        else
+            rc = mpb_yaml_unknown_key(y, key, keys,
+                                      "a source has model, layer_range and parameters", where);
     }
     if (rc != MPB_OK)
         return rc;
@@ -187,13 +183,9 @@ static int parse_slice(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_conf
             base = mpb_yaml_is_null(value) ? NULL : value;
         else if (strcmp(name, "residual_weight") == 0)
             rc = mpb_yaml_fail(y, key, NULL, "%s.residual_weight is not supported", where);
-        else {
-            const char *near = mpb_suggest(name, keys);
-            char hint[96] = "a slice has sources, parameters and base_model";
-            if (near != NULL)
-                snprintf(hint, sizeof hint, "did you mean '%s'?", near);
-            rc = mpb_yaml_fail(y, key, hint, "unknown key '%s' under %s", name, where);
-        }
+        else
+            rc = mpb_yaml_unknown_key(y, key, keys,
+                                      "a slice has sources, parameters and base_model", where);
     }
     if (rc != MPB_OK)
         return rc;

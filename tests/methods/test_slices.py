@@ -219,12 +219,7 @@ dtype: float16
 """
 
 
-def gradient(values, x):
-    s = x * (len(values) - 1)
-    i0 = int(np.floor(s))
-    i1 = min(len(values) - 1, i0 + 1)
-    f = s - i0
-    return (1 - f) * values[i0] + f * values[i1]
+gradient = ref.gradient
 
 
 def slerp_t(name, pos):
