@@ -550,8 +550,8 @@ static int parse_inputs(parse_state *st, yaml_node_t *root)
     if (st->value[KEY_MODELS] != NULL)
         return mpb_yaml_fail(&st->y, slices, NULL,
                              "give models or slices, not both (mergekit refuses both too)");
-    yaml_node_t *range = st->value[KEY_LAYER_RANGE] ? st->value[KEY_LAYER_RANGE]
-                                                    : st->value[KEY_KEEP_OUTSIDE];
+    yaml_node_t *range =
+        st->value[KEY_LAYER_RANGE] ? st->value[KEY_LAYER_RANGE] : st->value[KEY_KEEP_OUTSIDE];
     if (range != NULL)
         return mpb_yaml_fail(&st->y, range, NULL,
                              "layer_range and keep_outside select layers of models:; with "

@@ -11,8 +11,8 @@
 /* Where a tensor sits for its parameters: with slices, its slice, the
  * layer each input reads, and its gradient position within the slice. */
 typedef struct site {
-    const char *name; /* the output tensor */
-    int slice;        /* -1 without slices */
+    const char *name;              /* the output tensor */
+    int slice;                     /* -1 without slices */
     int src_layer[MPB_MAX_INPUTS]; /* with slices, per input: the source layer, or -1 */
     double pos;
 } site;
@@ -92,8 +92,7 @@ static int resolve_shared(const mpb_config *c, const site *at, mpb_param_id id, 
                             "%s differs between %s (%g) and %s (%g) for tensor '%s' in %s; "
                             "mpiblend applies one %s per tensor",
                             mpb_param_name(id), input_where(c, at, (size_t)first), *out,
-                            input_where(c, at, i), v, tensor,
-                            c->path, mpb_param_name(id));
+                            input_where(c, at, i), v, tensor, c->path, mpb_param_name(id));
         }
     }
     return MPB_OK;
@@ -134,8 +133,7 @@ static int require(const mpb_config *c, const site *at, double value, mpb_param_
     return mpb_fail(err, MPB_EINVAL,
                     "no %s for %s ('%s') on tensor '%s': no %s filter entry matches it in %s",
                     mpb_param_name(id), input_where(c, at, (size_t)input),
-                    input_path(c, at, (size_t)input), tensor,
-                    mpb_param_name(id), c->path);
+                    input_path(c, at, (size_t)input), tensor, mpb_param_name(id), c->path);
 }
 
 static int check_required(const mpb_config *c, const site *at, const mpb_tensor_params *p,
@@ -150,7 +148,8 @@ static int check_required(const mpb_config *c, const site *at, const mpb_tensor_
             rc = require(c, at, p->weight[i], MPB_P_WEIGHT, (int)i, err);
     for (int id = 0; id < MPB_P_COUNT && rc == MPB_OK; id++)
         if (def->params[id].required && !mpb_param_per_model((mpb_param_id)id))
-            rc = require(c, at, mpb_tensor_param(p, (mpb_param_id)id), (mpb_param_id)id, -1, err);
+            rc = require(c, at, mpb_tensor_param(p, (mpb_param_id)id), (mpb_param_id)id, -1,
+                         err);
     if (rc == MPB_OK && def->normalize_needs_sum && p->normalize &&
         mpb_weights_cancel(p->weight, p->n_inputs, -1))
         rc = mpb_fail(err, MPB_EINVAL,

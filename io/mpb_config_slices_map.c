@@ -77,13 +77,13 @@ static int add(mapper *m, const char *out_name, size_t s, const int *src_layer)
             char a[128], b[128];
             if (tensor->dtype != first->dtype || tensor->ndim != first->ndim ||
                 memcmp(tensor->shape, first->shape, sizeof tensor->shape) != 0)
-                return mpb_fail(m->err, MPB_EINVAL,
-                                "tensor '%s' of '%s' (%s) is %s %s, but %s's is %s %s: the "
-                                "sources of a slice must match in %s",
-                                name, c->models[src->model], src->where,
-                                mpb_dtype_name(tensor->dtype), mpb_shape_str(tensor, a, sizeof a),
-                                sl->sources[0].where, mpb_dtype_name(first->dtype),
-                                mpb_shape_str(first, b, sizeof b), c->path);
+                return mpb_fail(
+                    m->err, MPB_EINVAL,
+                    "tensor '%s' of '%s' (%s) is %s %s, but %s's is %s %s: the "
+                    "sources of a slice must match in %s",
+                    name, c->models[src->model], src->where, mpb_dtype_name(tensor->dtype),
+                    mpb_shape_str(tensor, a, sizeof a), sl->sources[0].where,
+                    mpb_dtype_name(first->dtype), mpb_shape_str(first, b, sizeof b), c->path);
         } else
             first = tensor;
         m->map[t * n_in + k] = (mpb_tensor_source){(uint32_t)src->model, (uint32_t)at};

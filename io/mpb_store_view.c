@@ -10,8 +10,8 @@
 
 typedef struct view {
     size_t n_models;
-    mpb_store *subs;             /* per model; handle NULL when this view reads none */
-    mpb_tensor_source *map;      /* per tensor */
+    mpb_store *subs;        /* per model; handle NULL when this view reads none */
+    mpb_tensor_source *map; /* per tensor */
     size_t n_tensors;
 } view;
 

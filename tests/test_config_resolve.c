@@ -656,7 +656,6 @@ static void test_describe(void **state)
     mpb_config_free(c);
 }
 
-
 /* slices: per tensor, the slice's source entries for the model beat the
  * slice's parameters, which beat the globals; per-model values see the
  * source tensor's own layer number, the gradient runs over the slice's
