@@ -9,6 +9,7 @@
 
 #include "mpb_dtype.h"
 #include "mpb_error.h"
+#include "mpb_index.h"
 #include "mpb_limits.h"
 #include "mpb_registry.h"
 
@@ -17,6 +18,9 @@
 #include <stdint.h>
 
 typedef struct mpb_config mpb_config; /* opaque */
+
+/* Distinct models a `slices:` config may name. */
+#define MPB_MAX_MODELS MPB_MAX_INPUTS
 
 /* Parses and validates a config held in memory.  config_path names the
  * config in messages, and its folder is where relative model paths start;
@@ -73,11 +77,44 @@ int mpb_config_tokenizer_input(const mpb_config *c);
  * absent.  mpb_hf_files_apply_tokenizer applies both. */
 const char *mpb_config_chat_template(const mpb_config *c);
 
+/* ---- slices: (docs/CONFIG.md) ----
+ * With slices the inputs above are "slots": input k is the k-th source of
+ * every slice (each slice lists as many), named by slices[0]'s. */
+bool mpb_config_has_slices(const mpb_config *c);
+/* The distinct models the slices name (for a models: config, the inputs). */
+size_t mpb_config_n_models(const mpb_config *c);
+const char *mpb_config_model_path(const mpb_config *c, size_t m);
+/* Layers of the output: the slices' layers stacked (0 without slices). */
+int mpb_config_out_layers(const mpb_config *c);
+
+/* Where one input (slot) of an output tensor comes from. */
+typedef struct mpb_tensor_source {
+    uint32_t model;  /* index among mpb_config_model_path */
+    uint32_t tensor; /* position in that model's index */
+} mpb_tensor_source;
+
+/* With slices: the output's tensors as mergekit's planner makes them, the
+ * tensors before the layers (embeddings) from slices[0]'s sources, the
+ * slices' layers in order and renumbered ("model.layers.N."), the other
+ * tensors outside layers (final norm, lm_head) from the last slice's
+ * sources.  models[m] is model m's index sorted by name (mpb_index_sort);
+ * *out gets the output tensors in name order, as a checkpoint's index
+ * lists them (dtype and shape of their sources), and *map
+ * (malloc'd, n_inputs per tensor) where input k of tensor t is read:
+ * (*map)[t * n_inputs + k].  Fails naming the key and the cause: a
+ * layer_range outside a model's layers, a source tensor missing or with
+ * another shape or dtype. */
+int mpb_config_map_slices(const mpb_config *c, const mpb_index *models, mpb_index *out,
+                          mpb_tensor_source **map, mpb_error *err);
+
 /* True when the config has a `sweep:` section (reserved, not read yet). */
 bool mpb_config_has_sweep(const mpb_config *c);
 
 /* N from a "...layers.N..." or GPT-2 style "...h.N..." tensor name, else -1. */
 int mpb_tensor_layer(const char *tensor_name);
+/* The name with its layer number (as mpb_tensor_layer finds it) replaced
+ * by `layer`, written to buf and returned; unchanged without one. */
+const char *mpb_tensor_with_layer(const char *tensor_name, int layer, char *buf, size_t len);
 
 /* Resolves every parameter of one tensor of a model with n_layers layers:
  * per-model value > global value > method default, with filters, gradients

@@ -15,6 +15,7 @@ void mpb_config_free(mpb_config *c)
     }
     for (int id = 0; id < MPB_P_COUNT; id++)
         mpb_setting_free(&c->global.s[id]);
+    mpb_config_slices_free(c);
     free(c->chat_template);
     free(c->path);
     free(c);
@@ -89,4 +90,26 @@ int mpb_config_tokenizer_input(const mpb_config *c)
 const char *mpb_config_chat_template(const mpb_config *c)
 {
     return c->chat_template;
+}
+
+bool mpb_config_has_slices(const mpb_config *c)
+{
+    return c->n_slices > 0;
+}
+
+size_t mpb_config_n_models(const mpb_config *c)
+{
+    return c->n_slices > 0 ? c->n_models : c->n_inputs;
+}
+
+const char *mpb_config_model_path(const mpb_config *c, size_t m)
+{
+    if (c->n_slices == 0)
+        return mpb_config_input_path(c, m);
+    return m < c->n_models ? c->models[m] : NULL;
+}
+
+int mpb_config_out_layers(const mpb_config *c)
+{
+    return c->out_layers;
 }

@@ -50,13 +50,34 @@ void mpb_setting_free(mpb_setting *s);
 
 #define MPB_CONFIG_MAX_IGNORED 16
 
+/* One entry of a slice's sources: layers [first, end) of a model. */
+typedef struct mpb_slice_source {
+    int model; /* index into mpb_config.models */
+    int first, end;
+    mpb_param_set params;
+    char where[64]; /* "slices[1].sources[0]" */
+    int line, column;
+} mpb_slice_source;
+
+/* One output slice: its layers are the sources' ranges blended, stacked
+ * after the previous slice's. */
+typedef struct mpb_slice {
+    size_t n_sources;
+    mpb_slice_source *sources;
+    mpb_param_set params;
+    int base_model; /* the slice's base_model (a model index), or -1 */
+    int base_slot;  /* which source is the base, or -1 */
+    int out_first;  /* its first output layer */
+    int line, column;
+} mpb_slice;
+
 struct mpb_config {
     char *path; /* as given, for messages */
     mpb_method method;
     size_t n_inputs;
     char *inputs[MPB_MAX_INPUTS];
     char *written[MPB_MAX_INPUTS]; /* as in the config, for Hugging Face names */
-    char origin[MPB_MAX_INPUTS][32];
+    char origin[MPB_MAX_INPUTS][64];
     int input_line[MPB_MAX_INPUTS], input_column[MPB_MAX_INPUTS];
     mpb_param_set model_params[MPB_MAX_INPUTS];
     mpb_param_set global;
@@ -72,6 +93,17 @@ struct mpb_config {
     bool has_sweep;
     int tokenizer_input; /* tokenizer_source / tokenizer.source; -1: none */
     char *chat_template; /* as written: a name, "auto" or a template; NULL */
+    /* slices: (docs/CONFIG.md).  Input k (a "slot") is every slice's k-th
+     * source; inputs[k] is slices[0]'s.  models[] are the distinct models
+     * the sources name, for the indexes and the file checks. */
+    size_t n_slices;
+    mpb_slice *slices;
+    int out_layers; /* layers of the output: the slices' layers together */
+    size_t n_models;
+    char *models[MPB_MAX_MODELS];
+    char *models_written[MPB_MAX_MODELS];
+    char models_origin[MPB_MAX_MODELS][80];
+    int base_model; /* base_model as a model index with slices, or -1 */
     /* Keys mergekit ignores, accepted with these warnings. */
     char ignored[MPB_CONFIG_MAX_IGNORED][256];
     size_t ignored_offset[MPB_CONFIG_MAX_IGNORED]; /* where each key starts */
@@ -108,6 +140,11 @@ int mpb_yaml_fail(mpb_yaml *y, const yaml_node_t *node, const char *hint, const 
 /* A mapping whose keys are distinct scalars; `what` names it in messages. */
 int mpb_yaml_check_mapping(mpb_yaml *y, yaml_node_t *node, const char *what);
 
+/* "unknown key 'K' under WHERE", hinting the closest of keys (a NULL-ended
+ * list), else `holds` ("a source has model, layer_range and parameters"). */
+int mpb_yaml_unknown_key(mpb_yaml *y, yaml_node_t *key, const char *const *keys,
+                         const char *holds, const char *where);
+
 const char *mpb_yaml_text(const yaml_node_t *node); /* "" for non-scalars */
 bool mpb_yaml_is_plain(const yaml_node_t *node);
 bool mpb_yaml_is_null(const yaml_node_t *node);
@@ -129,6 +166,13 @@ char *mpb_config_join_path(const char *dir, const char *path);
 int mpb_config_parse_params(mpb_yaml *y, yaml_node_t *node, const char *where_prefix,
                             bool per_model, mpb_param_set *out);
 
+/* Parses `slices:` (mpb_config_slices.c): the slices, the models, and the
+ * inputs as slots. */
+int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c);
+/* With slices: each slice's base slot, and c->base_index from them. */
+int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node);
+void mpb_config_slices_free(mpb_config *c);
+
 /* Method rules that need the whole config: inputs, base, required values. */
 int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root);
 
@@ -145,5 +189,9 @@ bool mpb_config_input_weighted(const mpb_config *c, size_t i);
  * (final norm, lm_head) at after_layers (mergekit: 0; see
  * gradient_after_layers).  Negative when the layer is outside the model. */
 double mpb_tensor_position(const char *tensor_name, int n_layers, double after_layers);
+
+/* mergekit plans embeddings before the layers and every other tensor
+ * outside them after. */
+bool mpb_tensor_before_layers(const char *tensor_name);
 
 #endif

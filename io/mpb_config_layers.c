@@ -3,6 +3,7 @@
 #include "mpb_config_internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Length of the dot-separated segment starting at s. */
@@ -31,6 +32,35 @@ static int segment_number(const char *s, size_t n)
     return v;
 }
 
+/* Where the layer number of a name starts (its segment's length in *len),
+ * or NULL when it has none. */
+static const char *layer_segment(const char *tensor_name, size_t *len)
+{
+    const char *s = tensor_name;
+    while (*s != '\0') {
+        size_t n = segment_length(s);
+        const char *next = s[n] == '.' ? s + n + 1 : s + n;
+        if ((segment_is(s, n, "layers") || segment_is(s, n, "h")) && *next != '\0' &&
+            segment_number(next, segment_length(next)) >= 0) {
+            *len = segment_length(next);
+            return next;
+        }
+        s = next;
+    }
+    return NULL;
+}
+
+const char *mpb_tensor_with_layer(const char *tensor_name, int layer, char *buf, size_t len)
+{
+    size_t n;
+    const char *at = layer_segment(tensor_name, &n);
+    if (at == NULL)
+        snprintf(buf, len, "%s", tensor_name);
+    else
+        snprintf(buf, len, "%.*s%d%s", (int)(at - tensor_name), tensor_name, layer, at + n);
+    return buf;
+}
+
 int mpb_tensor_layer(const char *tensor_name)
 {
     const char *s = tensor_name;
@@ -47,9 +77,7 @@ int mpb_tensor_layer(const char *tensor_name)
     return -1;
 }
 
-/* mergekit plans embeddings before the layers and everything else outside
- * them (final norm, lm_head) after. */
-static bool comes_before_layers(const char *tensor_name)
+bool mpb_tensor_before_layers(const char *tensor_name)
 {
     if (strstr(tensor_name, "embed") != NULL)
         return true;
@@ -66,7 +94,7 @@ double mpb_tensor_position(const char *tensor_name, int n_layers, double after_l
 {
     int layer = mpb_tensor_layer(tensor_name);
     if (layer < 0)
-        return comes_before_layers(tensor_name) ? 0.0 : after_layers;
+        return mpb_tensor_before_layers(tensor_name) ? 0.0 : after_layers;
     if (layer >= n_layers)
         return -1.0;
     /* mergekit: t = i / (L - 1), and t = 1 for a single layer. */

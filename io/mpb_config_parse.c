@@ -11,6 +11,7 @@ enum top_key {
     KEY_MERGE_METHOD,
     KEY_BASE_MODEL,
     KEY_MODELS,
+    KEY_SLICES,
     KEY_PARAMETERS,
     KEY_DTYPE,
     KEY_OUT_DTYPE,
@@ -28,6 +29,7 @@ static const char *const top_keys[KEY_COUNT + 1] = {
     [KEY_MERGE_METHOD] = "merge_method",
     [KEY_BASE_MODEL] = "base_model",
     [KEY_MODELS] = "models",
+    [KEY_SLICES] = "slices",
     [KEY_PARAMETERS] = "parameters",
     [KEY_DTYPE] = "dtype",
     [KEY_OUT_DTYPE] = "out_dtype",
@@ -40,10 +42,6 @@ static const char *const top_keys[KEY_COUNT + 1] = {
     [KEY_CHAT_TEMPLATE] = "chat_template",
     [KEY_COUNT] = NULL,
 };
-
-/* mergekit keys for features mpiblend does not have, which would change the
- * result: say so instead of "unknown key". */
-static const char *const mergekit_only_keys[] = {"slices", "modules", NULL};
 
 typedef struct parse_state {
     mpb_yaml y;
@@ -59,6 +57,15 @@ typedef struct parse_state {
 typedef struct ignored_key {
     const char *name, *hint;
 } ignored_key;
+
+/* mergekit keys for features mpiblend does not have, which would change the
+ * result: say so, and why, instead of "unknown key". */
+static const ignored_key mergekit_only_keys[] = {
+    {"modules", "it merges models made of several sub-models (a text and a vision tower), "
+                "each with its own layers, which needs mergekit's per-architecture module "
+                "definitions; merge each sub-model's tensors with models: or slices:"},
+    {NULL, NULL},
+};
 
 static const ignored_key ignored_top_keys[] = {
     {"name", NULL},
@@ -129,9 +136,9 @@ static int parse_path(parse_state *st, yaml_node_t *node, const char *what, char
 static int unknown_top_key(parse_state *st, yaml_node_t *key)
 {
     const char *name = mpb_yaml_text(key);
-    for (size_t i = 0; mergekit_only_keys[i] != NULL; i++)
-        if (strcmp(name, mergekit_only_keys[i]) == 0)
-            return mpb_yaml_fail(&st->y, key, NULL,
+    for (size_t i = 0; mergekit_only_keys[i].name != NULL; i++)
+        if (strcmp(name, mergekit_only_keys[i].name) == 0)
+            return mpb_yaml_fail(&st->y, key, mergekit_only_keys[i].hint,
                                  "key '%s' is a mergekit feature mpiblend does not support",
                                  name);
     const char *near = mpb_suggest(name, top_keys);
@@ -140,7 +147,8 @@ static int unknown_top_key(parse_state *st, yaml_node_t *key)
         snprintf(hint, sizeof hint, "did you mean '%s'?", near);
     else
         snprintf(hint, sizeof hint,
-                 "known keys: merge_method, base_model, models, parameters, dtype, out_dtype, "
+                 "known keys: merge_method, base_model, models, slices, parameters, dtype, "
+                 "out_dtype, "
                  "layer_range, keep_outside, sweep, gradient_after_layers, tokenizer_source, "
                  "tokenizer, chat_template");
     return mpb_yaml_fail(&st->y, key, hint, "unknown key '%s'", name);
@@ -227,11 +235,8 @@ static int parse_model_entry(parse_state *st, yaml_node_t *entry, size_t index)
         } else if (strcmp(name, "parameters") == 0) {
             params = mpb_yaml_node(&st->y, p->value);
         } else if (!note_ignored(st, ignored_model_keys, key, where)) {
-            const char *near = mpb_suggest(name, keys);
-            char hint[64] = "a model entry has only model and parameters";
-            if (near != NULL)
-                snprintf(hint, sizeof hint, "did you mean '%s'?", near);
-            return mpb_yaml_fail(&st->y, key, hint, "unknown key '%s' under %s", name, where);
+            return mpb_yaml_unknown_key(&st->y, key, keys,
+                                        "a model entry has only model and parameters", where);
         }
     }
     if (model == NULL)
@@ -253,7 +258,8 @@ static int parse_models(parse_state *st, yaml_node_t *root)
 {
     yaml_node_t *node = st->value[KEY_MODELS];
     if (node == NULL)
-        return mpb_yaml_fail(&st->y, root, NULL, "missing key 'models' (the models to merge)");
+        return mpb_yaml_fail(&st->y, root, NULL,
+                             "missing key 'models' or 'slices' (the models to merge)");
     if (node->type != YAML_SEQUENCE_NODE)
         return mpb_yaml_fail(&st->y, node, NULL,
                              "models must be a list of {model: PATH} entries");
@@ -282,11 +288,41 @@ static int find_input(const mpb_config *c, const char *path)
     return -1;
 }
 
+/* With slices the base is one of the sources of each slice
+ * (mpb_config_slices_base), never an input of its own. */
+static int parse_slices_base(parse_state *st)
+{
+    yaml_node_t *node = st->value[KEY_BASE_MODEL];
+    mpb_config *c = st->c;
+    c->base_model = -1;
+    if (node != NULL) {
+        char *path;
+        int rc = parse_path(st, node, "base_model", &path);
+        if (rc != MPB_OK)
+            return rc;
+        for (size_t m = 0; m < c->n_models && c->base_model < 0; m++)
+            if (strcmp(c->models[m], path) == 0)
+                c->base_model = (int)m;
+        rc = c->base_model < 0 && mpb_method_get(c->method)->base != MPB_BASE_IGNORED
+                 ? mpb_yaml_fail(&st->y, node, NULL,
+                                 "base_model '%s' is not a source of any slice; with slices "
+                                 "the base model's layers are read from the slices' sources",
+                                 path)
+                 : MPB_OK;
+        free(path);
+        if (rc != MPB_OK)
+            return rc;
+    }
+    return mpb_config_slices_base(c, &st->y, st->value[KEY_SLICES]);
+}
+
 static int parse_base_model(parse_state *st)
 {
     yaml_node_t *node = st->value[KEY_BASE_MODEL];
     mpb_config *c = st->c;
     c->base_index = -1;
+    if (st->value[KEY_SLICES] != NULL)
+        return parse_slices_base(st);
     if (node == NULL)
         return MPB_OK;
     char *path;
@@ -505,11 +541,29 @@ static int parse_tokenizer(parse_state *st)
     return rc == MPB_OK ? parse_chat_template(st) : rc;
 }
 
+/* mergekit: exactly one of models and slices (modules is refused). */
+static int parse_inputs(parse_state *st, yaml_node_t *root)
+{
+    yaml_node_t *slices = st->value[KEY_SLICES];
+    if (slices == NULL)
+        return parse_models(st, root);
+    if (st->value[KEY_MODELS] != NULL)
+        return mpb_yaml_fail(&st->y, slices, NULL,
+                             "give models or slices, not both (mergekit refuses both too)");
+    yaml_node_t *range =
+        st->value[KEY_LAYER_RANGE] ? st->value[KEY_LAYER_RANGE] : st->value[KEY_KEEP_OUTSIDE];
+    if (range != NULL)
+        return mpb_yaml_fail(&st->y, range, NULL,
+                             "layer_range and keep_outside select layers of models:; with "
+                             "slices give each source its layer_range");
+    return mpb_config_parse_slices(&st->y, slices, st->dir, st->c);
+}
+
 static int parse_document(parse_state *st, yaml_node_t *root)
 {
     int rc;
     if ((rc = collect_top_keys(st, root)) != MPB_OK ||
-        (rc = parse_method(st, root)) != MPB_OK || (rc = parse_models(st, root)) != MPB_OK ||
+        (rc = parse_method(st, root)) != MPB_OK || (rc = parse_inputs(st, root)) != MPB_OK ||
         (rc = parse_base_model(st)) != MPB_OK)
         return rc;
     if (st->value[KEY_PARAMETERS] != NULL &&

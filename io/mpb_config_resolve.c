@@ -8,21 +8,62 @@
 
 #define USES(def, id) ((def)->params[id].used)
 
-/* The value for input (or the globals when input < 0). */
-static bool lookup(const mpb_config *c, int input, mpb_param_id id, const char *tensor,
-                   double pos, mpb_value *out)
+/* Where a tensor sits for its parameters: with slices, its slice, the
+ * layer each input reads, and its gradient position within the slice. */
+typedef struct site {
+    const char *name;              /* the output tensor */
+    int slice;                     /* -1 without slices */
+    int src_layer[MPB_MAX_INPUTS]; /* with slices, per input: the source layer, or -1 */
+    double pos;
+} site;
+
+/* mergekit evaluates per-model values against the input's tensor name. */
+static const char *input_name(const site *at, int input, char *buf, size_t len)
 {
-    if (input >= 0 && mpb_param_per_model(id) &&
-        mpb_setting_eval(&c->model_params[input].s[id], tensor, pos, out))
-        return true;
-    return mpb_setting_eval(&c->global.s[id], tensor, pos, out);
+    if (input < 0 || at->slice < 0 || at->src_layer[input] < 0)
+        return at->name;
+    return mpb_tensor_with_layer(at->name, at->src_layer[input], buf, len);
 }
 
-static double lookup_number(const mpb_config *c, int input, mpb_param_id id, const char *tensor,
-                            double pos)
+/* The value for input (or the globals when input < 0).  Precedence as
+ * mergekit's ConfigReader.parameter: the slice's source entries for this
+ * model (or the model entry), the slice's parameters, the globals. */
+static bool lookup(const mpb_config *c, const site *at, int input, mpb_param_id id,
+                   mpb_value *out)
+{
+    bool per_model = input >= 0 && mpb_param_per_model(id);
+    char buf[1024];
+    const char *tensor = input_name(at, per_model ? input : -1, buf, sizeof buf);
+    if (per_model && at->slice < 0 &&
+        mpb_setting_eval(&c->model_params[input].s[id], tensor, at->pos, out))
+        return true;
+    if (at->slice >= 0) {
+        const mpb_slice *sl = &c->slices[at->slice];
+        for (size_t k = 0; per_model && k < sl->n_sources; k++)
+            if (sl->sources[k].model == sl->sources[input].model &&
+                mpb_setting_eval(&sl->sources[k].params.s[id], tensor, at->pos, out))
+                return true;
+        if (mpb_setting_eval(&sl->params.s[id], tensor, at->pos, out))
+            return true;
+    }
+    return mpb_setting_eval(&c->global.s[id], tensor, at->pos, out);
+}
+
+static double lookup_number(const mpb_config *c, const site *at, int input, mpb_param_id id)
 {
     mpb_value v;
-    return lookup(c, input, id, tensor, pos, &v) ? v.number : mpb_method_default(c->method, id);
+    return lookup(c, at, input, id, &v) ? v.number : mpb_method_default(c->method, id);
+}
+
+/* Where input i of the tensor is named in the config, for messages. */
+static const char *input_where(const mpb_config *c, const site *at, size_t i)
+{
+    return at->slice >= 0 ? c->slices[at->slice].sources[i].where : c->origin[i];
+}
+
+static const char *input_path(const mpb_config *c, const site *at, size_t i)
+{
+    return at->slice >= 0 ? c->models[c->slices[at->slice].sources[i].model] : c->inputs[i];
 }
 
 bool mpb_config_input_weighted(const mpb_config *c, size_t i)
@@ -32,15 +73,16 @@ bool mpb_config_input_weighted(const mpb_config *c, size_t i)
 
 /* gamma and epsilon are per model in mergekit; mpiblend applies one value
  * per tensor, so differing values are an error rather than a silent pick. */
-static int resolve_shared(const mpb_config *c, mpb_param_id id, const char *tensor, double pos,
-                          double *out, mpb_error *err)
+static int resolve_shared(const mpb_config *c, const site *at, mpb_param_id id, double *out,
+                          mpb_error *err)
 {
-    *out = lookup_number(c, -1, id, tensor, pos);
+    const char *tensor = at->name;
+    *out = lookup_number(c, at, -1, id);
     int first = -1;
     for (size_t i = 0; i < c->n_inputs; i++) {
         if (!mpb_config_input_weighted(c, i))
             continue;
-        double v = lookup_number(c, (int)i, id, tensor, pos);
+        double v = lookup_number(c, at, (int)i, id);
         if (first < 0) {
             first = (int)i;
             *out = v;
@@ -49,44 +91,44 @@ static int resolve_shared(const mpb_config *c, mpb_param_id id, const char *tens
             return mpb_fail(err, MPB_EINVAL,
                             "%s differs between %s (%g) and %s (%g) for tensor '%s' in %s; "
                             "mpiblend applies one %s per tensor",
-                            mpb_param_name(id), c->origin[first], *out, c->origin[i], v, tensor,
-                            c->path, mpb_param_name(id));
+                            mpb_param_name(id), input_where(c, at, (size_t)first), *out,
+                            input_where(c, at, i), v, tensor, c->path, mpb_param_name(id));
         }
     }
     return MPB_OK;
 }
 
-static void resolve_switches(const mpb_config *c, const char *tensor, double pos,
-                             mpb_tensor_params *out)
+static void resolve_switches(const mpb_config *c, const site *at, mpb_tensor_params *out)
 {
     mpb_value v;
-    out->normalize = lookup(c, -1, MPB_P_NORMALIZE, tensor, pos, &v)
+    out->normalize = lookup(c, at, -1, MPB_P_NORMALIZE, &v)
                          ? v.flag
                          : mpb_method_default(c->method, MPB_P_NORMALIZE) == 1.0;
     out->normalize_weights =
-        lookup(c, -1, MPB_P_NORMALIZE_WEIGHTS, tensor, pos, &v)
+        lookup(c, at, -1, MPB_P_NORMALIZE_WEIGHTS, &v)
             ? v.flag
             : mpb_method_default(c->method, MPB_P_NORMALIZE_WEIGHTS) == 1.0;
-    out->nuslerp_flatten = lookup(c, -1, MPB_P_NUSLERP_FLATTEN, tensor, pos, &v)
+    out->nuslerp_flatten = lookup(c, at, -1, MPB_P_NUSLERP_FLATTEN, &v)
                                ? v.flag
                                : mpb_method_default(c->method, MPB_P_NUSLERP_FLATTEN) == 1.0;
-    out->nuslerp_row_wise = lookup(c, -1, MPB_P_NUSLERP_ROW_WISE, tensor, pos, &v)
+    out->nuslerp_row_wise = lookup(c, at, -1, MPB_P_NUSLERP_ROW_WISE, &v)
                                 ? v.flag
                                 : mpb_method_default(c->method, MPB_P_NUSLERP_ROW_WISE) == 1.0;
     out->rescale = mpb_method_default(c->method, MPB_P_RESCALE) == 1.0;
     out->rescale_l1 = true;
-    if (lookup(c, -1, MPB_P_RESCALE, tensor, pos, &v)) {
+    if (lookup(c, at, -1, MPB_P_RESCALE, &v)) {
         out->rescale = v.kind == MPB_VAL_BOOL ? v.flag : true;
         out->rescale_l1 = !(v.kind == MPB_VAL_WORD && strcmp(v.word, "inverse") == 0);
     }
     out->seed = 0;
-    if (lookup(c, -1, MPB_P_SEED, tensor, pos, &v))
+    if (lookup(c, at, -1, MPB_P_SEED, &v))
         out->seed = strtoull(v.word, NULL, 10);
 }
 
-static int require(const mpb_config *c, const char *tensor, double value, mpb_param_id id,
+static int require(const mpb_config *c, const site *at, double value, mpb_param_id id,
                    int input, mpb_error *err)
 {
+    const char *tensor = at->name;
     if (!isnan(value))
         return MPB_OK;
     if (input < 0)
@@ -96,22 +138,23 @@ static int require(const mpb_config *c, const char *tensor, double value, mpb_pa
                         mpb_param_name(id), tensor, mpb_param_name(id), c->path);
     return mpb_fail(err, MPB_EINVAL,
                     "no %s for %s ('%s') on tensor '%s': no %s filter entry matches it in %s",
-                    mpb_param_name(id), c->origin[input], c->inputs[input], tensor,
-                    mpb_param_name(id), c->path);
+                    mpb_param_name(id), input_where(c, at, (size_t)input),
+                    input_path(c, at, (size_t)input), tensor, mpb_param_name(id), c->path);
 }
 
-static int check_required(const mpb_config *c, const char *tensor, const mpb_tensor_params *p,
+static int check_required(const mpb_config *c, const site *at, const mpb_tensor_params *p,
                           mpb_error *err)
 {
+    const char *tensor = at->name;
     const mpb_method_def *def = mpb_method_get(c->method);
     int rc = MPB_OK;
     for (size_t i = 0; def->params[MPB_P_WEIGHT].required && i < c->n_inputs && rc == MPB_OK;
          i++)
         if (mpb_config_input_weighted(c, i))
-            rc = require(c, tensor, p->weight[i], MPB_P_WEIGHT, (int)i, err);
+            rc = require(c, at, p->weight[i], MPB_P_WEIGHT, (int)i, err);
     for (int id = 0; id < MPB_P_COUNT && rc == MPB_OK; id++)
         if (def->params[id].required && !mpb_param_per_model((mpb_param_id)id))
-            rc = require(c, tensor, mpb_tensor_param(p, (mpb_param_id)id), (mpb_param_id)id, -1,
+            rc = require(c, at, mpb_tensor_param(p, (mpb_param_id)id), (mpb_param_id)id, -1,
                          err);
     if (rc == MPB_OK && def->check_params != NULL)
         rc = def->check_params(p, tensor, err);
@@ -151,6 +194,48 @@ static int copy_source(const mpb_config *c, const char *tensor, int n_layers, in
     return MPB_OK;
 }
 
+/* With slices: the slice of an output tensor, the layer each input reads
+ * and the position within the slice (mergekit's plan_slice: t = i/(n-1),
+ * 1 for one layer); tensors outside layers take slices[0] (embeddings) or
+ * the last slice (the rest), as mergekit's planner does. */
+static int slice_site(const mpb_config *c, site *at, mpb_error *err)
+{
+    int layer = mpb_tensor_layer(at->name);
+    if (layer < 0) {
+        bool before = mpb_tensor_before_layers(at->name);
+        at->slice = before ? 0 : (int)c->n_slices - 1;
+        at->pos = before ? 0.0 : c->after_layers_position;
+        return MPB_OK;
+    }
+    if (layer >= c->out_layers)
+        return mpb_fail(err, MPB_EINVAL,
+                        "tensor '%s' is in layer %d but the slices of %s make %d layers",
+                        at->name, layer, c->path, c->out_layers);
+    size_t s = c->n_slices - 1;
+    while (c->slices[s].out_first > layer)
+        s--;
+    const mpb_slice *sl = &c->slices[s];
+    int offset = layer - sl->out_first, n = sl->sources[0].end - sl->sources[0].first;
+    at->slice = (int)s;
+    at->pos = n > 1 ? (double)offset / (double)(n - 1) : 1.0;
+    for (size_t k = 0; k < sl->n_sources; k++)
+        at->src_layer[k] = sl->sources[k].first + offset;
+    return MPB_OK;
+}
+
+static int find_site(const mpb_config *c, const char *tensor_name, int n_layers, site *at,
+                     mpb_error *err)
+{
+    at->name = tensor_name;
+    at->slice = -1;
+    for (size_t k = 0; k < MPB_MAX_INPUTS; k++)
+        at->src_layer[k] = -1;
+    if (c->n_slices > 0)
+        return slice_site(c, at, err);
+    at->pos = mpb_tensor_position(tensor_name, n_layers, c->after_layers_position);
+    return MPB_OK;
+}
+
 int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layers,
                        mpb_tensor_params *out, mpb_error *err)
 {
@@ -161,23 +246,29 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
         NAN;
     for (size_t i = 0; i < MPB_MAX_INPUTS; i++)
         out->weight[i] = out->density[i] = NAN;
-    int rc = copy_source(c, tensor_name, n_layers, &out->copy_from, err);
-    if (rc != MPB_OK || out->copy_from >= 0)
+    site at;
+    int rc = find_site(c, tensor_name, n_layers, &at, err);
+    if (rc != MPB_OK)
         return rc;
+    if (c->n_slices > 0)
+        out->copy_from = mpb_method_get(c->method)->copies_first ? 0 : -1;
+    else if ((rc = copy_source(c, tensor_name, n_layers, &out->copy_from, err)) != MPB_OK)
+        return rc;
+    if (out->copy_from >= 0)
+        return MPB_OK;
 
-    double pos = mpb_tensor_position(tensor_name, n_layers, c->after_layers_position);
     for (size_t i = 0; i < c->n_inputs; i++) {
-        out->weight[i] = lookup_number(c, (int)i, MPB_P_WEIGHT, tensor_name, pos);
-        out->density[i] = lookup_number(c, (int)i, MPB_P_DENSITY, tensor_name, pos);
+        out->weight[i] = lookup_number(c, &at, (int)i, MPB_P_WEIGHT);
+        out->density[i] = lookup_number(c, &at, (int)i, MPB_P_DENSITY);
     }
-    out->lambda = lookup_number(c, -1, MPB_P_LAMBDA, tensor_name, pos);
-    out->t = lookup_number(c, -1, MPB_P_T, tensor_name, pos);
-    out->eps = lookup_number(c, -1, MPB_P_EPS, tensor_name, pos);
-    out->max_iter = lookup_number(c, -1, MPB_P_MAX_ITER, tensor_name, pos);
-    out->tol = lookup_number(c, -1, MPB_P_TOL, tensor_name, pos);
-    resolve_switches(c, tensor_name, pos, out);
-    if ((rc = resolve_shared(c, MPB_P_GAMMA, tensor_name, pos, &out->gamma, err)) != MPB_OK ||
-        (rc = resolve_shared(c, MPB_P_EPSILON, tensor_name, pos, &out->epsilon, err)) != MPB_OK)
+    out->lambda = lookup_number(c, &at, -1, MPB_P_LAMBDA);
+    out->t = lookup_number(c, &at, -1, MPB_P_T);
+    out->eps = lookup_number(c, &at, -1, MPB_P_EPS);
+    out->max_iter = lookup_number(c, &at, -1, MPB_P_MAX_ITER);
+    out->tol = lookup_number(c, &at, -1, MPB_P_TOL);
+    resolve_switches(c, &at, out);
+    if ((rc = resolve_shared(c, &at, MPB_P_GAMMA, &out->gamma, err)) != MPB_OK ||
+        (rc = resolve_shared(c, &at, MPB_P_EPSILON, &out->epsilon, err)) != MPB_OK)
         return rc;
-    return check_required(c, tensor_name, out, err);
+    return check_required(c, &at, out, err);
 }

@@ -62,7 +62,7 @@ static int check_base(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
     const mpb_method_def *info = mpb_method_get(c->method);
-    yaml_node_t *models = top_value(y, root, "models");
+    yaml_node_t *models = top_value(y, root, c->n_slices ? "slices" : "models");
     bool base_added = c->base_given && strcmp(c->origin[c->n_inputs - 1], "base_model") == 0;
     if (info->exact_inputs > 0 && c->n_inputs != (size_t)info->exact_inputs)
         return mpb_yaml_fail(y, models, NULL,
@@ -148,6 +148,11 @@ static int check_linear_sum(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
     int rc;
+    /* With slices a model may fill several inputs (slots), and values may
+     * come from each slice: mpb_config_resolve checks them per tensor,
+     * still before anything is read. */
+    if (c->n_slices > 0)
+        return (rc = check_base(c, y, root)) != MPB_OK ? rc : check_counts(c, y, root);
     if ((rc = check_duplicates(c, y->err)) != MPB_OK ||
         (rc = check_base(c, y, root)) != MPB_OK || (rc = check_counts(c, y, root)) != MPB_OK ||
         (rc = check_required_values(c, y, root)) != MPB_OK)

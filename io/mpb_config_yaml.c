@@ -194,3 +194,16 @@ int mpb_yaml_check_mapping(mpb_yaml *y, yaml_node_t *node, const char *what)
     }
     return MPB_OK;
 }
+
+int mpb_yaml_unknown_key(mpb_yaml *y, yaml_node_t *key, const char *const *keys,
+                         const char *holds, const char *where)
+{
+    const char *name = mpb_yaml_text(key);
+    const char *near = mpb_suggest(name, keys);
+    char hint[128];
+    if (near != NULL)
+        snprintf(hint, sizeof hint, "did you mean '%s'?", near);
+    else
+        snprintf(hint, sizeof hint, "%s", holds);
+    return mpb_yaml_fail(y, key, hint, "unknown key '%s' under %s", name, where);
+}

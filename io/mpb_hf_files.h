@@ -52,4 +52,11 @@ int mpb_hf_file_replace_json(mpb_hf_file *f, const struct json_t *root, mpb_erro
  * says so is left byte for byte; no config.json is not an error. */
 int mpb_hf_files_set_torch_dtype(mpb_hf_files *set, mpb_dtype dt, mpb_error *err);
 
+/* Sets config.json's layer count (num_hidden_layers, or n_layer /
+ * num_layers where a model names it so) to n_layers, as mergekit does for
+ * an output whose slices stack another number of layers; a `layer_types`
+ * list whose entries are all the same follows.  A config that already says
+ * so is left byte for byte; no config.json is not an error. */
+int mpb_hf_files_set_layers(mpb_hf_files *set, int n_layers, mpb_error *err);
+
 #endif

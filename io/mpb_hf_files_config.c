@@ -103,3 +103,50 @@ int mpb_hf_files_set_torch_dtype(mpb_hf_files *set, mpb_dtype dt, mpb_error *err
     json_decref(root);
     return rc;
 }
+
+/* layer_types (newer transformers: one entry per layer) resized to n when
+ * every entry is the same; true when it changed. */
+static bool resize_layer_types(json_t *root, int n)
+{
+    json_t *types = json_object_get(root, "layer_types");
+    size_t have = json_array_size(types);
+    if (have == 0 || have == (size_t)n)
+        return false;
+    json_t *first = json_array_get(types, 0);
+    for (size_t i = 1; i < have; i++)
+        if (!json_equal(first, json_array_get(types, i)))
+            return false;
+    json_t *resized = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append(resized, first);
+    json_object_set_new(root, "layer_types", resized);
+    return true;
+}
+
+int mpb_hf_files_set_layers(mpb_hf_files *set, int n_layers, mpb_error *err)
+{
+    static const char *const keys[] = {"num_hidden_layers", "n_layer", "num_layers", NULL};
+    mpb_hf_file *f = (mpb_hf_file *)mpb_hf_files_find(set, CONFIG_NAME);
+    if (f == NULL)
+        return MPB_OK;
+    json_error_t je;
+    json_t *root = json_loadb((const char *)f->data, f->len, 0, &je);
+    if (root == NULL || !json_is_object(root)) {
+        json_decref(root);
+        return mpb_fail(err, MPB_EINVAL,
+                        "%s: not a valid JSON object, cannot set its layer count to %d",
+                        CONFIG_NAME, n_layers);
+    }
+    bool changed = false;
+    for (size_t k = 0; keys[k] != NULL; k++) {
+        json_t *v = json_object_get(root, keys[k]);
+        if (json_is_integer(v) && json_integer_value(v) != n_layers) {
+            json_object_set_new(root, keys[k], json_integer(n_layers));
+            changed = true;
+        }
+    }
+    changed |= resize_layer_types(root, n_layers);
+    int rc = changed ? mpb_hf_file_replace_json(f, root, err) : MPB_OK;
+    json_decref(root);
+    return rc;
+}

@@ -30,6 +30,7 @@ typedef struct mpb_job_output {
     size_t n_files_from;           /* tokenizer) the output carries: the first with any */
     const char *tokenizer_from;    /* NULL, or where the tokenizer files come from */
     const char *chat_template;     /* NULL, or a chat template (mpb_hf_tokenizer.h) */
+    int num_layers;                /* > 0: config.json's layer count (slices) */
     const char *const *reads;      /* every checkpoint the job reads: never replaced */
     size_t n_reads;
 } mpb_job_output;

@@ -15,3 +15,10 @@ if(COMMAND mpb_py_test)
   mpb_py_test(methods_configs ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_configs.py
               ${MPB_METHODS_WORK})
 endif()
+
+# mergekit's slices: (docs/CONFIG.md): outputs with more and fewer layers,
+# mergekit's README examples as written, and the config errors.
+if(COMMAND mpb_py_test)
+  mpb_py_test(methods_slices ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_slices.py
+              ${MPB_METHODS_WORK})
+endif()

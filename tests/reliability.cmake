@@ -67,7 +67,7 @@ endif()
 if(MPB_FUZZ)
   # The loader's sources and util's, compiled here so they are instrumented.
   get_target_property(_io_sources mpb_io SOURCES)
-  list(FILTER _io_sources INCLUDE REGEX "(^|/)(mpb_config_[a-z_]+|mpb_hf_cache|mpb_chat_templates)\\.c$")
+  list(FILTER _io_sources INCLUDE REGEX "(^|/)(mpb_config_[a-z_]+|mpb_hf_cache|mpb_chat_templates|mpb_index)\\.c$")
   list(TRANSFORM _io_sources PREPEND ${PROJECT_SOURCE_DIR}/io/ REGEX "^[^/]")
   get_target_property(_util_sources mpb_util SOURCES)
   list(TRANSFORM _util_sources PREPEND ${PROJECT_SOURCE_DIR}/util/ REGEX "^[^/]")

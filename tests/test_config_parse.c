@@ -338,14 +338,17 @@ static void test_unknown_top_key(void **state)
     expect_message(
         "merge_method: linear\ncolour: blue\n",
         "unknown key 'colour' in cfg.yaml:2:1; known keys: merge_method, base_model, "
-        "models, parameters, dtype, out_dtype, layer_range, keep_outside, sweep, "
+        "models, slices, parameters, dtype, out_dtype, layer_range, keep_outside, sweep, "
         "gradient_after_layers, tokenizer_source, tokenizer, chat_template");
-    expect_message(
-        "merge_method: linear\nslices: []\n",
-        "key 'slices' is a mergekit feature mpiblend does not support in cfg.yaml:2:1");
+    expect_message("merge_method: linear\nslices: []\n",
+                   "slices must be a non-empty list of {sources: [...]} entries in "
+                   "cfg.yaml:2:9");
     expect_message("merge_method: linear\nmodules: {}\n",
                    "key 'modules' is a mergekit feature mpiblend does not support in "
-                   "cfg.yaml:2:1");
+                   "cfg.yaml:2:1; it merges models made of several sub-models (a text and a "
+                   "vision tower), each with its own layers, which needs mergekit's "
+                   "per-architecture module definitions; merge each sub-model's tensors with "
+                   "models: or slices:");
 }
 
 static void test_unknown_model_key(void **state)
@@ -417,7 +420,10 @@ static void test_ignored_keys_warn(void **state)
     /* A key that would change the result still stops the parse. */
     expect_message("merge_method: linear\nmodules: {}\n",
                    "key 'modules' is a mergekit feature mpiblend does not support in "
-                   "cfg.yaml:2:1");
+                   "cfg.yaml:2:1; it merges models made of several sub-models (a text and a "
+                   "vision tower), each with its own layers, which needs mergekit's "
+                   "per-architecture module definitions; merge each sub-model's tensors with "
+                   "models: or slices:");
 }
 
 static void test_unknown_parameter(void **state)
@@ -487,7 +493,7 @@ static void test_missing_models(void **state)
 {
     (void)state;
     expect_message("merge_method: linear\n",
-                   "missing key 'models' (the models to merge) in cfg.yaml:1:1");
+                   "missing key 'models' or 'slices' (the models to merge) in cfg.yaml:1:1");
     expect_message("merge_method: linear\nmodels: []\n",
                    "models is an empty list in cfg.yaml:2:9");
     expect_message("merge_method: linear\nmodels: a.h5\n",

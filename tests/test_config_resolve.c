@@ -656,6 +656,72 @@ static void test_describe(void **state)
     mpb_config_free(c);
 }
 
+/* slices: per tensor, the slice's source entries for the model beat the
+ * slice's parameters, which beat the globals; per-model values see the
+ * source tensor's own layer number, the gradient runs over the slice's
+ * layers; embeddings take slices[0], the final norm the last slice. */
+static void test_slices_precedence(void **state)
+{
+    (void)state;
+    mpb_config *c = parse_ok("merge_method: linear\n"
+                             "parameters: {weight: 9}\n"
+                             "slices:\n"
+                             "  - sources:\n"
+                             "      - model: a.h5\n"
+                             "        layer_range: [0, 4]\n"
+                             "        parameters:\n"
+                             "          weight: [{filter: layers.12., value: 7}, {value: 2}]\n"
+                             "      - model: b.h5\n"
+                             "        layer_range: [10, 14]\n"
+                             "        parameters:\n"
+                             "          weight: [{filter: layers.12., value: 5}]\n"
+                             "  - sources:\n"
+                             "      - model: b.h5\n"
+                             "        layer_range: [30, 33]\n"
+                             "      - model: a.h5\n"
+                             "        layer_range: [1, 4]\n"
+                             "    parameters: {weight: [0.5, 1.5]}\n");
+    assert_true(mpb_config_has_slices(c));
+    assert_int_equal(mpb_config_n_inputs(c), 2);
+    assert_int_equal(mpb_config_n_models(c), 2);
+    assert_int_equal(mpb_config_out_layers(c), 7);
+    assert_string_equal(mpb_config_input_origin(c, 1), "slices[0].sources[1]");
+    /* Output layer 2: source layers 2 (a) and 12 (b): a's filter on its own
+     * name misses, b's matches. */
+    mpb_tensor_params p = resolve_ok(c, "model.layers.2.mlp.up_proj.weight", 0);
+    assert_close(p.weight[0], 2);
+    assert_close(p.weight[1], 5);
+    /* Output layer 3: b (layer 13) has no matching entry: the globals. */
+    p = resolve_ok(c, "model.layers.3.mlp.up_proj.weight", 0);
+    assert_close(p.weight[1], 9);
+    /* Output layers 4..6: slice 1's gradient over its 3 layers. */
+    p = resolve_ok(c, "model.layers.5.mlp.up_proj.weight", 0);
+    assert_close(p.weight[0], 1);
+    assert_close(p.weight[1], 1);
+    p = resolve_ok(c, "model.layers.6.self_attn.q_proj.weight", 0);
+    assert_close(p.weight[0], 1.5);
+    p = resolve_ok(c, "model.embed_tokens.weight", 0);
+    assert_close(p.weight[0], 2);
+    p = resolve_ok(c, "model.norm.weight", 0);
+    assert_close(p.weight[0], 0.5);
+    expect_resolve_error(c, "model.layers.7.mlp.up_proj.weight", 0,
+                         "tensor 'model.layers.7.mlp.up_proj.weight' is in layer 7 but the "
+                         "slices of cfg.yaml make 7 layers");
+    mpb_config_free(c);
+}
+
+static void test_tensor_with_layer(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_string_equal(mpb_tensor_with_layer("model.layers.3.mlp.w", 12, buf, sizeof buf),
+                        "model.layers.12.mlp.w");
+    assert_string_equal(mpb_tensor_with_layer("transformer.h.10.attn.w", 2, buf, sizeof buf),
+                        "transformer.h.2.attn.w");
+    assert_string_equal(mpb_tensor_with_layer("model.norm.weight", 4, buf, sizeof buf),
+                        "model.norm.weight");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +746,8 @@ int main(void)
         cmocka_unit_test(test_coefficients_copy_and_refusal),
         cmocka_unit_test(test_unused_filter_warnings),
         cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_slices_precedence),
+        cmocka_unit_test(test_tensor_with_layer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,7 +67,9 @@ static int open_files(struct mpb_verify *v, mpb_error *err)
     mpb_io_opts io = {.collective = false};
     const char *out_path = v->out_path;
     int rc = mpb_inputs_open(&out_path, 1, &v->out_idx, NULL, &io, MPI_COMM_SELF, &v->out, err);
-    if (rc == MPB_OK && v->have_recipe)
+    if (rc == MPB_OK && v->have_recipe && v->r.sources != NULL) /* slices: views */
+        rc = mpb_merge_recipe_open_inputs(&v->r, &io, MPI_COMM_SELF, v->inputs, err);
+    else if (rc == MPB_OK && v->have_recipe)
         rc = mpb_inputs_open(v->input_paths, v->r.n_inputs, &v->r.in_idx, v->r.own_idx, &io,
                              MPI_COMM_SELF, v->inputs, err);
     return mpb_comm_agree(err, v->comm);

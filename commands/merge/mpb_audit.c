@@ -137,6 +137,8 @@ int mpb_audit_store_checksum(const mpb_store *store, const mpb_index *idx, MPI_C
 /* Every tensor read from input i: the whole file's data went through. */
 static bool read_whole(const mpb_audit *a, size_t input)
 {
+    if (a->r->sources != NULL) /* slices: an input is a view, not one file's data */
+        return false;
     for (size_t t = 0; t < a->r->in_idx.n; t++)
         if (!mpb_audit_reads(a->r, t, input))
             return false;

@@ -68,11 +68,7 @@ static int merge_round(void *ctx, const mpb_round *round, mpb_error *err)
 static int open_inputs(struct merge_ctx *m, const mpb_run_opts *opts, MPI_Comm comm,
                        mpb_error *err)
 {
-    const char *paths[MPB_MAX_INPUTS];
-    for (size_t i = 0; i < m->r->n_inputs; i++)
-        paths[i] = mpb_config_input_path(m->r->config, i);
-    return mpb_inputs_open(paths, m->r->n_inputs, &m->r->in_idx, m->r->own_idx, &opts->io, comm,
-                           m->inputs, err);
+    return mpb_merge_recipe_open_inputs(m->r, &opts->io, comm, m->inputs, err);
 }
 
 static int alloc_buffers(struct merge_ctx *m, const mpb_plan *plan, bool collective,
@@ -113,6 +109,12 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
     const char *sources[MPB_MAX_INPUTS];
     for (size_t i = 0; i < r->n_inputs; i++)
         sources[i] = mpb_config_input_path(r->config, i);
+    /* Every model read, which the output must never replace (with slices,
+     * more than the inputs). */
+    const char *models[MPB_MAX_MODELS];
+    size_t n_models = mpb_config_n_models(r->config);
+    for (size_t m = 0; m < n_models; m++)
+        models[m] = mpb_config_model_path(r->config, m);
     mpb_provenance pv;
     mpb_provenance_init(&pv, comm);
     mpb_provenance_set(&pv, "mpiblend_method", mpb_method_name(mpb_config_method(r->config)));
@@ -125,11 +127,12 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
                           .attr_values = pv.values,
                           .files_from = sources,
                           .n_files_from = r->n_inputs,
-                          .reads = sources,
-                          .n_reads = r->n_inputs};
+                          .reads = models,
+                          .n_reads = n_models};
     int tokenizer = mpb_config_tokenizer_input(r->config);
     out.tokenizer_from = tokenizer >= 0 ? sources[tokenizer] : NULL;
     out.chat_template = mpb_config_chat_template(r->config);
+    out.num_layers = mpb_config_out_layers(r->config); /* slices: the layers they stack */
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};

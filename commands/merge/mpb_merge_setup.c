@@ -5,6 +5,7 @@
 #include "mpb_inputs.h"
 #include "mpb_job.h"
 #include "mpb_store.h"
+#include "mpb_store_view.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -78,6 +79,64 @@ static int resolve_tensors(mpb_merge_recipe *r, mpb_error *err)
     return rc;
 }
 
+/* Collective: the inputs' index (today's case: every input holds the same
+ * tensors, and input i reads tensor t under its own name) or, with slices,
+ * the models' indexes and the output's tensors mapped to their sources. */
+static int share_indexes(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm,
+                         mpb_error *err)
+{
+    if (!mpb_config_has_slices(c)) {
+        const char *paths[MPB_MAX_INPUTS];
+        size_t n = mpb_config_n_inputs(c);
+        for (size_t i = 0; i < n; i++)
+            paths[i] = mpb_config_input_path(c, i);
+        r->own_idx = calloc(n, sizeof *r->own_idx);
+        return r->own_idx ? mpb_inputs_share_index(paths, n, comm, &r->in_idx, r->own_idx, err)
+                          : mpb_fail(err, MPB_ENOMEM, "out of memory for %zu indexes", n);
+    }
+    size_t n = mpb_config_n_models(c);
+    r->model_idx = calloc(n, sizeof *r->model_idx);
+    if (r->model_idx == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu indexes", n);
+    r->n_models = n;
+    int rc = MPB_OK;
+    for (size_t m = 0; m < n && rc == MPB_OK; m++) {
+        const char *path = mpb_config_model_path(c, m);
+        mpb_index common = {0};
+        rc = mpb_inputs_share_index(&path, 1, comm, &common, &r->model_idx[m], err);
+        mpb_index_free(&common);
+        mpb_index_sort(&r->model_idx[m]); /* mpb_config_map_slices finds names */
+    }
+    /* Every rank maps the same indexes: the same verdict everywhere. */
+    if (rc == MPB_OK)
+        rc = mpb_config_map_slices(c, r->model_idx, &r->in_idx, &r->sources, err);
+    return rc;
+}
+
+int mpb_merge_recipe_open_inputs(const mpb_merge_recipe *r, const mpb_io_opts *io,
+                                 MPI_Comm comm, mpb_store *stores, mpb_error *err)
+{
+    const char *paths[MPB_MAX_MODELS];
+    if (r->sources == NULL) {
+        for (size_t i = 0; i < r->n_inputs; i++)
+            paths[i] = mpb_config_input_path(r->config, i);
+        return mpb_inputs_open(paths, r->n_inputs, &r->in_idx, r->own_idx, io, comm, stores,
+                               err);
+    }
+    for (size_t m = 0; m < r->n_models; m++)
+        paths[m] = mpb_config_model_path(r->config, m);
+    memset(stores, 0, r->n_inputs * sizeof *stores);
+    int rc = MPB_OK;
+    for (size_t k = 0; k < r->n_inputs && rc == MPB_OK; k++)
+        rc = mpb_store_view_open(paths, r->model_idx, r->n_models, &r->sources[k], r->n_inputs,
+                                 r->in_idx.n, io, comm, &stores[k], err);
+    if (rc != MPB_OK) {
+        mpb_inputs_close(stores, r->n_inputs, err);
+        memset(stores, 0, r->n_inputs * sizeof *stores);
+    }
+    return rc;
+}
+
 int mpb_merge_recipe_build(const char *config_path, MPI_Comm comm, mpb_config **config,
                            mpb_merge_recipe *r, mpb_error *err)
 {
@@ -113,15 +172,8 @@ int mpb_merge_recipe_build_text(char *text, const char *config_path, MPI_Comm co
             mpb_config_check_files(*config, err);
         rc = mpb_comm_agree(err, comm);
     }
-    if (rc == MPB_OK) {
-        const char *paths[MPB_MAX_INPUTS];
-        for (size_t i = 0; i < mpb_config_n_inputs(*config); i++)
-            paths[i] = mpb_config_input_path(*config, i);
-        size_t n = mpb_config_n_inputs(*config);
-        r->own_idx = calloc(n, sizeof *r->own_idx);
-        rc = r->own_idx ? mpb_inputs_share_index(paths, n, comm, &r->in_idx, r->own_idx, err)
-                        : mpb_fail(err, MPB_ENOMEM, "out of memory for %zu indexes", n);
-    }
+    if (rc == MPB_OK)
+        rc = share_indexes(r, *config, comm, err);
     r->config_text = text;
     if (rc)
         return rc;
@@ -164,6 +216,10 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r)
     for (size_t i = 0; r->own_idx && i < r->n_inputs; i++)
         mpb_index_free(&r->own_idx[i]);
     free(r->own_idx);
+    for (size_t m = 0; r->model_idx && m < r->n_models; m++)
+        mpb_index_free(&r->model_idx[m]);
+    free(r->model_idx);
+    free(r->sources);
     mpb_index_free(&r->in_idx);
     mpb_index_free(&r->out_idx);
     memset(r, 0, sizeof *r);

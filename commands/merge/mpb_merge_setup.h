@@ -35,8 +35,15 @@ typedef struct mpb_merge_recipe {
     const mpb_config *config;
     char *config_text;  /* as read, for provenance */
     mpb_index in_idx;   /* the inputs' common index */
-    mpb_index *own_idx; /* n_inputs: each input's own index (mpb_inputs_share_index) */
+    mpb_index *own_idx; /* n_inputs: each input's own index (mpb_inputs_share_index);
+                           NULL with slices */
     mpb_index out_idx;  /* same tensors, output dtypes */
+    /* slices: (else 0 and NULL): the models' own indexes, sorted by name,
+     * and where input k reads tensor t: sources[t * n_inputs + k]
+     * (mpb_config_map_slices).  in_idx then holds the output's tensors. */
+    size_t n_models;
+    mpb_index *model_idx;
+    mpb_tensor_source *sources;
     size_t n_inputs;
     int n_layers;
     mpb_method method;
@@ -66,6 +73,12 @@ int mpb_merge_recipe_build_text(char *text, const char *config_path, MPI_Comm co
 int mpb_merge_recipe_derive(const mpb_merge_recipe *like, const mpb_config *c,
                             mpb_merge_recipe *r, mpb_error *err);
 void mpb_merge_recipe_free(mpb_merge_recipe *r);
+
+/* Collective: opens every input for reading the tensors of in_idx, as
+ * mpb_inputs_open does; with slices each input is a view
+ * (mpb_store_view.h) over the models its sources name. */
+int mpb_merge_recipe_open_inputs(const mpb_merge_recipe *r, const mpb_io_opts *io,
+                                 MPI_Comm comm, mpb_store *stores, mpb_error *err);
 
 /* Bytes the merge's writing pass reads from all inputs together. */
 uint64_t mpb_merge_recipe_read_bytes(const mpb_merge_recipe *r);

@@ -95,11 +95,7 @@ static int pass_seal(void *ctx, mpb_job_output *outs, size_t n, mpb_error *err)
 
 static int open_inputs(struct pass *ps, const mpb_run_opts *opts, mpb_error *err)
 {
-    const char *paths[MPB_MAX_INPUTS];
-    for (size_t i = 0; i < ps->r->n_inputs; i++)
-        paths[i] = mpb_config_input_path(ps->r->config, i);
-    return mpb_inputs_open(paths, ps->r->n_inputs, &ps->r->in_idx, ps->r->own_idx, &opts->io,
-                           ps->comm, ps->inputs, err);
+    return mpb_merge_recipe_open_inputs(ps->r, &opts->io, ps->comm, ps->inputs, err);
 }
 
 /* An input is read for a tensor when some point of the pass uses it. */
@@ -197,6 +193,7 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
         int tokenizer = mpb_config_tokenizer_input(r->config);
         ps.outs[k].tokenizer_from = tokenizer >= 0 ? input_paths[tokenizer] : NULL;
         ps.outs[k].chat_template = mpb_config_chat_template(r->config);
+        ps.outs[k].num_layers = mpb_config_out_layers(r->config);
     }
     if (rc == MPB_OK)
         rc = open_inputs(&ps, opts, err);

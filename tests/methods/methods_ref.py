@@ -42,6 +42,15 @@ def read(path, name):
     return x.reshape(rows, -1).astype(np.float32), kind
 
 
+def gradient(values, x):
+    """mergekit's evaluate_setting: the list interpolated at x in [0, 1]."""
+    s = x * (len(values) - 1)
+    i0 = int(np.floor(s))
+    i1 = min(len(values) - 1, i0 + 1)
+    f = s - i0
+    return (1 - f) * values[i0] + f * values[i1]
+
+
 def seq_sum(v):
     """Sum of a 1-D float64 array, element by element in order."""
     return float(np.cumsum(v, dtype=np.float64)[-1]) if v.size else 0.0

@@ -57,12 +57,7 @@ def position(name, after_layers=0.0):
     return 0.0 if "embed" in name else after_layers
 
 
-def gradient(values, x):
-    s = x * (len(values) - 1)
-    i0 = int(np.floor(s))
-    i1 = min(len(values) - 1, i0 + 1)
-    f = s - i0
-    return (1 - f) * values[i0] + f * values[i1]
+gradient = ref.gradient
 
 
 def write(name, text):
