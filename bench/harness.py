@@ -154,7 +154,7 @@ def main():
     reps = args.reps or (3 if args.quick else 5)
     suites = args.suites.split(",")
     log = sys.stderr
-    torch_ok = torch_available()
+    torch_ok = torch_available() and not os.environ.get("MPB_BENCH_NO_TORCH")
     io = default_io(args.mpiblend)
     print(f"## mpiblend benchmark\n\n{machine_line()}\n")
     print(f"command: {args.command or ' '.join(sys.argv)}\n")

@@ -11,7 +11,8 @@
 #   --keep    keep the synthetic checkpoints for the next run
 #
 # Environment: MPB_BUILD (build folder, default build-bench in the repository;
-# built here if mpiblend is missing or stale), MPB_BENCH_WORK (folder for the
+# built here if mpiblend is missing or stale), MPB_BENCH_NO_TORCH=1 (skip the
+# torch peers, which take minutes), MPB_BENCH_WORK (folder for the
 # checkpoints, default ${TMPDIR:-/tmp}/mpiblend-bench).
 set -euo pipefail
 

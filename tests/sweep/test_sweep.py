@@ -266,7 +266,26 @@ class FilteredAndPerModel(TempCase):
                             ["0.01", "0.1"], ("0.6", "0.7")),
             "slerp": ("merge_method: slerp\nbase_model: big0.h5\nmodels:\n  - model: big1.h5\n",
                       "parameters: {t: {d}}\n", "t", ["0.1", "0.6"], None),
+            # The rest on two runs: their own kernels, no new statistics.
+            "task_arithmetic": ("merge_method: task_arithmetic\n" + task,
+                                "parameters: {lambda: {d}}\n", "lambda", ["0.5", "1.3"],
+                                ("1", "1")),
+            "della": ("merge_method: della\n" + task, "parameters: {epsilon: {d}, seed: 2}\n",
+                      "epsilon", ["0.05", "0.2"], ("0.5", "0.6")),
+            "nearswap": ("merge_method: nearswap\nbase_model: big0.h5\nmodels:\n"
+                         "  - model: big1.h5\n", "parameters: {t: {d}}\n", "t",
+                         ["0.01", "0.2"], None),
+            "multislerp": ("merge_method: multislerp\nmodels:\n  - model: big0.h5\n"
+                           "    parameters: {weight: {d}}\n  - model: big1.h5\n"
+                           "    parameters: {weight: 1}\n  - model: big2.h5\n"
+                           "    parameters: {weight: 1}\n", "", "models[0].weight",
+                           ["0.5", "2"], None),
+            "nuslerp": ("merge_method: nuslerp\nmodels:\n  - model: big1.h5\n"
+                        "    parameters: {weight: {d}}\n  - model: big2.h5\n"
+                        "    parameters: {weight: 1}\n", "", "models[0].weight",
+                        ["0.25", "3"], None),
         }
+        short = {"task_arithmetic", "della", "nearswap", "multislerp", "nuslerp"}
         for method, (head, params, key, values, dens) in cases.items():
             if dens:
                 head = head % dens
@@ -276,9 +295,9 @@ class FilteredAndPerModel(TempCase):
                         "    %s: {values: [%s], name: v}\n" % (method, key, ", ".join(values)))
             grid = [("%s-%s.h5" % (method, v),
                      head.replace("{d}", v) + params.replace("{d}", v)) for v in values]
-            for np_, extra in ((3, ["--slab-kib", "1", "--memory-kib", "0"]),
-                               (2, ["--slab-kib", "4", "--memory-kib", "40"]),
-                               (1, [])):
+            runs = ((3, ["--slab-kib", "1", "--memory-kib", "0"]),
+                    (2, ["--slab-kib", "4", "--memory-kib", "40"]), (1, []))
+            for np_, extra in runs[1:] if method in short else runs:
                 out = os.path.join(self.tmp, "%s-np%d" % (method, np_))
                 run(np_, "sweep", cfg, "--out-dir", out, "--quiet", *extra, expect=0)
                 self.compare_with_merges("", grid, out)
