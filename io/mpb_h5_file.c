@@ -7,10 +7,10 @@
  * per transfer and no dataset stays open, which with thousands of tensors
  * is where the time and the memory went.  Independent transfers move each
  * block at once with MPI_File_read_at/write_at; collective ones queue the
- * blocks and mpb_h5_flush moves a whole round of them, many tensors, in one
- * MPI_File_read_all/write_all through a file view.  Tensors stored any
- * other way go through H5Dread/H5Dwrite, independently, on one cached
- * dataset at a time. */
+ * blocks and mpb_h5_flush moves a whole round of them, many tensors, joined
+ * into one contiguous block per rank, in one MPI_File_read_at_all/
+ * write_at_all.  Tensors stored any other way go through H5Dread/H5Dwrite,
+ * independently, on one cached dataset at a time. */
 #include "mpb_h5.h"
 #include "mpb_h5_internal.h"
 #include "mpb_io_hints.h"
@@ -437,8 +437,8 @@ static int earlier(const void *pa, const void *pb)
     return a->at < b->at ? -1 : a->at > b->at;
 }
 
-/* Sorted by file offset, neighbours in both the file and memory joined:
- * the file view must ascend, and fewer blocks cost less. */
+/* Sorted by file offset, neighbours in both the file and memory joined: a
+ * rank's run of consecutive tensors becomes one block. */
 static size_t sort_and_join(pending *q, size_t n)
 {
     qsort(q, n, sizeof *q, earlier);
@@ -454,97 +454,73 @@ static size_t sort_and_join(pending *q, size_t n)
     return m;
 }
 
-/* One hindexed type of bytes at the blocks' file offsets: the view. */
-static int view_type(const pending *q, size_t n, MPI_Datatype *type)
+/* Independent: one queued block at its offset (each is under 1 GiB). */
+static int move_block(mpb_h5_file *f, const pending *b, mpb_error *err)
 {
-    int *lens = malloc((n + 1) * sizeof *lens);
-    MPI_Aint *disp = malloc((n + 1) * sizeof *disp);
-    int mrc = MPI_ERR_NO_MEM;
-    if (lens != NULL && disp != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            lens[i] = (int)q[i].len;
-            disp[i] = (MPI_Aint)q[i].at;
-        }
-        mrc = MPI_Type_create_hindexed((int)n, lens, disp, MPI_BYTE, type);
-        if (mrc == MPI_SUCCESS)
-            mrc = MPI_Type_commit(type);
+    MPI_Status st;
+    int moved = 0;
+    MPI_Offset off = (MPI_Offset)b->at;
+    int mrc = f->writable ? MPI_File_write_at(*f->fh, off, b->buf, (int)b->len, MPI_BYTE, &st)
+                          : MPI_File_read_at(*f->fh, off, b->buf, (int)b->len, MPI_BYTE, &st);
+    if (mrc == MPI_SUCCESS)
+        MPI_Get_count(&st, MPI_BYTE, &moved);
+    if (mrc != MPI_SUCCESS || (uint64_t)moved != b->len) {
+        char what[96];
+        snprintf(what, sizeof what, "%s %llu bytes at offset %llu",
+                 f->writable ? "write" : "read", (unsigned long long)b->len,
+                 (unsigned long long)b->at);
+        return mpi_io_fail(f, mrc, what, err);
     }
-    free(lens);
-    free(disp);
-    return mrc;
+    return MPB_OK;
 }
 
-/* The blocks in file order to or from one contiguous buffer. */
-static void stage_copy(const pending *q, size_t n, unsigned char *stage, bool to_stage)
-{
-    for (size_t i = 0; i < n; stage += q[i++].len)
-        if (to_stage)
-            memcpy(stage, q[i].buf, q[i].len);
-        else
-            memcpy(q[i].buf, stage, q[i].len);
-}
-
-/* Every queued block of every rank in one MPI_File_read_all/write_all:
- * the file view lists this rank's blocks in ascending offsets; memory is
- * one contiguous buffer, the block itself or a staging copy in file order
- * (with a memory datatype ROMIO's read of a 1 GiB block was seen copying
- * at about 1 MB/s; a contiguous buffer is also the simplest form for
- * OMPIO, whose collective reads had a wrong-data bug: open-mpi/ompi#10546).
- * The caller keeps a round under RAW_TRANSFER_MAX bytes per rank (the
- * driver's round budget); a rank with nothing, or after a failure, joins
- * with an empty view. */
+/* A round's collective transfer.  The plan gives each rank one run of
+ * consecutive tensors per round, which in a file that stores tensors in
+ * index order (every file mpiblend writes) is one contiguous block after
+ * joining: that block, the largest, moves in one MPI_File_read_at_all/
+ * write_at_all, every rank joining with its own (or with nothing), and the
+ * pieces that lie elsewhere in the file (tensors HDF5 placed apart, such as
+ * small ones, or a file laid out in another order) move independently
+ * first.  No file view is set: each MPI_File_set_view is itself collective
+ * (in OMPIO an allreduce and a barrier), and with a view of many blocks,
+ * interleaved between ranks, collective rounds were 1.5-7 x slower than
+ * independent transfers here and ROMIO's were slower still
+ * (docs/PERFORMANCE.md).  Since each rank's block is contiguous and apart
+ * from the others', the MPI-IO library decides whether aggregation pays:
+ * ROMIO's automatic collective buffering moves such blocks independently,
+ * OMPIO does with 2 ranks, and hints (cb_nodes, striping) act on the rest. */
 int mpb_h5_flush(mpb_h5_file *f, mpb_error *err)
 {
     if (!f->collective || f->fh == NULL)
         return err->code;
     size_t n = err->code == MPB_OK ? sort_and_join(f->queue, f->n_queue) : 0;
     f->n_queue = 0;
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += f->queue[i].len;
-    if (total > RAW_TRANSFER_MAX) {
-        mpb_fail(err, MPB_EINTERNAL, "'%s': a collective round of %llu bytes is over 1 GiB",
-                 f->path, (unsigned long long)total);
-        n = total = 0;
-    }
-    MPI_Datatype ftype = MPI_BYTE;
-    unsigned char *stage = n > 1 ? malloc(total) : NULL;
-    int mrc = (n > 1 && stage == NULL) ? MPI_ERR_NO_MEM : MPI_SUCCESS;
-    /* One block: a contiguous view starting at it, which both backends
-     * move like the plain MPI_File_read_at_all it is (ROMIO's strided path
-     * read a 1 GiB block at about 1 MB/s). */
-    MPI_Offset disp = n == 1 ? (MPI_Offset)f->queue[0].at : 0;
-    if (n > 1 && mrc == MPI_SUCCESS)
-        mrc = view_type(f->queue, n, &ftype);
-    if (mrc != MPI_SUCCESS) { /* join with nothing rather than leave the others waiting */
-        mpi_io_fail(f, mrc, "describe a collective round", err);
-        n = total = 0;
-        ftype = MPI_BYTE;
-    }
-    unsigned char *mem = n == 1 ? f->queue[0].buf : stage;
-    if (n > 1 && f->writable)
-        stage_copy(f->queue, n, stage, true);
-    int vrc = MPI_File_set_view(*f->fh, disp, MPI_BYTE, ftype, "native", MPI_INFO_NULL);
+    size_t main = 0;
+    for (size_t i = 1; i < n; i++)
+        if (f->queue[i].len > f->queue[main].len)
+            main = i;
+    for (size_t i = 0; i < n && err->code == MPB_OK; i++)
+        if (i != main)
+            move_block(f, &f->queue[i], err);
+    /* After a failure, or with nothing queued, join with nothing. */
+    static unsigned char nothing;
+    pending none = {0, 0, &nothing};
+    const pending *b = (n > 0 && err->code == MPB_OK) ? &f->queue[main] : &none;
     MPI_Status st;
-    int xrc = f->writable ? MPI_File_write_all(*f->fh, mem, (int)total, MPI_BYTE, &st)
-                          : MPI_File_read_all(*f->fh, mem, (int)total, MPI_BYTE, &st);
     int moved = 0;
+    MPI_Offset off = (MPI_Offset)b->at;
+    int mrc = f->writable
+                  ? MPI_File_write_at_all(*f->fh, off, b->buf, (int)b->len, MPI_BYTE, &st)
+                  : MPI_File_read_at_all(*f->fh, off, b->buf, (int)b->len, MPI_BYTE, &st);
     /* ROMIO leaves the status of an empty transfer unset. */
-    if (xrc == MPI_SUCCESS && total > 0)
+    if (mrc == MPI_SUCCESS && b->len > 0)
         MPI_Get_count(&st, MPI_BYTE, &moved);
-    /* HDF5 moves its metadata through this handle assuming the default view. */
-    int rrc = MPI_File_set_view(*f->fh, 0, MPI_BYTE, MPI_BYTE, "native", MPI_INFO_NULL);
-    if (n > 1)
-        MPI_Type_free(&ftype);
-    int bad = vrc != MPI_SUCCESS ? vrc : xrc != MPI_SUCCESS ? xrc : rrc;
-    if (n > 1 && !f->writable && bad == MPI_SUCCESS && (uint64_t)moved == total)
-        stage_copy(f->queue, n, stage, false);
-    free(stage);
-    if (err->code == MPB_OK && (bad != MPI_SUCCESS || (uint64_t)moved != total)) {
+    if (err->code == MPB_OK && (mrc != MPI_SUCCESS || (uint64_t)moved != b->len)) {
         char what[96];
-        snprintf(what, sizeof what, "%s %zu blocks (%llu bytes) collectively",
-                 f->writable ? "write" : "read", n, (unsigned long long)total);
-        return mpi_io_fail(f, bad, what, err);
+        snprintf(what, sizeof what, "%s %llu bytes at offset %llu collectively",
+                 f->writable ? "write" : "read", (unsigned long long)b->len,
+                 (unsigned long long)b->at);
+        return mpi_io_fail(f, mrc, what, err);
     }
     return err->code;
 }

@@ -59,8 +59,10 @@ static int drive_independent(struct walk *w, mpb_round_fn step, void *ctx, mpb_e
     return err->code;
 }
 
-/* Greedy packing in plan order gives each rank's items nondecreasing
- * rounds, so one walk over the rank's items serves every round. */
+/* Plan order keeps each rank's items in nondecreasing rounds (the plan
+ * gives every item its round), so one walk over them serves every round;
+ * a round's items lie in the buffers in plan order, which for a run of
+ * consecutive tensors is also their order in the file. */
 static int drive_collective(struct walk *w, MPI_Comm comm, mpb_round_fn step, void *ctx,
                             mpb_error *err)
 {

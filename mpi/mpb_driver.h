@@ -1,8 +1,9 @@
 /* The collective driver: walks a plan and hands a step its items a round
  * at a time.
  *
- * mpb_drive is collective.  With collective transfers the items are packed
- * into rounds bounded by bytes, not by tensors (mpb_plan_rounds): every rank
+ * mpb_drive is collective.  With collective transfers the items move in the
+ * rounds the plan gave them, bounded by bytes, not by tensors
+ * (mpb_plan_rounds): every rank
  * takes part in every round, in order, even one in which it has nothing to
  * move (round->n == 0), because the step's flushes are collective.  With
  * independent transfers a rank visits only its own items, one per round.

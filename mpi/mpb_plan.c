@@ -27,49 +27,99 @@ uint64_t mpb_plan_max_item_bytes(const mpb_plan *plan, const mpb_index *idx,
     return max;
 }
 
-/* Items of near-equal size: the fewest pieces that each fit the slab. */
-static uint64_t rows_per_item(const mpb_tensor *t, uint64_t row_bytes, uint64_t slab)
-{
-    uint64_t rows = mpb_tensor_rows(t);
-    uint64_t fit = row_bytes ? slab / row_bytes : rows;
-    if (fit == 0)
-        fit = 1;
-    uint64_t pieces = (rows + fit - 1) / fit;
-    return pieces ? (rows + pieces - 1) / pieces : rows;
-}
-
-struct sized_item {
-    uint64_t bytes;
-    size_t pos;
+/* The stream: every tensor's rows in index order, at the plan's sizing.
+ * It is cut into stretches of about equal bytes, stretch j going to rank
+ * j mod P in round j / P, so each rank's share of a round is one run of
+ * consecutive tensors: in files that store tensors in index order (every
+ * file mpiblend writes) that is one contiguous file range per rank and
+ * round, the ranks' ranges do not interleave, and ranks finish a round's
+ * work together. */
+struct cutter {
+    mpb_plan *plan;
+    size_t cap_items;
+    uint64_t total, n_targets; /* stream bytes; stretches aimed at */
+    uint64_t share, rem;       /* total = share x n_targets + rem */
+    uint64_t stretch, pos, size;
 };
 
-static int larger_first(const void *pa, const void *pb)
+/* Where stretch j should end in the stream: j + 1 equal shares of the
+ * total, the last one ending at the end. */
+static uint64_t target_end(const struct cutter *c, uint64_t j)
 {
-    const struct sized_item *a = pa, *b = pb;
-    if (a->bytes != b->bytes)
-        return a->bytes > b->bytes ? -1 : 1;
-    return a->pos < b->pos ? -1 : a->pos > b->pos; /* deterministic ties */
+    if (j + 1 >= c->n_targets)
+        return c->total;
+    return (j + 1) * c->share + (j + 1) * c->rem / c->n_targets;
 }
 
-static int assign_ranks(mpb_plan *plan, const mpb_index *idx, size_t min_elem_size,
-                        mpb_error *err)
+static int push_item(struct cutter *c, uint32_t tensor, uint64_t row0, uint64_t nrows,
+                     mpb_error *err)
 {
-    struct sized_item *order = malloc((plan->n_items ? plan->n_items : 1) * sizeof *order);
-    if (order == NULL)
-        return mpb_fail(err, MPB_ENOMEM, "out of memory building the plan");
-    for (size_t i = 0; i < plan->n_items; i++)
-        order[i] = (struct sized_item){mpb_item_bytes(idx, &plan->items[i], min_elem_size), i};
-    qsort(order, plan->n_items, sizeof *order, larger_first);
-    for (size_t k = 0; k < plan->n_items; k++) {
-        int least = 0;
-        for (int r = 1; r < plan->nranks; r++)
-            if (plan->rank_bytes[r] < plan->rank_bytes[least])
-                least = r;
-        plan->items[order[k].pos].rank = (uint32_t)least;
-        plan->rank_bytes[least] += order[k].bytes;
-        plan->rank_items[least]++;
+    mpb_plan *plan = c->plan;
+    if (plan->n_items == c->cap_items) {
+        size_t cap = c->cap_items ? c->cap_items * 2 : 1024;
+        mpb_item *grown = realloc(plan->items, cap * sizeof *grown);
+        if (grown == NULL)
+            return mpb_fail(err, MPB_ENOMEM, "out of memory building the plan");
+        plan->items = grown;
+        c->cap_items = cap;
     }
-    free(order);
+    mpb_item *it = &plan->items[plan->n_items++];
+    memset(it, 0, sizeof *it); /* the plan is compared and shipped as bytes */
+    it->tensor = tensor;
+    it->rank = (uint32_t)(c->stretch % (uint64_t)plan->nranks);
+    it->round = (uint32_t)(c->stretch / (uint64_t)plan->nranks);
+    it->row0 = row0;
+    it->nrows = nrows;
+    return MPB_OK;
+}
+
+/* Closes the stretch; those whose targets the stream has already passed
+ * (after a row larger than a share) stay empty, found by bisection. */
+static void next_stretch(struct cutter *c)
+{
+    uint64_t lo = c->stretch + 1, hi = c->n_targets > lo ? c->n_targets - 1 : lo;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (target_end(c, mid) > c->pos)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    c->stretch = lo;
+    c->size = 0;
+}
+
+/* A stretch takes whole rows while they end by its target (and within the
+ * 1 GiB of one transfer), so it ends less than a row short of its target
+ * and the shortfall never accumulates: it holds less than a target plus a
+ * row, at most a slab plus a row.  An empty stretch takes the row that
+ * straddles its target (a row is never split), and stays empty when the
+ * stream is already past its target. */
+static int cut_tensor(struct cutter *c, uint32_t tensor, uint64_t rows, uint64_t row_bytes,
+                      mpb_error *err)
+{
+    for (uint64_t r = 0; r < rows;) {
+        uint64_t end = target_end(c, c->stretch);
+        uint64_t k = rows - r; /* rows of no bytes all go at once */
+        if (row_bytes > 0) {
+            uint64_t room = end > c->pos ? end - c->pos : 0;
+            if (room > MPB_MAX_TRANSFER_BYTES - c->size)
+                room = MPB_MAX_TRANSFER_BYTES - c->size;
+            k = room / row_bytes < k ? room / row_bytes : k;
+            if (k == 0 && c->size == 0 && c->pos < end)
+                k = 1;
+        }
+        if (k == 0) { /* the stretch is done */
+            next_stretch(c);
+            continue;
+        }
+        int rc = push_item(c, tensor, r, k, err);
+        if (rc)
+            return rc;
+        r += k;
+        c->pos += k * row_bytes;
+        c->size += k * row_bytes;
+    }
     return MPB_OK;
 }
 
@@ -83,7 +133,7 @@ int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes, size_t
                         (unsigned long long)slab_bytes);
     plan->nranks = nranks;
     plan->slab_bytes = slab_bytes;
-    size_t cap = 0;
+    struct cutter c = {.plan = plan};
     for (size_t t = 0; t < idx->n; t++) {
         const mpb_tensor *tensor = &idx->tensors[t];
         uint64_t row_bytes = row_bytes_at(tensor, min_elem_size);
@@ -92,27 +142,27 @@ int mpb_plan_build(const mpb_index *idx, int nranks, uint64_t slab_bytes, size_t
                             "tensor '%s': one row is %llu bytes, over the 1 GiB a single "
                             "transfer may move",
                             tensor->name, (unsigned long long)row_bytes);
-        uint64_t rows = mpb_tensor_rows(tensor);
-        uint64_t step = rows_per_item(tensor, row_bytes, slab_bytes);
-        for (uint64_t r = 0; r < rows; r += step) { /* an empty tensor has no item */
-            if (plan->n_items == cap) {
-                cap = cap ? cap * 2 : 1024;
-                mpb_item *grown = realloc(plan->items, cap * sizeof *grown);
-                if (grown == NULL) {
-                    mpb_plan_free(plan);
-                    return mpb_fail(err, MPB_ENOMEM, "out of memory building the plan");
-                }
-                plan->items = grown;
-            }
-            uint64_t n = rows - r < step ? rows - r : step;
-            plan->items[plan->n_items++] = (mpb_item){(uint32_t)t, 0, r, n};
-        }
+        c.total += mpb_tensor_rows(tensor) * row_bytes;
     }
+    /* Rounds of about one slab per rank: ceil(total / (ranks x slab)). */
+    uint64_t per_round = (uint64_t)nranks * slab_bytes;
+    uint64_t rounds = (c.total + per_round - 1) / per_round;
+    c.n_targets = (rounds ? rounds : 1) * (uint64_t)nranks;
+    c.share = c.total / c.n_targets;
+    c.rem = c.total % c.n_targets;
     plan->rank_bytes = calloc((size_t)nranks, sizeof *plan->rank_bytes);
     plan->rank_items = calloc((size_t)nranks, sizeof *plan->rank_items);
     int rc = (plan->rank_bytes && plan->rank_items)
-                 ? assign_ranks(plan, idx, min_elem_size, err)
+                 ? MPB_OK
                  : mpb_fail(err, MPB_ENOMEM, "out of memory building the plan");
+    for (size_t t = 0; t < idx->n && rc == MPB_OK; t++)
+        rc = cut_tensor(&c, (uint32_t)t, mpb_tensor_rows(&idx->tensors[t]),
+                        row_bytes_at(&idx->tensors[t], min_elem_size), err);
+    for (size_t i = 0; i < plan->n_items && rc == MPB_OK; i++) {
+        const mpb_item *it = &plan->items[i];
+        plan->rank_bytes[it->rank] += mpb_item_bytes(idx, it, min_elem_size);
+        plan->rank_items[it->rank]++;
+    }
     if (rc)
         mpb_plan_free(plan);
     return rc;
@@ -126,41 +176,38 @@ void mpb_plan_free(mpb_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
+/* The most bytes one rank moves in one round: plan order keeps each
+ * rank's items of a round together and rounds nondecreasing. */
 uint64_t mpb_plan_round_budget(const mpb_plan *plan, const mpb_index *idx, size_t min_elem_size)
 {
-    uint64_t largest = mpb_plan_max_item_bytes(plan, idx, min_elem_size);
-    uint64_t budget = plan->slab_bytes + largest;
-    return budget > MPB_MAX_TRANSFER_BYTES ? MPB_MAX_TRANSFER_BYTES : budget;
+    uint64_t budget = 0, fill = 0;
+    for (size_t i = 0; i < plan->n_items; i++) {
+        const mpb_item *it = &plan->items[i];
+        const mpb_item *prev = i ? &plan->items[i - 1] : NULL;
+        if (prev == NULL || prev->round != it->round || prev->rank != it->rank)
+            fill = 0;
+        fill += mpb_item_bytes(idx, it, min_elem_size);
+        if (fill > budget)
+            budget = fill;
+    }
+    return budget;
 }
 
 int mpb_plan_rounds(const mpb_plan *plan, const mpb_index *idx, size_t min_elem_size,
                     uint32_t *round_of, size_t *n_rounds, mpb_error *err)
 {
-    uint64_t budget = mpb_plan_round_budget(plan, idx, min_elem_size);
-    uint64_t *fill = calloc((size_t)plan->nranks, sizeof *fill);
-    size_t *round = calloc((size_t)plan->nranks, sizeof *round);
+    (void)idx;
+    (void)min_elem_size;
+    (void)err;
     size_t rounds = 0;
-    if (fill == NULL || round == NULL) {
-        free(fill);
-        free(round);
-        return mpb_fail(err, MPB_ENOMEM, "out of memory packing %zu items into rounds",
-                        plan->n_items);
-    }
     for (size_t i = 0; i < plan->n_items; i++) {
-        const mpb_item *it = &plan->items[i];
-        uint64_t b = mpb_item_bytes(idx, it, min_elem_size);
-        if (fill[it->rank] > 0 && fill[it->rank] + b > budget) {
-            round[it->rank]++;
-            fill[it->rank] = 0;
-        }
-        fill[it->rank] += b;
+        /* A subset of a plan's items (one pass's tensors) skips the rounds
+         * it has no item in. */
+        if (i == 0 || plan->items[i].round != plan->items[i - 1].round)
+            rounds++;
         if (round_of)
-            round_of[i] = (uint32_t)round[it->rank];
-        if (round[it->rank] + 1 > rounds)
-            rounds = round[it->rank] + 1;
+            round_of[i] = (uint32_t)(rounds - 1);
     }
-    free(fill);
-    free(round);
     *n_rounds = rounds;
     return MPB_OK;
 }

@@ -148,14 +148,14 @@ static void test_rounds(void **state)
     check_rounds(4096, 0);     /* no tensors: no rounds */
 }
 
-/* One small tensor: one item on one rank, and every other rank still takes
- * part in the one round, with nothing to move. */
+/* One small tensor of one row: one item on one rank, and every other rank
+ * still takes part in the one round, with nothing to move. */
 static void test_empty_rounds(void **state)
 {
     (void)state;
     mpb_index idx = {0};
-    uint64_t shape[1] = {4};
-    assert_int_equal(mpb_index_add(&idx, "only", MPB_DT_F32, 1, shape, NULL), MPB_OK);
+    uint64_t shape[2] = {1, 4};
+    assert_int_equal(mpb_index_add(&idx, "only", MPB_DT_F32, 2, shape, NULL), MPB_OK);
     mpb_plan plan = {0};
     mpb_error err = {0};
     assert_int_equal(mpb_plan_build(&idx, size, 4096, 0, &plan, &err), MPB_OK);

@@ -1,9 +1,13 @@
-/* Partitioner properties: every element covered exactly once, items within
- * the slab, rank loads within one slab of each other, deterministic. */
+/* Partitioner properties: every element covered exactly once, rounds of
+ * about ranks x slab bytes in which each rank's share is one run of
+ * consecutive items under a slab plus a row, ranks in each round in rank
+ * order (so their file ranges do not interleave), rank loads within a few
+ * rows per round of each other, deterministic. */
 #include "mpb_plan.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +40,30 @@ static void random_index(mpb_index *idx, uint64_t seed, size_t n)
     mpb_index_sort(idx);
 }
 
+/* Each rank's share of each round: one run of consecutive items, ranks in
+ * increasing order, rounds nondecreasing, under a slab plus the largest
+ * row and within the round budget.  Returns the number of rounds. */
+static uint64_t check_rounds(const mpb_plan *plan, const mpb_index *idx, size_t min_es,
+                             uint64_t slab, uint64_t max_row)
+{
+    uint64_t budget = mpb_plan_round_budget(plan, idx, min_es), fill = 0, rounds = 0;
+    for (size_t k = 0; k < plan->n_items; k++) {
+        const mpb_item *it = &plan->items[k], *prev = k ? &plan->items[k - 1] : NULL;
+        bool same = prev && prev->round == it->round && prev->rank == it->rank;
+        if (prev && !same)
+            assert_true(prev->round < it->round ||
+                        (prev->round == it->round && prev->rank < it->rank));
+        rounds += prev == NULL || prev->round != it->round;
+        fill = (same ? fill : 0) + mpb_item_bytes(idx, it, min_es);
+        assert_true(fill < slab + max_row || fill == 0);
+        assert_true(fill <= budget);
+    }
+    size_t n_rounds = 99;
+    assert_int_equal(mpb_plan_rounds(plan, idx, min_es, NULL, &n_rounds, NULL), MPB_OK);
+    assert_int_equal(n_rounds, rounds);
+    return rounds;
+}
+
 static void check_plan(const mpb_index *idx, int nranks, uint64_t slab, size_t min_es)
 {
     mpb_plan plan;
@@ -43,26 +71,23 @@ static void check_plan(const mpb_index *idx, int nranks, uint64_t slab, size_t m
     assert_int_equal(mpb_plan_build(idx, nranks, slab, min_es, &plan, &err), MPB_OK);
     /* Coverage: items of a tensor are consecutive and tile its rows. */
     size_t i = 0;
-    uint64_t max_item = 0;
+    uint64_t max_row = 0;
     for (size_t t = 0; t < idx->n; t++) {
         uint64_t next_row = 0;
+        uint64_t row =
+            mpb_item_bytes(idx, &(mpb_item){.tensor = (uint32_t)t, .nrows = 1}, min_es);
+        max_row = row > max_row ? row : max_row;
         for (; i < plan.n_items && plan.items[i].tensor == t; i++) {
             const mpb_item *it = &plan.items[i];
             assert_int_equal(it->row0, next_row);
             assert_true(it->nrows > 0);
             assert_true(it->rank < (uint32_t)nranks);
-            uint64_t bytes = mpb_item_bytes(idx, it, min_es);
-            if (it->nrows > 1)
-                assert_true(bytes <= slab);
-            if (bytes > max_item)
-                max_item = bytes;
             next_row += it->nrows;
         }
         uint64_t rows = idx->tensors[t].ndim ? idx->tensors[t].shape[0] : 1;
         assert_int_equal(next_row, rows);
     }
     assert_int_equal(i, plan.n_items);
-    /* Balance: loads differ by at most the largest item (at most a slab). */
     uint64_t lo = UINT64_MAX, hi = 0, total = 0;
     uint64_t *recount = calloc((size_t)nranks, sizeof *recount);
     for (size_t k = 0; k < plan.n_items; k++)
@@ -73,7 +98,14 @@ static void check_plan(const mpb_index *idx, int nranks, uint64_t slab, size_t m
         hi = recount[r] > hi ? recount[r] : hi;
         total += recount[r];
     }
-    assert_true(hi - lo <= max_item);
+    /* Rounds bounded by bytes: ceil(total / (ranks x slab)) and at most one
+     * more for the last stretch's shortfall. */
+    uint64_t rounds = check_rounds(&plan, idx, min_es, slab, max_row);
+    uint64_t per_round = (uint64_t)nranks * slab;
+    assert_true(rounds <= (total + per_round - 1) / per_round + 1);
+    /* Balance: each stretch is its equal share to within two rows (it ends
+     * less than a row short of its target, or takes the row straddling it). */
+    assert_true(hi - lo <= rounds * (4 * max_row + 1));
     /* Determinism: a second build gives the same plan. */
     mpb_plan again;
     assert_int_equal(mpb_plan_build(idx, nranks, slab, min_es, &again, &err), MPB_OK);
@@ -104,17 +136,34 @@ static void test_split_sizes(void **state)
     uint64_t shape[2] = {1000, 256}; /* bf16 rows of 512 bytes */
     assert_int_equal(mpb_index_add(&idx, "w", MPB_DT_BF16, 2, shape, NULL), MPB_OK);
     mpb_plan plan;
-    /* 100 KiB slab holds 200 rows: 5 items of 200 rows each. */
+    /* 512,000 bytes, 2 ranks x 100 KiB a round: 3 rounds, 6 stretches of
+     * 166 or 167 rows, ranks alternating. */
     assert_int_equal(mpb_plan_build(&idx, 2, 100 * 1024, 0, &plan, NULL), MPB_OK);
-    assert_int_equal(plan.n_items, 5);
-    for (size_t i = 0; i < plan.n_items; i++)
-        assert_int_equal(plan.items[i].nrows, 200);
-    assert_int_equal(plan.rank_items[0] + plan.rank_items[1], 5);
+    assert_int_equal(plan.n_items, 6);
+    for (size_t i = 0; i < plan.n_items; i++) {
+        assert_in_range(plan.items[i].nrows, 166, 167);
+        assert_int_equal(plan.items[i].rank, i % 2);
+        assert_int_equal(plan.items[i].round, i / 2);
+    }
+    assert_int_equal(plan.rank_items[0] + plan.rank_items[1], 6);
     mpb_plan_free(&plan);
-    /* An f32 output doubles the element size: 100 rows fit, 10 items. */
+    /* An f32 output doubles the element size: 5 rounds of 2 x 100 rows. */
     assert_int_equal(mpb_plan_build(&idx, 2, 100 * 1024, 4, &plan, NULL), MPB_OK);
     assert_int_equal(plan.n_items, 10);
+    for (size_t i = 0; i < plan.n_items; i++)
+        assert_int_equal(plan.items[i].nrows, 100);
     mpb_plan_free(&plan);
+    /* One row larger than the slab stays whole, alone in its stretch. */
+    mpb_index big = {0};
+    uint64_t wide[2] = {3, 100000}; /* 200,000-byte rows */
+    assert_int_equal(mpb_index_add(&big, "w", MPB_DT_BF16, 2, wide, NULL), MPB_OK);
+    assert_int_equal(mpb_plan_build(&big, 2, 100 * 1024, 0, &plan, NULL), MPB_OK);
+    assert_int_equal(plan.n_items, 3);
+    for (size_t i = 0; i < plan.n_items; i++)
+        assert_int_equal(plan.items[i].nrows, 1);
+    assert_int_equal(mpb_plan_round_budget(&plan, &big, 0), 200000);
+    mpb_plan_free(&plan);
+    mpb_index_free(&big);
     mpb_index_free(&idx);
 }
 

@@ -11,7 +11,8 @@
 
 /* The agreement point before any rank moves on: returns MPB_OK on every
  * rank when every rank's err is clear; otherwise every rank gets the error
- * of the lowest failing rank (so rank 0 can report the root cause). */
+ * of the lowest failing rank (so rank 0 can report the root cause).  Ranks
+ * that arrive early wait with short sleeps rather than spinning. */
 int mpb_comm_agree(mpb_error *err, MPI_Comm comm);
 
 /* Broadcasts a byte buffer of any length from `root`; on other ranks *buf is

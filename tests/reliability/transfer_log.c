@@ -2,17 +2,20 @@
  * test_collective_rounds.py: records, through the MPI profiling interface,
  * the largest single MPI-IO read and write of each process (the bytes one
  * MPI_File_* call moves) and how many collective data calls it made, and
- * writes them at exit to $MPB_TRANSFER_LOG.<pid> as
- * "read N write N read_all N write_all N at_all N": read_all/write_all count
- * MPI_File_read_all/write_all (through a file view), at_all counts
- * MPI_File_read_at_all/write_at_all. */
+ * writes them at exit to $MPB_TRANSFER_LOG.<pid> as "read N write N
+ * read_all N write_all N at_all N read_at_all N write_at_all N read_at N
+ * write_at N": read and write are the largest calls in bytes, the others
+ * count calls: read_all/write_all MPI_File_read_all/write_all (through a
+ * file view), read_at_all/write_at_all the collective calls at an offset
+ * and at_all both together, read_at/write_at the independent ones. */
 #include <mpi.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-static long long max_read, max_write, n_read_all, n_write_all, n_at_all;
+static long long max_read, max_write, n_read_all, n_write_all, n_read_at_all, n_write_at_all;
+static long long n_read_at, n_write_at;
 
 static void note(long long *max, int count, MPI_Datatype type)
 {
@@ -26,6 +29,7 @@ static void note(long long *max, int count, MPI_Datatype type)
 int MPI_File_read_at(MPI_File fh, MPI_Offset off, void *buf, int count, MPI_Datatype type,
                      MPI_Status *status)
 {
+    n_read_at++;
     note(&max_read, count, type);
     return PMPI_File_read_at(fh, off, buf, count, type, status);
 }
@@ -33,7 +37,7 @@ int MPI_File_read_at(MPI_File fh, MPI_Offset off, void *buf, int count, MPI_Data
 int MPI_File_read_at_all(MPI_File fh, MPI_Offset off, void *buf, int count, MPI_Datatype type,
                          MPI_Status *status)
 {
-    n_at_all++;
+    n_read_at_all++;
     note(&max_read, count, type);
     return PMPI_File_read_at_all(fh, off, buf, count, type, status);
 }
@@ -41,6 +45,7 @@ int MPI_File_read_at_all(MPI_File fh, MPI_Offset off, void *buf, int count, MPI_
 int MPI_File_write_at(MPI_File fh, MPI_Offset off, const void *buf, int count,
                       MPI_Datatype type, MPI_Status *status)
 {
+    n_write_at++;
     note(&max_write, count, type);
     return PMPI_File_write_at(fh, off, buf, count, type, status);
 }
@@ -48,7 +53,7 @@ int MPI_File_write_at(MPI_File fh, MPI_Offset off, const void *buf, int count,
 int MPI_File_write_at_all(MPI_File fh, MPI_Offset off, const void *buf, int count,
                           MPI_Datatype type, MPI_Status *status)
 {
-    n_at_all++;
+    n_write_at_all++;
     note(&max_write, count, type);
     return PMPI_File_write_at_all(fh, off, buf, count, type, status);
 }
@@ -78,7 +83,10 @@ __attribute__((destructor)) static void write_log(void)
     FILE *f = fopen(path, "w");
     if (f == NULL)
         return;
-    fprintf(f, "read %lld write %lld read_all %lld write_all %lld at_all %lld\n", max_read,
-            max_write, n_read_all, n_write_all, n_at_all);
+    fprintf(f,
+            "read %lld write %lld read_all %lld write_all %lld at_all %lld read_at_all %lld "
+            "write_at_all %lld read_at %lld write_at %lld\n",
+            max_read, max_write, n_read_all, n_write_all, n_read_at_all + n_write_at_all,
+            n_read_at_all, n_write_at_all, n_read_at, n_write_at);
     fclose(f);
 }
