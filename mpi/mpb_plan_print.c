@@ -60,7 +60,8 @@ void mpb_plan_print_io(FILE *out, const mpb_plan *plan, const mpb_index *idx,
     }
     fprintf(out,
             "  I/O: collective transfers in %zu round%s of at most %.1f MiB per rank, "
-            "one MPI-IO call per file per round\n",
+            "one collective MPI-IO call per file per round (pieces lying elsewhere in a "
+            "file move independently)\n",
             rounds, rounds == 1 ? "" : "s",
             mib(mpb_plan_round_budget(plan, idx, min_elem_size)));
 }
