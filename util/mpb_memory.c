@@ -1,6 +1,8 @@
 #include "mpb_memory.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -32,4 +34,16 @@ int mpb_memory_check_headroom(uint64_t need, mpb_error *err)
                     "least %llu MiB of room (Cannot allocate memory): raise ulimit -v",
                     (unsigned long long)(limit >> 10), (unsigned long long)(left >> 20),
                     (unsigned long long)(used >> 20), (unsigned long long)(need >> 20));
+}
+
+void *mpb_memory_alloc_large(size_t bytes)
+{
+    const size_t huge = 2u << 20;
+    size_t rounded = (bytes + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, rounded ? rounded : huge);
+#ifdef MADV_HUGEPAGE
+    if (p != NULL)
+        (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice only: fine if refused */
+#endif
+    return p;
 }

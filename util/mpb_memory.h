@@ -19,4 +19,10 @@
  * space left under RLIMIT_AS is below `need` bytes; no limit: fine. */
 int mpb_memory_check_headroom(uint64_t need, mpb_error *err);
 
+/* A large buffer (held inputs, gigabytes) on 2 MiB boundaries, marked for
+ * transparent huge pages where the kernel offers them: first touch then
+ * faults one 2 MiB page instead of 512 small ones, which cost a lot under
+ * virtual machines.  NULL when out of memory; free with free(). */
+void *mpb_memory_alloc_large(size_t bytes);
+
 #endif

@@ -3,6 +3,7 @@
 #include "mpb_driver.h"
 
 #include "mpb_limits.h"
+#include "mpb_memory.h"
 
 #include <stdlib.h>
 
@@ -27,7 +28,7 @@ int mpb_merge_hold_begin(mpb_merge_hold *h, const mpb_plan *batch, const mpb_ind
             (mpb_held_item){.tensor = it->tensor, .row0 = it->row0, .at = h->bytes};
         h->bytes += need;
     }
-    if (h->bytes > 0 && (h->arena = malloc(h->bytes)) == NULL)
+    if (h->bytes > 0 && (h->arena = mpb_memory_alloc_large(h->bytes)) == NULL)
         return mpb_fail(err, MPB_ENOMEM,
                         "out of memory holding %llu bytes of inputs (lower --memory-mib)",
                         (unsigned long long)h->bytes);
