@@ -12,6 +12,14 @@ uint64_t mpb_merge_hold_item_bytes(const mpb_index *idx, const mpb_item *it, siz
     return it->nrows * mpb_tensor_row_bytes(&idx->tensors[it->tensor]) * n_inputs;
 }
 
+bool mpb_merge_hold_takes(uint64_t *used, uint64_t need, uint64_t budget)
+{
+    if (*used + need > budget)
+        return false;
+    *used += need;
+    return true;
+}
+
 int mpb_merge_hold_begin(mpb_merge_hold *h, const mpb_plan *batch, const mpb_index *idx,
                          size_t n_inputs, int rank, uint64_t budget, mpb_error *err)
 {
@@ -22,11 +30,10 @@ int mpb_merge_hold_begin(mpb_merge_hold *h, const mpb_plan *batch, const mpb_ind
     for (size_t i = 0; i < batch->n_items; i++) {
         const mpb_item *it = &batch->items[i];
         uint64_t need = mpb_merge_hold_item_bytes(idx, it, n_inputs);
-        if ((int)it->rank != rank || h->bytes + need > budget)
+        uint64_t at = h->bytes;
+        if ((int)it->rank != rank || !mpb_merge_hold_takes(&h->bytes, need, budget))
             continue;
-        h->items[h->n++] =
-            (mpb_held_item){.tensor = it->tensor, .row0 = it->row0, .at = h->bytes};
-        h->bytes += need;
+        h->items[h->n++] = (mpb_held_item){.tensor = it->tensor, .row0 = it->row0, .at = at};
     }
     if (h->bytes > 0 && (h->arena = mpb_memory_alloc_large(h->bytes)) == NULL)
         return mpb_fail(err, MPB_ENOMEM,

@@ -30,6 +30,11 @@ typedef struct mpb_merge_hold {
 /* Bytes one item of the index takes for every input. */
 uint64_t mpb_merge_hold_item_bytes(const mpb_index *idx, const mpb_item *it, size_t n_inputs);
 
+/* The holding rule, one item at a time in plan order: an item is held
+ * when it fits beside what its rank holds already (*used, advanced when
+ * it is).  mpb_merge_hold_begin and the dry run both apply it. */
+bool mpb_merge_hold_takes(uint64_t *used, uint64_t need, uint64_t budget);
+
 /* Chooses and allocates this rank's held items among batch's (a plan of
  * whole tensors) within budget bytes. */
 int mpb_merge_hold_begin(mpb_merge_hold *h, const mpb_plan *batch, const mpb_index *idx,

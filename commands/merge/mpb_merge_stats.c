@@ -501,8 +501,7 @@ void mpb_merge_stats_describe(mpb_merge_recipe *const recipes[], size_t n_recipe
             for (size_t i = first_item[batch[j]]; i < first_item[batch[j] + 1]; i++) {
                 const mpb_item *it = &plan->items[i];
                 uint64_t need = mpb_merge_hold_item_bytes(&r->in_idx, it, r->n_inputs);
-                bool held = used[it->rank] + need <= budget;
-                used[it->rank] += held ? need : 0;
+                bool held = mpb_merge_hold_takes(&used[it->rank], need, budget);
                 *(held ? &o->held_bytes : &o->reread_bytes) += need;
             }
         }
