@@ -34,21 +34,32 @@ static void wait_politely(MPI_Request *req)
     }
 }
 
-int mpb_comm_agree(mpb_error *err, MPI_Comm comm)
+void mpb_comm_ballot_cast(mpb_comm_ballot *b, const mpb_error *err, MPI_Comm comm)
 {
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    int first_failed = err->code != MPB_OK ? rank : size;
-    int lowest;
-    MPI_Request req;
-    MPI_Iallreduce(&first_failed, &lowest, 1, MPI_INT, MPI_MIN, comm, &req);
-    wait_politely(&req);
-    if (lowest == size)
+    b->first_failed = err->code != MPB_OK ? rank : size;
+    MPI_Iallreduce(&b->first_failed, &b->lowest, 1, MPI_INT, MPI_MIN, comm, &b->req);
+}
+
+int mpb_comm_ballot_count(mpb_comm_ballot *b, mpb_error *err, MPI_Comm comm)
+{
+    int size;
+    MPI_Comm_size(comm, &size);
+    wait_politely(&b->req);
+    if (b->lowest == size)
         return MPB_OK;
     /* Ship the failing rank's code and message to everyone. */
-    MPI_Bcast(err, (int)sizeof *err, MPI_BYTE, lowest, comm);
+    MPI_Bcast(err, (int)sizeof *err, MPI_BYTE, b->lowest, comm);
     return err->code;
+}
+
+int mpb_comm_agree(mpb_error *err, MPI_Comm comm)
+{
+    mpb_comm_ballot b;
+    mpb_comm_ballot_cast(&b, err, comm);
+    return mpb_comm_ballot_count(&b, err, comm);
 }
 
 int mpb_comm_bcast_bytes(unsigned char **buf, size_t *len, int root, MPI_Comm comm,
