@@ -77,11 +77,12 @@ static int drive_collective(struct walk *w, MPI_Comm comm, mpb_round_fn step, vo
         mpb_plan_rounds(plan, w->idx, w->opts->min_elem_size, round_of, &n_rounds, err);
     int rc = mpb_comm_agree(err, comm);
     size_t next = 0; /* the plan position of this rank's next item */
-    /* Round k's ballot is counted after round k+1: a rank that failed
-     * still makes round k+1's collective calls with nothing to move (every
-     * step is collective-safe), and all ranks stop after the same round. */
-    mpb_comm_ballot ballot[2]; /* this round's and the last round's */
-    size_t cast = 0;
+    /* Round k's vote is counted after round k + MPB_DRIVE_VOTE_LAG: a rank
+     * that failed still makes the rounds in between with nothing to move
+     * (every step is collective-safe), and all ranks stop after the same
+     * round. */
+    mpb_comm_ballot ballot[MPB_DRIVE_VOTE_LAG + 1];
+    size_t cast = 0, counted = 0;
     for (size_t k = 0; k < n_rounds && rc == MPB_OK; k++) {
         n_mine = 0;
         uint64_t fill = 0;
@@ -99,14 +100,13 @@ static int drive_collective(struct walk *w, MPI_Comm comm, mpb_round_fn step, vo
         if (step(ctx, &round, err) == MPB_OK)
             for (size_t j = 0; j < round.n; j++)
                 item_done(w, mine[j]);
-        mpb_comm_ballot_cast(&ballot[k % 2], err, comm);
-        cast = k + 1;
-        if (k > 0)
-            rc = mpb_comm_ballot_count(&ballot[(k - 1) % 2], err, comm);
+        mpb_comm_ballot_cast(&ballot[cast++ % (MPB_DRIVE_VOTE_LAG + 1)], err, comm);
+        if (cast - counted > MPB_DRIVE_VOTE_LAG)
+            rc = mpb_comm_ballot_count(&ballot[counted++ % (MPB_DRIVE_VOTE_LAG + 1)], err, comm);
     }
-    if (cast > 0) {
-        int last = mpb_comm_ballot_count(&ballot[(cast - 1) % 2], err, comm);
-        rc = rc != MPB_OK ? rc : last;
+    while (counted < cast) {
+        int later = mpb_comm_ballot_count(&ballot[counted++ % (MPB_DRIVE_VOTE_LAG + 1)], err, comm);
+        rc = rc != MPB_OK ? rc : later;
     }
     free(round_of);
     free(mine);

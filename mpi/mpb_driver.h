@@ -8,7 +8,8 @@
  * move (round->n == 0), because the step's flushes are collective.  With
  * independent transfers a rank visits only its own items, one per round.
  * After a step fails on a rank, its later rounds hold no items; the ranks
- * agree on success after every round (collective) or at the end
+ * agree on success after every round, counting each round's vote
+ * MPB_DRIVE_VOTE_LAG rounds later (collective), or at the end
  * (independent). */
 #ifndef MPB_DRIVER_H
 #define MPB_DRIVER_H
@@ -18,6 +19,12 @@
 
 #include <mpi.h>
 #include <stdbool.h>
+
+/* Rounds between casting a round's vote and counting it.  Open MPI's
+ * nonblocking allreduce for few ranks reduces to rank 0 and sends the
+ * result back when rank 0 next enters MPI, after its following round; a
+ * lag of 2 lets every rank, not only rank 0, run a round ahead. */
+#define MPB_DRIVE_VOTE_LAG 2
 
 /* This rank's share of one round: its items, in plan order, and where each
  * one's rows start in the step's buffers (bytes, at the plan's sizing, so
