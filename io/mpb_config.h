@@ -73,6 +73,15 @@ int mpb_config_keep_outside(const mpb_config *c);
 /* The input whose tokenizer files the output takes (tokenizer_source, or
  * tokenizer: {source: ...}); -1 when not given (the carried files stay). */
 int mpb_config_tokenizer_input(const mpb_config *c);
+/* tokenizer_source: union (or tokenizer: {source: union}, or tokenizer:
+ * without source): the output vocabulary is the union of the inputs'. */
+bool mpb_config_tokenizer_union(const mpb_config *c);
+/* tokenizer: {pad_to_multiple_of: N}: N, else 0. */
+uint64_t mpb_config_tokenizer_pad(const mpb_config *c);
+/* base_model's input index when a models: config names one, else -1
+ * (unlike mpb_config_base_index: also for methods that ignore it, as
+ * mergekit's tokenizer merge reads it; never a method's default). */
+int mpb_config_given_base(const mpb_config *c);
 /* chat_template as written (a name, "auto" or a Jinja template); NULL when
  * absent.  mpb_hf_files_apply_tokenizer applies both. */
 const char *mpb_config_chat_template(const mpb_config *c);

@@ -87,6 +87,21 @@ int mpb_config_tokenizer_input(const mpb_config *c)
     return c->tokenizer_input;
 }
 
+bool mpb_config_tokenizer_union(const mpb_config *c)
+{
+    return c->tokenizer_union;
+}
+
+uint64_t mpb_config_tokenizer_pad(const mpb_config *c)
+{
+    return c->tokenizer_pad;
+}
+
+int mpb_config_given_base(const mpb_config *c)
+{
+    return c->given_base;
+}
+
 const char *mpb_config_chat_template(const mpb_config *c)
 {
     return c->chat_template;

@@ -83,6 +83,8 @@ struct mpb_config {
     mpb_param_set global;
     bool base_given;
     int base_index;
+    int given_base; /* base_model's input as written (models: configs), or -1;
+                       base_index may drop it for a method that ignores it */
     mpb_dtype out_dtype, compute_dtype;
     bool has_layer_range;
     int layer_first, layer_last;
@@ -92,6 +94,8 @@ struct mpb_config {
                                      lm_head: 0 (mergekit) or 1 */
     bool has_sweep;
     int tokenizer_input; /* tokenizer_source / tokenizer.source; -1: none */
+    bool tokenizer_union;  /* source: union (tokenizer_input is then -1) */
+    uint64_t tokenizer_pad; /* tokenizer.pad_to_multiple_of; 0: none */
     char *chat_template; /* as written: a name, "auto" or a template; NULL */
     /* slices: (docs/CONFIG.md).  Input k (a "slot") is every slice's k-th
      * source; inputs[k] is slices[0]'s.  models[] are the distinct models
