@@ -16,6 +16,7 @@ void mpb_config_free(mpb_config *c)
     for (int id = 0; id < MPB_P_COUNT; id++)
         mpb_setting_free(&c->global.s[id]);
     mpb_config_slices_free(c);
+    mpb_config_tokens_free(c);
     free(c->chat_template);
     free(c->path);
     free(c);

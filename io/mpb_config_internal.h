@@ -96,6 +96,8 @@ struct mpb_config {
     int tokenizer_input; /* tokenizer_source / tokenizer.source; -1: none */
     bool tokenizer_union;  /* source: union (tokenizer_input is then -1) */
     uint64_t tokenizer_pad; /* tokenizer.pad_to_multiple_of; 0: none */
+    mpb_token_rule *token_rules; /* tokenizer.tokens */
+    size_t n_token_rules;
     char *chat_template; /* as written: a name, "auto" or a template; NULL */
     /* slices: (docs/CONFIG.md).  Input k (a "slot") is every slice's k-th
      * source; inputs[k] is slices[0]'s.  models[] are the distinct models
@@ -173,6 +175,10 @@ int mpb_config_parse_params(mpb_yaml *y, yaml_node_t *node, const char *where_pr
 /* Parses `slices:` (mpb_config_slices.c): the slices, the models, and the
  * inputs as slots. */
 int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c);
+
+/* tokenizer: {tokens: ...} into c->token_rules (mpb_config_tokens.c). */
+int mpb_config_parse_tokens(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c);
+void mpb_config_tokens_free(mpb_config *c);
 /* With slices: each slice's base slot, and c->base_index from them. */
 int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node);
 void mpb_config_slices_free(mpb_config *c);

@@ -506,7 +506,7 @@ static int parse_tokenizer_map(parse_state *st, yaml_node_t *node)
         return mpb_yaml_fail(&st->y, node, NULL,
                              "tokenizer must be a mapping like {source: base}");
     int rc = mpb_yaml_check_mapping(&st->y, node, "tokenizer");
-    yaml_node_t *source = NULL;
+    yaml_node_t *source = NULL, *tokens = NULL;
     for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
          rc == MPB_OK && p < node->data.mapping.pairs.top; p++) {
         yaml_node_t *key = mpb_yaml_node(&st->y, p->key);
@@ -516,13 +516,16 @@ static int parse_tokenizer_map(parse_state *st, yaml_node_t *node)
         else if (strcmp(name, "pad_to_multiple_of") == 0)
             rc = parse_pad_to_multiple_of(st, mpb_yaml_node(&st->y, p->value));
         else if (strcmp(name, "tokens") == 0)
-            rc = mpb_yaml_fail(&st->y, key, NULL,
-                               "tokenizer.tokens is not implemented yet (per-token embedding "
-                               "sources); leave it out to get mergekit's default rows");
+            tokens = mpb_yaml_node(&st->y, p->value);
         else
             rc = mpb_yaml_fail(&st->y, key, "tokenizer has source, tokens, pad_to_multiple_of",
                                "unknown key '%s' under tokenizer", name);
     }
+    if (rc == MPB_OK && tokens != NULL && st->c->n_slices > 0)
+        rc = mpb_yaml_fail(&st->y, tokens, NULL,
+                           "tokenizer.tokens is not implemented with slices");
+    if (rc == MPB_OK && tokens != NULL)
+        rc = mpb_config_parse_tokens(&st->y, tokens, st->dir, st->c);
     if (rc != MPB_OK)
         return rc;
     if (source == NULL) { /* mergekit's default source is union */

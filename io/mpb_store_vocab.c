@@ -52,13 +52,13 @@ static int view_read_rows(void *handle, size_t tensor, uint64_t row0, uint64_t n
         if (r >= m->n_tokens) {
             memcpy(dst, v->pad[tensor], rb);
             r++;
-        } else if (src[r] < 0) {
+        } else if (src[r] < 0 || m->fill[r].force) {
             memcpy(dst, sh->fills[tensor] + (uint64_t)sh->slot[r] * rb, rb);
             r++;
         } else { /* the longest run of consecutive rows: one read */
             uint64_t len = 1;
             while (r + len < row0 + nrows && r + len < m->n_tokens &&
-                   src[r + len] == src[r] + (int64_t)len)
+                   src[r + len] == src[r] + (int64_t)len && !m->fill[r + len].force)
                 len++;
             rc = v->sub.ops->read_rows(v->sub.handle, tensor, (uint64_t)src[r], len, dst, err);
             r += len;

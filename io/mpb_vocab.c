@@ -263,15 +263,24 @@ static int build_out(const vocab_in *v, const char *const *names, size_t n,
     o->ids = json_object();
     if (o->ids == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory");
-    if (spec->is_union)
-        return out_union(o, v, spec, n, rows, names, err);
-    if (v[spec->source].root == NULL)
-        return spec->pad_to ? mpb_fail(err, MPB_EINVAL,
-                                       "tokenizer.pad_to_multiple_of needs the %s of "
-                                       "tokenizer source '%s', which has none",
-                                       TOKENIZER_JSON, names[spec->source])
-                            : MPB_OK;
-    return out_take(o, &v[spec->source], spec->source, names[spec->source], err);
+    int rc;
+    if (spec->is_union) {
+        rc = out_union(o, v, spec, n, rows, names, err);
+    } else if (v[spec->source].root == NULL) {
+        return spec->pad_to || spec->n_rules
+                   ? mpb_fail(err, MPB_EINVAL,
+                              "tokenizer.%s needs the %s of tokenizer source '%s', which has "
+                              "none",
+                              spec->pad_to ? "pad_to_multiple_of" : "tokens", TOKENIZER_JSON,
+                              names[spec->source])
+                   : MPB_OK;
+    } else {
+        rc = out_take(o, &v[spec->source], spec->source, names[spec->source], err);
+    }
+    /* mergekit adds the tokens its rules name, as ordinary tokens. */
+    for (size_t k = 0; k < spec->n_rules && rc == MPB_OK; k++)
+        rc = out_add(o, spec->rules[k].token, -1, NULL, err);
+    return rc;
 }
 
 /* mergekit's default for a token some model lacks: the only model that
@@ -284,20 +293,58 @@ static mpb_vocab_fill default_fill(const mpb_vocab_map *m, const mpb_vocab_spec 
     for (size_t i = 0; i < m->n_inputs; i++)
         if (m->src[i * m->n_tokens + t] >= 0)
             present++, last = i;
-    mpb_vocab_fill f = {.kind = MPB_VOCAB_FILL_NONE, .input = -1, .row = -1};
+    mpb_vocab_fill f = {.kind = MPB_VOCAB_FILL_NONE, .input = -1, .row = -1, .force = 0};
     if (present == m->n_inputs)
         return f;
     if (present == 0) {
         f.kind = MPB_VOCAB_FILL_ZERO;
     } else if (present == 1) {
-        f = (mpb_vocab_fill){MPB_VOCAB_FILL_ROW, (int64_t)last, m->src[last * m->n_tokens + t]};
+        f = (mpb_vocab_fill){MPB_VOCAB_FILL_ROW, (int64_t)last, m->src[last * m->n_tokens + t], 0};
     } else if (spec->base >= 0 && m->src[(size_t)spec->base * m->n_tokens + t] >= 0) {
         f = (mpb_vocab_fill){MPB_VOCAB_FILL_ROW, spec->base,
-                             m->src[(size_t)spec->base * m->n_tokens + t]};
+                             m->src[(size_t)spec->base * m->n_tokens + t], 0};
     } else {
         f.kind = MPB_VOCAB_FILL_MEAN;
     }
     return f;
+}
+
+/* A rule's row: its model's row for the token, a row of that model by
+ * token or id, or zero. */
+static int rule_fill(const mpb_token_rule *r, const mpb_vocab_map *m, const vocab_in *v,
+                     const char *const *names, const uint64_t *rows, uint64_t t,
+                     mpb_vocab_fill *f, mpb_error *err)
+{
+    *f = (mpb_vocab_fill){.kind = MPB_VOCAB_FILL_ZERO, .input = -1, .row = -1, .force = r->force};
+    if (r->kind == MPB_TOKEN_ZERO)
+        return MPB_OK;
+    int64_t row = m->src[(size_t)r->input * m->n_tokens + t];
+    const char *what = "the token";
+    if (r->kind == MPB_TOKEN_MODEL_TOKEN && r->src_token != NULL) {
+        json_t *id = json_object_get(v[r->input].ids, r->src_token);
+        row = id ? (int64_t)json_integer_value(id) : -1;
+        what = r->src_token;
+    } else if (r->kind == MPB_TOKEN_MODEL_TOKEN) {
+        row = r->src_id;
+        what = NULL;
+    }
+    if (row < 0 || (uint64_t)row >= rows[r->input]) {
+        if (what == NULL)
+            return mpb_fail(err, MPB_EINVAL,
+                            "tokenizer.tokens '%s': token_id %lld is past the %llu embedding "
+                            "rows of '%s'",
+                            r->token, (long long)r->src_id,
+                            (unsigned long long)rows[r->input], names[r->input]);
+        return mpb_fail(err, MPB_EINVAL,
+                        "tokenizer.tokens '%s': '%s' is not in the vocabulary of '%s' (its "
+                        "%s)",
+                        r->token, strcmp(what, "the token") == 0 ? r->token : what,
+                        names[r->input], TOKENIZER_JSON);
+    }
+    f->kind = MPB_VOCAB_FILL_ROW;
+    f->input = r->input;
+    f->row = row;
+    return MPB_OK;
 }
 
 static bool is_identity(const mpb_vocab_map *m, const uint64_t *rows)
@@ -313,7 +360,8 @@ static bool is_identity(const mpb_vocab_map *m, const uint64_t *rows)
 }
 
 static int fill_map(const vocab_in *v, const vocab_out *o, const mpb_vocab_spec *spec,
-                    const uint64_t *rows, mpb_vocab_map *map, mpb_error *err)
+                    const uint64_t *rows, const char *const *names, mpb_vocab_map *map,
+                    mpb_error *err)
 {
     map->n_tokens = o->n;
     map->n_rows = o->n;
@@ -336,7 +384,13 @@ static int fill_map(const vocab_in *v, const vocab_out *o, const mpb_vocab_spec 
     }
     for (uint64_t t = 0; t < o->n; t++)
         map->fill[t] = default_fill(map, spec, t);
-    return MPB_OK;
+    int rc = MPB_OK;
+    for (size_t k = 0; k < spec->n_rules && rc == MPB_OK; k++) {
+        const mpb_token_rule *r = &spec->rules[k];
+        uint64_t t = (uint64_t)json_integer_value(json_object_get(o->ids, r->token));
+        rc = rule_fill(r, map, v, names, rows, t, &map->fill[t], err);
+    }
+    return rc;
 }
 
 void mpb_vocab_map_free(mpb_vocab_map *map)
@@ -367,7 +421,7 @@ int mpb_vocab_map_bcast(mpb_vocab_map *map, int root, MPI_Comm comm, mpb_error *
         return rc;
     /* Counts fit an int: a vocabulary of millions of tokens times a few inputs. */
     MPI_Bcast(map->src, (int)(head[0] * head[1]), MPI_INT64_T, root, comm);
-    MPI_Bcast(map->fill, (int)(3 * head[1]), MPI_INT64_T, root, comm);
+    MPI_Bcast(map->fill, (int)(4 * head[1]), MPI_INT64_T, root, comm);
     return MPB_OK;
 }
 
@@ -435,13 +489,13 @@ static int extend_tokenizer_config(mpb_hf_file *f, const vocab_out *o, uint64_t 
     return rc;
 }
 
-/* The lead's tokenizer files with the tokens the union adds. */
-static int union_files(const mpb_hf_files *sets, const char *const *names,
-                       const mpb_vocab_spec *spec, const vocab_in *v, const vocab_out *o,
-                       mpb_hf_files *out, mpb_error *err)
+/* owner's tokenizer files with the tokens the union or the rules add. */
+static int extended_files(const mpb_hf_files *sets, const char *const *names, int owner,
+                          const vocab_in *v, const vocab_out *o, mpb_hf_files *out,
+                          mpb_error *err)
 {
-    int rc = mpb_hf_files_take_tokenizer(out, &sets[spec->lead], names[spec->lead], err);
-    uint64_t first = v[spec->lead].n;
+    int rc = mpb_hf_files_take_tokenizer(out, &sets[owner], names[owner], err);
+    uint64_t first = v[owner].n;
     mpb_hf_file *tj = (mpb_hf_file *)mpb_hf_files_find(out, TOKENIZER_JSON);
     mpb_hf_file *tc = (mpb_hf_file *)mpb_hf_files_find(out, TOKENIZER_CONFIG);
     if (rc == MPB_OK && tj != NULL)
@@ -465,10 +519,11 @@ int mpb_vocab_build(const mpb_hf_files *sets, const char *const *names, size_t n
     if (rc == MPB_OK)
         rc = build_out(v, names, n, spec, rows, &o, err);
     if (rc == MPB_OK && o.n > 0)
-        rc = fill_map(v, &o, spec, rows, map, err);
-    if (rc == MPB_OK && spec->is_union && files != NULL)
-        rc = union_files(sets, names, spec, v, &o, files, err);
-    if (rc == MPB_OK && o.n > 0 && !spec->is_union && spec->pad_to == 0 &&
+        rc = fill_map(v, &o, spec, rows, names, map, err);
+    int owner = spec->is_union ? spec->lead : spec->source;
+    if (rc == MPB_OK && o.n > v[owner].n && files != NULL)
+        rc = extended_files(sets, names, owner, v, &o, files, err);
+    if (rc == MPB_OK && o.n > 0 && !spec->is_union && spec->pad_to == 0 && spec->n_rules == 0 &&
         is_identity(map, rows)) {
         mpb_vocab_map_free(map); /* nothing changes: rows are read as they are */
         map->n_inputs = n;

@@ -6,6 +6,7 @@
 #ifndef MPB_VOCAB_H
 #define MPB_VOCAB_H
 
+#include "mpb_config.h"
 #include "mpb_error.h"
 #include "mpb_hf_files.h"
 #include "mpb_index.h"
@@ -21,6 +22,8 @@ typedef struct mpb_vocab_spec {
     int lead;        /* union: the input it extends (base_model, else input 0) */
     int base;        /* base_model as given, else -1: lacking models take its row */
     uint64_t pad_to; /* pad_to_multiple_of; 0: none */
+    const mpb_token_rule *rules; /* tokenizer.tokens */
+    size_t n_rules;
 } mpb_vocab_spec;
 
 /* How the row of a token that a model lacks is made. */
@@ -33,6 +36,7 @@ enum {
 
 typedef struct mpb_vocab_fill {
     int64_t kind, input, row;
+    int64_t force; /* every input takes this row, even one that has the token */
 } mpb_vocab_fill;
 
 typedef struct mpb_vocab_map {
@@ -50,13 +54,15 @@ bool mpb_vocab_is_embedding(const mpb_tensor *t);
 /* Rank 0: the map for inputs whose non-tensor files are sets[] (named
  * names[] in messages) and whose embeddings have rows[i] rows.  Leaves
  * map->n_tokens 0 when nothing changes (a source whose vocabulary every
- * input shares, same row counts, no union, no padding), and also when the
- * source has no tokenizer.json and neither union nor padding is asked for
+ * input shares, same row counts, no union, padding or token rules), and
+ * also when the source has no tokenizer.json and none of those is asked for
  * (the older check of mpb_hf_tokenizer_check_vocab then applies).
- * With union and files not NULL, *files gets the union's tokenizer files:
- * the lead input's, with tokenizer.json's added_tokens and
- * tokenizer_config.json's added_tokens_decoder extended by the tokens the
- * other inputs add, numbered as the map numbers them. */
+ * With union (or token rules that add tokens) and files not NULL, *files
+ * gets the output's tokenizer files: the lead's (or source's), with
+ * tokenizer.json's added_tokens and tokenizer_config.json's
+ * added_tokens_decoder extended by the tokens the others (or the rules)
+ * add, numbered as the map numbers them.  A rule naming a token or row its
+ * model lacks fails, naming the rule. */
 int mpb_vocab_build(const mpb_hf_files *sets, const char *const *names, size_t n,
                     const mpb_vocab_spec *spec, const uint64_t *rows, mpb_vocab_map *map,
                     mpb_hf_files *files, mpb_error *err);

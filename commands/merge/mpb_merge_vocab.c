@@ -15,7 +15,11 @@ bool mpb_merge_vocab_wanted(const mpb_config *c)
 static mpb_vocab_spec spec_of(const mpb_config *c)
 {
     int base = mpb_config_given_base(c);
-    return (mpb_vocab_spec){.source = mpb_config_tokenizer_input(c),
+    const mpb_token_rule *rules;
+    size_t n_rules = mpb_config_token_rules(c, &rules);
+    return (mpb_vocab_spec){.rules = rules,
+                            .n_rules = n_rules,
+                            .source = mpb_config_tokenizer_input(c),
                             .is_union = mpb_config_tokenizer_union(c),
                             .lead = base >= 0 ? base : 0,
                             .base = base,
@@ -55,11 +59,11 @@ static int build_map(mpb_merge_recipe *r, const mpb_config *c, const char *const
     int rc = MPB_OK;
     for (size_t i = 0; i < n && rc == MPB_OK; i++) {
         rc = embedding_rows(&own[i], paths[i], &rows[i], err);
-        if (rc == MPB_OK && rows[i] == 0 && (spec.is_union || spec.pad_to > 0))
+        if (rc == MPB_OK && rows[i] == 0 && (spec.is_union || spec.pad_to > 0 || spec.n_rules))
             rc = mpb_fail(err, MPB_EINVAL,
                           "%s has no embedding tensor (embed_tokens, wte, lm_head, ...) to "
                           "build for the %s vocabulary",
-                          paths[i], spec.is_union ? "union" : "padded");
+                          paths[i], spec.is_union ? "union" : "output");
         if (rc == MPB_OK)
             rc = mpb_store_for_path(paths[i])->read_files(paths[i], &sets[i], err);
     }

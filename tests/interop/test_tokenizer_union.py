@@ -141,8 +141,22 @@ def read(folder, name):
     return interop.st_array(d, shape, raw).astype(np.float32)
 
 
-def permuted(inputs, name, tokens, base, pad_to=None):
+def rule_row(rule, inputs, xs, srcs, k):
+    """A `tokens:` rule's row (TokenEmbeddingConfig's source)."""
+    src = rule["source"]
+    if isinstance(src, str):
+        i = inputs.index(src)
+        return xs[i][srcs[i][k]]
+    if src["kind"] == "zero":
+        return np.zeros(H, np.float32)
+    i = inputs.index(src["model"])
+    row = src["token_id"] if "token_id" in src else vocab(inputs[i])[0][src["token"]]
+    return xs[i][row]
+
+
+def permuted(inputs, name, tokens, base, pad_to=None, rules=None):
     """PermutedEmbeddings: each input's rows in the output vocabulary."""
+    rules = rules or {}
     srcs = []
     for f in inputs:
         ids, _ = vocab(f)
@@ -151,9 +165,11 @@ def permuted(inputs, name, tokens, base, pad_to=None):
     fills = {}
     for k, tok in enumerate(tokens):
         have = [i for i in range(len(inputs)) if srcs[i][k] >= 0]
-        if len(have) == len(inputs):
+        if tok in rules:
+            fills[k] = rule_row(rules[tok], inputs, xs, srcs, k)
+        elif len(have) == len(inputs):
             continue
-        if not have:
+        elif not have:
             fills[k] = np.zeros(H, np.float32)
         elif len(have) == 1:
             fills[k] = xs[have[0]][srcs[have[0]][k]]
@@ -169,7 +185,8 @@ def permuted(inputs, name, tokens, base, pad_to=None):
         n_rows += pad_to - n_rows % pad_to
     out = []
     for i in range(len(inputs)):
-        rows = np.stack([xs[i][srcs[i][k]] if srcs[i][k] >= 0 else fills[k]
+        force = [rules.get(t, {}).get("force", False) for t in tokens]
+        rows = np.stack([xs[i][srcs[i][k]] if srcs[i][k] >= 0 and not force[k] else fills[k]
                          for k in range(len(tokens))])
         if n_rows > len(tokens):  # mean over the vocabulary: fp64 in row order
             s = np.zeros(H, np.float64)
@@ -212,10 +229,11 @@ def out_tensor(out, name):
         return f[name][...].astype(np.float32)
 
 
-def check_tensors(label, out, inputs, coefs, tokens, base, pad_to=None, tied=False):
+def check_tensors(label, out, inputs, coefs, tokens, base, pad_to=None, tied=False,
+                  rules=None):
     names = ["model.embed_tokens.weight"] + ([] if tied else ["lm_head.weight"])
     for name in names:
-        want = linear(permuted(inputs, name, tokens, base, pad_to), coefs)
+        want = linear(permuted(inputs, name, tokens, base, pad_to, rules), coefs)
         got = out_tensor(out, name)
         assert got.shape == want.shape, f"{label}: {name} {got.shape} != {want.shape}"
         bad = np.nonzero(np.any(got.view(np.uint32) != want.view(np.uint32), axis=1))[0]
@@ -234,9 +252,13 @@ def out_files(out):
     return interop.h5_files(out)
 
 
-def check_union_files(label, out, folders, n_rows):
+def check_union_files(label, out, folders, n_rows, add=()):
     files = out_files(out)
     tokens, new = union_tokens(folders)
+    for t in add:  # tokens: names mergekit adds as ordinary tokens
+        if t not in tokens:
+            tokens.append(t)
+            new.append((t, None))
     tok = json.loads(files["tokenizer.json"])
     lead = tokenizer(folders[0])
     n_lead = len(vocab(folders[0])[0])
@@ -321,6 +343,31 @@ assert json.loads(out_files(out)["config.json"])["tie_word_embeddings"] is True
 print("ok: tied embeddings")
 
 
+# 6. tokens: a zero row for the lacking models, a forced row from another
+#    token of b, a new token from a row of a, a model's own row.
+RULES = {"<z>": {"source": {"kind": "zero"}},
+         "c": {"source": {"kind": "model_token", "model": B, "token": "d"}, "force": True},
+         "<new>": {"source": {"kind": "model_token", "model": A, "token_id": 3}},
+         "d": {"source": C}}
+U6 = LIN3.format(A, B, C) + "tokenizer:\n  source: union\n  tokens:\n" + "".join(
+    f"    {json.dumps(t)}: {json.dumps(r)}\n" for t, r in RULES.items())
+tokens = union_tokens([A, B, C])[0] + ["<new>"]
+for ranks in (1, 3):
+    out, _ = merge(f"tokens_{ranks}", U6, ranks=ranks, extra=("--slab-kib", "1"))
+    check_tensors(f"tokens/{ranks}", out, [A, B, C], [0.5, 0.25, 0.25], tokens, base=0,
+                  rules=RULES)
+    check_union_files(f"tokens/{ranks}", out, [A, B, C], len(tokens), add=["<new>"])
+# The same rules on b's vocabulary: <new> and <z> are added to b's files.
+U7 = LIN3.format(A, B, C) + f"tokenizer:\n  source: {B}\n  tokens:\n" + "".join(
+    f"    {json.dumps(t)}: {json.dumps(r)}\n" for t, r in RULES.items())
+tokens = sorted(vocab(B)[0], key=vocab(B)[0].get) + ["<z>", "<new>"]
+out, _ = merge("tokens_source", U7, ranks=2, extra=("--slab-kib", "1"))
+check_tensors("tokens_source", out, [A, B, C], [0.5, 0.25, 0.25], tokens, base=0, rules=RULES)
+got = json.loads(out_files(out)["tokenizer.json"])["added_tokens"]
+assert [(e["content"], e["id"]) for e in got[-2:]] == [("<z>", 8), ("<new>", 9)], got[-2:]
+print("ok: tokens: zero, model_token by token and id, forced, a model's row, new tokens")
+
+
 def expect_error(name, text, part):
     out, p = merge(name, text, expect=1)
     lines = interop.error_lines(p)
@@ -329,14 +376,24 @@ def expect_error(name, text, part):
     print(f"ok: {name}: {lines[0]}")
 
 
-# 6. Errors, before any output exists.
+# 7. Errors, before any output exists.
 N = path("no_tok")
 shutil.copytree(C, N)
 os.remove(os.path.join(N, "tokenizer.json"))
 expect_error("no_tokenizer_json", LIN3.format(A, B, N) + "tokenizer_source: union\n",
              f"tokenizer_source: union needs every input's tokenizer.json, and '{N}' has none")
-expect_error("tokens", LIN3.format(A, B, C) + "tokenizer:\n  source: union\n  tokens:\n"
-             "    <z>: {source: zero}\n", "tokenizer.tokens is not implemented yet")
+TOK = LIN3.format(A, B, C) + "tokenizer:\n  source: union\n  tokens:\n"
+expect_error("tokens_lacks", TOK + f"    q: {{source: {B}}}\n",
+             f"tokenizer.tokens 'q': 'q' is not in the vocabulary of '{B}' (its tokenizer.json)")
+expect_error("tokens_token", TOK + f"    d: {{source: {{kind: model_token, model: {A}, "
+             "token: zz}}\n",
+             f"tokenizer.tokens 'd': 'zz' is not in the vocabulary of '{A}' (its tokenizer.json)")
+expect_error("tokens_id", TOK + f"    d: {{source: {{kind: model_token, model: {C}, "
+             "token_id: 6}}\n",
+             f"tokenizer.tokens 'd': token_id 6 is past the 6 embedding rows of '{C}'")
+expect_error("tokens_model", TOK + "    d: {source: nowhere}\n",
+             "tokenizer.tokens 'd': source 'nowhere' is not one of the models or the "
+             "base_model in")
 expect_error("pad_zero", LIN3.format(A, B, C) + "tokenizer: {pad_to_multiple_of: 0}\n",
              "tokenizer.pad_to_multiple_of must be a positive integer, not '0'")
 print("tokenizer_union: ok")
