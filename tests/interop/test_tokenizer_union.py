@@ -17,6 +17,9 @@ import numpy as np
 
 import interop
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "methods"))
+from methods_ref import linear  # noqa: E402  (docs/ARITHMETIC.md's fp32 order)
+
 work = os.path.join(sys.argv[1], "tokenizer_union")
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
@@ -196,13 +199,6 @@ def permuted(inputs, name, tokens, base, pad_to=None, rules=None):
             rows = np.vstack([rows] + [mean] * (n_rows - len(tokens)))
         out.append(rows.astype(np.float32))
     return out
-
-
-def linear(xs, coefs):
-    acc = (np.float32(coefs[0]) * xs[0]).astype(np.float32)
-    for c, x in zip(coefs[1:], xs[1:]):
-        acc = (acc + (np.float32(c) * x).astype(np.float32)).astype(np.float32)
-    return acc
 
 
 def config(name, text):
