@@ -120,7 +120,14 @@ int mpb_merge_vocab_share(mpb_merge_recipe *r, const mpb_config *c, const char *
     if (rc == MPB_OK)
         rc = mpb_index_copy(&r->in_idx, &first, err);
     mpb_index_free(&first);
-    return mpb_comm_agree(err, comm);
+    rc = mpb_comm_agree(err, comm);
+    if (rc != MPB_OK) { /* as mpb_inputs_share_index: nothing kept on failure */
+        for (size_t i = 0; i < n; i++)
+            mpb_index_free(&r->own_idx[i]);
+        mpb_vocab_map_free(&r->vocab);
+        mpb_hf_files_free(&r->tokenizer_files);
+    }
+    return rc;
 }
 
 void mpb_merge_vocab_output(const mpb_merge_recipe *r, const char *const *inputs,
