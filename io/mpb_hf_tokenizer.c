@@ -104,9 +104,9 @@ static int vocab_differs(const char *chosen_name, const char *other_name, const 
 {
     return mpb_fail(err, MPB_EINVAL,
                     "the vocabularies of tokenizer source '%s' and input '%s' differ (%s): "
-                    "embedding rows are built for another vocabulary from tokenizer.json files "
-                    "and embedding tensors (embed_tokens, lm_head, ...), which these inputs "
-                    "lack",
+                    "embedding rows are built for another vocabulary only in models: configs "
+                    "(not slices:) whose inputs have tokenizer.json files and embedding tensors "
+                    "(embed_tokens, lm_head, ...)",
                     chosen_name, other_name, file);
 }
 
