@@ -73,6 +73,35 @@ int mpb_config_keep_outside(const mpb_config *c);
 /* The input whose tokenizer files the output takes (tokenizer_source, or
  * tokenizer: {source: ...}); -1 when not given (the carried files stay). */
 int mpb_config_tokenizer_input(const mpb_config *c);
+/* tokenizer_source: union (or tokenizer: {source: union}, or tokenizer:
+ * without source): the output vocabulary is the union of the inputs'. */
+bool mpb_config_tokenizer_union(const mpb_config *c);
+/* tokenizer: {pad_to_multiple_of: N}: N, else 0. */
+uint64_t mpb_config_tokenizer_pad(const mpb_config *c);
+/* tokenizer: {tokens: {TOKEN: {source: ..., force: ...}}}: where a token's
+ * embedding rows come from, as mergekit's TokenEmbeddingConfig says. */
+typedef enum mpb_token_kind {
+    MPB_TOKEN_FROM_MODEL,  /* source: MODEL: that input's row for the token */
+    MPB_TOKEN_ZERO,        /* source: {kind: zero} */
+    MPB_TOKEN_MODEL_TOKEN  /* source: {kind: model_token, model, token | token_id} */
+} mpb_token_kind;
+
+typedef struct mpb_token_rule {
+    char *token; /* the output token it is for (added to the vocabulary if new) */
+    mpb_token_kind kind;
+    int input;       /* FROM_MODEL, MODEL_TOKEN: the input */
+    char *src_token; /* MODEL_TOKEN: a token of that input's vocabulary, or NULL */
+    int64_t src_id;  /* MODEL_TOKEN: a row of that input, or -1 */
+    bool force;      /* every input takes this row, even one that has the token */
+} mpb_token_rule;
+
+/* The rules in the order written; *rules NULL when none. */
+size_t mpb_config_token_rules(const mpb_config *c, const mpb_token_rule **rules);
+
+/* base_model's input index when a models: config names one, else -1
+ * (unlike mpb_config_base_index: also for methods that ignore it, as
+ * mergekit's tokenizer merge reads it; never a method's default). */
+int mpb_config_given_base(const mpb_config *c);
 /* chat_template as written (a name, "auto" or a Jinja template); NULL when
  * absent.  mpb_hf_files_apply_tokenizer applies both. */
 const char *mpb_config_chat_template(const mpb_config *c);

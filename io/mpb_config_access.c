@@ -16,6 +16,7 @@ void mpb_config_free(mpb_config *c)
     for (int id = 0; id < MPB_P_COUNT; id++)
         mpb_setting_free(&c->global.s[id]);
     mpb_config_slices_free(c);
+    mpb_config_tokens_free(c);
     free(c->chat_template);
     free(c->path);
     free(c);
@@ -85,6 +86,21 @@ void mpb_config_warn_ignored(const mpb_config *c, mpb_config_warn_fn warn, void 
 int mpb_config_tokenizer_input(const mpb_config *c)
 {
     return c->tokenizer_input;
+}
+
+bool mpb_config_tokenizer_union(const mpb_config *c)
+{
+    return c->tokenizer_union;
+}
+
+uint64_t mpb_config_tokenizer_pad(const mpb_config *c)
+{
+    return c->tokenizer_pad;
+}
+
+int mpb_config_given_base(const mpb_config *c)
+{
+    return c->given_base;
 }
 
 const char *mpb_config_chat_template(const mpb_config *c)

@@ -83,6 +83,8 @@ struct mpb_config {
     mpb_param_set global;
     bool base_given;
     int base_index;
+    int given_base; /* base_model's input as written (models: configs), or -1;
+                       base_index may drop it for a method that ignores it */
     mpb_dtype out_dtype, compute_dtype;
     bool has_layer_range;
     int layer_first, layer_last;
@@ -92,6 +94,10 @@ struct mpb_config {
                                      lm_head: 0 (mergekit) or 1 */
     bool has_sweep;
     int tokenizer_input; /* tokenizer_source / tokenizer.source; -1: none */
+    bool tokenizer_union;  /* source: union (tokenizer_input is then -1) */
+    uint64_t tokenizer_pad; /* tokenizer.pad_to_multiple_of; 0: none */
+    mpb_token_rule *token_rules; /* tokenizer.tokens */
+    size_t n_token_rules;
     char *chat_template; /* as written: a name, "auto" or a template; NULL */
     /* slices: (docs/CONFIG.md).  Input k (a "slot") is every slice's k-th
      * source; inputs[k] is slices[0]'s.  models[] are the distinct models
@@ -169,6 +175,10 @@ int mpb_config_parse_params(mpb_yaml *y, yaml_node_t *node, const char *where_pr
 /* Parses `slices:` (mpb_config_slices.c): the slices, the models, and the
  * inputs as slots. */
 int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c);
+
+/* tokenizer: {tokens: ...} into c->token_rules (mpb_config_tokens.c). */
+int mpb_config_parse_tokens(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c);
+void mpb_config_tokens_free(mpb_config *c);
 /* With slices: each slice's base slot, and c->base_index from them. */
 int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node);
 void mpb_config_slices_free(mpb_config *c);

@@ -321,6 +321,7 @@ static int parse_base_model(parse_state *st)
     yaml_node_t *node = st->value[KEY_BASE_MODEL];
     mpb_config *c = st->c;
     c->base_index = -1;
+    c->given_base = -1;
     if (st->value[KEY_SLICES] != NULL)
         return parse_slices_base(st);
     if (node == NULL)
@@ -333,9 +334,11 @@ static int parse_base_model(parse_state *st)
     c->base_index = find_input(c, path);
     if (c->base_index >= 0) {
         free(path);
+        c->given_base = c->base_index;
         return MPB_OK;
     }
     c->base_index = (int)c->n_inputs;
+    c->given_base = c->base_index;
     return add_input(st, path, "base_model", node);
 }
 
@@ -444,20 +447,23 @@ static int parse_keep_outside(parse_state *st)
     return rc;
 }
 
-/* A tokenizer source: `base`, or a model path that is one of the inputs.
- * `union` needs embedding rows built for a new vocabulary: refused. */
+/* A tokenizer source: `base`, `union`, or a model path that is one of the
+ * inputs. */
 static int parse_tokenizer_source(parse_state *st, yaml_node_t *node, const char *what)
 {
     mpb_config *c = st->c;
     const char *text = mpb_yaml_text(node);
     if (node->type != YAML_SCALAR_NODE || *text == '\0')
         return mpb_yaml_fail(&st->y, node, NULL, "%s must be base, union or a model", what);
-    if (strcmp(text, "union") == 0)
-        return mpb_yaml_fail(&st->y, node, NULL,
-                             "%s: union is not implemented yet (it builds embedding and "
-                             "lm_head rows for the union of the vocabularies); use base or "
-                             "one of the models",
-                             what);
+    if (strcmp(text, "union") == 0) {
+        if (c->n_slices > 0)
+            return mpb_yaml_fail(&st->y, node, NULL,
+                                 "%s: union is not implemented with slices (its embedding "
+                                 "rows are built for models: configs only)",
+                                 what);
+        c->tokenizer_union = true;
+        return MPB_OK;
+    }
     if (strcmp(text, "base") == 0) {
         if (!c->base_given)
             return mpb_yaml_fail(&st->y, node, NULL, "%s: base needs a base_model", what);
@@ -477,37 +483,64 @@ static int parse_tokenizer_source(parse_state *st, yaml_node_t *node, const char
     return MPB_OK;
 }
 
-/* `tokenizer:` as mergekit reads it: only its `source` is implemented;
- * `tokens` and `pad_to_multiple_of` change the embeddings. */
+static int parse_pad_to_multiple_of(parse_state *st, yaml_node_t *node)
+{
+    const char *text = mpb_yaml_text(node);
+    char *end = NULL;
+    unsigned long long v = node->type == YAML_SCALAR_NODE ? strtoull(text, &end, 10) : 0;
+    if (end == NULL || end == text || *end != '\0' || text[0] == '-' || v == 0 ||
+        v > (1ull << 32))
+        return mpb_yaml_fail(&st->y, node, NULL,
+                             "tokenizer.pad_to_multiple_of must be a positive integer, not "
+                             "'%s'",
+                             text);
+    st->c->tokenizer_pad = v;
+    return MPB_OK;
+}
+
+/* `tokenizer:` as mergekit reads it: source (default union), tokens,
+ * pad_to_multiple_of. */
 static int parse_tokenizer_map(parse_state *st, yaml_node_t *node)
 {
     if (node->type != YAML_MAPPING_NODE)
         return mpb_yaml_fail(&st->y, node, NULL,
                              "tokenizer must be a mapping like {source: base}");
     int rc = mpb_yaml_check_mapping(&st->y, node, "tokenizer");
-    yaml_node_t *source = NULL;
+    yaml_node_t *source = NULL, *tokens = NULL;
     for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
          rc == MPB_OK && p < node->data.mapping.pairs.top; p++) {
         yaml_node_t *key = mpb_yaml_node(&st->y, p->key);
         const char *name = mpb_yaml_text(key);
         if (strcmp(name, "source") == 0)
             source = mpb_yaml_node(&st->y, p->value);
-        else if (strcmp(name, "tokens") == 0 || strcmp(name, "pad_to_multiple_of") == 0)
-            rc = mpb_yaml_fail(&st->y, key, NULL,
-                               "tokenizer.%s is not implemented yet (it changes the embedding "
-                               "rows)",
-                               name);
+        else if (strcmp(name, "pad_to_multiple_of") == 0)
+            rc = parse_pad_to_multiple_of(st, mpb_yaml_node(&st->y, p->value));
+        else if (strcmp(name, "tokens") == 0)
+            tokens = mpb_yaml_node(&st->y, p->value);
         else
             rc = mpb_yaml_fail(&st->y, key, "tokenizer has source, tokens, pad_to_multiple_of",
                                "unknown key '%s' under tokenizer", name);
     }
+    if (rc == MPB_OK && tokens != NULL && st->c->n_slices > 0)
+        rc = mpb_yaml_fail(&st->y, tokens, NULL,
+                           "tokenizer.tokens is not implemented with slices");
+    if (rc == MPB_OK && tokens != NULL)
+        rc = mpb_config_parse_tokens(&st->y, tokens, st->dir, st->c);
     if (rc != MPB_OK)
         return rc;
-    if (source == NULL) /* mergekit's default source is union */
-        return mpb_yaml_fail(&st->y, node, NULL,
-                             "tokenizer without source means union in mergekit, which is not "
-                             "implemented yet; give source: base or a model");
-    return parse_tokenizer_source(st, source, "tokenizer.source");
+    if (source == NULL) { /* mergekit's default source is union */
+        if (st->c->n_slices > 0)
+            return mpb_yaml_fail(&st->y, node, NULL,
+                                 "tokenizer without source means union, which is not "
+                                 "implemented with slices");
+        st->c->tokenizer_union = true;
+        return MPB_OK;
+    }
+    rc = parse_tokenizer_source(st, source, "tokenizer.source");
+    if (rc == MPB_OK && st->c->tokenizer_pad > 0 && st->c->n_slices > 0)
+        rc = mpb_yaml_fail(&st->y, node, NULL,
+                           "tokenizer.pad_to_multiple_of is not implemented with slices");
+    return rc;
 }
 
 static int parse_chat_template(parse_state *st)

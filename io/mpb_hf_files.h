@@ -12,6 +12,7 @@
 #include "mpb_error.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct mpb_hf_file {
     char *name;          /* base name, no '/' */
@@ -58,5 +59,9 @@ int mpb_hf_files_set_torch_dtype(mpb_hf_files *set, mpb_dtype dt, mpb_error *err
  * list whose entries are all the same follows.  A config that already says
  * so is left byte for byte; no config.json is not an error. */
 int mpb_hf_files_set_layers(mpb_hf_files *set, int n_layers, mpb_error *err);
+
+/* config.json's vocab_size (and text_config's, when it has one) set to n,
+ * for embeddings built for another vocabulary; no config.json: nothing. */
+int mpb_hf_files_set_vocab_size(mpb_hf_files *set, uint64_t n, mpb_error *err);
 
 #endif

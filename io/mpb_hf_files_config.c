@@ -123,9 +123,25 @@ static bool resize_layer_types(json_t *root, int n)
     return true;
 }
 
-int mpb_hf_files_set_layers(mpb_hf_files *set, int n_layers, mpb_error *err)
+/* Integer keys of obj set to v; true when one changed. */
+static bool set_ints(json_t *obj, const char *const *keys, json_int_t v)
 {
-    static const char *const keys[] = {"num_hidden_layers", "n_layer", "num_layers", NULL};
+    bool changed = false;
+    for (size_t k = 0; keys[k] != NULL; k++) {
+        json_t *old = json_object_get(obj, keys[k]);
+        if (json_is_integer(old) && json_integer_value(old) != v) {
+            json_object_set_new(obj, keys[k], json_integer(v));
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+/* config.json loaded, edited by edit (true: it changed something) and
+ * stored back only then; what says what for messages. */
+static int edit_config(mpb_hf_files *set, const char *what, bool (*edit)(json_t *, int64_t),
+                       int64_t value, mpb_error *err)
+{
     mpb_hf_file *f = (mpb_hf_file *)mpb_hf_files_find(set, CONFIG_NAME);
     if (f == NULL)
         return MPB_OK;
@@ -133,20 +149,34 @@ int mpb_hf_files_set_layers(mpb_hf_files *set, int n_layers, mpb_error *err)
     json_t *root = json_loadb((const char *)f->data, f->len, 0, &je);
     if (root == NULL || !json_is_object(root)) {
         json_decref(root);
-        return mpb_fail(err, MPB_EINVAL,
-                        "%s: not a valid JSON object, cannot set its layer count to %d",
-                        CONFIG_NAME, n_layers);
+        return mpb_fail(err, MPB_EINVAL, "%s: not a valid JSON object, cannot set its %s to %lld",
+                        CONFIG_NAME, what, (long long)value);
     }
-    bool changed = false;
-    for (size_t k = 0; keys[k] != NULL; k++) {
-        json_t *v = json_object_get(root, keys[k]);
-        if (json_is_integer(v) && json_integer_value(v) != n_layers) {
-            json_object_set_new(root, keys[k], json_integer(n_layers));
-            changed = true;
-        }
-    }
-    changed |= resize_layer_types(root, n_layers);
-    int rc = changed ? mpb_hf_file_replace_json(f, root, err) : MPB_OK;
+    int rc = edit(root, value) ? mpb_hf_file_replace_json(f, root, err) : MPB_OK;
     json_decref(root);
     return rc;
+}
+
+static bool edit_layers(json_t *root, int64_t n)
+{
+    static const char *const keys[] = {"num_hidden_layers", "n_layer", "num_layers", NULL};
+    bool changed = set_ints(root, keys, (json_int_t)n);
+    return resize_layer_types(root, (int)n) || changed;
+}
+
+int mpb_hf_files_set_layers(mpb_hf_files *set, int n_layers, mpb_error *err)
+{
+    return edit_config(set, "layer count", edit_layers, n_layers, err);
+}
+
+static bool edit_vocab(json_t *root, int64_t n)
+{
+    static const char *const keys[] = {"vocab_size", NULL};
+    bool changed = set_ints(root, keys, (json_int_t)n);
+    return set_ints(json_object_get(root, "text_config"), keys, (json_int_t)n) || changed;
+}
+
+int mpb_hf_files_set_vocab_size(mpb_hf_files *set, uint64_t n, mpb_error *err)
+{
+    return edit_config(set, "vocab_size", edit_vocab, (int64_t)n, err);
 }

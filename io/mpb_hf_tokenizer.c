@@ -104,9 +104,9 @@ static int vocab_differs(const char *chosen_name, const char *other_name, const 
 {
     return mpb_fail(err, MPB_EINVAL,
                     "the vocabularies of tokenizer source '%s' and input '%s' differ (%s): "
-                    "merging models with different vocabularies needs embedding and lm_head "
-                    "rows built for the output vocabulary, which mpiblend does not implement "
-                    "yet",
+                    "embedding rows are built for another vocabulary only in models: configs "
+                    "(not slices:) whose inputs have tokenizer.json files and embedding tensors "
+                    "(embed_tokens, lm_head, ...)",
                     chosen_name, other_name, file);
 }
 
@@ -236,9 +236,16 @@ static int apply_template(mpb_hf_files *out, const mpb_hf_files *sets, size_t n,
 }
 
 int mpb_hf_files_apply_tokenizer(mpb_hf_files *out, const char *const *inputs, size_t n,
-                                 const char *tokenizer_from, const char *chat_template,
-                                 mpb_error *err)
+                                 const char *tokenizer_from,
+                                 const mpb_hf_files *tokenizer_files, bool mapped,
+                                 const char *chat_template, mpb_error *err)
 {
+    if (tokenizer_files != NULL) {
+        int rc = mpb_hf_files_take_tokenizer(out, tokenizer_files, "the union", err);
+        tokenizer_from = NULL;
+        if (rc != MPB_OK)
+            return rc;
+    }
     if (tokenizer_from == NULL && chat_template == NULL)
         return MPB_OK;
     mpb_hf_files *sets = calloc(n ? n : 1, sizeof *sets);
@@ -248,7 +255,7 @@ int mpb_hf_files_apply_tokenizer(mpb_hf_files *out, const char *const *inputs, s
     int rc = read_all(inputs, n, sets, err);
     if (rc == MPB_OK && tokenizer_from != NULL) {
         rc = mpb_store_for_path(tokenizer_from)->read_files(tokenizer_from, &chosen, err);
-        for (size_t i = 0; i < n && rc == MPB_OK; i++)
+        for (size_t i = 0; i < n && rc == MPB_OK && !mapped; i++)
             rc =
                 mpb_hf_tokenizer_check_vocab(&chosen, tokenizer_from, &sets[i], inputs[i], err);
         if (rc == MPB_OK)

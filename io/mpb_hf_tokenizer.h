@@ -36,13 +36,16 @@ char *mpb_hf_chat_template_of(const mpb_hf_files *set);
 int mpb_hf_files_set_chat_template(mpb_hf_files *set, const char *tmpl, mpb_error *err);
 
 /* The whole step for one output: out holds the files carried so far;
- * inputs[] are the merge's inputs (paths any store reads).  tokenizer_from
- * (NULL: keep out's tokenizer) is read for the tokenizer files, after
- * checking every input's vocabulary against it; chat_template (NULL: keep)
- * is a name above, "auto" (the template most inputs share, the first in
- * input order on a tie; unchanged when none has one) or a literal. */
+ * inputs[] are the merge's inputs (paths any store reads).  tokenizer_files
+ * (a union's, mpb_vocab.h), else tokenizer_from (NULL: keep out's
+ * tokenizer), gives the tokenizer files; unless mapped (the embedding rows
+ * were built for the output's vocabulary) every input's vocabulary is
+ * first checked against tokenizer_from's.  chat_template (NULL: keep) is a
+ * name above, "auto" (the template most inputs share, the first in input
+ * order on a tie; unchanged when none has one) or a literal. */
 int mpb_hf_files_apply_tokenizer(mpb_hf_files *out, const char *const *inputs, size_t n,
-                                 const char *tokenizer_from, const char *chat_template,
-                                 mpb_error *err);
+                                 const char *tokenizer_from,
+                                 const mpb_hf_files *tokenizer_files, bool mapped,
+                                 const char *chat_template, mpb_error *err);
 
 #endif

@@ -7,9 +7,8 @@
 
 #include <string.h>
 
-/* Input i's index, read on rank i mod P and broadcast from there. */
-static int share_own(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *own,
-                     mpb_error *err)
+int mpb_inputs_read_indexes(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *own,
+                            mpb_error *err)
 {
     int rank, size;
     MPI_Comm_rank(comm, &rank);
@@ -32,7 +31,7 @@ int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm, mp
     mpb_index scratch[MPB_MAX_INPUTS];
     mpb_index *all = own ? own : scratch;
     memset(all, 0, n * sizeof *all);
-    int rc = share_own(paths, n, comm, all, err);
+    int rc = mpb_inputs_read_indexes(paths, n, comm, all, err);
     /* Every rank holds every index: the same check gives the same verdict. */
     for (size_t i = 1; i < n && rc == MPB_OK; i++)
         rc = mpb_index_check_same(&all[0], paths[0], &all[i], paths[i], err);

@@ -10,6 +10,11 @@
 #include <mpi.h>
 #include <stdio.h>
 
+/* Collective: own[i] (zeroed) gets input i's index, read on rank i mod P
+ * and broadcast from there; no check that they agree. */
+int mpb_inputs_read_indexes(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *own,
+                            mpb_error *err);
+
 /* Collective.  Rank i mod P reads input i's index (serial, through the
  * backend its path calls for), so that P ranks read P inputs at once; every
  * rank receives them all and checks that they hold the same tensor names,

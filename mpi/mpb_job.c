@@ -96,7 +96,10 @@ static int load_files(const mpb_job_output *out, mpb_hf_files *files, mpb_error 
     }
     if (rc == MPB_OK)
         rc = mpb_hf_files_apply_tokenizer(files, out->files_from, out->n_files_from,
-                                          out->tokenizer_from, out->chat_template, err);
+                                          out->tokenizer_from, out->tokenizer_files,
+                                          out->vocab_size > 0, out->chat_template, err);
+    if (rc == MPB_OK && out->vocab_size > 0)
+        rc = mpb_hf_files_set_vocab_size(files, out->vocab_size, err);
     if (rc == MPB_OK && out->num_layers > 0)
         rc = mpb_hf_files_set_layers(files, out->num_layers, err);
     return rc;

@@ -15,7 +15,8 @@ set(MPB_INTEROP_ENV ${MPB_TEST_ENV}
   "MPB_MPIEXEC=${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG}"
   "MPB_MPIEXEC_PREFLAGS=${MPB_INTEROP_PREFLAGS}"
   PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}:${CMAKE_CURRENT_SOURCE_DIR}/interop)
-foreach(script roundtrip testdata merge_folders bad_input hf_cache tokenizer)
+foreach(script roundtrip testdata merge_folders bad_input hf_cache tokenizer
+    tokenizer_union)
   add_test(NAME interop_${script}
     COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_${script}.py
             ${MPB_INTEROP_WORK})

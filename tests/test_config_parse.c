@@ -787,8 +787,9 @@ static void test_layer_range_errors(void **state)
     }
 }
 
-/* tokenizer_source / tokenizer: {source} / chat_template as mergekit reads
- * them; what mpiblend does not implement stops with a clear error. */
+/* tokenizer_source / tokenizer: {source, pad_to_multiple_of} / chat_template
+ * as mergekit reads them; what mpiblend does not implement stops with a
+ * clear error. */
 static void test_tokenizer_keys(void **state)
 {
     (void)state;
@@ -821,29 +822,83 @@ static void test_tokenizer_keys(void **state)
                         "{% for m in messages %}{{ m.content }}{% endfor %}");
     mpb_config_free(c);
 
-    expect_message_after(head, "tokenizer_source: union\n",
-                         "tokenizer_source: union is not implemented yet (it builds embedding "
-                         "and lm_head rows for the union of the vocabularies); use base or one "
-                         "of the models in cfg.yaml:5:19");
+    /* union, and tokenizer: without source (mergekit's default: union). */
+    const char *const unions[] = {"tokenizer_source: union\n", "tokenizer: {source: union}\n",
+                                  "tokenizer: {}\n"};
+    for (size_t k = 0; k < sizeof unions / sizeof *unions; k++) {
+        snprintf(yaml, sizeof yaml, "%s%s", head, unions[k]);
+        c = parse_ok(yaml);
+        assert_true(mpb_config_tokenizer_union(c));
+        assert_int_equal(mpb_config_tokenizer_input(c), -1);
+        assert_int_equal(mpb_config_given_base(c), 2);
+        assert_int_equal(mpb_config_tokenizer_pad(c), 0);
+        mpb_config_free(c);
+    }
+    snprintf(yaml, sizeof yaml, "%stokenizer: {source: base, pad_to_multiple_of: 64}\n", head);
+    c = parse_ok(yaml);
+    assert_false(mpb_config_tokenizer_union(c));
+    assert_int_equal(mpb_config_tokenizer_input(c), 2);
+    assert_int_equal(mpb_config_tokenizer_pad(c), 64);
+    mpb_config_free(c);
+    snprintf(yaml, sizeof yaml, "%stokenizer_source: a.h5\n", head);
+    c = parse_ok(yaml);
+    assert_false(mpb_config_tokenizer_union(c));
+    mpb_config_free(c);
+
     expect_message_after(head, "tokenizer_source: c.h5\n",
                          "tokenizer_source 'c.h5' is not one of the models or the base_model; "
                          "mpiblend reads a tokenizer only from an input in cfg.yaml:5:19");
     expect_message_after(head, "tokenizer_source: base\ntokenizer: {source: base}\n",
                          "give tokenizer_source or tokenizer, not both (mergekit refuses both "
                          "too) in cfg.yaml:6:12");
-    expect_message_after(head, "tokenizer: {source: base, tokens: {x: {source: base}}}\n",
-                         "tokenizer.tokens is not implemented yet (it changes the embedding "
-                         "rows) in cfg.yaml:5:27");
-    expect_message_after(head, "tokenizer: {pad_to_multiple_of: 64}\n",
-                         "tokenizer.pad_to_multiple_of is not implemented yet (it changes the "
-                         "embedding rows) in cfg.yaml:5:13");
-    expect_message_after(head, "tokenizer: {}\n",
-                         "tokenizer without source means union in mergekit, which is not "
-                         "implemented yet; give source: base or a model in cfg.yaml:5:12");
-    expect_message_after(head, "tokenizer: {source: union}\n",
-                         "tokenizer.source: union is not implemented yet (it builds embedding "
-                         "and lm_head rows for the union of the vocabularies); use base or one "
-                         "of the models in cfg.yaml:5:21");
+    snprintf(yaml, sizeof yaml,
+             "%stokenizer:\n  tokens:\n    x: {source: a.h5, force: true}\n"
+             "    \"<y>\": {source: {kind: zero}}\n"
+             "    z: {source: {kind: model_token, model: b.h5, token: q}}\n"
+             "    w: {source: {kind: model_token, model: base.h5, token_id: 7}}\n",
+             head);
+    c = parse_ok(yaml);
+    const mpb_token_rule *rules;
+    assert_int_equal(mpb_config_token_rules(c, &rules), 4);
+    assert_string_equal(rules[0].token, "x");
+    assert_int_equal(rules[0].kind, MPB_TOKEN_FROM_MODEL);
+    assert_int_equal(rules[0].input, 0);
+    assert_true(rules[0].force);
+    assert_string_equal(rules[1].token, "<y>");
+    assert_int_equal(rules[1].kind, MPB_TOKEN_ZERO);
+    assert_false(rules[1].force);
+    assert_int_equal(rules[2].kind, MPB_TOKEN_MODEL_TOKEN);
+    assert_int_equal(rules[2].input, 1);
+    assert_string_equal(rules[2].src_token, "q");
+    assert_int_equal(rules[2].src_id, -1);
+    assert_int_equal(rules[3].input, 2);
+    assert_null(rules[3].src_token);
+    assert_int_equal(rules[3].src_id, 7);
+    mpb_config_free(c);
+    expect_message_after(head, "tokenizer: {source: base, tokens: {x: {source: c.h5}}}\n",
+                         "tokenizer.tokens 'x': source 'c.h5' is not one of the models or the "
+                         "base_model in cfg.yaml:5:48");
+    expect_message_after(head, "tokenizer: {tokens: {x: {force: true}}}\n",
+                         "tokenizer.tokens 'x' needs a source in cfg.yaml:5:25");
+    expect_message_after(head, "tokenizer: {tokens: {x: {source: {kind: one}}}}\n",
+                         "tokenizer.tokens 'x': kind must be zero or model_token in "
+                         "cfg.yaml:5:41");
+    expect_message_after(head,
+                         "tokenizer: {tokens: {x: {source: {kind: model_token, model: a.h5, "
+                         "token: y, token_id: 3}}}}\n",
+                         "tokenizer.tokens 'x': model_token needs token or token_id, not both "
+                         "in cfg.yaml:5:34");
+    expect_message_after(head, "tokenizer: {pad_to_multiple_of: -8}\n",
+                         "tokenizer.pad_to_multiple_of must be a positive integer, not '-8' in "
+                         "cfg.yaml:5:33");
+    expect_message_after(head, "tokenizer: {pad_to_multiple_of: [8]}\n",
+                         "tokenizer.pad_to_multiple_of must be a positive integer, not '' in "
+                         "cfg.yaml:5:33");
+    expect_message("merge_method: linear\nslices:\n  - sources:\n"
+                   "      - {model: a.h5, layer_range: [0, 2]}\n"
+                   "tokenizer_source: union\n",
+                   "tokenizer_source: union is not implemented with slices (its embedding "
+                   "rows are built for models: configs only) in cfg.yaml:5:19");
     expect_message_after(head, "chat_template: chatm\n",
                          "unknown chat_template 'chatm' (a name: chatml, llama3, alpaca, "
                          "mistral, auto; or a Jinja template) in cfg.yaml:5:16");

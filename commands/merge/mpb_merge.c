@@ -8,6 +8,7 @@
 #include "mpb_job.h"
 #include "mpb_kernel.h"
 #include "mpb_merge_setup.h"
+#include "mpb_merge_vocab.h"
 #include "mpb_merge_stats.h"
 #include "mpb_method.h"
 #include "mpb_output.h"
@@ -129,9 +130,7 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
                           .n_files_from = r->n_inputs,
                           .reads = models,
                           .n_reads = n_models};
-    int tokenizer = mpb_config_tokenizer_input(r->config);
-    out.tokenizer_from = tokenizer >= 0 ? sources[tokenizer] : NULL;
-    out.chat_template = mpb_config_chat_template(r->config);
+    mpb_merge_vocab_output(r, sources, &out);
     out.num_layers = mpb_config_out_layers(r->config); /* slices: the layers they stack */
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};

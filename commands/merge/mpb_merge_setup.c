@@ -4,8 +4,10 @@
 #include "mpb_file.h"
 #include "mpb_inputs.h"
 #include "mpb_job.h"
+#include "mpb_merge_vocab.h"
 #include "mpb_store.h"
 #include "mpb_store_view.h"
+#include "mpb_store_vocab.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,6 +92,8 @@ static int share_indexes(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm
         size_t n = mpb_config_n_inputs(c);
         for (size_t i = 0; i < n; i++)
             paths[i] = mpb_config_input_path(c, i);
+        if (mpb_merge_vocab_wanted(c))
+            return mpb_merge_vocab_share(r, c, paths, n, comm, err);
         r->own_idx = calloc(n, sizeof *r->own_idx);
         return r->own_idx ? mpb_inputs_share_index(paths, n, comm, &r->in_idx, r->own_idx, err)
                           : mpb_fail(err, MPB_ENOMEM, "out of memory for %zu indexes", n);
@@ -120,8 +124,16 @@ int mpb_merge_recipe_open_inputs(const mpb_merge_recipe *r, const mpb_io_opts *i
     if (r->sources == NULL) {
         for (size_t i = 0; i < r->n_inputs; i++)
             paths[i] = mpb_config_input_path(r->config, i);
-        return mpb_inputs_open(paths, r->n_inputs, &r->in_idx, r->own_idx, io, comm, stores,
-                               err);
+        int rc = mpb_inputs_open(paths, r->n_inputs, &r->in_idx, r->own_idx, io, comm, stores,
+                                 err);
+        if (rc == MPB_OK && r->vocab.n_tokens > 0) {
+            rc = mpb_store_vocab_wrap(stores, r->n_inputs, &r->in_idx, &r->vocab, comm, err);
+            if (rc != MPB_OK) {
+                mpb_inputs_close(stores, r->n_inputs, err);
+                memset(stores, 0, r->n_inputs * sizeof *stores);
+            }
+        }
+        return rc;
     }
     for (size_t m = 0; m < r->n_models; m++)
         paths[m] = mpb_config_model_path(r->config, m);
@@ -222,6 +234,8 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r)
     free(r->sources);
     mpb_index_free(&r->in_idx);
     mpb_index_free(&r->out_idx);
+    mpb_vocab_map_free(&r->vocab);
+    mpb_hf_files_free(&r->tokenizer_files);
     memset(r, 0, sizeof *r);
 }
 

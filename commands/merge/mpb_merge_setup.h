@@ -8,6 +8,7 @@
 #include "mpb_method.h"
 #include "mpb_plan.h"
 #include "mpb_store.h"
+#include "mpb_vocab.h"
 
 #include <mpi.h>
 
@@ -55,6 +56,11 @@ typedef struct mpb_merge_recipe {
     mpb_tensor_params *params; /* per tensor, the resolved parameters of a method
                                 whose coefficients come from statistics (else NULL) */
     size_t min_elem_size;
+    /* A chosen tokenizer whose vocabulary the inputs do not share, or a
+     * union (mpb_merge_vocab.h): where each input's embedding rows come
+     * from (n_tokens 0: unchanged), and on rank 0 a union's tokenizer files. */
+    mpb_vocab_map vocab;
+    mpb_hf_files tokenizer_files;
 } mpb_merge_recipe;
 
 /* Collective: config text and indexes read on rank 0, broadcast, then the

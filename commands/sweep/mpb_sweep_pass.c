@@ -5,6 +5,7 @@
 #include "mpb_inputs.h"
 #include "mpb_job.h"
 #include "mpb_merge_blend.h"
+#include "mpb_merge_vocab.h"
 #include "mpb_merge_walk.h"
 #include "mpb_provenance.h"
 #include "mpb_sweep_manifest.h"
@@ -190,9 +191,7 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
                                       .n_files_from = r->n_inputs,
                                       .reads = input_paths,
                                       .n_reads = r->n_inputs};
-        int tokenizer = mpb_config_tokenizer_input(r->config);
-        ps.outs[k].tokenizer_from = tokenizer >= 0 ? input_paths[tokenizer] : NULL;
-        ps.outs[k].chat_template = mpb_config_chat_template(r->config);
+        mpb_merge_vocab_output(r, input_paths, &ps.outs[k]);
         ps.outs[k].num_layers = mpb_config_out_layers(r->config);
     }
     if (rc == MPB_OK)

@@ -3,8 +3,9 @@ hand-made Hugging Face folders (docs/CONFIG.md, "Tokenizer and chat
 template"): the chosen model's tokenizer files land in the output folder (and
 in an HDF5 output's hf_files) with the other files from the first input; the
 chat template is written into tokenizer_config.json; `auto` takes the
-template most inputs share; different vocabularies and a template with no
-tokenizer_config.json stop before any output exists."""
+template most inputs share; a source with another vocabulary gives the
+output its rows; a template with no tokenizer_config.json stops before any
+output exists."""
 import json
 import os
 import shutil
@@ -59,7 +60,7 @@ a_h5, A = model_folder("a", 1, VOCAB, T_A)
 b_h5, B = model_folder("b", 2, dict(reversed(list(VOCAB.items()))), T_B, jinja=True,
                        extra_norm={"type": "NFC"})  # same vocabulary, other bytes
 c_h5, C = model_folder("c", 3, VOCAB, T_B)
-_, D = model_folder("d", 4, dict(VOCAB, cd=5), T_A)  # one more token: another vocabulary
+_, D = model_folder("d", 4, dict(VOCAB, cd=7), T_A)  # one more token: another vocabulary
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 
 
@@ -172,13 +173,15 @@ def expect_error(name, text, part, fmt="safetensors"):
     print(f"ok: {name}: {lines[0]}")
 
 
-# 8. Another vocabulary would need new embedding rows: refused.
-expect_error("vocab", LINEAR.replace(f"  - model: {C}\n", f"  - model: {D}\n")
-             + f"tokenizer_source: {D}\n",
-             f"the vocabularies of tokenizer source '{D}' and input '{A}' differ "
-             "(tokenizer.json): merging models with different vocabularies needs embedding "
-             "and lm_head rows built for the output vocabulary, which mpiblend does not "
-             "implement yet")
+# 8. Another vocabulary: the output takes d's tokenizer and its 8 rows
+#    (test_tokenizer_union.py checks the rows themselves).
+out, _ = merge("vocab", LINEAR.replace(f"  - model: {C}\n", f"  - model: {D}\n")
+               + f"tokenizer_source: {D}\n")
+got = files(out)
+assert got["tokenizer.json"] == files(D)["tokenizer.json"], "vocab: not d's tokenizer"
+shapes = {k: s for k, (_, s, _) in interop.st_tensors(out).items()}
+assert shapes["model.embed_tokens.weight"][0] == 8, shapes["model.embed_tokens.weight"]
+print("ok: a tokenizer source with another vocabulary")
 # 9. A template needs a tokenizer_config.json to go into.
 expect_error("no_tokenizer", f"merge_method: linear\nmodels:\n  - model: {a_h5}\n"
              f"  - model: {b_h5}\nparameters: {{weight: 1}}\nchat_template: llama3\n",
