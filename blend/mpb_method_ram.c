@@ -21,7 +21,8 @@ static int coefficients(const mpb_tensor_params *p, float coef[], mpb_error *err
         return mpb_fail(err, MPB_EINVAL, "ram needs a base, another input and an epsilon");
     float eps = (float)p->epsilon;
     if (!(p->epsilon >= 0) || !isfinite(eps))
-        return mpb_fail(err, MPB_EINVAL, "ram: epsilon is %g; it must be 0 or more", p->epsilon);
+        return mpb_fail(err, MPB_EINVAL, "ram: epsilon is %g; it must be 0 or more",
+                        p->epsilon);
     for (size_t i = 0; i < p->n_inputs; i++)
         coef[i] = eps;
     return MPB_OK;
@@ -78,7 +79,8 @@ static void kernel(const float coef[], size_t base, size_t n_inputs, const void 
 
 const mpb_method_def mpb_method_ram = {
     .name = "ram",
-    .summary = "task vectors added where one model changes an element, averaged where several do",
+    .summary =
+        "task vectors added where one model changes an element, averaged where several do",
     .base = MPB_BASE_NEEDED,
     .min_others = 1,
     .params = {[MPB_P_EPSILON] = MPB_PARAM_DEFAULT(1e-5)},
