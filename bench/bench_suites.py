@@ -257,6 +257,7 @@ METHOD_CONFIGS = {
     "breadcrumbs": ("base.h5", "{weight: 0.5, density: 0.3}", ""),
     "dare_ties": ("base.h5", "{weight: 0.5, density: 0.3}", ""),
     "dare_linear": ("base.h5", "{weight: 0.5, density: 0.3}", ""),
+    "ram": ("base.h5", "", ""),
 }
 # The torch peers, as (method, density): the same files and parameters.
 # TIES sorts every tensor (minutes on qwen3-0.6b), so the peers run in the

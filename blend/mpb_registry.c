@@ -24,6 +24,7 @@ static const mpb_method_def *const registry[MPB_METHOD_COUNT] = {
     [MPB_METHOD_DELLA] = &mpb_method_della,
     [MPB_METHOD_DELLA_LINEAR] = &mpb_method_della_linear,
     [MPB_METHOD_NUSLERP] = &mpb_method_nuslerp,
+    [MPB_METHOD_RAM] = &mpb_method_ram,
 };
 
 static const struct {
@@ -140,6 +141,25 @@ const char *mpb_method_list_if(bool (*keep)(const mpb_method_def *), char *buf, 
                                registry[m]->name);
     }
     return buf;
+}
+
+/* docs/METHODS.md#arcee_fusion has the facts behind each reason. */
+static const struct {
+    const char *name, *why;
+} refused[] = {
+    {"arcee_fusion",
+     "mpiblend does not support it yet: mergekit takes its threshold from an unseeded random "
+     "sample of 1,000,000 elements of every larger tensor, so its result cannot be "
+     "reproduced, and the exact whole-tensor quantiles of its per-row KL importance are not "
+     "written yet (docs/METHODS.md#arcee_fusion)"},
+};
+
+const char *mpb_method_refusal(const char *name)
+{
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (strcmp(name, refused[i].name) == 0)
+            return refused[i].why;
+    return NULL;
 }
 
 double mpb_method_default(mpb_method m, mpb_param_id id)

@@ -38,6 +38,7 @@ typedef enum {
     MPB_METHOD_DELLA,
     MPB_METHOD_DELLA_LINEAR,
     MPB_METHOD_NUSLERP,
+    MPB_METHOD_RAM,
     MPB_METHOD_COUNT
 } mpb_method;
 
@@ -226,6 +227,9 @@ const char *mpb_method_list(void);
 /* "a, b and c": the methods whose entry keep() accepts, in registry order,
  * written to buf and returned. */
 const char *mpb_method_list_if(bool (*keep)(const mpb_method_def *), char *buf, size_t len);
+/* mergekit methods mpiblend knows and refuses: why, for the message; NULL
+ * for any other name. */
+const char *mpb_method_refusal(const char *name);
 /* The method's default for a numeric parameter: its own, else the
  * parameter's (density 1), else NaN. */
 double mpb_method_default(mpb_method m, mpb_param_id id);
@@ -245,6 +249,7 @@ extern const mpb_method_def mpb_method_linear, mpb_method_interpolate, mpb_metho
     mpb_method_breadcrumbs, mpb_method_breadcrumbs_ties, mpb_method_slerp,
     mpb_method_model_stock, mpb_method_nearswap, mpb_method_multislerp, mpb_method_karcher,
     mpb_method_della, mpb_method_della_linear, mpb_method_nuslerp;
+extern const mpb_method_def mpb_method_ram;
 
 /* True when the weights (all but index skip; -1 for none) sum to 0 up to
  * rounding, so that dividing by their sum is meaningless. */

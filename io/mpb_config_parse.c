@@ -185,6 +185,9 @@ static int parse_method(parse_state *st, yaml_node_t *root)
     const char *name = mpb_yaml_text(node);
     if (node->type == YAML_SCALAR_NODE && mpb_method_lookup(name, &st->c->method))
         return MPB_OK;
+    const char *why = node->type == YAML_SCALAR_NODE ? mpb_method_refusal(name) : NULL;
+    if (why != NULL)
+        return mpb_yaml_fail(&st->y, node, NULL, "merge_method '%s': %s", name, why);
     const char *names[MPB_METHOD_COUNT + 1];
     for (int m = 0; m < MPB_METHOD_COUNT; m++)
         names[m] = mpb_method_name((mpb_method)m);

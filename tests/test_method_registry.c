@@ -104,6 +104,39 @@ static void test_defaults(void **state)
     assert_true(mpb_method_default(MPB_METHOD_NUSLERP, MPB_P_NUSLERP_ROW_WISE) == 0.0);
 }
 
+/* ---- ram (issue 15b) ---- */
+/* ram with the base in the middle of three inputs: {x0, b, x1}. */
+static float ram_one(float eps, float x0, float b, float x1)
+{
+    const mpb_method_def *def = mpb_method_get(MPB_METHOD_RAM);
+    float coef[3] = {eps, eps, eps}, out;
+    const void *in[3] = {&x0, &b, &x1};
+    def->kernel(coef, 1, 3, in, MPB_DT_F32, &out, MPB_DT_F32, 1);
+    return out;
+}
+
+static void test_ram_elements(void **state)
+{
+    (void)state;
+    /* Only x0 changes the element: its whole change. */
+    assert_true(ram_one(0.25f, 3.0f, 1.0f, 1.0f) == 3.0f);
+    /* A change of exactly epsilon is absent: only x1's counts. */
+    assert_true(ram_one(0.25f, 1.25f, 1.0f, 0.5f) == 0.5f);
+    /* Both change it: each change divided by 2, then added in model order. */
+    float t0 = 3.0f - 1.0f, t1 = 1.1f - 1.0f;
+    assert_int_equal(bits_of(ram_one(0.0f, 3.0f, 1.0f, 1.1f)),
+                     bits_of(1.0f + (t0 / 2.0f + t1 / 2.0f)));
+    /* Neither: the base. */
+    assert_true(ram_one(0.25f, 1.0f, 1.0f, 1.0f) == 1.0f);
+    /* An infinite task vector is NaN whatever the other, written canonically. */
+    assert_int_equal(bits_of(ram_one(0.25f, 1.0f, 1.0f, f32_from_bits(0x7f800000u))),
+                     0x7fc00000u);
+    assert_non_null(mpb_method_refusal("arcee_fusion"));
+    assert_null(mpb_method_refusal("ram"));
+    assert_true(mpb_method_default(MPB_METHOD_RAM, MPB_P_EPSILON) == 1e-5);
+}
+/* ---- end ram ---- */
+
 static float nearswap_one(float t, float b, float x)
 {
     const mpb_method_def *def = mpb_method_get(MPB_METHOD_NEARSWAP);
@@ -160,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_entries_complete),  cmocka_unit_test(test_names_and_list),
         cmocka_unit_test(test_list_if),           cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_nearswap_elements), cmocka_unit_test(test_nearswap_t),
+        cmocka_unit_test(test_ram_elements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

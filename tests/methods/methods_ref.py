@@ -363,3 +363,27 @@ def nuslerp_coefficients(xs, weights, base=None):
     if base is not None:
         out.append(np.float32(1.0 - c[0] - c[1]))
     return out
+
+
+# ---- ram (issue 15b) ----
+def ram(epsilon, base, others):
+    """ram of docs/METHODS.md#ram, written as mergekit's masks in fp32:
+    tz_i = t_i * (|t_i| > eps); c = how many masks are set;
+    term_i = tz_i * (c == 1) + tz_i * (c > 1) / max(c, 1), summed over the
+    models left to right; result b + sum.  eps is rounded to fp32 first."""
+    f32 = np.float32
+    b = np.asarray(base, dtype=f32)
+    eps = f32(epsilon)
+    with np.errstate(invalid="ignore", over="ignore"):
+        tv = [(np.asarray(x, dtype=f32) - b).astype(f32) for x in others]
+        present = [np.abs(t) > eps for t in tv]
+        count = np.sum(present, axis=0)
+        unique = (count == 1).astype(f32)
+        overlap = (count > 1).astype(f32)
+        divisor = np.maximum(count, 1).astype(f32)
+        total = None
+        for t, p in zip(tv, present):
+            tz = (t * p.astype(f32)).astype(f32)
+            term = ((tz * unique).astype(f32) + ((tz * overlap).astype(f32) / divisor)).astype(f32)
+            total = term if total is None else (total + term).astype(f32)
+        return (b + total).astype(f32)

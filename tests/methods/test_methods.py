@@ -251,6 +251,40 @@ CASES = {
                      linear_ref([A, C], lambda n, xs: ref.karcher_coefficients(xs, 3, 0.001))),
 }
 
+# ---- ram (issue 15b) ----
+# d.h5 is a second near copy of a.h5: with b.h5 (far) and c.h5 every
+# element has 0 to 3 task vectors above epsilon; an epsilon filter at the
+# size of the near copies' steps moves elements between those counts.
+D = os.path.join(work, "d.h5")
+near_copy(A, D, 9)
+
+
+def ram_ref(others, eps_of, out_kind=None):
+    def blend(name):
+        base, kind = ref.read(A, name)
+        xs = [ref.read(p, name)[0] for p in others]
+        return ref.ram(eps_of(name), base, xs), out_kind or kind
+    return blend
+
+
+RAM_EPS = lambda n: 0.0002 if "mlp" in n else 0.00001  # noqa: E731
+CASES.update({
+    "ram": ("merge_method: ram\nbase_model: a.h5\n"
+            "models: [{model: b.h5}, {model: c.h5}, {model: d.h5}]\n"
+            "parameters:\n  epsilon:\n    - {filter: mlp, value: 0.0002}\n"
+            "    - {value: 0.00001}\n", ram_ref([B, C, D], RAM_EPS)),
+    # One model and the default epsilon (1e-5): present or not, nothing shared.
+    "ram_one_f32": ("merge_method: ram\nbase_model: a.h5\nmodels: [{model: c.h5}]\n"
+                    "out_dtype: float32\n", ram_ref([C], lambda n: 1e-5, "f32")),
+})
+counts = set()
+for name in NAMES:
+    base = ref.read(A, name)[0]
+    tv = [(ref.read(p, name)[0] - base).astype(np.float32) for p in (B, C, D)]
+    counts |= set(np.unique(np.sum([np.abs(t) > np.float32(RAM_EPS(name)) for t in tv], axis=0)))
+assert counts == {0, 1, 2, 3}, f"the ram case should meet 0 to 3 task vectors per element: {counts}"
+# ---- end ram ----
+
 # (ranks, I/O mode, --slab-kib, --memory-kib): budgets that hold every
 # input (default), none (every pass re-reads) and some (a batch's shares
 # past 64 KiB are re-read).
@@ -260,7 +294,7 @@ RUNS = [(1, "collective", None, None), (2, "independent", "16", "0"),
 # elsewhere, two far-apart runs are enough here.
 SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
          "linear_dtype_f16", "nearswap_near_f32", "multislerp_base_f32",
-         "karcher_near", "nuslerp_base_f32", "nuslerp_parallel"}
+         "karcher_near", "nuslerp_base_f32", "nuslerp_parallel", "ram_one_f32"}
 
 
 def merge(cfg, out, np_, io, slab, memory=None):
@@ -294,7 +328,7 @@ for case, (text, blend) in CASES.items():
     for name in NAMES:
         want, kind = blend(name)
         check_against(outs[0], name, want, out_kind or kind)
-    if case.startswith("nearswap"):  # verify recomputes its elements too
+    if case.startswith(("nearswap", "ram")):  # verify recomputes their elements too
         mpbtest.run(2, "verify", outs[-1], "--config", cfg, expect=0)
     print(f"ok: {case}: {len(outs)} runs ({', '.join(os.path.basename(o) for o in outs)}) "
           f"identical and equal to the reference over {len(NAMES)} tensors")
@@ -503,6 +537,60 @@ expect_error("karcher_max_iter", "merge_method: karcher\n"
              "max_iter must be a whole number from 0 to 1000000")
 expect_error("density_range", task_config("ties", [("b.h5", "{weight: 1, density: 1.5}")], "{}"),
              "density must be in (0, 1]")
+# ---- ram and arcee_fusion (issue 15b) ----
+# ram on hand-made f32 values at its edges: task vectors exactly epsilon
+# (absent) and above it, a base of -0 with changes below epsilon (-0 + -0)
+# or none (+0), NaN and ±inf in one model and a task vector that overflows
+# (NaN whatever the others), one, two and three models present.
+RAM = [os.path.join(work, f"ram_{n}.h5") for n in "abcd"]
+f32 = np.float32
+eps = f32(0.25)
+edge_b = np.array([1, 1, -0.0, -0.0, 0, 2, 2, 2, -3e38, 5, 5, 5, 1, 1, -1, 7], f32)
+edge_x = [np.array([1.25, 1.5, -0.125, 0, -0.0, np.nan, np.inf, 2, 3e38, 5.5, 5.5, 5, 1.75,
+                    1, -1.5, 7.25], f32),
+          np.array([1, 1.5, -0.0625, -0.0, -0.0, 2, 2, -np.inf, -3e38, 5, 5.5, 5.5, 1.5, 1.25,
+                    -0.5, 6.5], f32),
+          np.array([1, 1.125, -0.1, -0.0, 0, 2, 2, 2, -3e38, 5.5, 5.5, 5.5, 1.5, 2, -1.5,
+                    7.5], f32)]
+rng = np.random.default_rng(15)
+with h5py.File(RAM[0], "w") as fb:
+    fb["edge.w"] = edge_b
+    fb["rand.w"] = rng.normal(0, 1, (50, 21)).astype(f32)
+for path, x in zip(RAM[1:], edge_x):
+    with h5py.File(path, "w") as f:
+        f["edge.w"] = x
+        with h5py.File(RAM[0], "r") as fb:
+            base = fb["rand.w"][...]
+        step = rng.choice(np.array([0, 0.25, -0.25, 0.5, 1e-3], f32), base.shape)
+        f["rand.w"] = (base + step).astype(f32)
+cfg = write("ram_edges", "merge_method: ram\nbase_model: ram_a.h5\n"
+            "models: [{model: ram_b.h5}, {model: ram_c.h5}, {model: ram_d.h5}]\n"
+            "parameters: {epsilon: 0.25}\n")
+outs = []
+for np_, io in ((1, "collective"), (3, "independent")):
+    outs.append(os.path.join(work, f"ram_edges_np{np_}.h5"))
+    merge(cfg, outs[-1], np_, io, "1")
+mpbtest.assert_same_tensors(*outs)
+for name in ("edge.w", "rand.w"):
+    base = ref.read(RAM[0], name)[0]
+    want = ref.ram(0.25, base, [ref.read(p, name)[0] for p in RAM[1:]])
+    check_against(outs[0], name, want, "f32")
+got = mpbtest.decode(mpbtest.raw_bits(outs[0], "edge.w")[0], "f32").ravel()
+assert np.isnan(got[5:9]).all() and not np.isnan(got[[0, 1, 9, 10, 12]]).any(), got
+assert got[2] == 0 and np.signbit(got[2]) and got[3] == 0 and not np.signbit(got[3]), got[:5]
+print("ok: ram at its edges (epsilon itself, signed zeros, NaN, inf, overflow): 2 runs "
+      "identical and equal to the reference")
+expect_error("ram_no_base", "merge_method: ram\nmodels: [{model: a.h5}, {model: b.h5}]\n",
+             "merge_method 'ram' needs base_model")
+expect_error("ram_only_base", "merge_method: ram\nbase_model: a.h5\nmodels: [{model: a.h5}]\n",
+             "merge_method 'ram' needs at least 1 model besides base_model, got 0")
+expect_error("ram_epsilon", "merge_method: ram\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
+             "parameters: {epsilon: -0.1}\n", "epsilon must be in [0, 1) (got -0.1)")
+expect_error("arcee_fusion", "merge_method: arcee_fusion\nbase_model: a.h5\n"
+             "models: [{model: b.h5}]\n",
+             "merge_method 'arcee_fusion': mpiblend does not support it yet: mergekit takes its "
+             "threshold from an unseeded random sample")
+# ---- end ram and arcee_fusion ----
 # An existing output without --force stops the run before the statistics
 # read anything.
 existing = os.path.join(work, "existing.h5")

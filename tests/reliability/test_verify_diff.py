@@ -70,7 +70,7 @@ ties = reltest.write_config(work, "ties.yaml", configs["task"].replace("task_ari
 tied = os.path.join(work, "ties.h5")
 reltest.run(2, "merge", ties, "--out", tied, "--quiet", expect=0)
 p = reltest.run(2, "verify", tied, "--config", ties, expect=1)
-assert "verify supports linear, interpolate, passthrough, task_arithmetic and nearswap for now, not 'ties'" \
+assert "verify supports linear, interpolate, passthrough, task_arithmetic, nearswap and ram for now, not 'ties'" \
     in reltest.error_line(p)
 print("ok: verify refuses methods it cannot recompute")
 

@@ -284,8 +284,12 @@ class FilteredAndPerModel(TempCase):
                         "    parameters: {weight: {d}}\n  - model: big2.h5\n"
                         "    parameters: {weight: 1}\n", "", "models[0].weight",
                         ["0.25", "3"], None),
+            # ram (issue 15b): epsilon 0.05 splits the 1/64 steps of the deltas.
+            "ram": ("merge_method: ram\nbase_model: big0.h5\nmodels:\n  - model: big1.h5\n"
+                    "  - model: big2.h5\n", "parameters: {epsilon: {d}}\n", "epsilon",
+                    ["0.001", "0.05"], None),
         }
-        short = {"task_arithmetic", "della", "nearswap", "multislerp", "nuslerp"}
+        short = {"task_arithmetic", "della", "nearswap", "multislerp", "nuslerp", "ram"}
         for method, (head, params, key, values, dens) in cases.items():
             if dens:
                 head = head % dens
