@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Labels mergekit's slice and source definitions do not read (pydantic
+ * drops unknown keys), accepted with a warning as in a model entry. */
+static const mpb_ignored_key ignored_slice_keys[] = {
+    {"name", NULL},
+    {NULL, NULL},
+};
+
 /* The model with this resolved path, added when new; -1 on failure. */
 static int find_or_add_model(mpb_yaml *y, mpb_config *c, char *path, yaml_node_t *node,
                              const char *where)
@@ -99,7 +106,7 @@ static int parse_source(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_con
             range = value;
         else if (strcmp(name, "parameters") == 0)
             params = mpb_yaml_is_null(value) ? NULL : value;
-        else
+        else if (!mpb_config_note_ignored(y, c, ignored_slice_keys, key, where))
             rc = mpb_yaml_unknown_key(y, key, keys,
                                       "a source has model, layer_range and parameters", where);
     }
@@ -183,7 +190,7 @@ static int parse_slice(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_conf
             base = mpb_yaml_is_null(value) ? NULL : value;
         else if (strcmp(name, "residual_weight") == 0)
             rc = mpb_yaml_fail(y, key, NULL, "%s.residual_weight is not supported", where);
-        else
+        else if (!mpb_config_note_ignored(y, c, ignored_slice_keys, key, where))
             rc = mpb_yaml_unknown_key(y, key, keys,
                                       "a slice has sources, parameters and base_model", where);
     }
