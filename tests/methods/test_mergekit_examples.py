@@ -259,4 +259,9 @@ check("linear.yml", linear_blend)
 check("orcamini-platy-44layer.yml", franken_blend)
 check("gradient-slerp.yml", slerp_blend)
 check("bio-merge.yml", bio_blend)
+# The base is listed first in slices[0] and second in slices[1]: slerp from
+# it at t = 0.3 on every layer all the same.
+check("key-slices-base-position.yml",
+      lambda name: ref.linear([x32(O, name), x32(P, name)],
+                              ref.slerp_coefficients(0.3, x32(O, name), x32(P, name))))
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")
