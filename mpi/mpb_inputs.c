@@ -23,6 +23,14 @@ static int share_own(const char *const *paths, size_t n, MPI_Comm comm, mpb_inde
     return rc;
 }
 
+int mpb_inputs_share_own(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *own,
+                         mpb_error *err)
+{
+    memset(own, 0, n * sizeof *own);
+    share_own(paths, n, comm, own, err);
+    return mpb_comm_agree(err, comm);
+}
+
 int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *idx,
                            mpb_index *own, mpb_error *err)
 {

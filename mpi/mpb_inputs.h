@@ -10,6 +10,12 @@
 #include <mpi.h>
 #include <stdio.h>
 
+/* Collective: each path's own index into own[0 .. n-1] on every rank, path
+ * i read on rank i mod P (in parallel) and broadcast; no check that they
+ * hold the same tensors (slices' models may differ). */
+int mpb_inputs_share_own(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *own,
+                         mpb_error *err);
+
 /* Collective.  Rank i mod P reads input i's index (serial, through the
  * backend its path calls for), so that P ranks read P inputs at once; every
  * rank receives them all and checks that they hold the same tensor names,
