@@ -143,10 +143,12 @@ const char *mpb_method_list_if(bool (*keep)(const mpb_method_def *), char *buf, 
     return buf;
 }
 
-/* docs/METHODS.md#arcee_fusion has the facts behind each reason. */
+/* mergekit methods mpiblend refuses, each with its reason (docs/METHODS.md,
+ * "mergekit compatibility"; #arcee_fusion has the facts behind its reason). */
 static const struct {
     const char *name, *why;
 } refused[] = {
+    {"sce", "mpiblend does not support it yet: not implemented"},
     {"arcee_fusion",
      "mpiblend does not support it yet: mergekit takes its threshold from an unseeded random "
      "sample of 1,000,000 elements of every larger tensor, so its result cannot be "

@@ -179,6 +179,20 @@ typedef void mpb_sums_add_fn(const float *const v[], size_t n_vectors, size_t n,
 typedef int mpb_sums_coefficients_fn(const double totals[], const mpb_tensor_params *p,
                                      const char *tensor, float coef[], mpb_error *err);
 
+/* MPB_BLEND_STATISTICS methods that, for some parameters, slerp each vector
+ * along a tensor's last dimension on its own (nuslerp_flatten: false): the
+ * vectors' length for this tensor, or 0 when it blends as one vector with
+ * the whole-tensor coefficients.  A vector lies within one row, so the rank
+ * that holds the row computes its coefficients alone. */
+typedef size_t mpb_vector_len_fn(const mpb_tensor_params *p, int ndim, const uint64_t shape[]);
+/* Blends n_vectors vectors of len elements each (the inputs as in
+ * mpb_blend_linear; out may be in[0] when the dtypes match): each vector's
+ * sums in double in index order, its coefficients, then the linear kernel.
+ * Fails only when scratch memory cannot be had (MPB_ENOMEM). */
+typedef int mpb_vectors_blend_fn(const mpb_tensor_params *p, size_t len, size_t n_vectors,
+                                 const void *const in[], mpb_dtype in_dt, void *out,
+                                 mpb_dtype out_dt);
+
 /* Per tensor, while the recipe is built (before anything is read): fails,
  * naming the tensor and the cause, when the resolved parameters are ones
  * the method cannot honour. */
@@ -214,6 +228,8 @@ typedef struct mpb_method_def {
     mpb_sums_count_fn *sums_count;               /* STATISTICS */
     mpb_sums_add_fn *sums_add;                   /* STATISTICS */
     mpb_sums_coefficients_fn *sums_coefficients; /* STATISTICS */
+    mpb_vector_len_fn *vector_len;               /* STATISTICS, per vector; or NULL */
+    mpb_vectors_blend_fn *vectors_blend;         /* with vector_len */
 } mpb_method_def;
 
 /* The entry of m; NULL when m is not a method. */

@@ -1,7 +1,9 @@
 /* Accessors and release of a parsed config. */
 #include "mpb_config_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void mpb_config_free(mpb_config *c)
 {
@@ -75,6 +77,36 @@ int mpb_config_keep_outside(const mpb_config *c)
 bool mpb_config_has_sweep(const mpb_config *c)
 {
     return c->has_sweep;
+}
+
+/* Records "FILE:LINE:COL: key 'K' ignored ..." when name is in the table. */
+bool mpb_config_note_ignored(mpb_yaml *y, mpb_config *c, const mpb_ignored_key *table,
+                             yaml_node_t *key, const char *where)
+{
+    const char *name = mpb_yaml_text(key);
+    const mpb_ignored_key *k = table;
+    while (k->name != NULL && strcmp(k->name, name) != 0)
+        k++;
+    if (k->name == NULL)
+        return false;
+    if (c->n_ignored == MPB_CONFIG_MAX_IGNORED)
+        return true;
+    /* Kept in file order: the top level is read before the model entries. */
+    size_t at = c->n_ignored++;
+    size_t offset = key->start_mark.index;
+    while (at > 0 && c->ignored_offset[at - 1] > offset) {
+        memcpy(c->ignored[at], c->ignored[at - 1], sizeof c->ignored[0]);
+        c->ignored_offset[at] = c->ignored_offset[at - 1];
+        at--;
+    }
+    c->ignored_offset[at] = offset;
+    snprintf(c->ignored[at], sizeof c->ignored[0],
+             "%s:%d:%d: key '%s'%s%s ignored: mergekit ignores it too, so it does not change "
+             "the result%s%s",
+             y->path, (int)key->start_mark.line + 1, (int)key->start_mark.column + 1, name,
+             where ? " under " : "", where ? where : "", k->hint ? "; " : "",
+             k->hint ? k->hint : "");
+    return true;
 }
 
 void mpb_config_warn_ignored(const mpb_config *c, mpb_config_warn_fn warn, void *ctx)

@@ -159,6 +159,17 @@ bool mpb_yaml_number(const yaml_node_t *node, double *out);
 /* A plain YAML 1.1 boolean (true/false/yes/no/on/off), as PyYAML reads it. */
 bool mpb_yaml_bool(const yaml_node_t *node, bool *out);
 
+/* A key mergekit ignores, and why it is safe to (NULL: a label or a run
+ * option); a table ends with {NULL, NULL}. */
+typedef struct mpb_ignored_key {
+    const char *name, *hint;
+} mpb_ignored_key;
+
+/* When key's name is in table, records the warning "FILE:LINE:COL: key 'K'
+ * [under WHERE] ignored: ..." in file order and returns true. */
+bool mpb_config_note_ignored(mpb_yaml *y, mpb_config *c, const mpb_ignored_key *table,
+                             yaml_node_t *key, const char *where);
+
 /* ---- parser stages ---- */
 
 /* The folder of a config path ("" for the current one); caller frees. */

@@ -50,24 +50,21 @@ typedef struct parse_state {
     yaml_node_t *value[KEY_COUNT];
 } parse_state;
 
-/* Keys mergekit's config schema does not have, which it therefore ignores,
- * and which people write anyway: labels, and run options that mergekit
- * reads from its command line only.  They cannot change mergekit's result,
- * so mpiblend accepts them with a warning (docs/CONFIG.md). */
-typedef struct ignored_key {
-    const char *name, *hint;
-} ignored_key;
-
 /* mergekit keys for features mpiblend does not have, which would change the
  * result: say so, and why, instead of "unknown key". */
-static const ignored_key mergekit_only_keys[] = {
+static const mpb_ignored_key mergekit_only_keys[] = {
     {"modules", "it merges models made of several sub-models (a text and a vision tower), "
                 "each with its own layers, which needs mergekit's per-architecture module "
                 "definitions; merge each sub-model's tensors with models: or slices:"},
     {NULL, NULL},
 };
 
-static const ignored_key ignored_top_keys[] = {
+
+/* Keys mergekit's config schema does not have, which it therefore ignores,
+ * and which people write anyway: labels, and run options that mergekit
+ * reads from its command line only.  They cannot change mergekit's result,
+ * so mpiblend accepts them with a warning (docs/CONFIG.md). */
+static const mpb_ignored_key ignored_top_keys[] = {
     {"name", NULL},
     {"description", NULL},
     {"license", NULL},
@@ -87,42 +84,11 @@ static const ignored_key ignored_top_keys[] = {
     {NULL, NULL},
 };
 
-static const ignored_key ignored_model_keys[] = {
+static const mpb_ignored_key ignored_model_keys[] = {
     {"name", NULL},
     {"layer_range", "mergekit reads layer_range only under slices: sources:"},
     {NULL, NULL},
 };
-
-/* Records "FILE:LINE:COL: key 'K' ignored ..." when name is in the table. */
-static bool note_ignored(parse_state *st, const ignored_key *table, yaml_node_t *key,
-                         const char *where)
-{
-    const char *name = mpb_yaml_text(key);
-    const ignored_key *k = table;
-    while (k->name != NULL && strcmp(k->name, name) != 0)
-        k++;
-    if (k->name == NULL)
-        return false;
-    mpb_config *c = st->c;
-    if (c->n_ignored == MPB_CONFIG_MAX_IGNORED)
-        return true;
-    /* Kept in file order: the top level is read before the model entries. */
-    size_t at = c->n_ignored++;
-    size_t offset = key->start_mark.index;
-    while (at > 0 && c->ignored_offset[at - 1] > offset) {
-        memcpy(c->ignored[at], c->ignored[at - 1], sizeof c->ignored[0]);
-        c->ignored_offset[at] = c->ignored_offset[at - 1];
-        at--;
-    }
-    c->ignored_offset[at] = offset;
-    snprintf(c->ignored[at], sizeof c->ignored[0],
-             "%s:%d:%d: key '%s'%s%s ignored: mergekit ignores it too, so it does not change "
-             "the result%s%s",
-             st->y.path, (int)key->start_mark.line + 1, (int)key->start_mark.column + 1, name,
-             where ? " under " : "", where ? where : "", k->hint ? "; " : "",
-             k->hint ? k->hint : "");
-    return true;
-}
 
 /* A path value: a non-empty scalar, joined to the config's folder. */
 static int parse_path(parse_state *st, yaml_node_t *node, const char *what, char **out)
@@ -165,7 +131,7 @@ static int collect_top_keys(parse_state *st, yaml_node_t *root)
         int k = 0;
         while (k < KEY_COUNT && strcmp(mpb_yaml_text(key), top_keys[k]) != 0)
             k++;
-        if (k == KEY_COUNT && note_ignored(st, ignored_top_keys, key, NULL))
+        if (k == KEY_COUNT && mpb_config_note_ignored(&st->y, st->c, ignored_top_keys, key, NULL))
             continue;
         if (k == KEY_COUNT)
             return unknown_top_key(st, key);
@@ -237,7 +203,7 @@ static int parse_model_entry(parse_state *st, yaml_node_t *entry, size_t index)
             model = mpb_yaml_node(&st->y, p->value);
         } else if (strcmp(name, "parameters") == 0) {
             params = mpb_yaml_node(&st->y, p->value);
-        } else if (!note_ignored(st, ignored_model_keys, key, where)) {
+        } else if (!mpb_config_note_ignored(&st->y, st->c, ignored_model_keys, key, where)) {
             return mpb_yaml_unknown_key(&st->y, key, keys,
                                         "a model entry has only model and parameters", where);
         }

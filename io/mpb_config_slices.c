@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Labels mergekit's slice and source definitions do not read (pydantic
+ * drops unknown keys), accepted with a warning as in a model entry. */
+static const mpb_ignored_key ignored_slice_keys[] = {
+    {"name", NULL},
+    {NULL, NULL},
+};
+
 /* The model with this resolved path, added when new; -1 on failure. */
 static int find_or_add_model(mpb_yaml *y, mpb_config *c, char *path, yaml_node_t *node,
                              const char *where)
@@ -99,7 +106,7 @@ static int parse_source(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_con
             range = value;
         else if (strcmp(name, "parameters") == 0)
             params = mpb_yaml_is_null(value) ? NULL : value;
-        else
+        else if (!mpb_config_note_ignored(y, c, ignored_slice_keys, key, where))
             rc = mpb_yaml_unknown_key(y, key, keys,
                                       "a source has model, layer_range and parameters", where);
     }
@@ -183,7 +190,7 @@ static int parse_slice(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_conf
             base = mpb_yaml_is_null(value) ? NULL : value;
         else if (strcmp(name, "residual_weight") == 0)
             rc = mpb_yaml_fail(y, key, NULL, "%s.residual_weight is not supported", where);
-        else
+        else if (!mpb_config_note_ignored(y, c, ignored_slice_keys, key, where))
             rc = mpb_yaml_unknown_key(y, key, keys,
                                       "a slice has sources, parameters and base_model", where);
     }
@@ -258,6 +265,20 @@ int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb
     return rc == MPB_OK ? set_slots(y, node, c) : rc;
 }
 
+/* mergekit finds a slice's base among its sources by model, wherever it is
+ * listed; mpiblend's base is one input (slot).  The source moves from slot
+ * `from` to slot `to`, the others keeping their order. */
+static void move_source(mpb_slice *sl, size_t from, size_t to)
+{
+    mpb_slice_source moved = sl->sources[from];
+    if (from < to)
+        memmove(&sl->sources[from], &sl->sources[from + 1], (to - from) * sizeof moved);
+    else
+        memmove(&sl->sources[to + 1], &sl->sources[to], (from - to) * sizeof moved);
+    sl->sources[to] = moved;
+    sl->base_slot = (int)to;
+}
+
 /* mergekit's ConfigReader.base_model: the slice's base_model, else the
  * global one; the method reads it among the slice's sources. */
 int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node)
@@ -282,12 +303,9 @@ int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node)
                                  "sources; %s reads the base model's layers from them",
                                  s, c->models[base], mpb_method_name(c->method));
         if (c->base_index >= 0 && c->base_index != sl->base_slot)
-            return mpb_yaml_fail(y, mpb_yaml_node(y, items[s]), NULL,
-                                 "slices[%zu] lists its base_model as source %d but an earlier "
-                                 "slice as source %d: mpiblend needs the base at the same "
-                                 "position in every slice",
-                                 s, sl->base_slot, c->base_index);
-        c->base_index = sl->base_slot;
+            move_source(sl, (size_t)sl->base_slot, (size_t)c->base_index);
+        else
+            c->base_index = sl->base_slot;
     }
     if (uses_base && c->base_given && c->base_index < 0)
         return mpb_yaml_fail(y, node, NULL, "a slice has no base_model");

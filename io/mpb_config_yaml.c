@@ -74,7 +74,9 @@ int mpb_yaml_load(mpb_yaml *y, const char *text, size_t len)
             if (extra != NULL)
                 rc = mpb_fail(y->err, MPB_EINVAL,
                               "a second YAML document starts in %s:%d:%d; a config is one "
-                              "document",
+                              "document (mergekit-multi's multi-stage configs, one merge "
+                              "per document, are not supported: run each stage as its own "
+                              "merge and name the earlier output as a model)",
                               y->path, LINE(next.start_mark), COLUMN(next.start_mark));
             yaml_document_delete(&next);
         }

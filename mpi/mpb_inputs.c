@@ -13,13 +13,14 @@ int mpb_inputs_read_indexes(const char *const *paths, size_t n, MPI_Comm comm, m
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
+    memset(own, 0, n * sizeof *own);
     for (size_t i = 0; i < n; i++)
         if ((size_t)rank == i % (size_t)size && err->code == MPB_OK)
             mpb_store_for_path(paths[i])->read_index(paths[i], &own[i], err);
     int rc = MPB_OK;
     for (size_t i = 0; i < n && rc == MPB_OK; i++)
         rc = mpb_job_share_index(&own[i], (int)(i % (size_t)size), comm, err);
-    return rc;
+    return mpb_comm_agree(err, comm);
 }
 
 int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *idx,
@@ -30,7 +31,6 @@ int mpb_inputs_share_index(const char *const *paths, size_t n, MPI_Comm comm, mp
                         MPB_MAX_INPUTS);
     mpb_index scratch[MPB_MAX_INPUTS];
     mpb_index *all = own ? own : scratch;
-    memset(all, 0, n * sizeof *all);
     int rc = mpb_inputs_read_indexes(paths, n, comm, all, err);
     /* Every rank holds every index: the same check gives the same verdict. */
     for (size_t i = 1; i < n && rc == MPB_OK; i++)

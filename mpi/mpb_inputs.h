@@ -10,8 +10,10 @@
 #include <mpi.h>
 #include <stdio.h>
 
-/* Collective: own[i] (zeroed) gets input i's index, read on rank i mod P
- * and broadcast from there; no check that they agree. */
+/* Collective: own[0 .. n-1] (zeroed first) gets each path's own index on
+ * every rank, path i read on rank i mod P (so P ranks read P inputs at once)
+ * and broadcast from there; no check that they hold the same tensors
+ * (slices' models may differ). */
 int mpb_inputs_read_indexes(const char *const *paths, size_t n, MPI_Comm comm, mpb_index *own,
                             mpb_error *err);
 

@@ -22,3 +22,11 @@ if(COMMAND mpb_py_test)
   mpb_py_test(methods_slices ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_slices.py
               ${MPB_METHODS_WORK})
 endif()
+
+# docs/METHODS.md "mergekit compatibility": every example its tables list
+# (configs/mergekit-examples/) runs as written from a fake Hugging Face
+# cache; supported ones merge, refused ones stop with the quoted message.
+if(COMMAND mpb_py_test)
+  mpb_py_test(methods_mergekit_examples
+              ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_mergekit_examples.py ${MPB_METHODS_WORK})
+endif()

@@ -324,7 +324,9 @@ static void test_document_shape(void **state)
                    "the config must be a mapping of keys to values in cfg.yaml:1:1");
     expect_message(
         "merge_method: passthrough\nmodels: [{model: a.h5}]\n---\nmerge_method: linear\n",
-        "a second YAML document starts in cfg.yaml:3:1; a config is one document");
+        "a second YAML document starts in cfg.yaml:3:1; a config is one document "
+        "(mergekit-multi's multi-stage configs, one merge per document, are not supported: "
+        "run each stage as its own merge and name the earlier output as a model)");
 }
 
 static void test_unknown_top_key(void **state)

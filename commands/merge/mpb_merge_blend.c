@@ -37,6 +37,18 @@ const void *mpb_merge_blend_item(const mpb_merge_recipe *r, const mpb_item *it,
                     dst, out_dt, (size_t)n);
         return dst;
     }
+    size_t vec_len = src < 0 && def->vector_len != NULL
+                         ? def->vector_len(&r->params[tensor], in_t->ndim, in_t->shape)
+                         : 0;
+    if (vec_len > 0) {
+        /* Each vector along the last dimension with its own coefficients;
+         * vectors never cross rows, so items hold whole vectors. */
+        void *dst = same ? bufs[0] : scratch;
+        if (def->vectors_blend(&r->params[tensor], vec_len, (size_t)(n / vec_len), all,
+                               in_t->dtype, dst, out_dt) != MPB_OK)
+            return NULL; /* no memory for a vector's scratch */
+        return dst;
+    }
     if (src < 0 && r->task != NULL && r->task[tensor].spec.n_models > 0) {
         const mpb_task_spec *spec = &r->task[tensor].spec;
         void *dst = same ? bufs[spec->base] : scratch;

@@ -103,14 +103,13 @@ static int share_indexes(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm
     if (r->model_idx == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for %zu indexes", n);
     r->n_models = n;
-    int rc = MPB_OK;
-    for (size_t m = 0; m < n && rc == MPB_OK; m++) {
-        const char *path = mpb_config_model_path(c, m);
-        mpb_index common = {0};
-        rc = mpb_inputs_share_index(&path, 1, comm, &common, &r->model_idx[m], err);
-        mpb_index_free(&common);
+    const char *paths[MPB_MAX_MODELS];
+    for (size_t m = 0; m < n; m++)
+        paths[m] = mpb_config_model_path(c, m);
+    /* The models' indexes are read on different ranks at once. */
+    int rc = mpb_inputs_read_indexes(paths, n, comm, r->model_idx, err);
+    for (size_t m = 0; m < n && rc == MPB_OK; m++)
         mpb_index_sort(&r->model_idx[m]); /* mpb_config_map_slices finds names */
-    }
     /* Every rank maps the same indexes: the same verdict everywhere. */
     if (rc == MPB_OK)
         rc = mpb_config_map_slices(c, r->model_idx, &r->in_idx, &r->sources, err);

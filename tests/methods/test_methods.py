@@ -103,6 +103,26 @@ def slerp_ref(other, t_of):
     return linear_ref([other, A], coefs)
 
 
+def nuslerp_rows_ref(paths, weights_of, base=None):
+    """nuslerp_flatten: false: every vector along the last dimension slerped
+    with its own coefficients (docs/METHODS.md#nuslerp); a 1-D tensor is one
+    vector, the whole tensor."""
+    def blend(name):
+        xs = [ref.read(p, name) for p in paths + ([base] if base else [])]
+        kind = xs[0][1]
+        xs = [x for x, _ in xs]
+        shape = mpbtest.raw_bits(paths[0], name)[0].shape
+        length = shape[-1] if len(shape) >= 2 else xs[0].size
+        vs = [x.reshape(-1, length) for x in xs]
+        out = np.empty_like(vs[0])
+        for k in range(vs[0].shape[0]):
+            row = [v[k:k + 1] for v in vs]
+            coefs = ref.nuslerp_coefficients(row[:2], weights_of(name), row[2] if base else None)
+            out[k] = ref.linear(row, coefs)[0]
+        return out, kind
+    return blend
+
+
 def nearswap_ref(other, t_of, out_kind=None):
     def blend(name):
         base, kind = ref.read(A, name)
@@ -226,6 +246,20 @@ CASES = {
                          "    parameters: {weight: 3}\n",
                          linear_ref([A, A_COPY], lambda n, xs: ref.nuslerp_coefficients(
                              xs, [1, 3]))),
+    # nuslerp_flatten: false: each row (the vectors along the last dimension)
+    # slerped on its own; the norms, 1-D, as one vector.
+    "nuslerp_rows": ("merge_method: nuslerp\nmodels:\n  - model: a.h5\n"
+                     "    parameters: {weight: 0.3}\n  - model: b.h5\n"
+                     "    parameters: {weight: [0.7, 0.2]}\n"
+                     "parameters: {nuslerp_flatten: false}\n",
+                     nuslerp_rows_ref([A, B], lambda n: [0.3, gradient([0.7, 0.2], position(n))])),
+    # The task-vector form per row, nuslerp_row_wise: false written out.
+    "nuslerp_rows_base_f32": ("merge_method: nuslerp\nbase_model: a.h5\nmodels:\n"
+                              "  - model: b.h5\n    parameters: {weight: 2}\n"
+                              "  - model: c.h5\n    parameters: {weight: 1}\n"
+                              "parameters: {nuslerp_flatten: false, nuslerp_row_wise: false}\n"
+                              "out_dtype: float32\n",
+                              nuslerp_rows_ref([B, C], lambda n: [2, 1], base=A)),
     # Three models as they are (c.h5 nearly parallel to a.h5), a weight
     # gradient and normalize_weights' default.
     "multislerp": ("merge_method: multislerp\nmodels:\n  - model: a.h5\n"
@@ -294,7 +328,8 @@ RUNS = [(1, "collective", None, None), (2, "independent", "16", "0"),
 # elsewhere, two far-apart runs are enough here.
 SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
          "linear_dtype_f16", "nearswap_near_f32", "multislerp_base_f32",
-         "karcher_near", "nuslerp_base_f32", "nuslerp_parallel", "ram_one_f32"}
+         "karcher_near", "nuslerp_base_f32", "nuslerp_parallel", "ram_one_f32",
+         "nuslerp_rows_base_f32"}
 
 
 def merge(cfg, out, np_, io, slab, memory=None):
@@ -521,10 +556,10 @@ expect_error("nuslerp_base_is_model", "merge_method: nuslerp\nbase_model: a.h5\n
 expect_error("nuslerp_no_weight", "merge_method: nuslerp\n"
              "models: [{model: a.h5}, {model: b.h5, parameters: {weight: 1}}]\n",
              "has no weight; merge_method 'nuslerp' needs one for each model")
-expect_error("nuslerp_rows", "merge_method: nuslerp\nmodels: [{model: a.h5}, {model: b.h5}]\n"
-             "parameters: {weight: 1, nuslerp_flatten: false}\n",
-             "nuslerp: nuslerp_flatten: false (tensor 'model.embed_tokens.weight') slerps each "
-             "row separately; mpiblend supports only nuslerp_flatten: true")
+expect_error("nuslerp_columns", "merge_method: nuslerp\nmodels: [{model: a.h5}, {model: b.h5}]\n"
+             "parameters: {weight: 1, nuslerp_flatten: false, nuslerp_row_wise: true}\n",
+             "nuslerp: nuslerp_flatten: false with nuslerp_row_wise: true (tensor "
+             "'model.embed_tokens.weight') slerps each column")
 expect_error("multislerp_one", "merge_method: multislerp\nbase_model: a.h5\n"
              "models: [{model: b.h5, parameters: {weight: 1}}]\n",
              "merge_method 'multislerp' needs at least 2 models besides base_model, got 1")
