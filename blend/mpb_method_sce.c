@@ -46,8 +46,7 @@ uint64_t mpb_sce_select_rank(double select_topk, uint64_t nonzero, uint64_t nume
 
 const mpb_method_def mpb_method_sce = {
     .name = "sce",
-    .summary = "the top select_topk of elements by variance, weights from their squares, "
-               "sign election",
+    .summary = "top select_topk by variance, weights from kept squares, sign election",
     .base = MPB_BASE_NEEDED,
     .min_others = 1,
     .params = {[MPB_P_SELECT_TOPK] = MPB_PARAM_DEFAULT(1.0)},
