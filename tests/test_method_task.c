@@ -489,6 +489,14 @@ static void test_sce_by_hand(void **state)
     assert_true(out[3] == -2.0f);
     assert_true(out[4] == 3.0f);
     assert_true(out[5] == (0.75f * 1 + 0.25f * 3) / (0.75f + 0.25f));
+
+    /* The vote is unweighted: 1 - 2 < 0 elects model 2, although the
+     * weighted sum 0.75 - 0.5 is positive. */
+    float b1[] = {0}, y1[] = {1}, y2[] = {-2}, one_out[1];
+    float *vote_in[] = {b1, y1, y2};
+    mpb_task_pos at0 = {0};
+    mpb_blend_task(&s, (const void *const *)vote_in, MPB_DT_F32, one_out, MPB_DT_F32, 1, &at0);
+    assert_true(one_out[0] == -2.0f);
 }
 
 static void test_sce_rank_and_weights(void **state)
