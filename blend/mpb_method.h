@@ -89,6 +89,12 @@ typedef struct mpb_task_spec {
     /* MPB_KEEP_DELLA: the tensor's row length (slabs hold whole rows) and
      * the stride of its ranking groups within a row (mpb_della_factors). */
     size_t row_len, group_stride;
+    /* SCE (docs/METHODS.md#sce): the election votes with the unweighted sum
+     * of the kept task vectors; with `select`, an element of every task
+     * vector is kept only when its variance across them (mpb_sce_variance)
+     * is inside select_cut (ranked as magnitudes are). */
+    bool sce, select;
+    mpb_cut select_cut;
 } mpb_task_spec;
 
 /* Where a slab starts in its tensor: the index of its first element and,
@@ -98,6 +104,7 @@ typedef struct mpb_task_pos {
     uint64_t index;
     uint64_t seen_hi[MPB_MAX_INPUTS];
     uint64_t seen_lo[MPB_MAX_INPUTS];
+    uint64_t seen_select; /* SCE: elements equal to select_cut before it */
 } mpb_task_pos;
 
 /* out[j] = base[j] + lambda * M[j] for n elements, M the (sparsified,
@@ -177,6 +184,27 @@ bool mpb_bins_find(const mpb_bin *b, size_t n, uint64_t rank, uint64_t *bin, uin
 void mpb_della_factors(const mpb_task_model *m, const float *d, size_t len, size_t stride,
                        uint64_t first, float *factor, uint32_t *scratch);
 size_t mpb_della_scratch_count(size_t len);
+
+/* SCE's selection key: per element, the population variance of the n_models
+ * task vectors d[k][j] in fp32: mean = (d0 + d1 + ...) / N, then
+ * ((d0 - mean)^2 + (d1 - mean)^2 + ...) / N, each operation rounded. */
+void mpb_sce_variance(const float *const d[], size_t n_models, size_t n, float *key);
+
+/* Keeps the n elements of each of n_models vectors whose key is inside cut
+ * (key ranked as a magnitude; *seen counts the elements equal to the cut
+ * met so far and is advanced) and sets the others to +0. */
+void mpb_select_keep(const mpb_cut *cut, const float *key, float *const v[], size_t n_models,
+                     size_t n, uint64_t *seen);
+
+/* SCE's per-model weights from sq[k], the sum of the squares of the kept
+ * task vector k over the tensor's numel elements: (sq[k] / numel) divided
+ * by the sum of those in model order, in double and rounded once; 1 / N
+ * each when they sum to 0 (docs/METHODS.md#sce). */
+void mpb_sce_weights(const double sq[], size_t n_models, uint64_t numel, float w[]);
+
+/* SCE's selection rank: trunc(fp32(select_topk) * fp32(nonzero)) as
+ * mergekit computes it in fp32, at most numel; 0 selects nothing. */
+uint64_t mpb_sce_select_rank(double select_topk, uint64_t nonzero, uint64_t numel);
 
 /* ---- Per-tensor coefficients, computed in double ---- */
 

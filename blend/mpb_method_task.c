@@ -85,19 +85,6 @@ static inline float keep_or_zero(uint32_t mask, float v)
     return v;
 }
 
-/* The window test one element at a time, counting equal magnitudes in index
- * order: for the block where a cut's `need` is reached. */
-static void window_in_order(const mpb_task_model *m, float *restrict d, size_t n,
-                            uint64_t *seen_hi, uint64_t *seen_lo)
-{
-    for (size_t j = 0; j < n; j++) {
-        uint32_t bits = mpb_abs_bits(d[j]);
-        bool in_hi = mpb_cut_holds(&m->hi, bits, seen_hi);
-        bool in_lo = mpb_cut_holds(&m->lo, bits, seen_lo);
-        d[j] = pick(in_hi && !in_lo, d[j] * m->scale, 0.0f);
-    }
-}
-
 static uint64_t count_bits(const float *restrict d, size_t n, uint32_t bits)
 {
     uint32_t count = 0;
@@ -106,30 +93,53 @@ static uint64_t count_bits(const float *restrict d, size_t n, uint32_t bits)
     return count;
 }
 
-/* d[j] = kept ? d[j] * scale : 0 for a magnitude window.  When all or none
- * of a block's elements equal to a cut are inside it, a comparison decides
- * (vectorised); only the block where the count crosses `need` goes in order. */
+/* mask[j] = all ones when key[j] is inside the cut, else 0, for n elements
+ * in index order; *seen counts the elements equal to the cut met so far.
+ * When all or none of the block's elements equal to the cut are inside it,
+ * a comparison decides (vectorised); only the block where the count
+ * crosses `need` goes one element at a time.  The one home of the cut test
+ * for the kernel: magnitude windows and SCE's variance selection. */
+static void cut_mask(const mpb_cut *c, const float *restrict key, size_t n, uint64_t *seen,
+                     uint32_t *restrict mask)
+{
+    uint64_t equal = count_bits(key, n, c->bits);
+    if (*seen < c->need && *seen + equal > c->need) {
+        for (size_t j = 0; j < n; j++)
+            mask[j] = mpb_cut_holds(c, mpb_abs_bits(key[j]), seen) ? UINT32_MAX : 0u;
+        return;
+    }
+    const uint32_t bits = c->bits;
+    const int all = *seen < c->need;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t b = mpb_abs_bits(key[j]);
+        mask[j] = 0u - (uint32_t)((b > bits) | (all & (b == bits)));
+    }
+    *seen += equal;
+}
+
+/* d[j] = kept ? d[j] * scale : 0 for a magnitude window [lo, hi). */
 static void window(const mpb_task_model *m, float *restrict d, size_t n, uint64_t *seen_hi,
                    uint64_t *seen_lo)
 {
-    const uint32_t hi = m->hi.bits, lo = m->lo.bits;
-    uint64_t eq_hi = count_bits(d, n, hi), eq_lo = count_bits(d, n, lo);
-    bool split_hi = *seen_hi<m->hi.need && * seen_hi + eq_hi> m->hi.need;
-    bool split_lo = *seen_lo<m->lo.need && * seen_lo + eq_lo> m->lo.need;
-    if (split_hi || split_lo) {
-        window_in_order(m, d, n, seen_hi, seen_lo);
-        return;
-    }
-    const int all_hi = *seen_hi < m->hi.need, all_lo = *seen_lo < m->lo.need;
+    uint32_t in_hi[CHUNK], in_lo[CHUNK];
+    cut_mask(&m->hi, d, n, seen_hi, in_hi);
+    cut_mask(&m->lo, d, n, seen_lo, in_lo);
     const float scale = m->scale;
-    for (size_t j = 0; j < n; j++) {
-        uint32_t bits = mpb_abs_bits(d[j]);
-        int in_hi = (bits > hi) | (all_hi & (bits == hi));
-        int in_lo = (bits > lo) | (all_lo & (bits == lo));
-        d[j] = pick(in_hi & !in_lo, d[j] * scale, 0.0f);
+    for (size_t j = 0; j < n; j++)
+        d[j] = keep_or_zero(in_hi[j] & ~in_lo[j], d[j] * scale);
+}
+
+void mpb_select_keep(const mpb_cut *cut, const float *key, float *const v[], size_t n_models,
+                     size_t n, uint64_t *seen)
+{
+    uint32_t mask[CHUNK];
+    for (size_t done = 0; done < n; done += CHUNK) {
+        size_t m = n - done < CHUNK ? n - done : CHUNK;
+        cut_mask(cut, key + done, m, seen, mask);
+        for (size_t k = 0; k < n_models; k++)
+            for (size_t j = 0; j < m; j++)
+                v[k][done + j] = keep_or_zero(mask[j], v[k][done + j]);
     }
-    *seen_hi += eq_hi;
-    *seen_lo += eq_lo;
 }
 
 /* On entry wd holds the model's values; on exit
@@ -175,15 +185,23 @@ static void elect(const float *restrict sum, const float *restrict wd, float wei
     }
 }
 
+/* sum[j] = v[0][j] + v[1][j] + ... in model order. */
+static void sum_models(float v[][CHUNK], size_t n_models, float *restrict sum, size_t n)
+{
+    memcpy(sum, v[0], n * sizeof *sum);
+    for (size_t k = 1; k < n_models; k++)
+        for (size_t j = 0; j < n; j++)
+            sum[j] = sum[j] + v[k][j];
+}
+
 /* mixed[j] = M: the weighted deltas summed in model order, then, with
- * consensus, only those of the elected sign, then normalised. */
+ * consensus, only those of the elected sign, then normalised.  SCE comes
+ * with sum[] already holding its vote (the unweighted kept deltas' sum). */
 static void mix(const mpb_task_spec *s, float wd[][CHUNK], float *restrict sum,
                 float *restrict mixed, size_t n)
 {
-    memcpy(sum, wd[0], n * sizeof *sum);
-    for (size_t k = 1; k < s->n_models; k++)
-        for (size_t j = 0; j < n; j++)
-            sum[j] = sum[j] + wd[k][j];
+    if (!s->sce)
+        sum_models(wd, s->n_models, sum, n);
     if (!s->consensus) {
         for (size_t j = 0; j < n; j++)
             mixed[j] = s->normalize ? sum[j] / s->divisor : sum[j];
@@ -200,6 +218,30 @@ static void mix(const mpb_task_spec *s, float wd[][CHUNK], float *restrict sum,
         mixed[j] = pick(sum[j] != sum[j], sum[j], mixed[j]);
 }
 
+/* SCE's task vectors of one block: selected by their variance, their
+ * unweighted sum (the vote) into sum[], then weighted. */
+static void sce_deltas(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
+                       size_t done, const float *restrict b, float wd[][CHUNK],
+                       float *restrict sum, size_t n, uint64_t *seen_select)
+{
+    float *d[MPB_MAX_INPUTS - 1];
+    for (size_t k = 0; k < s->n_models; k++) {
+        d[k] = wd[k];
+        mpb_method_deltas(in_dt, at(in[s->models[k].input], in_dt, done), NULL, n, wd[k]);
+        for (size_t j = 0; j < n; j++)
+            wd[k][j] = wd[k][j] - b[j];
+    }
+    if (s->select) {
+        float key[CHUNK];
+        mpb_sce_variance((const float *const *)d, s->n_models, n, key);
+        mpb_select_keep(&s->select_cut, key, d, s->n_models, n, seen_select);
+    }
+    sum_models(wd, s->n_models, sum, n);
+    for (size_t k = 0; k < s->n_models; k++)
+        for (size_t j = 0; j < n; j++)
+            wd[k][j] = s->models[k].weight * wd[k][j];
+}
+
 /* Elements [from, from + n) of the slab; factor[k] holds DELLA's factors
  * of model k for them (NULL for other kinds). */
 static void blend_span(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
@@ -213,7 +255,9 @@ static void blend_span(const mpb_task_spec *s, const void *const in[], mpb_dtype
         size_t m = from + n - done < CHUNK ? from + n - done : CHUNK;
         /* Every input of this block is read before out is written. */
         mpb_method_deltas(in_dt, at(in[s->base], in_dt, done), NULL, m, b);
-        for (size_t k = 0; k < s->n_models; k++) {
+        if (s->sce)
+            sce_deltas(s, in, in_dt, done, b, wd, sum, m, &pos->seen_select);
+        for (size_t k = 0; k < s->n_models && !s->sce; k++) {
             mpb_method_deltas(in_dt, at(in[s->models[k].input], in_dt, done), NULL, m, wd[k]);
             weighted_deltas(&s->models[k], b, wd[k], m, pos->index + done, &pos->seen_hi[k],
                             &pos->seen_lo[k], factor[k] ? factor[k] + (done - from) : NULL);

@@ -25,6 +25,7 @@ static const mpb_method_def *const registry[MPB_METHOD_COUNT] = {
     [MPB_METHOD_DELLA_LINEAR] = &mpb_method_della_linear,
     [MPB_METHOD_NUSLERP] = &mpb_method_nuslerp,
     [MPB_METHOD_RAM] = &mpb_method_ram,
+    [MPB_METHOD_SCE] = &mpb_method_sce,
 };
 
 static const struct {
@@ -48,6 +49,7 @@ static const struct {
     [MPB_P_TOL] = {"tol", false, false, NAN},
     [MPB_P_NUSLERP_FLATTEN] = {"nuslerp_flatten", false, false, NAN},
     [MPB_P_NUSLERP_ROW_WISE] = {"nuslerp_row_wise", false, false, NAN},
+    [MPB_P_SELECT_TOPK] = {"select_topk", false, true, NAN},
 };
 
 const char *mpb_param_name(mpb_param_id id)
@@ -83,6 +85,7 @@ double mpb_tensor_param(const mpb_tensor_params *p, mpb_param_id id)
     case MPB_P_EPS: return p->eps;
     case MPB_P_MAX_ITER: return p->max_iter;
     case MPB_P_TOL: return p->tol;
+    case MPB_P_SELECT_TOPK: return p->select_topk;
     default: return NAN;
     }
 }
@@ -148,7 +151,6 @@ const char *mpb_method_list_if(bool (*keep)(const mpb_method_def *), char *buf, 
 static const struct {
     const char *name, *why;
 } refused[] = {
-    {"sce", "mpiblend does not support it yet: not implemented"},
     {"arcee_fusion",
      "mpiblend does not support it yet: mergekit takes its threshold from an unseeded random "
      "sample of 1,000,000 elements of every larger tensor, so its result cannot be "

@@ -39,6 +39,7 @@ typedef enum {
     MPB_METHOD_DELLA_LINEAR,
     MPB_METHOD_NUSLERP,
     MPB_METHOD_RAM,
+    MPB_METHOD_SCE,
     MPB_METHOD_COUNT
 } mpb_method;
 
@@ -61,6 +62,7 @@ typedef enum {
     MPB_P_TOL,
     MPB_P_NUSLERP_FLATTEN,
     MPB_P_NUSLERP_ROW_WISE,
+    MPB_P_SELECT_TOPK,
     MPB_P_COUNT
 } mpb_param_id;
 
@@ -122,12 +124,13 @@ typedef struct mpb_tensor_params {
     double max_iter, tol;   /* karcher; NaN unless the method reads them */
     bool nuslerp_flatten;   /* nuslerp: one pair of coefficients per tensor */
     bool nuslerp_row_wise;  /* nuslerp without flatten: vectors along dim 0 */
+    double select_topk;     /* sce; NaN unless the method reads it */
     bool rescale;           /* sparsified task vectors are rescaled... */
     bool rescale_l1;        /* ...to keep their L1 norm (mergekit); false: by 1/density */
     uint64_t seed;          /* DARE's random masks */
 } mpb_tensor_params;
 
-/* The value of a global numeric parameter (lambda, t, epsilon, gamma). */
+/* The value of a global numeric parameter (lambda, t, epsilon, gamma, ...). */
 double mpb_tensor_param(const mpb_tensor_params *p, mpb_param_id id);
 
 /* ---- what a method is ---- */
@@ -264,7 +267,7 @@ extern const mpb_method_def mpb_method_linear, mpb_method_interpolate, mpb_metho
     mpb_method_task_arithmetic, mpb_method_ties, mpb_method_dare_linear, mpb_method_dare_ties,
     mpb_method_breadcrumbs, mpb_method_breadcrumbs_ties, mpb_method_slerp,
     mpb_method_model_stock, mpb_method_nearswap, mpb_method_multislerp, mpb_method_karcher,
-    mpb_method_della, mpb_method_della_linear, mpb_method_nuslerp;
+    mpb_method_della, mpb_method_della_linear, mpb_method_nuslerp, mpb_method_sce;
 extern const mpb_method_def mpb_method_ram;
 
 /* True when the weights (all but index skip; -1 for none) sum to 0 up to

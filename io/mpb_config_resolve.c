@@ -243,7 +243,7 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
     out->n_inputs = c->n_inputs;
     out->base_index = c->base_index;
     out->lambda = out->t = out->epsilon = out->gamma = out->eps = out->max_iter = out->tol =
-        NAN;
+        out->select_topk = NAN;
     for (size_t i = 0; i < MPB_MAX_INPUTS; i++)
         out->weight[i] = out->density[i] = NAN;
     site at;
@@ -266,6 +266,7 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
     out->eps = lookup_number(c, &at, -1, MPB_P_EPS);
     out->max_iter = lookup_number(c, &at, -1, MPB_P_MAX_ITER);
     out->tol = lookup_number(c, &at, -1, MPB_P_TOL);
+    out->select_topk = lookup_number(c, &at, -1, MPB_P_SELECT_TOPK);
     resolve_switches(c, &at, out);
     if ((rc = resolve_shared(c, &at, MPB_P_GAMMA, &out->gamma, err)) != MPB_OK ||
         (rc = resolve_shared(c, &at, MPB_P_EPSILON, &out->epsilon, err)) != MPB_OK)

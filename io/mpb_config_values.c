@@ -39,6 +39,8 @@ static const char *range_problem(mpb_param_id id, double v)
         return "must be a whole number from 0 to 1000000";
     if (id == MPB_P_TOL && !(v >= 0 && v < 1))
         return "must be in [0, 1)";
+    if (id == MPB_P_SELECT_TOPK && !(v > 0))
+        return "must be above 0 (1 or more selects every element)";
     return NULL;
 }
 

@@ -177,7 +177,7 @@ static int parse_key(mpb_sweep *s, mpb_sweep_param *p, yaml_node_t *key, mpb_err
     if (!mpb_param_sweepable(mpb_param_lookup(p->param)))
         return mpb_sweep_fail_at(s, key, err,
                                  "sweep key '%s': '%s' is not a numeric "
-                                 "parameter (weight, density, gamma, epsilon, lambda, t)",
+                                 "parameter (weight, density, gamma, epsilon, lambda, t, select_topk)",
                                  k, p->param);
     if (p->filter && p->filter[0] == '\0')
         return mpb_sweep_fail_at(s, key, err,

@@ -453,6 +453,80 @@ static void test_della_kernel_rows(void **state)
                          0);
 }
 
+/* SCE (docs/METHODS.md#sce) worked by hand: the select keeps the largest
+ * variances with ties by index, even when the run of equal variances is
+ * split between two calls; the vote is the unweighted kept sum. */
+static void test_sce_by_hand(void **state)
+{
+    (void)state;
+    /* Task vectors d1 = x1 - b, d2 = x2 - b with b = 0: variances
+     * ((d1 - d2) / 2)^2 = {1, 4, 1, 1, 0, 1}. */
+    float b[6] = {0}, x1[] = {2, 4, 2, -2, 3, 1}, x2[] = {0, 0, 0, 0, 3, 3}, out[6];
+    float *in[] = {b, x1, x2};
+    mpb_task_model m[2] = {{.weight = 0.75f}, {.weight = 0.25f}};
+    mpb_task_spec s = spec_of(m, 2, true, true, 1.0f);
+    s.sce = s.select = true;
+    /* Rank 3: variance 4 (index 1), then the first two of the four 1s
+     * (indices 0 and 2): above bits(1) one element, need 2 equal to it. */
+    float one = 1.0f;
+    s.select_cut = (mpb_cut){.bits = mpb_abs_bits(one), .need = 2};
+    mpb_task_pos pos = {0};
+    mpb_blend_task(&s, (const void *const *)in, MPB_DT_F32, out, MPB_DT_F32, 3, &pos);
+    assert_int_equal(pos.seen_select, 2);
+    float *rest[] = {b + 3, x1 + 3, x2 + 3};
+    mpb_blend_task(&s, (const void *const *)rest, MPB_DT_F32, out + 3, MPB_DT_F32, 3, &pos);
+    /* Kept: d1 = {2, 4, 2, 0, 0, 0}, d2 = 0; vote > 0 elects model 1:
+     * 0.75 * d / 0.75. */
+    const float want[] = {2, 4, 2, 0, 0, 0};
+    for (int j = 0; j < 6; j++)
+        assert_true(out[j] == want[j]);
+
+    /* Without the select: index 3 votes -2 (model 1 alone, negative), index
+     * 4 (variance 0) averages two equal deltas, index 5 takes both. */
+    s.select = false;
+    mpb_task_pos from0 = {0};
+    mpb_blend_task(&s, (const void *const *)in, MPB_DT_F32, out, MPB_DT_F32, 6, &from0);
+    assert_true(out[3] == -2.0f);
+    assert_true(out[4] == 3.0f);
+    assert_true(out[5] == (0.75f * 1 + 0.25f * 3) / (0.75f + 0.25f));
+
+    /* The vote is unweighted: 1 - 2 < 0 elects model 2, although the
+     * weighted sum 0.75 - 0.5 is positive. */
+    float b1[] = {0}, y1[] = {1}, y2[] = {-2}, one_out[1];
+    float *vote_in[] = {b1, y1, y2};
+    mpb_task_pos at0 = {0};
+    mpb_blend_task(&s, (const void *const *)vote_in, MPB_DT_F32, one_out, MPB_DT_F32, 1, &at0);
+    assert_true(one_out[0] == -2.0f);
+}
+
+static void test_sce_rank_and_weights(void **state)
+{
+    (void)state;
+    /* mergekit's int(select_topk * count_nonzero) in fp32. */
+    assert_int_equal(mpb_sce_select_rank(0.1, 10, 10), 1);
+    assert_int_equal(mpb_sce_select_rank(0.3, 10, 20), 3);
+    assert_int_equal(mpb_sce_select_rank(0.5, 1, 20), 0);
+    assert_int_equal(mpb_sce_select_rank(0.5, 0, 20), 0);
+    /* fp32(16777217) = 16777216: the product rounds as mergekit's does. */
+    assert_int_equal(mpb_sce_select_rank(0.5, 16777217, 1u << 25), 8388608);
+    assert_int_equal(mpb_sce_select_rank(0.999, 100, 100), 99);
+    float w[3];
+    const double sq[] = {1, 3, 0};
+    mpb_sce_weights(sq, 3, 7, w);
+    assert_true(w[0] == (float)((1.0 / 7) / (1.0 / 7 + 3.0 / 7)));
+    assert_true(w[1] == (float)((3.0 / 7) / (1.0 / 7 + 3.0 / 7)));
+    assert_true(w[2] == 0.0f);
+    const double none[] = {0, 0, 0};
+    mpb_sce_weights(none, 3, 7, w);
+    for (int k = 0; k < 3; k++)
+        assert_true(w[k] == (float)(1.0 / 3));
+    const float d1[] = {1, 2}, d2[] = {3, 2}, d3[] = {5, 2};
+    const float *d[] = {d1, d2, d3};
+    float key[2];
+    mpb_sce_variance(d, 3, 2, key);
+    assert_true(key[0] == (float)(8.0 / 3) && key[1] == 0.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +541,8 @@ int main(void)
         cmocka_unit_test(test_della_factors),
         cmocka_unit_test(test_della_groups),
         cmocka_unit_test(test_della_kernel_rows),
+        cmocka_unit_test(test_sce_by_hand),
+        cmocka_unit_test(test_sce_rank_and_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@ static void task_start(const mpb_merge_recipe *r, size_t tensor, const mpb_item 
         pos->seen_hi[k] = mpb_merge_stats_seen(&task->sparse[k], 0, it->row0);
         pos->seen_lo[k] = mpb_merge_stats_seen(&task->sparse[k], 1, it->row0);
     }
+    pos->seen_select = mpb_merge_stats_seen(&task->sparse[task->spec.n_models], 0, it->row0);
 }
 
 const void *mpb_merge_blend_item(const mpb_merge_recipe *r, const mpb_item *it,

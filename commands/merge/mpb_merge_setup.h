@@ -29,7 +29,8 @@ typedef struct mpb_merge_sparse {
 /* A tensor blended by the task-arithmetic family. */
 typedef struct mpb_merge_task {
     mpb_task_spec spec;       /* spec.n_models == 0: not a task-family blend */
-    mpb_merge_sparse *sparse; /* spec.n_models entries */
+    mpb_merge_sparse *sparse; /* spec.n_models entries, then SCE's select cut's */
+    double select_topk;       /* SCE with spec.select: the share of nonzero variances kept */
 } mpb_merge_task;
 
 typedef struct mpb_merge_recipe {

@@ -1,5 +1,5 @@
 /* The statistics' orchestration: tensors in batches of bounded memory, up to
- * three passes per batch, and what each pass's exchanged numbers decide. */
+ * four passes per batch, and what each pass's exchanged numbers decide. */
 #include "mpb_merge_stats_internal.h"
 
 #include "mpb_comm.h"
@@ -16,6 +16,11 @@ bool stats_is_window(const mpb_merge_task *task, size_t k)
     return task->spec.models[k].keep == MPB_KEEP_WINDOW;
 }
 
+size_t stats_rankers(const mpb_merge_task *task)
+{
+    return task->spec.n_models + (task->spec.select ? 1 : 0);
+}
+
 static bool needs_stats(const mpb_merge_recipe *r, size_t t)
 {
     if (!mpb_merge_recipe_blends(r, t) || mpb_tensor_numel(&r->in_idx.tensors[t]) == 0)
@@ -23,6 +28,8 @@ static bool needs_stats(const mpb_merge_recipe *r, size_t t)
     if (mpb_method_get(r->method)->blend == MPB_BLEND_STATISTICS)
         return true;
     const mpb_merge_task *task = r->task ? &r->task[t] : NULL;
+    if (task && task->spec.sce) /* its weights */
+        return true;
     for (size_t k = 0; task && k < task->spec.n_models; k++)
         if (stats_is_window(task, k) || task->sparse[k].rescale_l1)
             return true;
@@ -35,10 +42,13 @@ int mpb_merge_stats_passes(const mpb_merge_recipe *r)
     for (size_t t = 0; t < r->in_idx.n && passes < PASS_COUNT; t++) {
         if (!needs_stats(r, t))
             continue;
-        passes = passes > 1 ? passes : 1;
+        int most = 1; /* the sums */
         for (size_t k = 0; r->task && k < r->task[t].spec.n_models; k++)
             if (stats_is_window(&r->task[t], k))
-                passes = PASS_COUNT;
+                most = PASS_TIES + 1;
+        if (r->task && r->task[t].spec.select)
+            most = PASS_KEPT + 1;
+        passes = passes > most ? passes : most;
     }
     return passes;
 }
@@ -67,7 +77,7 @@ size_t stats_quantities(const mpb_merge_recipe *r, size_t t)
     const mpb_method_def *def = mpb_method_get(r->method);
     if (def->blend == MPB_BLEND_STATISTICS)
         return def->sums_count(stats_vectors(r));
-    return 2 * r->task[t].spec.n_models;
+    return 2 * r->task[t].spec.n_models + 1; /* SCE: squares per model, zero variances */
 }
 
 /* Bytes a tensor adds to its batch: row sums and, at most, its counts. */
@@ -83,6 +93,8 @@ static uint64_t batch_cost(const mpb_merge_recipe *r, size_t t, uint64_t n_items
     for (size_t k = 0; r->task && k < r->task[t].spec.n_models; k++)
         if (stats_is_window(&r->task[t], k))
             cost += slots * per_slot * sizeof(stats_rec);
+    if (r->task && r->task[t].spec.select)
+        cost += per_slot * sizeof(stats_rec); /* one cut */
     return cost;
 }
 
@@ -106,25 +118,30 @@ static int init_tensor(stats_run *s, tensor_state *ts, size_t t, mpb_error *err)
         return MPB_OK;
     const mpb_merge_task *task = &s->r->task[t];
     uint64_t numel = mpb_tensor_numel(&s->r->in_idx.tensors[t]);
-    ts->m = calloc(task->spec.n_models, sizeof *ts->m);
+    ts->m = calloc(stats_rankers(task), sizeof *ts->m);
     if (ts->m == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for statistics");
-    for (size_t k = 0; k < task->spec.n_models; k++) {
+    ts->q_zero = -1;
+    for (size_t k = 0; k < stats_rankers(task); k++) {
+        ts->m[k].shared = ts->m[k].q_l1 = ts->m[k].q_kept = ts->m[k].q_sq = -1;
+        bool window = k < task->spec.n_models && stats_is_window(task, k);
         const mpb_merge_sparse *sp = &task->sparse[k];
-        ts->m[k].shared = -1;
-        bool window = stats_is_window(task, k);
         init_cut(&ts->m[k].cut[0], window ? sp->rank_hi : numel, numel);
         init_cut(&ts->m[k].cut[1], window ? sp->rank_lo : 0, numel);
     }
+    if (task->spec.select) /* its rank is known once the zero variances are counted */
+        ts->m[task->spec.n_models].cut[0] = (cut_state){.stage = CUT_HIGH, .q_above = -1};
     return MPB_OK;
 }
 
 static bool tensor_in_pass(const stats_run *s, const tensor_state *ts, int pass)
 {
-    static const int stage_of_pass[PASS_COUNT] = {CUT_HIGH, CUT_LOW, CUT_TIES};
+    static const int stage_of_pass[PASS_COUNT] = {CUT_HIGH, CUT_LOW, CUT_TIES, -1};
     if (pass == PASS_SUMS)
         return true; /* every tensor with statistics has sums or a high level */
-    for (size_t k = 0; s->r->task && k < s->r->task[ts->tensor].spec.n_models; k++)
+    if (pass == PASS_KEPT)
+        return s->r->task && s->r->task[ts->tensor].spec.select;
+    for (size_t k = 0; s->r->task && k < stats_rankers(&s->r->task[ts->tensor]); k++)
         for (int h = 0; h < 2; h++)
             if (ts->m[k].cut[h].stage == stage_of_pass[pass])
                 return true;
@@ -139,6 +156,13 @@ static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
         return pass == PASS_SUMS ? stats_quantities(r, ts->tensor) : 0;
     const mpb_merge_task *task = &r->task[ts->tensor];
     int q = 0;
+    if (task->spec.sce) {
+        bool squares = pass == (task->spec.select ? PASS_KEPT : PASS_SUMS);
+        for (size_t k = 0; k < task->spec.n_models; k++)
+            ts->m[k].q_sq = squares ? q++ : -1;
+        ts->q_zero = task->spec.select && pass == PASS_SUMS ? q++ : -1;
+        return (size_t)q;
+    }
     for (size_t k = 0; k < task->spec.n_models; k++) {
         model_state *m = &ts->m[k];
         bool l1 = task->sparse[k].rescale_l1;
@@ -303,13 +327,14 @@ static int run_batch(stats_run *s, const pass_args *a, const size_t *tensors, si
 static int alloc_run(stats_run *s, mpb_error *err)
 {
     const mpb_merge_recipe *r = s->r;
-    size_t models = r->n_inputs - 1; /* enough for any recipe's task vectors */
+    size_t models = r->n_inputs; /* enough for any recipe's rankers */
     s->d = malloc(r->n_inputs * STATS_CHUNK * sizeof *s->d);
+    s->key = malloc(STATS_CHUNK * sizeof *s->key);
     s->ts_of = malloc((r->in_idx.n ? r->in_idx.n : 1) * sizeof *s->ts_of);
     s->hist = calloc(models * MPB_HIST_HIGH_BINS + 1, sizeof *s->hist);
     s->touched = malloc((models * MPB_HIST_HIGH_BINS + 1) * sizeof *s->touched);
     s->n_touched = calloc(2 * models + 1, sizeof *s->n_touched);
-    if (!s->d || !s->ts_of || !s->hist || !s->touched || !s->n_touched)
+    if (!s->d || !s->key || !s->ts_of || !s->hist || !s->touched || !s->n_touched)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for the statistics");
     for (size_t t = 0; t < r->in_idx.n; t++)
         s->ts_of[t] = SIZE_MAX;
@@ -319,6 +344,7 @@ static int alloc_run(stats_run *s, mpb_error *err)
 static void free_run(stats_run *s)
 {
     free(s->d);
+    free(s->key);
     free(s->ts_of);
     free(s->hist);
     free(s->touched);

@@ -31,7 +31,7 @@ typedef int (*mpb_merge_batch_fn)(void *ctx, const mpb_plan *batch, mpb_merge_ho
  * which share the batch's held inputs): reads
  * their inputs (open in inputs[], in input order) into the memory budget's
  * held slabs, or into bufs[] (the step's round buffers) when a rank's share
- * passes opts->memory_bytes, runs up to three passes over them, completes
+ * passes opts->memory_bytes, runs up to four passes over them, completes
  * the recipe (coefficients from sums, the task family's cuts, tie counts
  * and rescale factors) and hands the batch to then().  Adds the bytes this
  * rank read to *bytes_read. */
@@ -53,7 +53,7 @@ void mpb_merge_stats_describe(mpb_merge_recipe *const recipes[], size_t n_recipe
                               const mpb_plan *plan, uint64_t budget,
                               mpb_merge_stats_outlook *o);
 
-/* How many extra passes over the inputs the statistics take at most: 0 .. 3. */
+/* How many extra passes over the inputs the statistics take at most: 0 .. 4. */
 int mpb_merge_stats_passes(const mpb_merge_recipe *r);
 
 /* For the writing pass: elements equal to cut c (0: hi, 1: lo) of this

@@ -12,7 +12,7 @@ enum { STATS_CHUNK = 1024 };
 
 /* The passes over the inputs, in order.  A tensor takes part in a pass only
  * when it needs something from it. */
-enum { PASS_SUMS, PASS_LOW, PASS_TIES, PASS_COUNT };
+enum { PASS_SUMS, PASS_LOW, PASS_TIES, PASS_KEPT, PASS_COUNT };
 
 /* Where one magnitude cut is in its selection. */
 enum { CUT_DONE, CUT_HIGH, CUT_LOW, CUT_TIES };
@@ -33,6 +33,7 @@ typedef struct model_state {
     cut_state cut[2]; /* 0: hi, 1: lo */
     int q_l1, q_kept; /* PASS_SUMS row sums: all |d|, |d| DARE keeps; or -1 */
     int shared;       /* the magnitudes of an earlier recipe's same task vector, or -1 */
+    int q_sq;         /* SCE: row sums of the kept task vector's squares, or -1 */
     double l1;        /* sum of |d| over the whole tensor (rescale l1) */
 } model_state;
 
@@ -40,7 +41,9 @@ typedef struct tensor_state {
     size_t tensor;
     size_t n_q;     /* row sums in the current pass */
     size_t sums_at; /* where they start in the pass's buffer */
-    model_state *m; /* task family: one per model */
+    model_state *m; /* task family: one per model, then SCE's select: its
+                       cut[0] ranks the variance key (stats_rankers) */
+    int q_zero;     /* SCE's select, PASS_SUMS: row counts of zero variances, or -1 */
 } tensor_state;
 
 /* One count the ranks exchange: a histogram bin (row 0), a magnitude of a
@@ -75,7 +78,9 @@ typedef struct stats_run {
     float *d;                   /* per input, STATS_CHUNK decoded values */
     double *acc;                /* per quantity, one row's running sum */
     size_t acc_cap;
-    uint32_t *hist;    /* per model, 65536 local bins (one item's counts) */
+    float *key;        /* STATS_CHUNK values of SCE's variance key */
+    uint64_t seen_select; /* PASS_KEPT: elements equal to SCE's cut met so far */
+    uint32_t *hist;    /* per ranker, 65536 local bins (one item's counts) */
     uint32_t *touched; /* per model, bins that became nonzero; for a small
                               tensor, the item's magnitudes */
     size_t *n_touched;
@@ -102,6 +107,18 @@ int stats_share_magnitudes(stats_run *s, mpb_error *err);
 void stats_share_clear(stats_run *s);
 
 bool stats_is_window(const mpb_merge_task *task, size_t k);
+
+/* The cuts' owners: the models, then SCE's select (whose key is the
+ * variance across the task vectors) when the tensor has one. */
+size_t stats_rankers(const mpb_merge_task *task);
+
+/* In a pass over a SCE tensor, for the chunk of n elements at element `at`
+ * of the slabs: the task vectors decoded, the variance key into s->key when
+ * it selects, and the pass's row sums (zero variances; the squares, of the
+ * elements the select keeps in PASS_KEPT); returns the key, or NULL
+ * (mpb_merge_stats_sce.c). */
+const float *stats_sce_chunk(stats_run *s, const tensor_state *ts, size_t at, size_t n,
+                             mpb_dtype dt);
 
 /* The vectors a method with coefficients from statistics sums over. */
 size_t stats_vectors(const mpb_merge_recipe *r);

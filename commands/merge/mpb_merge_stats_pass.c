@@ -70,52 +70,66 @@ static void method_chunk(stats_run *s, const chunk *c)
 
 static bool model_in_pass(const model_state *m, int pass)
 {
-    static const int stage_of_pass[PASS_COUNT] = {CUT_HIGH, CUT_LOW, CUT_TIES};
+    static const int stage_of_pass[PASS_COUNT] = {CUT_HIGH, CUT_LOW, CUT_TIES, -1};
     bool any = m->cut[0].stage == stage_of_pass[pass] || m->cut[1].stage == stage_of_pass[pass];
     return any || (pass == PASS_SUMS && (m->q_l1 >= 0 || m->q_kept >= 0));
+}
+
+/* The selection of ranker k's cuts over one chunk of its key d (a model's
+ * task vector, ranked by magnitude, or SCE's variance): the high histogram
+ * (every value of a small tensor), the low one, the tie counts. */
+static void ranked_chunk(stats_run *s, const tensor_state *ts, size_t k, const float *d,
+                         const chunk *c, uint64_t ties[])
+{
+    const model_state *m = &ts->m[k];
+    uint32_t *hist = s->hist + k * MPB_HIST_HIGH_BINS;
+    uint32_t *touched = s->touched + k * MPB_HIST_HIGH_BINS;
+    if (s->pass == PASS_SUMS) {
+        if ((m->cut[0].stage != CUT_HIGH && m->cut[1].stage != CUT_HIGH) || m->shared >= 0)
+            return;
+        if (stats_small(s, ts->tensor)) /* every magnitude, sorted at the item's end */
+            for (size_t j = 0; j < c->n; j++)
+                touched[s->n_touched[2 * k]++] = mpb_abs_bits(d[j]);
+        else
+            mpb_hist_high(d, c->n, hist, touched, &s->n_touched[2 * k]);
+        return;
+    }
+    for (int h = 0; h < 2; h++) {
+        const cut_state *cs = &m->cut[h];
+        size_t half = (size_t)h * MPB_HIST_LOW_BINS;
+        if (s->pass == PASS_LOW && cs->stage == CUT_LOW)
+            mpb_hist_low(d, c->n, cs->high, hist + half, touched + half,
+                         &s->n_touched[2 * k + (size_t)h]);
+        if (s->pass != PASS_TIES || cs->stage != CUT_TIES)
+            continue;
+        if (cs->count_ties)
+            ties[2 * k + (size_t)h] += mpb_count_equal(d, c->n, cs->cut.bits);
+        if (cs->q_above >= 0)
+            s->acc[cs->q_above] = mpb_sum_abs_above(d, c->n, cs->cut.bits, s->acc[cs->q_above]);
+    }
 }
 
 static void task_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uint64_t ties[])
 {
     const mpb_merge_task *task = &s->r->task[ts->tensor];
     int base = (int)task->spec.base;
-    for (size_t k = 0; k < task->spec.n_models; k++) {
+    const float *key = stats_sce_chunk(s, ts, (size_t)c->at, c->n, c->dt);
+    for (size_t k = 0; k < stats_rankers(task); k++) {
         const model_state *m = &ts->m[k];
-        const mpb_task_model *tm = &task->spec.models[k];
         if (!model_in_pass(m, s->pass))
             continue;
-        const float *d = values(s, c, tm->input, base);
-        uint32_t *hist = s->hist + k * MPB_HIST_HIGH_BINS;
-        uint32_t *touched = s->touched + k * MPB_HIST_HIGH_BINS;
-        if (s->pass == PASS_SUMS) {
-            if (m->q_l1 >= 0)
-                s->acc[m->q_l1] = mpb_sum_abs(d, c->n, s->acc[m->q_l1]);
-            if (m->q_kept >= 0 && tm->keep == MPB_KEEP_RANDOM)
-                s->acc[m->q_kept] = mpb_sum_abs_random(d, c->n, tm->key, c->first, tm->density,
-                                                       s->acc[m->q_kept]);
-            if ((m->cut[0].stage != CUT_HIGH && m->cut[1].stage != CUT_HIGH) || m->shared >= 0)
-                continue;
-            if (stats_small(s, ts->tensor)) /* every magnitude, sorted at the item's end */
-                for (size_t j = 0; j < c->n; j++)
-                    touched[s->n_touched[2 * k]++] = mpb_abs_bits(d[j]);
-            else
-                mpb_hist_high(d, c->n, hist, touched, &s->n_touched[2 * k]);
+        if (k == task->spec.n_models) { /* SCE's select ranks the variance */
+            ranked_chunk(s, ts, k, key, c, ties);
             continue;
         }
-        for (int h = 0; h < 2; h++) {
-            const cut_state *cs = &m->cut[h];
-            size_t half = (size_t)h * MPB_HIST_LOW_BINS;
-            if (s->pass == PASS_LOW && cs->stage == CUT_LOW)
-                mpb_hist_low(d, c->n, cs->high, hist + half, touched + half,
-                             &s->n_touched[2 * k + (size_t)h]);
-            if (s->pass != PASS_TIES || cs->stage != CUT_TIES)
-                continue;
-            if (cs->count_ties)
-                ties[2 * k + (size_t)h] += mpb_count_equal(d, c->n, cs->cut.bits);
-            if (cs->q_above >= 0)
-                s->acc[cs->q_above] =
-                    mpb_sum_abs_above(d, c->n, cs->cut.bits, s->acc[cs->q_above]);
-        }
+        const mpb_task_model *tm = &task->spec.models[k];
+        const float *d = values(s, c, tm->input, base);
+        if (s->pass == PASS_SUMS && m->q_l1 >= 0)
+            s->acc[m->q_l1] = mpb_sum_abs(d, c->n, s->acc[m->q_l1]);
+        if (s->pass == PASS_SUMS && m->q_kept >= 0 && tm->keep == MPB_KEEP_RANDOM)
+            s->acc[m->q_kept] = mpb_sum_abs_random(d, c->n, tm->key, c->first, tm->density,
+                                                   s->acc[m->q_kept]);
+        ranked_chunk(s, ts, k, d, c, ties);
     }
 }
 
@@ -146,7 +160,7 @@ static int flush_item(stats_run *s, size_t pos, const tensor_state *ts, const mp
 {
     const mpb_merge_task *task = &s->r->task[ts->tensor];
     int rc = MPB_OK;
-    for (size_t k = 0; k < task->spec.n_models; k++) {
+    for (size_t k = 0; k < stats_rankers(task); k++) {
         for (int h = 0; h < 2; h++) {
             size_t at = k * MPB_HIST_HIGH_BINS + (size_t)h * MPB_HIST_LOW_BINS;
             size_t *n_touched = &s->n_touched[2 * k + (size_t)h];
@@ -178,6 +192,9 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
     const mpb_tensor *t = &s->r->in_idx.tensors[tensor];
     uint64_t rows = mpb_tensor_rows(t), row_len = rows ? mpb_tensor_numel(t) / rows : 0;
     uint64_t ties[2 * MPB_MAX_INPUTS] = {0};
+    if (s->r->task != NULL && s->pass == PASS_KEPT) /* SCE's select, in index order */
+        s->seen_select = mpb_merge_stats_seen(
+            &s->r->task[tensor].sparse[s->r->task[tensor].spec.n_models], 0, it->row0);
     for (uint64_t row = 0; row < it->nrows; row++) {
         for (size_t q = 0; q < ts->n_q; q++)
             s->acc[q] = 0.0;

@@ -119,11 +119,46 @@ static int resolve_cut(stats_run *s, size_t pos, size_t k, int h, mpb_error *err
     return rc;
 }
 
+/* SCE after a pass's exchange: the select's rank once the zero variances
+ * are counted, and the weights once the squares of the kept task vectors
+ * are summed (docs/METHODS.md#sce). */
+static void stats_sce_resolve(stats_run *s, tensor_state *ts)
+{
+    mpb_merge_task *task = &s->r->task[ts->tensor];
+    mpb_task_spec *spec = &task->spec;
+    uint64_t numel = mpb_tensor_numel(&s->r->in_idx.tensors[ts->tensor]);
+    if (ts->q_zero >= 0) {
+        cut_state *c = &ts->m[spec->n_models].cut[0];
+        uint64_t zeros = (uint64_t)row_total(s, ts, ts->q_zero);
+        c->rank = mpb_sce_select_rank(task->select_topk, numel - zeros, numel);
+        if (c->rank == 0 || c->rank >= numel) {
+            c->cut = c->rank ? mpb_cut_all() : mpb_cut_none();
+            c->stage = CUT_DONE;
+        }
+    }
+    if (spec->n_models == 0 || ts->m[0].q_sq < 0)
+        return;
+    double sq[MPB_MAX_INPUTS];
+    float w[MPB_MAX_INPUTS];
+    for (size_t k = 0; k < spec->n_models; k++)
+        sq[k] = row_total(s, ts, ts->m[k].q_sq);
+    mpb_sce_weights(sq, spec->n_models, numel, w);
+    for (size_t k = 0; k < spec->n_models; k++)
+        spec->models[k].weight = w[k];
+}
+
 static int resolve_task(stats_run *s, size_t pos, mpb_error *err)
 {
     tensor_state *ts = &s->ts[pos];
     mpb_merge_task *task = &s->r->task[ts->tensor];
     int rc = MPB_OK;
+    if (task->spec.sce) {
+        stats_sce_resolve(s, ts);
+        for (size_t k = task->spec.n_models; k < stats_rankers(task) && rc == MPB_OK; k++)
+            for (int h = 0; h < 2 && rc == MPB_OK; h++)
+                rc = resolve_cut(s, pos, k, h, err);
+        return rc;
+    }
     for (size_t k = 0; k < task->spec.n_models && rc == MPB_OK; k++) {
         model_state *m = &ts->m[k];
         if (s->pass == PASS_SUMS && m->q_l1 >= 0) {
@@ -155,6 +190,8 @@ void stats_finish_task(stats_run *s, size_t pos)
         if (task->sparse[k].rescale_l1)
             tm->scale = mpb_rescale_l1(m->l1, m->cut[0].l1 - m->cut[1].l1);
     }
+    if (task->spec.select)
+        task->spec.select_cut = ts->m[task->spec.n_models].cut[0].cut;
 }
 
 /* A method with coefficients from statistics: its fp32 coefficients from

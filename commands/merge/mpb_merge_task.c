@@ -82,6 +82,19 @@ static int check_finite(const mpb_task_spec *spec, const mpb_tensor *tensor, mpb
     return MPB_OK;
 }
 
+/* SCE reads no weight, lambda or normalize: its weights come from the
+ * statistics (mpb_sce_weights) and it always divides by the elected ones. */
+static void sce_spec(const mpb_tensor *tensor, const mpb_tensor_params *p,
+                     mpb_merge_task *task)
+{
+    task->spec.sce = true;
+    task->spec.normalize = true;
+    task->spec.lambda = 1.0f;
+    task->spec.select = p->select_topk < 1 && mpb_tensor_numel(tensor) > 0;
+    task->spec.select_cut = mpb_cut_all();
+    task->select_topk = p->select_topk;
+}
+
 int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
                            const mpb_tensor_params *p, mpb_merge_task *task, mpb_error *err)
 {
@@ -89,7 +102,7 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
     size_t n_models = p->n_inputs - 1;
     memset(task, 0, sizeof *task);
     task->spec.models = calloc(n_models, sizeof *task->spec.models);
-    task->sparse = calloc(n_models, sizeof *task->sparse);
+    task->sparse = calloc(n_models + 1, sizeof *task->sparse);
     if (task->spec.models == NULL || task->sparse == NULL)
         return mpb_fail(err, MPB_ENOMEM, "out of memory for tensor '%s'", tensor->name);
     task->spec.base = (size_t)p->base_index;
@@ -98,6 +111,8 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
     task->spec.consensus = def->elects_sign;
     task->spec.normalize = p->normalize;
     task->spec.lambda = (float)p->lambda;
+    if (method == MPB_METHOD_SCE)
+        sce_spec(tensor, p, task);
     mpb_keep_kind kind = def->sparsify;
     double weight_sum = 0;
     size_t k = 0;
@@ -107,12 +122,12 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
         mpb_task_model *m = &task->spec.models[k];
         mpb_merge_sparse *sp = &task->sparse[k++];
         *m = (mpb_task_model){.input = i,
-                              .weight = (float)p->weight[i],
+                              .weight = task->spec.sce ? 1.0f : (float)p->weight[i],
                               .scale = 1.0f,
                               .keep = MPB_KEEP_ALL,
                               .hi = mpb_cut_all(),
                               .lo = mpb_cut_none()};
-        weight_sum += p->weight[i];
+        weight_sum += task->spec.sce ? 0.0 : p->weight[i]; /* SCE: divisor unused */
         double density = p->density[i];
         /* mergekit leaves a task vector alone at density 1: no rescale either. */
         if (kind == MPB_KEEP_ALL || density >= 1 || mpb_tensor_numel(tensor) == 0)
@@ -146,7 +161,7 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
 
 void mpb_merge_task_free(mpb_merge_task *task)
 {
-    for (size_t k = 0; task->sparse && k < task->spec.n_models; k++)
+    for (size_t k = 0; task->sparse && k <= task->spec.n_models; k++)
         for (int c = 0; c < 2; c++) {
             free(task->sparse[k].start_row[c]);
             free(task->sparse[k].start_seen[c]);

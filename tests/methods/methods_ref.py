@@ -387,3 +387,59 @@ def ram(epsilon, base, others):
             term = ((tz * unique).astype(f32) + ((tz * overlap).astype(f32) / divisor)).astype(f32)
             total = term if total is None else (total + term).astype(f32)
         return (b + total).astype(f32)
+
+
+# ---- sce (issue 15a) ----
+def sce_variance(ds):
+    """docs/METHODS.md#sce: per element, the population variance of the task
+    vectors in fp32: mean = (d0 + d1 + ...) / N, then the squared deviations
+    summed in model order and divided by N."""
+    f32 = np.float32
+    n = f32(len(ds))
+    total = ds[0]
+    for d in ds[1:]:
+        total = (total + d).astype(f32)
+    mean = (total / n).astype(f32)
+    sq = np.zeros_like(mean)
+    for d in ds:
+        dev = (d - mean).astype(f32)
+        sq = (sq + (dev * dev).astype(f32)).astype(f32)
+    return (sq / n).astype(f32)
+
+
+def sce(base, xs, select_topk=1.0):
+    """docs/METHODS.md#sce (mergekit's sce.py): Select the top select_topk
+    of the nonzero variances (ties by index), Calculate each task vector's
+    weight from its kept squares, Erase the minority signs of the kept
+    vectors' plain sum, then base + the weighted mean of what is left."""
+    f32 = np.float32
+    ds = [(x - base).astype(f32) for x in xs]
+    numel = base.size
+    if select_topk < 1:
+        var = sce_variance(ds)
+        bits = abs_bits(var).ravel().astype(np.int64)
+        nonzero = int(np.count_nonzero(bits))
+        k = min(int(f32(select_topk) * f32(nonzero)), numel)  # mergekit: fp32 tensor math
+        order = np.lexsort((np.arange(bits.size), -bits))  # variance descending, index ascending
+        keep = np.zeros(bits.size, dtype=bool)
+        keep[order[:k]] = True
+        keep = keep.reshape(base.shape)
+        ds = [np.where(keep, d, f32(0)).astype(f32) for d in ds]
+    shares = [tensor_sum(d.astype(np.float64) * d) / numel for d in ds]
+    total = 0.0
+    for s in shares:
+        total += s
+    weights = [f32(1.0 / len(ds)) if total == 0 else f32(s / total) for s in shares]
+    vote = ds[0]
+    for d in ds[1:]:
+        vote = (vote + d).astype(f32)
+    majority = np.where(vote >= 0, f32(1), f32(-1))
+    mixed = np.zeros_like(vote)
+    divisor = np.zeros_like(vote)
+    for d, w in zip(ds, weights):
+        agree = np.sign(d) == majority  # zeros never agree
+        mixed = (mixed + np.where(agree, (d * w).astype(f32), f32(0))).astype(f32)
+        divisor = (divisor + np.where(agree, w, f32(0))).astype(f32)
+    mixed = (mixed / np.where(divisor == 0, f32(1), divisor)).astype(f32)
+    mixed = np.where(np.isnan(vote), vote, mixed)
+    return (base + mixed).astype(f32)

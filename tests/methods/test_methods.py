@@ -142,6 +142,18 @@ def multislerp_coefs(weights_of, base=False, normalize=True, eps=1e-8):
     return coefs
 
 
+def sce_ref(others, topk_of, files_base=None):
+    def blend(name):
+        base, kind = ref.read(files_base or A, name)
+        return ref.sce(base, [ref.read(o, name)[0] for o in others], topk_of(name)), kind
+    return blend
+
+
+def sce_config(models, params="{}", base="a.h5", extra=""):
+    listed = ", ".join(f"{{model: {m}}}" for m in models)
+    return f"merge_method: sce\nbase_model: {base}\nmodels: [{listed}]\nparameters: {params}\n{extra}"
+
+
 CASES = {
     "linear": ("merge_method: linear\nmodels:\n  - model: a.h5\n    parameters: {weight: 0.3}\n"
                "  - model: b.h5\n    parameters: {weight: 0.7}\n",
@@ -283,6 +295,18 @@ CASES = {
     "karcher_near": ("merge_method: karcher\nmodels: [{model: a.h5}, {model: c.h5}]\n"
                      "parameters: {max_iter: 3, tol: 0.001}\n",
                      linear_ref([A, C], lambda n, xs: ref.karcher_coefficients(xs, 3, 0.001))),
+    # sce (its own block): c.h5 is a near copy of a.h5, so many variances are
+    # equal and the select's cut splits a run of them (checked below); a
+    # gradient and a filter put select_topk on several values.
+    "sce": (sce_config(["b.h5", "c.h5"], "{select_topk: [{filter: mlp, value: 0.1}, "
+                       "{value: [0.3, 0.8]}]}"),
+            sce_ref([B, C], lambda n: 0.1 if "mlp" in n else gradient([0.3, 0.8], position(n)))),
+    # select_topk's default 1: no select, weights from every element's squares.
+    "sce_all_f32": (sce_config(["c.h5", "b.h5"], extra="out_dtype: float32\n"),
+                    sce_ref([C, B], lambda n: 1.0)),
+    # One task vector: every variance is 0, the select keeps nothing, the
+    # output is base_model's (as in mergekit).
+    "sce_one": (sce_config(["b.h5"], "{select_topk: 0.5}"), sce_ref([B], lambda n: 0.5)),
 }
 
 # ---- ram (issue 15b) ----
@@ -329,7 +353,7 @@ RUNS = [(1, "collective", None, None), (2, "independent", "16", "0"),
 SHORT = {"linear", "interpolate", "passthrough", "task_arithmetic", "slerp_near", "slerp_last",
          "linear_dtype_f16", "nearswap_near_f32", "multislerp_base_f32",
          "karcher_near", "nuslerp_base_f32", "nuslerp_parallel", "ram_one_f32",
-         "nuslerp_rows_base_f32"}
+         "nuslerp_rows_base_f32", "sce_one"}
 
 
 def merge(cfg, out, np_, io, slab, memory=None):
@@ -381,6 +405,21 @@ with h5py.File(A, "r") as fa:
     assert above < k < above + equal, "the test data should split ties at the cut"
 print("ok: the ties case cuts inside a run of equal magnitudes")
 
+
+def variance_cut_splits(base, others, name, topk):
+    """Whether sce's select cut falls inside a run of equal variances."""
+    ds = [(ref.read(o, name)[0] - ref.read(base, name)[0]).astype(np.float32) for o in others]
+    bits = ref.abs_bits(ref.sce_variance(ds)).astype(np.int64)
+    k = int(np.float32(topk) * np.float32(np.count_nonzero(bits)))
+    t = np.sort(bits.ravel())[::-1][k - 1]
+    above = np.count_nonzero(bits > t)
+    return above < k < above + np.count_nonzero(bits == t)
+
+
+assert variance_cut_splits(A, [B, C], "model.layers.0.mlp.down_proj.weight", 0.1)
+assert variance_cut_splits(A, [B, C], "model.embed_tokens.weight", 0.3)  # two-level selection
+print("ok: the sce case's select cuts inside runs of equal variances")
+
 # Tensors above 65,536 elements take the two-level radix selection (smaller
 # ones exchange every magnitude): f32 inputs with a 300 x 300 matrix, a 1-D
 # The memory budget decides how often each input is read, never the result:
@@ -394,7 +433,8 @@ def read_bytes(case, memory):
     return int(re.search(r"read_bytes=(\d+)", p.stderr).group(1))
 
 
-for case, files in (("ties", (A, B, C)), ("slerp_near", (A, C)), ("model_stock", (A, B, C))):
+for case, files in (("ties", (A, B, C)), ("slerp_near", (A, C)), ("model_stock", (A, B, C)),
+                    ("sce", (A, B, C))):
     full, some, none = (read_bytes(case, m) for m in (None, "64", "0"))
     once = sum(mpbtest.raw_bits(p, n)[0].nbytes for p in files for n in NAMES)
     assert full == once, f"{case}: read {full} bytes with the default budget, not {once}"
@@ -459,6 +499,23 @@ t = sorted_bits[int(0.3 * d.size) - 1]
 above = np.count_nonzero(ref.abs_bits(d).astype(np.int64) > t)
 assert above < int(0.3 * d.size) < above + np.count_nonzero(ref.abs_bits(d) == t)
 print("ok: the large ties cut splits a run of equal magnitudes")
+
+# sce on the same tensors: the two-level selection of the variance key, with
+# runs of equal variances at the cut.
+cfg = write("big_sce", sce_config(["big_b.h5", "big_c.h5"], "{select_topk: 0.3}", "big_a.h5"))
+outs = []
+for np_, io, memory in ((1, "collective", None), (3, "collective", "0"), (4, "independent", "256")):
+    outs.append(os.path.join(work, f"big_sce_np{np_}.h5"))
+    merge(cfg, outs[-1], np_, io, "16", memory)
+for out in outs[1:]:
+    mpbtest.assert_same_tensors(outs[0], out)
+for name in big_shapes:
+    want, kind = sce_ref(BIG[1:], lambda n: 0.3, BIG[0])(name)
+    check_against(outs[0], name, want, kind)
+for name in ("big.w", "big.v"):
+    assert variance_cut_splits(BIG[0], BIG[1:], name, 0.3), name
+print("ok: sce on tensors past 65,536 elements: 3 runs identical and equal to the reference, "
+      "the cut inside runs of equal variances")
 
 # A layer range: layers 1..2 blended by ties, everything else a copy of a.h5.
 cfg = write("ties_layers", CASES["ties"][0] + "layer_range: [1, 2]\nkeep_outside: a.h5\n")
@@ -626,6 +683,17 @@ expect_error("arcee_fusion", "merge_method: arcee_fusion\nbase_model: a.h5\n"
              "merge_method 'arcee_fusion': mpiblend does not support it yet: mergekit takes its "
              "threshold from an unseeded random sample")
 # ---- end ram and arcee_fusion ----
+expect_error("sce_topk_zero", sce_config(["b.h5", "c.h5"], "{select_topk: 0}"),
+             "parameters.select_topk must be above 0 (1 or more selects every element) (got 0)")
+expect_error("sce_topk_negative",
+             sce_config(["b.h5"], "{select_topk: [{filter: mlp, value: -0.5}, {value: 0.5}]}"),
+             "select_topk must be above 0")
+expect_error("sce_topk_word", sce_config(["b.h5"], "{select_topk: most}"),
+             "select_topk must be a number (got 'most')")
+expect_error("sce_no_base", "merge_method: sce\nmodels: [{model: b.h5}, {model: c.h5}]\n",
+             "merge_method 'sce' needs base_model")
+expect_error("sce_only_base", "merge_method: sce\nbase_model: a.h5\nmodels: [{model: a.h5}]\n",
+             "merge_method 'sce' needs at least 1 model besides base_model")
 # An existing output without --force stops the run before the statistics
 # read anything.
 existing = os.path.join(work, "existing.h5")

@@ -266,6 +266,10 @@ class FilteredAndPerModel(TempCase):
                             ["0.01", "0.1"], ("0.6", "0.7")),
             "slerp": ("merge_method: slerp\nbase_model: big0.h5\nmodels:\n  - model: big1.h5\n",
                       "parameters: {t: {d}}\n", "t", ["0.1", "0.6"], None),
+            # sce: a variance select over the 65,536-element tensor, and none (1).
+            "sce": ("merge_method: sce\nbase_model: big0.h5\nmodels:\n  - model: big1.h5\n"
+                    "  - model: big2.h5\n", "parameters: {select_topk: {d}}\n",
+                    "select_topk", ["0.2", "0.6", "1"], None),
             # The rest on two runs: their own kernels, no new statistics.
             "task_arithmetic": ("merge_method: task_arithmetic\n" + task,
                                 "parameters: {lambda: {d}}\n", "lambda", ["0.5", "1.3"],
