@@ -3,6 +3,7 @@ the way ctest was configured (one run() for every suite), and an
 independent numpy reference for the arithmetic contract
 (docs/ARITHMETIC.md).  Suite modules (tests/*/NAME.py) keep only what is
 specific to them."""
+import json
 import os
 import shlex
 import signal
@@ -69,6 +70,25 @@ def write_text(folder, name, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def write_safetensors(path, tensors):
+    """A .safetensors file of {name: numpy array} (float32 or float16, kept
+    as given), written with json only: inputs made the way other tools
+    write them, without mpiblend."""
+    kinds = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16"}
+    header, blobs, at = {}, [], 0
+    for name, arr in tensors.items():
+        arr = np.ascontiguousarray(arr)
+        raw = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": kinds[arr.dtype], "shape": list(arr.shape),
+                        "data_offsets": [at, at + len(raw)]}
+        blobs.append(raw)
+        at += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
 
 
 def tensor_names(path):

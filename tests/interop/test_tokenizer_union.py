@@ -10,12 +10,12 @@ split the embeddings, into safetensors folders and HDF5."""
 import json
 import os
 import shutil
-import struct
 import sys
 
 import numpy as np
 
 import interop
+import mpbtest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "methods"))
 from methods_ref import linear  # noqa: E402  (docs/ARITHMETIC.md's fp32 order)
@@ -36,21 +36,6 @@ def write_json(folder, name, value):
         f.write("\n")
 
 
-def write_safetensors(file, tensors):
-    """tensors: {name: float32 array}, written with numpy and json only."""
-    header, blobs, at = {}, [], 0
-    for name, arr in tensors.items():
-        raw = np.ascontiguousarray(arr, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape),
-                        "data_offsets": [at, at + len(raw)]}
-        blobs.append(raw)
-        at += len(raw)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(file, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
 def model(label, seed, vocab, added, rows, tied=False):
     """A folder with embed_tokens (and lm_head unless tied) of `rows` rows,
     one layer tensor and a norm; tokenizer.json of vocab + added tokens."""
@@ -62,7 +47,7 @@ def model(label, seed, vocab, added, rows, tied=False):
          "model.norm.weight": rng.standard_normal(H)}
     if not tied:
         t["lm_head.weight"] = rng.standard_normal((rows, H))
-    write_safetensors(os.path.join(folder, "model.safetensors"),
+    mpbtest.write_safetensors(os.path.join(folder, "model.safetensors"),
                       {k: v.astype(np.float32) for k, v in t.items()})
     write_json(folder, "config.json", {"_name_or_path": label, "model_type": "llama",
                                        "num_hidden_layers": 1, "vocab_size": rows,

@@ -70,20 +70,6 @@ def names_of(text):
     return set(re.findall(r"model: ([\w.-]+(?:/[\w.-]+)?)", text))
 
 
-def write_safetensors(path, tensors):
-    header, data, offset = {}, [], 0
-    for name, array in tensors.items():
-        raw = array.astype("<f2").tobytes()
-        header[name] = {"dtype": "F16", "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        data.append(raw)
-        offset += len(raw)
-    head = json.dumps(header).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(len(head).to_bytes(8, "little") + head + b"".join(data))
-
-
 def make_model(folder, seed, base=None):
     """A 40-layer Llama-shaped folder; with base, base plus a small task
     vector (fine-tunes of one base, as the task-vector methods expect)."""
@@ -97,7 +83,7 @@ def make_model(folder, seed, base=None):
             x = base[name].astype(np.float32) + np.float32(0.1) * x
         tensors[name] = x.astype(np.float16)
     os.makedirs(folder)
-    write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    mpbtest.write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
     files = {"config.json": {"architectures": ["LlamaForCausalLM"], "hidden_size": HIDDEN,
                              "num_hidden_layers": LAYERS, "vocab_size": VOCAB,
                              "torch_dtype": "float16"},
