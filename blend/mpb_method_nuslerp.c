@@ -46,8 +46,8 @@ static double interpolation_t(const mpb_tensor_params *p)
 }
 
 /* Every input's coefficient in double from the sums of v0, v1. */
-static void input_coefficients(const mpb_tensor_params *p, double ss0, double ss1,
-                               double dot01, double exact[])
+static void input_coefficients(const mpb_tensor_params *p, double ss0, double ss1, double dot01,
+                               double exact[])
 {
     size_t input[2];
     model_inputs(p, input);
@@ -101,8 +101,8 @@ static int vectors_blend(const mpb_tensor_params *p, size_t len, size_t n_vector
         float coef[MPB_MAX_INPUTS];
         for (size_t i = 0; i < p->n_inputs; i++)
             coef[i] = (float)exact[i];
-        mpb_blend_linear(p->n_inputs, at, in_dt, coef, (char *)out + k * len * out_size,
-                         out_dt, len);
+        mpb_blend_linear(p->n_inputs, at, in_dt, coef, (char *)out + k * len * out_size, out_dt,
+                         len);
     }
     free(v);
     return MPB_OK;
@@ -126,8 +126,8 @@ static int check_params(const mpb_tensor_params *p, const char *tensor, mpb_erro
     double t = interpolation_t(p);
     if (!isfinite(t))
         return mpb_fail(err, MPB_EINVAL,
-                        "nuslerp: the weights of tensor '%s' give t = w1 / (w0 + w1) = %g", tensor,
-                        t);
+                        "nuslerp: the weights of tensor '%s' give t = w1 / (w0 + w1) = %g",
+                        tensor, t);
     return MPB_OK;
 }
 

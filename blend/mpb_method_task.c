@@ -103,7 +103,7 @@ static void cut_mask(const mpb_cut *c, const float *restrict key, size_t n, uint
                      uint32_t *restrict mask)
 {
     uint64_t equal = count_bits(key, n, c->bits);
-    if (*seen < c->need && *seen + equal > c->need) {
+    if (*seen < c->need && equal > c->need - *seen) {
         for (size_t j = 0; j < n; j++)
             mask[j] = mpb_cut_holds(c, mpb_abs_bits(key[j]), seen) ? UINT32_MAX : 0u;
         return;

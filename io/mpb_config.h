@@ -81,9 +81,9 @@ uint64_t mpb_config_tokenizer_pad(const mpb_config *c);
 /* tokenizer: {tokens: {TOKEN: {source: ..., force: ...}}}: where a token's
  * embedding rows come from, as mergekit's TokenEmbeddingConfig says. */
 typedef enum mpb_token_kind {
-    MPB_TOKEN_FROM_MODEL,  /* source: MODEL: that input's row for the token */
-    MPB_TOKEN_ZERO,        /* source: {kind: zero} */
-    MPB_TOKEN_MODEL_TOKEN  /* source: {kind: model_token, model, token | token_id} */
+    MPB_TOKEN_FROM_MODEL, /* source: MODEL: that input's row for the token */
+    MPB_TOKEN_ZERO,       /* source: {kind: zero} */
+    MPB_TOKEN_MODEL_TOKEN /* source: {kind: model_token, model, token | token_id} */
 } mpb_token_kind;
 
 typedef struct mpb_token_rule {

@@ -93,9 +93,9 @@ struct mpb_config {
     double after_layers_position; /* gradient position of the final norm and
                                      lm_head: 0 (mergekit) or 1 */
     bool has_sweep;
-    int tokenizer_input; /* tokenizer_source / tokenizer.source; -1: none */
-    bool tokenizer_union;  /* source: union (tokenizer_input is then -1) */
-    uint64_t tokenizer_pad; /* tokenizer.pad_to_multiple_of; 0: none */
+    int tokenizer_input;         /* tokenizer_source / tokenizer.source; -1: none */
+    bool tokenizer_union;        /* source: union (tokenizer_input is then -1) */
+    uint64_t tokenizer_pad;      /* tokenizer.pad_to_multiple_of; 0: none */
     mpb_token_rule *token_rules; /* tokenizer.tokens */
     size_t n_token_rules;
     char *chat_template; /* as written: a name, "auto" or a template; NULL */

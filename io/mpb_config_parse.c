@@ -59,7 +59,6 @@ static const mpb_ignored_key mergekit_only_keys[] = {
     {NULL, NULL},
 };
 
-
 /* Keys mergekit's config schema does not have, which it therefore ignores,
  * and which people write anyway: labels, and run options that mergekit
  * reads from its command line only.  They cannot change mergekit's result,
@@ -131,7 +130,8 @@ static int collect_top_keys(parse_state *st, yaml_node_t *root)
         int k = 0;
         while (k < KEY_COUNT && strcmp(mpb_yaml_text(key), top_keys[k]) != 0)
             k++;
-        if (k == KEY_COUNT && mpb_config_note_ignored(&st->y, st->c, ignored_top_keys, key, NULL))
+        if (k == KEY_COUNT &&
+            mpb_config_note_ignored(&st->y, st->c, ignored_top_keys, key, NULL))
             continue;
         if (k == KEY_COUNT)
             return unknown_top_key(st, key);

@@ -22,8 +22,8 @@ static int input_named(mpb_yaml *y, yaml_node_t *node, const char *dir, const mp
     free(path);
     if (*input < 0)
         return mpb_yaml_fail(y, node, NULL,
-                             "%s: %s '%s' is not one of the models or the base_model", rule, role,
-                             text);
+                             "%s: %s '%s' is not one of the models or the base_model", rule,
+                             role, text);
     return MPB_OK;
 }
 

@@ -149,8 +149,9 @@ static int edit_config(mpb_hf_files *set, const char *what, bool (*edit)(json_t 
     json_t *root = json_loadb((const char *)f->data, f->len, 0, &je);
     if (root == NULL || !json_is_object(root)) {
         json_decref(root);
-        return mpb_fail(err, MPB_EINVAL, "%s: not a valid JSON object, cannot set its %s to %lld",
-                        CONFIG_NAME, what, (long long)value);
+        return mpb_fail(err, MPB_EINVAL,
+                        "%s: not a valid JSON object, cannot set its %s to %lld", CONFIG_NAME,
+                        what, (long long)value);
     }
     int rc = edit(root, value) ? mpb_hf_file_replace_json(f, root, err) : MPB_OK;
     json_decref(root);

@@ -102,12 +102,13 @@ static json_t *vocabulary(const mpb_hf_file *f, const char *owner, mpb_error *er
 static int vocab_differs(const char *chosen_name, const char *other_name, const char *file,
                          mpb_error *err)
 {
-    return mpb_fail(err, MPB_EINVAL,
-                    "the vocabularies of tokenizer source '%s' and input '%s' differ (%s): "
-                    "embedding rows are built for another vocabulary only in models: configs "
-                    "(not slices:) whose inputs have tokenizer.json files and embedding tensors "
-                    "(embed_tokens, lm_head, ...)",
-                    chosen_name, other_name, file);
+    return mpb_fail(
+        err, MPB_EINVAL,
+        "the vocabularies of tokenizer source '%s' and input '%s' differ (%s): "
+        "embedding rows are built for another vocabulary only in models: configs "
+        "(not slices:) whose inputs have tokenizer.json files and embedding tensors "
+        "(embed_tokens, lm_head, ...)",
+        chosen_name, other_name, file);
 }
 
 int mpb_hf_tokenizer_check_vocab(const mpb_hf_files *chosen, const char *chosen_name,

@@ -164,8 +164,8 @@ static int compute_fills(shared *sh, mpb_store *stores, size_t n, size_t t, size
     if (err->code == MPB_OK) {
         list_fetches(m, f);
         for (size_t k = 0; k < n_fetch && err->code == MPB_OK; k++)
-            stores[f[k].input].ops->read_rows(stores[f[k].input].handle, t,
-                                              (uint64_t)f[k].row, 1, got + k * rb, err);
+            stores[f[k].input].ops->read_rows(stores[f[k].input].handle, t, (uint64_t)f[k].row,
+                                              1, got + k * rb, err);
     }
     mpb_store_flush(stores, n, err); /* every rank: the same reads */
     size_t k = 0;

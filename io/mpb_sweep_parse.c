@@ -175,10 +175,11 @@ static int parse_key(mpb_sweep *s, mpb_sweep_param *p, yaml_node_t *key, mpb_err
     if (!p->key || !p->param || (at && !p->filter))
         return mpb_fail(err, MPB_ENOMEM, "out of memory reading the sweep");
     if (!mpb_param_sweepable(mpb_param_lookup(p->param)))
-        return mpb_sweep_fail_at(s, key, err,
-                                 "sweep key '%s': '%s' is not a numeric "
-                                 "parameter (weight, density, gamma, epsilon, lambda, t, select_topk)",
-                                 k, p->param);
+        return mpb_sweep_fail_at(
+            s, key, err,
+            "sweep key '%s': '%s' is not a numeric "
+            "parameter (weight, density, gamma, epsilon, lambda, t, select_topk)",
+            k, p->param);
     if (p->filter && p->filter[0] == '\0')
         return mpb_sweep_fail_at(s, key, err,
                                  "sweep key '%s': empty filter after '@' "

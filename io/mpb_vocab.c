@@ -13,9 +13,12 @@
 
 bool mpb_vocab_is_embedding(const mpb_tensor *t)
 {
-    static const char *const suffixes[] = {"embed_tokens.weight", "wte.weight",
-                                           "embed_in.weight",     "word_embeddings.weight",
-                                           "lm_head.weight",      "embed_out.weight",
+    static const char *const suffixes[] = {"embed_tokens.weight",
+                                           "wte.weight",
+                                           "embed_in.weight",
+                                           "word_embeddings.weight",
+                                           "lm_head.weight",
+                                           "embed_out.weight",
                                            NULL};
     if (t->ndim != 2)
         return false;
@@ -31,11 +34,11 @@ bool mpb_vocab_is_embedding(const mpb_tensor *t)
 
 /* One input's vocabulary as its tokenizer.json gives it. */
 typedef struct vocab_in {
-    json_t *root;    /* tokenizer.json; NULL: the input has none */
-    json_t *ids;     /* token -> id: model.vocab and added_tokens */
+    json_t *root;       /* tokenizer.json; NULL: the input has none */
+    json_t *ids;        /* token -> id: model.vocab and added_tokens */
     const char **by_id; /* id -> token (NULL where no token has the id) */
-    json_t **added;  /* id -> its added_tokens entry, or NULL */
-    uint64_t n;      /* largest id + 1 */
+    json_t **added;     /* id -> its added_tokens entry, or NULL */
+    uint64_t n;         /* largest id + 1 */
 } vocab_in;
 
 static void vocab_in_free(vocab_in *v)
@@ -100,8 +103,8 @@ static int read_vocab(const mpb_hf_files *set, const char *owner, vocab_in *v, m
     {
         json_t *id = json_object_get(tok, "id");
         const char *content = json_string_value(json_object_get(tok, "content"));
-        if (rc == MPB_OK && (content == NULL || !json_is_integer(id) ||
-                             json_integer_value(id) < 0))
+        if (rc == MPB_OK &&
+            (content == NULL || !json_is_integer(id) || json_integer_value(id) < 0))
             rc = bad_json(owner, "an added_tokens entry without content or id", err);
         if (rc == MPB_OK)
             json_object_set(v->ids, content, id);
@@ -121,8 +124,9 @@ static int read_vocab(const mpb_hf_files *set, const char *owner, vocab_in *v, m
     {
         const char **slot = &v->by_id[json_integer_value(val)];
         if (*slot != NULL && rc == MPB_OK)
-            rc = mpb_fail(err, MPB_EINVAL, "%s of '%s': tokens '%s' and '%s' have the same id %lld",
-                          TOKENIZER_JSON, owner, *slot, key, (long long)json_integer_value(val));
+            rc = mpb_fail(
+                err, MPB_EINVAL, "%s of '%s': tokens '%s' and '%s' have the same id %lld",
+                TOKENIZER_JSON, owner, *slot, key, (long long)json_integer_value(val));
         *slot = key;
     }
     json_array_foreach(added, i, tok)
@@ -138,8 +142,8 @@ static int read_vocab(const mpb_hf_files *set, const char *owner, vocab_in *v, m
 typedef struct vocab_out {
     json_t *ids; /* token -> id */
     const char **tokens;
-    int *from;          /* per token: input whose tokenizer brought it */
-    json_t **added;     /* per token: the added_tokens entry it copies, or NULL */
+    int *from;      /* per token: input whose tokenizer brought it */
+    json_t **added; /* per token: the added_tokens entry it copies, or NULL */
     uint64_t n, cap;
 } vocab_out;
 
@@ -299,7 +303,8 @@ static mpb_vocab_fill default_fill(const mpb_vocab_map *m, const mpb_vocab_spec 
     if (present == 0) {
         f.kind = MPB_VOCAB_FILL_ZERO;
     } else if (present == 1) {
-        f = (mpb_vocab_fill){MPB_VOCAB_FILL_ROW, (int64_t)last, m->src[last * m->n_tokens + t], 0};
+        f = (mpb_vocab_fill){MPB_VOCAB_FILL_ROW, (int64_t)last, m->src[last * m->n_tokens + t],
+                             0};
     } else if (spec->base >= 0 && m->src[(size_t)spec->base * m->n_tokens + t] >= 0) {
         f = (mpb_vocab_fill){MPB_VOCAB_FILL_ROW, spec->base,
                              m->src[(size_t)spec->base * m->n_tokens + t], 0};
@@ -315,7 +320,8 @@ static int rule_fill(const mpb_token_rule *r, const mpb_vocab_map *m, const voca
                      const char *const *names, const uint64_t *rows, uint64_t t,
                      mpb_vocab_fill *f, mpb_error *err)
 {
-    *f = (mpb_vocab_fill){.kind = MPB_VOCAB_FILL_ZERO, .input = -1, .row = -1, .force = r->force};
+    *f = (mpb_vocab_fill){
+        .kind = MPB_VOCAB_FILL_ZERO, .input = -1, .row = -1, .force = r->force};
     if (r->kind == MPB_TOKEN_ZERO)
         return MPB_OK;
     int64_t row = m->src[(size_t)r->input * m->n_tokens + t];
@@ -333,8 +339,8 @@ static int rule_fill(const mpb_token_rule *r, const mpb_vocab_map *m, const voca
             return mpb_fail(err, MPB_EINVAL,
                             "tokenizer.tokens '%s': token_id %lld is past the %llu embedding "
                             "rows of '%s'",
-                            r->token, (long long)r->src_id,
-                            (unsigned long long)rows[r->input], names[r->input]);
+                            r->token, (long long)r->src_id, (unsigned long long)rows[r->input],
+                            names[r->input]);
         return mpb_fail(err, MPB_EINVAL,
                         "tokenizer.tokens '%s': '%s' is not in the vocabulary of '%s' (its "
                         "%s)",
@@ -536,4 +542,3 @@ int mpb_vocab_build(const mpb_hf_files *sets, const char *const *names, size_t n
         mpb_vocab_map_free(map);
     return rc;
 }
-

@@ -17,11 +17,11 @@
 
 /* What the config asks for. */
 typedef struct mpb_vocab_spec {
-    int source;      /* input whose vocabulary the output takes; -1 with union */
-    bool is_union;   /* the union of every input's vocabulary */
-    int lead;        /* union: the input it extends (base_model, else input 0) */
-    int base;        /* base_model as given, else -1: lacking models take its row */
-    uint64_t pad_to; /* pad_to_multiple_of; 0: none */
+    int source;                  /* input whose vocabulary the output takes; -1 with union */
+    bool is_union;               /* the union of every input's vocabulary */
+    int lead;                    /* union: the input it extends (base_model, else input 0) */
+    int base;                    /* base_model as given, else -1: lacking models take its row */
+    uint64_t pad_to;             /* pad_to_multiple_of; 0: none */
     const mpb_token_rule *rules; /* tokenizer.tokens */
     size_t n_rules;
 } mpb_vocab_spec;
@@ -41,9 +41,9 @@ typedef struct mpb_vocab_fill {
 
 typedef struct mpb_vocab_map {
     size_t n_inputs;
-    uint64_t n_tokens; /* output vocabulary; 0: no map (rows read unchanged) */
-    uint64_t n_rows;   /* n_tokens rounded up to pad_to */
-    int64_t *src;      /* [i * n_tokens + t]: input i's row for token t, -1: lacks it */
+    uint64_t n_tokens;    /* output vocabulary; 0: no map (rows read unchanged) */
+    uint64_t n_rows;      /* n_tokens rounded up to pad_to */
+    int64_t *src;         /* [i * n_tokens + t]: input i's row for token t, -1: lacks it */
     mpb_vocab_fill *fill; /* per token */
 } mpb_vocab_map;
 

@@ -102,10 +102,12 @@ static int drive_collective(struct walk *w, MPI_Comm comm, mpb_round_fn step, vo
                 item_done(w, mine[j]);
         mpb_comm_ballot_cast(&ballot[cast++ % (MPB_DRIVE_VOTE_LAG + 1)], err, comm);
         if (cast - counted > MPB_DRIVE_VOTE_LAG)
-            rc = mpb_comm_ballot_count(&ballot[counted++ % (MPB_DRIVE_VOTE_LAG + 1)], err, comm);
+            rc =
+                mpb_comm_ballot_count(&ballot[counted++ % (MPB_DRIVE_VOTE_LAG + 1)], err, comm);
     }
     while (counted < cast) {
-        int later = mpb_comm_ballot_count(&ballot[counted++ % (MPB_DRIVE_VOTE_LAG + 1)], err, comm);
+        int later =
+            mpb_comm_ballot_count(&ballot[counted++ % (MPB_DRIVE_VOTE_LAG + 1)], err, comm);
         rc = rc != MPB_OK ? rc : later;
     }
     free(round_of);

@@ -25,16 +25,16 @@ typedef struct mpb_job_output {
     size_t n_attrs;       /* root attributes (provenance) */
     const char *const *attr_keys;
     const char *const *attr_values;
-    mpb_store store;               /* open while the step runs: steps write here */
-    const char *const *files_from; /* checkpoints whose non-tensor files (config, */
-    size_t n_files_from;           /* tokenizer) the output carries: the first with any */
-    const char *tokenizer_from;    /* NULL, or where the tokenizer files come from */
+    mpb_store store;                     /* open while the step runs: steps write here */
+    const char *const *files_from;       /* checkpoints whose non-tensor files (config, */
+    size_t n_files_from;                 /* tokenizer) the output carries: the first with any */
+    const char *tokenizer_from;          /* NULL, or where the tokenizer files come from */
     const mpb_hf_files *tokenizer_files; /* NULL, or the files themselves (union) */
-    uint64_t vocab_size; /* > 0: the embeddings were built for the output's vocabulary
+    uint64_t vocab_size;       /* > 0: the embeddings were built for the output's vocabulary
                             (mpb_vocab.h): config.json's vocab_size */
-    const char *chat_template;     /* NULL, or a chat template (mpb_hf_tokenizer.h) */
-    int num_layers;                /* > 0: config.json's layer count (slices) */
-    const char *const *reads;      /* every checkpoint the job reads: never replaced */
+    const char *chat_template; /* NULL, or a chat template (mpb_hf_tokenizer.h) */
+    int num_layers;            /* > 0: config.json's layer count (slices) */
+    const char *const *reads;  /* every checkpoint the job reads: never replaced */
     size_t n_reads;
 } mpb_job_output;
 

@@ -123,8 +123,8 @@ int mpb_merge_recipe_open_inputs(const mpb_merge_recipe *r, const mpb_io_opts *i
     if (r->sources == NULL) {
         for (size_t i = 0; i < r->n_inputs; i++)
             paths[i] = mpb_config_input_path(r->config, i);
-        int rc = mpb_inputs_open(paths, r->n_inputs, &r->in_idx, r->own_idx, io, comm, stores,
-                                 err);
+        int rc =
+            mpb_inputs_open(paths, r->n_inputs, &r->in_idx, r->own_idx, io, comm, stores, err);
         if (rc == MPB_OK && r->vocab.n_tokens > 0) {
             rc = mpb_store_vocab_wrap(stores, r->n_inputs, &r->in_idx, &r->vocab, comm, err);
             if (rc != MPB_OK) {

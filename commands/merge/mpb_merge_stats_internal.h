@@ -78,10 +78,10 @@ typedef struct stats_run {
     float *d;                   /* per input, STATS_CHUNK decoded values */
     double *acc;                /* per quantity, one row's running sum */
     size_t acc_cap;
-    float *key;        /* STATS_CHUNK values of SCE's variance key */
+    float *key;           /* STATS_CHUNK values of SCE's variance key */
     uint64_t seen_select; /* PASS_KEPT: elements equal to SCE's cut met so far */
-    uint32_t *hist;    /* per ranker, 65536 local bins (one item's counts) */
-    uint32_t *touched; /* per model, bins that became nonzero; for a small
+    uint32_t *hist;       /* per ranker, 65536 local bins (one item's counts) */
+    uint32_t *touched;    /* per model, bins that became nonzero; for a small
                               tensor, the item's magnitudes */
     size_t *n_touched;
     tensor_state *ts; /* the batch */

@@ -127,8 +127,8 @@ static void task_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uin
         if (s->pass == PASS_SUMS && m->q_l1 >= 0)
             s->acc[m->q_l1] = mpb_sum_abs(d, c->n, s->acc[m->q_l1]);
         if (s->pass == PASS_SUMS && m->q_kept >= 0 && tm->keep == MPB_KEEP_RANDOM)
-            s->acc[m->q_kept] = mpb_sum_abs_random(d, c->n, tm->key, c->first, tm->density,
-                                                   s->acc[m->q_kept]);
+            s->acc[m->q_kept] =
+                mpb_sum_abs_random(d, c->n, tm->key, c->first, tm->density, s->acc[m->q_kept]);
         ranked_chunk(s, ts, k, d, c, ties);
     }
 }

@@ -84,8 +84,7 @@ static int check_finite(const mpb_task_spec *spec, const mpb_tensor *tensor, mpb
 
 /* SCE reads no weight, lambda or normalize: its weights come from the
  * statistics (mpb_sce_weights) and it always divides by the elected ones. */
-static void sce_spec(const mpb_tensor *tensor, const mpb_tensor_params *p,
-                     mpb_merge_task *task)
+static void sce_spec(const mpb_tensor *tensor, const mpb_tensor_params *p, mpb_merge_task *task)
 {
     task->spec.sce = true;
     task->spec.normalize = true;
