@@ -149,7 +149,8 @@ def collective_targets(variants, moe):
     def pair(procs, transport):
         found = {}
         for v in variants:
-            if v.kind == "mpiblend" and v.procs == procs and transport in v.name:
+            if (v.kind == "mpiblend" and v.procs == procs and transport in v.name
+                    and "--aggregate on" not in v.name):
                 found["collective" if "--io collective" in v.name else "independent"] = v
         c, i = found.get("collective"), found.get("independent")
         return (c.median(), i.median()) if c and i and c.median() and i.median() else None

@@ -6,6 +6,7 @@
 #include "mpb_memory.h"
 #include "mpb_suggest.h"
 #include "mpb_h5.h"
+#include "mpb_io_hints.h"
 
 #include <getopt.h>
 #include <hdf5.h>
@@ -259,6 +260,7 @@ int mpb_cli_main(int argc, char **argv, MPI_Comm comm)
         return MPB_EXIT_FAILED;
     }
     mpb_h5_quiet();
+    mpb_io_aggregation_settle(&a.run.io, comm); /* collective, before any file opens */
     mpb_memory_check_headroom(MPB_MEMORY_MIN_HEADROOM, &err);
     int status = mpb_comm_agree(&err, comm) == MPB_OK ? c->run(&a, comm, &err, why, sizeof why)
                                                       : MPB_EXIT_FAILED;

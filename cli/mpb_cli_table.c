@@ -43,6 +43,10 @@ const struct mpb_cli_option mpb_cli_options[] = {
      "the same in KiB, for small models and tests (overrides --memory-mib)"},
     {"io", OPT_IO, "collective|independent", CMD_WRITERS | CMD_DISTANCE,
      "MPI-IO transfer mode (default independent: faster for whole slabs)"},
+    {"aggregate", OPT_AGGREGATE, "auto|on|off", CMD_WRITERS | CMD_DISTANCE,
+     "with --io collective: hand each round to the MPI-IO library's collective call, which "
+     "may aggregate (on), or move each rank's block in its own call (off); auto (default) "
+     "is off when every rank shares one node"},
     {"mpi-hint", OPT_MPI_HINT, "KEY=VALUE", CMD_WRITERS | CMD_DISTANCE,
      "MPI-IO hint for every HDF5 file, e.g. cb_nodes=4, striping_unit=4194304 (repeatable)"},
     {"mpi-hints-file", OPT_MPI_HINTS_FILE, "FILE", CMD_WRITERS | CMD_DISTANCE,
@@ -304,6 +308,18 @@ int mpb_cli_apply_option(struct mpb_cli_args *a, int id, const char *val, char *
         }
         snprintf(why, n, "--io takes 'collective' or 'independent', not '%s'", val);
         return -1;
+    case OPT_AGGREGATE: {
+        static const char *const names[] = {[MPB_AGGREGATE_AUTO] = "auto",
+                                            [MPB_AGGREGATE_ON] = "on",
+                                            [MPB_AGGREGATE_OFF] = "off"};
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+            if (!strcmp(val, names[i])) {
+                a->run.io.aggregation = (mpb_io_aggregation)i;
+                return 0;
+            }
+        snprintf(why, n, "--aggregate takes 'auto', 'on' or 'off', not '%s'", val);
+        return -1;
+    }
     case OPT_FORMAT:
         a->run.out_store = mpb_store_by_name(val);
         if (a->run.out_store != NULL)

@@ -44,6 +44,7 @@ enum mpb_cli_option_id {
     OPT_SLAB_MIB = 256,
     OPT_SLAB_KIB,
     OPT_IO,
+    OPT_AGGREGATE,
     OPT_ALIGN_KIB,
     OPT_MPI_HINT,
     OPT_MPI_HINTS_FILE,

@@ -32,6 +32,7 @@ struct mpb_h5_file {
     const mpb_index *idx;
     bool writable;
     bool collective;
+    bool aggregate;        /* a round's main block in the MPI-IO library's collective call */
     MPI_File *fh;          /* HDF5's MPI-IO handle, for raw transfers */
     uint64_t *out_offsets; /* output: where each tensor's bytes start */
     long cached;           /* the one dataset open now, or -1 */
@@ -122,6 +123,7 @@ static mpb_h5_file *file_new(const char *path, const mpb_index *idx, const mpb_i
     f->idx = idx;
     f->writable = writable;
     f->collective = opts->collective;
+    f->aggregate = opts->aggregation != MPB_AGGREGATE_OFF;
     f->cached = -1;
     if (f->path == NULL) {
         free(f);
@@ -488,7 +490,9 @@ static int move_block(mpb_h5_file *f, const pending *b, mpb_error *err)
  * (docs/PERFORMANCE.md).  Since each rank's block is contiguous and apart
  * from the others', the MPI-IO library decides whether aggregation pays:
  * ROMIO's automatic collective buffering moves such blocks independently,
- * OMPIO does with 2 ranks, and hints (cb_nodes, striping) act on the rest. */
+ * OMPIO does with 2 ranks, and hints (cb_nodes, striping) act on the rest.
+ * Without aggregation (--aggregate, mpb_io_aggregation_settle) the main
+ * block moves in an individual call too, and the round is only a step. */
 int mpb_h5_flush(mpb_h5_file *f, mpb_error *err)
 {
     if (!f->collective || f->fh == NULL)
@@ -500,8 +504,10 @@ int mpb_h5_flush(mpb_h5_file *f, mpb_error *err)
         if (f->queue[i].len > f->queue[main].len)
             main = i;
     for (size_t i = 0; i < n && err->code == MPB_OK; i++)
-        if (i != main)
+        if (i != main || !f->aggregate)
             move_block(f, &f->queue[i], err);
+    if (!f->aggregate)
+        return err->code;
     /* After a failure, or with nothing queued, join with nothing. */
     static unsigned char nothing;
     pending none = {0, 0, &nothing};

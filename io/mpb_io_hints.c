@@ -124,3 +124,17 @@ int mpb_io_hints_info(const mpb_io_opts *o, MPI_Info *info)
         MPI_Info_free(info);
     return mrc;
 }
+
+void mpb_io_aggregation_settle(mpb_io_opts *o, MPI_Comm comm)
+{
+    if (o->aggregation != MPB_AGGREGATE_AUTO)
+        return;
+    MPI_Comm node;
+    int size, node_size;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &node_size);
+    MPI_Comm_free(&node);
+    /* Every rank sees the same answer: all share its node or none do. */
+    o->aggregation = node_size == size ? MPB_AGGREGATE_OFF : MPB_AGGREGATE_ON;
+}

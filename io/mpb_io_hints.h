@@ -20,4 +20,12 @@ int mpb_io_hints_read_file(mpb_io_opts *o, const char *path, char *why, size_t w
  * the caller frees a new one with MPI_Info_free. */
 int mpb_io_hints_info(const mpb_io_opts *o, MPI_Info *info);
 
+/* Collective over comm: turns MPB_AGGREGATE_AUTO into ON or OFF.  OFF
+ * when every rank of comm shares one node: aggregators there only copy
+ * bytes between processes behind the same file-system client, as the
+ * blocks of a round are contiguous and disjoint already (ROMIO's automatic
+ * mode declines them too; OMPIO aggregates them from 3 ranks on, 5-6 x
+ * slower on one node: docs/PERFORMANCE.md). */
+void mpb_io_aggregation_settle(mpb_io_opts *o, MPI_Comm comm);
+
 #endif

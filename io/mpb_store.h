@@ -28,13 +28,22 @@ typedef struct mpb_io_hint {
     char value[192];
 } mpb_io_hint;
 
+/* Who moves a collective round's blocks (--aggregate).  AUTO becomes ON or
+ * OFF once, collectively, before any file opens (mpb_io_aggregation_settle). */
+typedef enum mpb_io_aggregation {
+    MPB_AGGREGATE_AUTO = 0, /* OFF when every rank shares one node, else ON */
+    MPB_AGGREGATE_ON,       /* the MPI-IO library's collective call: it may aggregate */
+    MPB_AGGREGATE_OFF,      /* each rank's block in an individual call */
+} mpb_io_aggregation;
+
 /* Every I/O tuning knob; docs/TUNING.md explains each one. */
 typedef struct mpb_io_opts {
-    bool collective;          /* --io collective|independent */
-    uint64_t align_threshold; /* datasets at least this large ... */
-    uint64_t alignment;       /* ... start on a multiple of this (--align-kib) */
-    uint64_t shard_bytes;     /* safetensors outputs: largest shard (--shard-size) */
-    size_t n_hints;           /* --mpi-hint, --mpi-hints-file */
+    bool collective;                /* --io collective|independent */
+    mpb_io_aggregation aggregation; /* --aggregate auto|on|off, rounds only */
+    uint64_t align_threshold;       /* datasets at least this large ... */
+    uint64_t alignment;             /* ... start on a multiple of this (--align-kib) */
+    uint64_t shard_bytes;           /* safetensors outputs: largest shard (--shard-size) */
+    size_t n_hints;                 /* --mpi-hint, --mpi-hints-file */
     mpb_io_hint hints[MPB_IO_MAX_HINTS];
 } mpb_io_opts;
 

@@ -31,7 +31,7 @@ static int copy_round(void *ctx, const mpb_round *round, mpb_error *err)
 }
 
 static void print_plan(const char *what, const char *src, const mpb_index *idx,
-                       const mpb_plan *plan, bool collective, MPI_Comm comm)
+                       const mpb_plan *plan, const mpb_io_opts *io, MPI_Comm comm)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
@@ -40,7 +40,7 @@ static void print_plan(const char *what, const char *src, const mpb_index *idx,
     printf("%s %s: %zu tensors, %" PRIu64 " bytes, %zu items over %d ranks; "
            "nothing is written\n",
            what, src, idx->n, mpb_index_total_bytes(idx), plan->n_items, plan->nranks);
-    mpb_plan_print_io(stdout, plan, idx, 0, collective);
+    mpb_plan_print_io(stdout, plan, idx, 0, io);
 }
 
 static int write_copy(const char *what, const char *src, const mpb_store_ops *src_ops,
@@ -98,7 +98,7 @@ int mpb_copy_run(const char *what, const char *src, const mpb_store_ops *src_ops
     if (rc == MPB_OK)
         rc = mpb_job_share_plan(&idx, opts->slab_bytes, 0, comm, &plan, err);
     if (rc == MPB_OK && opts->dry_run)
-        print_plan(what, src, &idx, &plan, opts->io.collective, comm);
+        print_plan(what, src, &idx, &plan, &opts->io, comm);
     else if (rc == MPB_OK)
         rc = write_copy(what, src, src_ops, dst, &idx, &plan, opts, comm, err);
     mpb_plan_free(&plan);

@@ -49,19 +49,23 @@ void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx, size_
 }
 
 void mpb_plan_print_io(FILE *out, const mpb_plan *plan, const mpb_index *idx,
-                       size_t min_elem_size, bool collective)
+                       size_t min_elem_size, const mpb_io_opts *io)
 {
     size_t rounds = 0;
     mpb_error err = {0};
+    bool collective = io->collective;
     if (!collective ||
         mpb_plan_rounds(plan, idx, min_elem_size, NULL, &rounds, &err) != MPB_OK) {
         fprintf(out, "  I/O: %s transfers\n", collective ? "collective" : "independent");
         return;
     }
     fprintf(out,
-            "  I/O: collective transfers in %zu round%s of at most %.1f MiB per rank, "
-            "one collective MPI-IO call per file per round (pieces lying elsewhere in a "
-            "file move independently)\n",
+            "  I/O: collective transfers in %zu round%s of at most %.1f MiB per rank, %s; "
+            "pieces lying elsewhere in a file move independently\n",
             rounds, rounds == 1 ? "" : "s",
-            mib(mpb_plan_round_budget(plan, idx, min_elem_size)));
+            mib(mpb_plan_round_budget(plan, idx, min_elem_size)),
+            io->aggregation == MPB_AGGREGATE_OFF
+                ? "each rank's block in its own MPI-IO call per file per round, not "
+                  "aggregated (--aggregate)"
+                : "one collective MPI-IO call per file per round");
 }

@@ -4,6 +4,7 @@
 #define MPB_PLAN_PRINT_H
 
 #include "mpb_plan.h"
+#include "mpb_store.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,8 +17,8 @@ void mpb_plan_print(FILE *out, const mpb_plan *plan, const mpb_index *idx, size_
                     uint64_t bytes_read, uint64_t bytes_written, const char *out_path);
 
 /* The transfer mode; with collective transfers the number of rounds
- * (mpb_plan_rounds), each one MPI-IO call per file. */
+ * (mpb_plan_rounds) and who moves each round's blocks. */
 void mpb_plan_print_io(FILE *out, const mpb_plan *plan, const mpb_index *idx,
-                       size_t min_elem_size, bool collective);
+                       size_t min_elem_size, const mpb_io_opts *io);
 
 #endif

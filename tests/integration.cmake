@@ -41,10 +41,15 @@ endfunction()
 
 # 1-4 ranks, both transfer modes, slabs small enough to split tensors
 # (the 256 KiB embedding becomes 6 items at 48 KiB, 37 at 7 KiB).
+# Collective rounds skip the MPI-IO library's collective call when every
+# rank shares one node (--aggregate auto); the _aggregated points make it.
 foreach(np 1 2 3 4)
   foreach(io collective independent)
     mpb_merge_test(interp_np${np}_${io} ${np} interp --io ${io} --slab-kib 48)
   endforeach()
+endforeach()
+foreach(np 3 4)
+  mpb_merge_test(interp_np${np}_aggregated ${np} interp --io collective --aggregate on --slab-kib 48)
 endforeach()
 mpb_merge_test(interp_np2_default 2 interp)
 mpb_merge_test(linear3_np1 1 linear3 --slab-kib 7)

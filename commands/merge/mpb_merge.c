@@ -273,7 +273,7 @@ static void mpb_merge_print_plan(mpb_merge_recipe *r, const mpb_plan *plan,
         mpb_inputs_note_ignored(stdout, mpb_config_input_path(r->config, i));
     mpb_plan_print(stdout, plan, &r->in_idx, r->min_elem_size, mpb_merge_recipe_read_bytes(r),
                    mpb_index_total_bytes(&r->out_idx), out_path);
-    mpb_plan_print_io(stdout, plan, &r->in_idx, r->min_elem_size, opts->io.collective);
+    mpb_plan_print_io(stdout, plan, &r->in_idx, r->min_elem_size, &opts->io);
     print_statistics(r, plan, opts->memory_bytes);
     print_examples(r);
     fflush(stdout);

@@ -220,8 +220,7 @@ static void print_dry_run(struct sweep *w)
     mpb_plan_print(stdout, &w->plan, &w->r.in_idx, w->r.min_elem_size,
                    mpb_merge_recipe_read_bytes(&w->r),
                    w->n_points * mpb_index_total_bytes(&w->r.out_idx), w->pts[0].path);
-    mpb_plan_print_io(stdout, &w->plan, &w->r.in_idx, w->r.min_elem_size,
-                      w->opts->run.io.collective);
+    mpb_plan_print_io(stdout, &w->plan, &w->r.in_idx, w->r.min_elem_size, &w->opts->run.io);
     fflush(stdout);
 }
 

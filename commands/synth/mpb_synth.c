@@ -65,7 +65,7 @@ int mpb_synth_run(const char *arch, uint64_t seed, mpb_dtype dtype, const char *
         if (rank == 0) {
             printf("synth %s: %zu tensors, %" PRIu64 " bytes, %zu items over %d ranks\n", arch,
                    idx.n, mpb_index_total_bytes(&idx), plan.n_items, plan.nranks);
-            mpb_plan_print_io(stdout, &plan, &idx, 0, opts->io.collective);
+            mpb_plan_print_io(stdout, &plan, &idx, 0, &opts->io);
         }
     } else if (rc == MPB_OK) {
         char seed_text[32];

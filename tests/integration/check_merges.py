@@ -29,7 +29,7 @@ def check(pattern, inputs, coefs, out_kind=None, expect_files=1):
 
 a, b, c = (os.path.join(work, n) for n in ("a.h5", "b.h5", "c.h5"))
 lam = 0.45
-check("interp_np*.h5", [a, b], [np.float32(1.0 - lam), np.float32(lam)], expect_files=9)
+check("interp_np*.h5", [a, b], [np.float32(1.0 - lam), np.float32(lam)], expect_files=11)
 w = [0.2, 0.3, 0.5]
 check("linear3_np*.h5", [a, b, c], [np.float32(x / sum(w)) for x in w], out_kind="f32",
       expect_files=2)

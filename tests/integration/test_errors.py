@@ -101,5 +101,8 @@ assert "usage: mpiblend merge" in p.stderr
 p = mpbtest.run(1, "merge", os.path.join(work, "ok.yaml"), "--out", "x.h5", "--slab-mib", "0",
                 expect=2)
 assert "--slab-mib takes a whole number from 1 to 1024, not '0'" in p.stderr
+p = mpbtest.run(1, "merge", os.path.join(work, "ok.yaml"), "--out", "x.h5", "--io", "collective",
+                "--aggregate", "maybe", expect=2)
+assert "--aggregate takes 'auto', 'on' or 'off', not 'maybe'" in p.stderr, p.stderr
 assert not glob.glob(os.path.join(work, ".*.tmp")), "temporary files left behind"
 print("all error cases passed")

@@ -42,7 +42,8 @@ try:
                              ("romio", ("--mca", "io", "romio321"), "collective")):
         out = os.path.join(work, f"out_{backend}.h5")
         log = os.path.join(work, f"transfers_{backend}")
-        reltest.run(2, "merge", cfg, "--out", out, "--slab-mib", "1024", "--io", io, "--quiet",
+        reltest.run(2, "merge", cfg, "--out", out, "--slab-mib", "1024", "--io", io,
+                    *(("--aggregate", "on") if io == "collective" else ()), "--quiet",
                     mca=mca + ("-x", f"LD_PRELOAD={shim}", "-x", f"MPB_TRANSFER_LOG={log}"),
                     expect=0, timeout=900)
         logs = glob.glob(log + ".*")

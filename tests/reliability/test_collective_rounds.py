@@ -6,10 +6,13 @@ index.  A PMPI shim (transfer_log.c) counts each rank's MPI-IO calls, not
 taken from mpiblend.  For both models:
 - the dry run states the rounds, at most ceil(total bytes / (ranks x
   slab)) + 1, and the two models' counts differ by at most 1;
-- each rank makes exactly one MPI_File_read_at_all per input and one
-  MPI_File_write_at_all per round, with no file view, and HDF5's own
-  collective calls stay a small constant (per-tensor collective calls would
-  be 2 x 480 here);
+- with --aggregate on, each rank makes exactly one MPI_File_read_at_all per
+  input and one MPI_File_write_at_all per round, with no file view, and
+  HDF5's own collective calls stay a small constant (per-tensor collective
+  calls would be 2 x 480 here);
+- by default, with every rank on this one node, the same rounds move each
+  rank's block in its own MPI_File_write_at/read_at instead, and no
+  collective transfer is made;
 - each rank's share of a round is one run of consecutive tensors, so in the
   output (which mpiblend lays out in index order) it is one contiguous
   block: no independent writes at all, while the shuffled inputs' pieces
@@ -86,25 +89,37 @@ for n_tensors in (48, 480):
             assert np.array_equal(fo[name][()].view(np.uint32),
                                   want.astype(np.float32).view(np.uint32)), name
 
-    for backend, mca in BACKENDS:
-        out = os.path.join(sub, f"collective_{backend}.h5")
-        log = os.path.join(sub, f"calls_{backend}")
+    def collective_run(backend, mca, *extra):
+        """The merge with --io collective under the shim: its per-rank counts."""
+        out = os.path.join(sub, f"collective_{backend}{''.join(extra)}.h5")
+        log = os.path.join(sub, f"calls_{backend}{''.join(extra)}")
         shim_env = {"LD_PRELOAD": shim, "MPB_TRANSFER_LOG": log}
         if mpbtest.OPENMPI:  # Open MPI's mpirun passes on only what -x names
             mca += tuple(a for k, v in shim_env.items() for a in ("-x", f"{k}={v}"))
-        reltest.run(RANKS, "merge", cfg, "--out", out, "--io", "collective", *common,
+        reltest.run(RANKS, "merge", cfg, "--out", out, "--io", "collective", *extra, *common,
                     mca=mca, env=None if mpbtest.OPENMPI else shim_env, expect=0)
-        for c in counts(log):
+        reltest.run(1, "diff", ref, out, expect=0)
+        return counts(log)
+
+    for backend, mca in BACKENDS:
+        by_default = collective_run(backend, mca)
+        for c in by_default:
+            assert c["read_all"] + c["write_all"] + c["read_at_all"] + c["write_at_all"] <= 2, \
+                (backend, "one node: no collective transfer expected", c)
+            assert c["write_at"] >= r, (backend, n_tensors, r, c)
+        print(f"ok: {n_tensors} tensors, {backend}, one node: {r} rounds without collective "
+              f"transfers ({min(c['write_at'] for c in by_default)}+ own writes per rank)")
+        aggregated = collective_run(backend, mca, "--aggregate", "on")
+        for c in aggregated:
             assert c["read_all"] == 0 and c["write_all"] == 0, (backend, n_tensors, c)
             assert 2 * r <= c["read_at_all"] <= 2 * r + 8, (backend, n_tensors, r, c)
             assert r <= c["write_at_all"] <= r + 8, (backend, n_tensors, r, c)
             assert c["write_at"] <= 4, (backend, n_tensors, c)
             assert 0 < c["read"] <= TOTAL and 0 < c["write"] <= TOTAL, (backend, c)
-        reltest.run(1, "diff", ref, out, expect=0)
         print(f"ok: {n_tensors} tensors, {backend}: {r} rounds = per rank {2 * r} "
               f"read_at_all + {r} write_at_all calls, one block each in the output "
-              f"({max(c['write_at'] for c in counts(log))} independent writes, "
-              f"{max(c['read_at'] for c in counts(log))} independent reads of shuffled "
+              f"({max(c['write_at'] for c in aggregated)} independent writes, "
+              f"{max(c['read_at'] for c in aggregated)} independent reads of shuffled "
               f"inputs); same bits as independent and numpy")
 
 assert abs(rounds[480] - rounds[48]) <= 1, f"rounds grow with the tensor count: {rounds}"
