@@ -108,7 +108,8 @@ const char *mpb_config_chat_template(const mpb_config *c);
 
 /* ---- slices: (docs/CONFIG.md) ----
  * With slices the inputs above are "slots": input k is the k-th source of
- * every slice (each slice lists as many), named by slices[0]'s. */
+ * every slice that lists one, named by the first such slice's; a tensor's
+ * inputs are slots 0 .. n - 1 of its slice's n sources. */
 bool mpb_config_has_slices(const mpb_config *c);
 /* The distinct models the slices name (for a models: config, the inputs). */
 size_t mpb_config_n_models(const mpb_config *c);
@@ -118,9 +119,12 @@ int mpb_config_out_layers(const mpb_config *c);
 
 /* Where one input (slot) of an output tensor comes from. */
 typedef struct mpb_tensor_source {
-    uint32_t model;  /* index among mpb_config_model_path */
+    uint32_t model;  /* index among mpb_config_model_path, or MPB_NO_SOURCE */
     uint32_t tensor; /* position in that model's index */
 } mpb_tensor_source;
+/* A slot the tensor's slice does not fill (it lists fewer sources): the
+ * tensor does not read that input. */
+#define MPB_NO_SOURCE UINT32_MAX
 
 /* With slices: the output's tensors as mergekit's planner makes them, the
  * tensors before the layers (embeddings) from slices[0]'s sources, the

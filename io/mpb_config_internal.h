@@ -192,6 +192,10 @@ int mpb_config_parse_tokens(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb
 void mpb_config_tokens_free(mpb_config *c);
 /* With slices: each slice's base slot, and c->base_index from them. */
 int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node);
+/* A slice of one source whose method needs more inputs (slerp, the task
+ * family with only the base, passthrough): its tensors are that source's,
+ * copied as they are, as mergekit's methods return a lone tensor. */
+bool mpb_config_slice_copies(const mpb_config *c, const mpb_slice *sl);
 void mpb_config_slices_free(mpb_config *c);
 
 /* Method rules that need the whole config: inputs, base, required values. */
