@@ -134,7 +134,7 @@ typedef struct mpb_tensor_source {
  * *out gets the output tensors in name order, as a checkpoint's index
  * lists them (dtype and shape of their sources), and *map
  * (malloc'd, n_inputs per tensor) where input k of tensor t is read:
- * (*map)[t * n_inputs + k].  Fails naming the key and the cause: a
+ * (*map)[t * n_inputs + k], MPB_NO_SOURCE past its slice's sources.  Fails naming the key and the cause: a
  * layer_range outside a model's layers, a source tensor missing or with
  * another shape or dtype. */
 int mpb_config_map_slices(const mpb_config *c, const mpb_index *models, mpb_index *out,

@@ -99,8 +99,9 @@ struct mpb_config {
     mpb_token_rule *token_rules; /* tokenizer.tokens */
     size_t n_token_rules;
     char *chat_template; /* as written: a name, "auto" or a template; NULL */
-    /* slices: (docs/CONFIG.md).  Input k (a "slot") is every slice's k-th
-     * source; inputs[k] is slices[0]'s.  models[] are the distinct models
+    /* slices: (docs/CONFIG.md).  Input k (a "slot") is the k-th source of
+     * every slice that lists one; inputs[k] is the first such slice's.
+     * models[] are the distinct models
      * the sources name, for the indexes and the file checks. */
     size_t n_slices;
     mpb_slice *slices;
