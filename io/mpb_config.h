@@ -114,6 +114,11 @@ bool mpb_config_has_slices(const mpb_config *c);
 /* The distinct models the slices name (for a models: config, the inputs). */
 size_t mpb_config_n_models(const mpb_config *c);
 const char *mpb_config_model_path(const mpb_config *c, size_t m);
+/* Whether a tokenizer merge can build the embedding and lm_head rows with
+ * these slices: slices[0] and the last slice list the same models in the
+ * same order, every model among them, no slice with more (true without
+ * slices).  Its input k is then slot k, slices[0]'s k-th source. */
+bool mpb_config_slices_vocab(const mpb_config *c);
 /* Layers of the output: the slices' layers stacked (0 without slices). */
 int mpb_config_out_layers(const mpb_config *c);
 

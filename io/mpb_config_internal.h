@@ -197,6 +197,15 @@ int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node);
  * family with only the base, passthrough): its tensors are that source's,
  * copied as they are, as mergekit's methods return a lone tensor. */
 bool mpb_config_slice_copies(const mpb_config *c, const mpb_slice *sl);
+/* Whether the output vocabulary's embedding and lm_head rows can be built
+ * with these slices (always without slices): slices[0] and the last slice,
+ * whose sources the embeddings and lm_head come from, list the same models
+ * in the same order, every model of the merge is among them (the union
+ * takes every model's vocabulary, as mergekit's does) and no slice lists
+ * more sources.  Otherwise fails naming `what` at node (y not NULL) and
+ * returns false. */
+bool mpb_config_slices_vocab_ready(const mpb_config *c, mpb_yaml *y, yaml_node_t *node,
+                                   const char *what);
 void mpb_config_slices_free(mpb_config *c);
 
 /* Method rules that need the whole config: inputs, base, required values. */

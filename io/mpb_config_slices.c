@@ -323,6 +323,11 @@ int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node)
     for (size_t s = 0; uses_base && s < c->n_slices; s++)
         if (c->slices[s].base_slot >= 0 && c->slices[s].base_slot != c->base_index)
             move_source(&c->slices[s], (size_t)c->slices[s].base_slot, (size_t)c->base_index);
+    /* The global base_model's slot in slices[0], for the tokenizer merge. */
+    c->given_base = -1;
+    for (size_t k = 0; c->base_model >= 0 && k < c->slices[0].n_sources; k++)
+        if (c->slices[0].sources[k].model == c->base_model && c->given_base < 0)
+            c->given_base = (int)k;
     return name_slots(c, y->err);
 }
 
@@ -334,6 +339,36 @@ bool mpb_config_slice_copies(const mpb_config *c, const mpb_slice *sl)
     bool is_base = sl->base_slot >= 0 && c->base_index >= 0 &&
                    (def->base == MPB_BASE_NEEDED || def->base == MPB_BASE_OPTIONAL);
     return def->copies_first || def->exact_inputs > 1 || (is_base ? 0 : 1) < def->min_others;
+}
+
+bool mpb_config_slices_vocab_ready(const mpb_config *c, mpb_yaml *y, yaml_node_t *node,
+                                   const char *what)
+{
+    if (c->n_slices == 0)
+        return true;
+    const mpb_slice *first = &c->slices[0], *last = &c->slices[c->n_slices - 1];
+    bool ready = last->n_sources == first->n_sources && c->n_inputs == first->n_sources;
+    for (size_t k = 0; ready && k < first->n_sources; k++)
+        ready = first->sources[k].model == last->sources[k].model;
+    for (size_t m = 0; ready && m < c->n_models; m++) {
+        bool listed = false;
+        for (size_t k = 0; k < first->n_sources; k++)
+            listed |= first->sources[k].model == (int)m;
+        ready = listed;
+    }
+    if (!ready && y != NULL)
+        mpb_yaml_fail(y, node, NULL,
+                      "%s with slices needs slices[0] and the last slice to list the same "
+                      "models in the same order, every model of the merge among them, and no "
+                      "slice with more sources (the embedding and lm_head rows are built for "
+                      "their sources' vocabularies)",
+                      what);
+    return ready;
+}
+
+bool mpb_config_slices_vocab(const mpb_config *c)
+{
+    return mpb_config_slices_vocab_ready(c, NULL, NULL, NULL);
 }
 
 void mpb_config_slices_free(mpb_config *c)

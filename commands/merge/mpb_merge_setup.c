@@ -114,7 +114,7 @@ static int share_indexes(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm
         mpb_index_sort(&r->model_idx[m]); /* mpb_config_map_slices finds names */
     /* Every rank maps the same indexes: the same verdict everywhere. */
     if (rc == MPB_OK)
-        rc = mpb_config_map_slices(c, r->model_idx, &r->in_idx, &r->sources, err);
+        rc = mpb_merge_vocab_map_slices(r, c, comm, err);
     return rc;
 }
 
@@ -143,6 +143,9 @@ int mpb_merge_recipe_open_inputs(const mpb_merge_recipe *r, const mpb_io_opts *i
     for (size_t k = 0; k < r->n_inputs && rc == MPB_OK; k++)
         rc = mpb_store_view_open(paths, r->model_idx, r->n_models, &r->sources[k], r->n_inputs,
                                  &r->in_idx, io, comm, &stores[k], err);
+    /* The vocabulary view over the slices' (mpb_config_slices_vocab). */
+    if (rc == MPB_OK && r->vocab.n_tokens > 0)
+        rc = mpb_store_vocab_wrap(stores, r->n_inputs, &r->in_idx, &r->vocab, comm, err);
     if (rc != MPB_OK) {
         mpb_inputs_close(stores, r->n_inputs, err);
         memset(stores, 0, r->n_inputs * sizeof *stores);

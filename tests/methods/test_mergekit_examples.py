@@ -262,4 +262,9 @@ def counts_blend(name):
 
 
 check("key-slices-source-counts.yml", counts_blend)
+# One vocabulary in every model: the union is theirs, 32 rows (a multiple of
+# 8); slerp from orca at t = 0.3 everywhere, through the vocabulary view.
+check("key-slices-tokenizer-union.yml",
+      lambda name: ref.linear([x32(O, name), x32(P, name)],
+                              ref.slerp_coefficients(0.3, x32(O, name), x32(P, name))))
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")
