@@ -108,19 +108,28 @@ const char *mpb_config_chat_template(const mpb_config *c);
 
 /* ---- slices: (docs/CONFIG.md) ----
  * With slices the inputs above are "slots": input k is the k-th source of
- * every slice (each slice lists as many), named by slices[0]'s. */
+ * every slice that lists one, named by the first such slice's; a tensor's
+ * inputs are slots 0 .. n - 1 of its slice's n sources. */
 bool mpb_config_has_slices(const mpb_config *c);
 /* The distinct models the slices name (for a models: config, the inputs). */
 size_t mpb_config_n_models(const mpb_config *c);
 const char *mpb_config_model_path(const mpb_config *c, size_t m);
+/* Whether a tokenizer merge can build the embedding and lm_head rows with
+ * these slices: slices[0] and the last slice list the same models in the
+ * same order, every model among them, no slice with more (true without
+ * slices).  Its input k is then slot k, slices[0]'s k-th source. */
+bool mpb_config_slices_vocab(const mpb_config *c);
 /* Layers of the output: the slices' layers stacked (0 without slices). */
 int mpb_config_out_layers(const mpb_config *c);
 
 /* Where one input (slot) of an output tensor comes from. */
 typedef struct mpb_tensor_source {
-    uint32_t model;  /* index among mpb_config_model_path */
+    uint32_t model;  /* index among mpb_config_model_path, or MPB_NO_SOURCE */
     uint32_t tensor; /* position in that model's index */
 } mpb_tensor_source;
+/* A slot the tensor's slice does not fill (it lists fewer sources): the
+ * tensor does not read that input. */
+#define MPB_NO_SOURCE UINT32_MAX
 
 /* With slices: the output's tensors as mergekit's planner makes them, the
  * tensors before the layers (embeddings) from slices[0]'s sources, the
@@ -130,7 +139,7 @@ typedef struct mpb_tensor_source {
  * *out gets the output tensors in name order, as a checkpoint's index
  * lists them (dtype and shape of their sources), and *map
  * (malloc'd, n_inputs per tensor) where input k of tensor t is read:
- * (*map)[t * n_inputs + k].  Fails naming the key and the cause: a
+ * (*map)[t * n_inputs + k], MPB_NO_SOURCE past its slice's sources.  Fails naming the key and the cause: a
  * layer_range outside a model's layers, a source tensor missing or with
  * another shape or dtype. */
 int mpb_config_map_slices(const mpb_config *c, const mpb_index *models, mpb_index *out,

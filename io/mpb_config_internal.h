@@ -99,8 +99,9 @@ struct mpb_config {
     mpb_token_rule *token_rules; /* tokenizer.tokens */
     size_t n_token_rules;
     char *chat_template; /* as written: a name, "auto" or a template; NULL */
-    /* slices: (docs/CONFIG.md).  Input k (a "slot") is every slice's k-th
-     * source; inputs[k] is slices[0]'s.  models[] are the distinct models
+    /* slices: (docs/CONFIG.md).  Input k (a "slot") is the k-th source of
+     * every slice that lists one; inputs[k] is the first such slice's.
+     * models[] are the distinct models
      * the sources name, for the indexes and the file checks. */
     size_t n_slices;
     mpb_slice *slices;
@@ -192,6 +193,19 @@ int mpb_config_parse_tokens(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb
 void mpb_config_tokens_free(mpb_config *c);
 /* With slices: each slice's base slot, and c->base_index from them. */
 int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node);
+/* A slice of one source whose method needs more inputs (slerp, the task
+ * family with only the base, passthrough): its tensors are that source's,
+ * copied as they are, as mergekit's methods return a lone tensor. */
+bool mpb_config_slice_copies(const mpb_config *c, const mpb_slice *sl);
+/* Whether the output vocabulary's embedding and lm_head rows can be built
+ * with these slices (always without slices): slices[0] and the last slice,
+ * whose sources the embeddings and lm_head come from, list the same models
+ * in the same order, every model of the merge is among them (the union
+ * takes every model's vocabulary, as mergekit's does) and no slice lists
+ * more sources.  Otherwise fails naming `what` at node (y not NULL) and
+ * returns false. */
+bool mpb_config_slices_vocab_ready(const mpb_config *c, mpb_yaml *y, yaml_node_t *node,
+                                   const char *what);
 void mpb_config_slices_free(mpb_config *c);
 
 /* Method rules that need the whole config: inputs, base, required values. */

@@ -425,11 +425,10 @@ static int parse_tokenizer_source(parse_state *st, yaml_node_t *node, const char
     if (node->type != YAML_SCALAR_NODE || *text == '\0')
         return mpb_yaml_fail(&st->y, node, NULL, "%s must be base, union or a model", what);
     if (strcmp(text, "union") == 0) {
-        if (c->n_slices > 0)
-            return mpb_yaml_fail(&st->y, node, NULL,
-                                 "%s: union is not implemented with slices (its embedding "
-                                 "rows are built for models: configs only)",
-                                 what);
+        char union_of[48];
+        snprintf(union_of, sizeof union_of, "%s: union", what);
+        if (!mpb_config_slices_vocab_ready(c, &st->y, node, union_of))
+            return st->y.err->code;
         c->tokenizer_union = true;
         return MPB_OK;
     }
@@ -490,25 +489,24 @@ static int parse_tokenizer_map(parse_state *st, yaml_node_t *node)
             rc = mpb_yaml_fail(&st->y, key, "tokenizer has source, tokens, pad_to_multiple_of",
                                "unknown key '%s' under tokenizer", name);
     }
-    if (rc == MPB_OK && tokens != NULL && st->c->n_slices > 0)
-        rc = mpb_yaml_fail(&st->y, tokens, NULL,
-                           "tokenizer.tokens is not implemented with slices");
+    if (rc == MPB_OK && tokens != NULL &&
+        !mpb_config_slices_vocab_ready(st->c, &st->y, tokens, "tokenizer.tokens"))
+        rc = st->y.err->code;
     if (rc == MPB_OK && tokens != NULL)
         rc = mpb_config_parse_tokens(&st->y, tokens, st->dir, st->c);
     if (rc != MPB_OK)
         return rc;
     if (source == NULL) { /* mergekit's default source is union */
-        if (st->c->n_slices > 0)
-            return mpb_yaml_fail(&st->y, node, NULL,
-                                 "tokenizer without source means union, which is not "
-                                 "implemented with slices");
+        if (!mpb_config_slices_vocab_ready(st->c, &st->y, node,
+                                           "tokenizer without source (union)"))
+            return st->y.err->code;
         st->c->tokenizer_union = true;
         return MPB_OK;
     }
     rc = parse_tokenizer_source(st, source, "tokenizer.source");
-    if (rc == MPB_OK && st->c->tokenizer_pad > 0 && st->c->n_slices > 0)
-        rc = mpb_yaml_fail(&st->y, node, NULL,
-                           "tokenizer.pad_to_multiple_of is not implemented with slices");
+    if (rc == MPB_OK && st->c->tokenizer_pad > 0 &&
+        !mpb_config_slices_vocab_ready(st->c, &st->y, node, "tokenizer.pad_to_multiple_of"))
+        rc = st->y.err->code;
     return rc;
 }
 

@@ -79,7 +79,8 @@ static int resolve_shared(const mpb_config *c, const site *at, mpb_param_id id, 
     const char *tensor = at->name;
     *out = lookup_number(c, at, -1, id);
     int first = -1;
-    for (size_t i = 0; i < c->n_inputs; i++) {
+    size_t n = at->slice >= 0 ? c->slices[at->slice].n_sources : c->n_inputs;
+    for (size_t i = 0; i < n; i++) {
         if (!mpb_config_input_weighted(c, i))
             continue;
         double v = lookup_number(c, at, (int)i, id);
@@ -148,7 +149,7 @@ static int check_required(const mpb_config *c, const site *at, const mpb_tensor_
     const char *tensor = at->name;
     const mpb_method_def *def = mpb_method_get(c->method);
     int rc = MPB_OK;
-    for (size_t i = 0; def->params[MPB_P_WEIGHT].required && i < c->n_inputs && rc == MPB_OK;
+    for (size_t i = 0; def->params[MPB_P_WEIGHT].required && i < p->n_inputs && rc == MPB_OK;
          i++)
         if (mpb_config_input_weighted(c, i))
             rc = require(c, at, p->weight[i], MPB_P_WEIGHT, (int)i, err);
@@ -250,14 +251,20 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
     int rc = find_site(c, tensor_name, n_layers, &at, err);
     if (rc != MPB_OK)
         return rc;
-    if (c->n_slices > 0)
-        out->copy_from = mpb_method_get(c->method)->copies_first ? 0 : -1;
-    else if ((rc = copy_source(c, tensor_name, n_layers, &out->copy_from, err)) != MPB_OK)
+    if (c->n_slices > 0) {
+        /* The tensor's inputs are its slice's sources (slots 0 .. n - 1). */
+        const mpb_slice *sl = &c->slices[at.slice];
+        out->n_inputs = sl->n_sources;
+        if (out->base_index >= (int)sl->n_sources)
+            out->base_index = -1; /* a slice without the base (BASE_IGNORED) */
+        out->copy_from =
+            mpb_method_get(c->method)->copies_first || mpb_config_slice_copies(c, sl) ? 0 : -1;
+    } else if ((rc = copy_source(c, tensor_name, n_layers, &out->copy_from, err)) != MPB_OK)
         return rc;
     if (out->copy_from >= 0)
         return MPB_OK;
 
-    for (size_t i = 0; i < c->n_inputs; i++) {
+    for (size_t i = 0; i < out->n_inputs; i++) {
         out->weight[i] = lookup_number(c, &at, (int)i, MPB_P_WEIGHT);
         out->density[i] = lookup_number(c, &at, (int)i, MPB_P_DENSITY);
     }

@@ -1,8 +1,9 @@
 /* `slices:` as mergekit reads it (OutputSliceDefinition, InputSliceDefinition):
  * each slice lists sources, a model and its layers [first, end), and the
  * output's layers are the slices' layers stacked in order.  The inputs of
- * the merge are "slots": input k is the k-th source of every slice, so the
- * method machinery sees the same number of inputs for every tensor. */
+ * the merge are "slots": input k is the k-th source of every slice that has
+ * one; a tensor reads its own slice's slots only (slices may list different
+ * numbers of sources, as in mergekit). */
 #include "mpb_config_internal.h"
 
 #include <stdio.h>
@@ -214,37 +215,43 @@ static int parse_slice(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_conf
     return rc;
 }
 
-/* Input k is the k-th source of every slice: each slice needs as many. */
-static int set_slots(mpb_yaml *y, yaml_node_t *node, mpb_config *c)
+/* Input k (a slot) is the k-th source of every slice that lists one: as
+ * many slots as the longest slice has sources, each named by the first
+ * slice that fills it (again once the base has moved).  A tensor reads only
+ * its own slice's slots. */
+static int name_slots(mpb_config *c, mpb_error *err)
 {
-    size_t k_n = c->slices[0].n_sources;
-    yaml_node_item_t *items = node->data.sequence.items.start;
-    for (size_t s = 1; s < c->n_slices; s++)
-        if (c->slices[s].n_sources != k_n)
-            return mpb_yaml_fail(
-                y, mpb_yaml_node(y, items[s]), NULL,
-                "slices[%zu] lists %zu sources but slices[0] lists %zu: mpiblend blends the "
-                "k-th sources of every slice as one input, so every slice needs the same "
-                "number",
-                s, c->slices[s].n_sources, k_n);
-    int layer = 0;
-    for (size_t s = 0; s < c->n_slices; s++) {
-        c->slices[s].out_first = layer;
-        layer += c->slices[s].sources[0].end - c->slices[s].sources[0].first;
-    }
-    c->out_layers = layer;
+    size_t k_n = 0;
+    for (size_t s = 0; s < c->n_slices; s++)
+        k_n = c->slices[s].n_sources > k_n ? c->slices[s].n_sources : k_n;
     for (size_t k = 0; k < k_n; k++) {
-        const mpb_slice_source *src = &c->slices[0].sources[k];
+        size_t s = 0;
+        while (c->slices[s].n_sources <= k)
+            s++;
+        const mpb_slice_source *src = &c->slices[s].sources[k];
+        free(c->inputs[k]);
+        free(c->written[k]);
         c->inputs[k] = strdup(c->models[src->model]);
         c->written[k] = strdup(c->models_written[src->model]);
         if (c->inputs[k] == NULL || c->written[k] == NULL)
-            return mpb_fail(y->err, MPB_ENOMEM, "out of memory");
+            return mpb_fail(err, MPB_ENOMEM, "out of memory");
         c->n_inputs = k + 1;
         snprintf(c->origin[k], sizeof c->origin[k], "%s", src->where);
         c->input_line[k] = src->line;
         c->input_column[k] = src->column;
     }
     return MPB_OK;
+}
+
+static int set_slots(mpb_yaml *y, mpb_config *c)
+{
+    int layer = 0;
+    for (size_t s = 0; s < c->n_slices; s++) {
+        c->slices[s].out_first = layer;
+        layer += c->slices[s].sources[0].end - c->slices[s].sources[0].first;
+    }
+    c->out_layers = layer;
+    return name_slots(c, y->err);
 }
 
 int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c)
@@ -262,7 +269,7 @@ int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb
         c->n_slices = s + 1;
         rc = parse_slice(y, mpb_yaml_node(y, items[s]), dir, c, s);
     }
-    return rc == MPB_OK ? set_slots(y, node, c) : rc;
+    return rc == MPB_OK ? set_slots(y, c) : rc;
 }
 
 /* mergekit finds a slice's base among its sources by model, wherever it is
@@ -280,11 +287,14 @@ static void move_source(mpb_slice *sl, size_t from, size_t to)
 }
 
 /* mergekit's ConfigReader.base_model: the slice's base_model, else the
- * global one; the method reads it among the slice's sources. */
+ * global one; the method reads it among the slice's sources.  The base is
+ * one slot: its position in the first slice that has a base, or the last
+ * slot of the shortest such slice when that one is shorter. */
 int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node)
 {
     bool uses_base = mpb_method_get(c->method)->base != MPB_BASE_IGNORED;
     yaml_node_item_t *items = node->data.sequence.items.start;
+    size_t shortest = MPB_MAX_INPUTS;
     c->base_index = -1;
     for (size_t s = 0; s < c->n_slices; s++) {
         mpb_slice *sl = &c->slices[s];
@@ -302,14 +312,63 @@ int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node)
                                  "slices[%zu] does not list its base_model '%s' among its "
                                  "sources; %s reads the base model's layers from them",
                                  s, c->models[base], mpb_method_name(c->method));
-        if (c->base_index >= 0 && c->base_index != sl->base_slot)
-            move_source(sl, (size_t)sl->base_slot, (size_t)c->base_index);
-        else
+        if (c->base_index < 0)
             c->base_index = sl->base_slot;
+        shortest = sl->n_sources < shortest ? sl->n_sources : shortest;
     }
     if (uses_base && c->base_given && c->base_index < 0)
         return mpb_yaml_fail(y, node, NULL, "a slice has no base_model");
-    return MPB_OK;
+    if (c->base_index >= (int)shortest)
+        c->base_index = (int)shortest - 1;
+    for (size_t s = 0; uses_base && s < c->n_slices; s++)
+        if (c->slices[s].base_slot >= 0 && c->slices[s].base_slot != c->base_index)
+            move_source(&c->slices[s], (size_t)c->slices[s].base_slot, (size_t)c->base_index);
+    /* The global base_model's slot in slices[0], for the tokenizer merge. */
+    c->given_base = -1;
+    for (size_t k = 0; c->base_model >= 0 && k < c->slices[0].n_sources; k++)
+        if (c->slices[0].sources[k].model == c->base_model && c->given_base < 0)
+            c->given_base = (int)k;
+    return name_slots(c, y->err);
+}
+
+bool mpb_config_slice_copies(const mpb_config *c, const mpb_slice *sl)
+{
+    const mpb_method_def *def = mpb_method_get(c->method);
+    if (sl->n_sources != 1)
+        return false;
+    bool is_base = sl->base_slot >= 0 && c->base_index >= 0 &&
+                   (def->base == MPB_BASE_NEEDED || def->base == MPB_BASE_OPTIONAL);
+    return def->copies_first || def->exact_inputs > 1 || (is_base ? 0 : 1) < def->min_others;
+}
+
+bool mpb_config_slices_vocab_ready(const mpb_config *c, mpb_yaml *y, yaml_node_t *node,
+                                   const char *what)
+{
+    if (c->n_slices == 0)
+        return true;
+    const mpb_slice *first = &c->slices[0], *last = &c->slices[c->n_slices - 1];
+    bool ready = last->n_sources == first->n_sources && c->n_inputs == first->n_sources;
+    for (size_t k = 0; ready && k < first->n_sources; k++)
+        ready = first->sources[k].model == last->sources[k].model;
+    for (size_t m = 0; ready && m < c->n_models; m++) {
+        bool listed = false;
+        for (size_t k = 0; k < first->n_sources; k++)
+            listed |= first->sources[k].model == (int)m;
+        ready = listed;
+    }
+    if (!ready && y != NULL)
+        mpb_yaml_fail(y, node, NULL,
+                      "%s with slices needs slices[0] and the last slice to list the same "
+                      "models in the same order, every model of the merge among them, and no "
+                      "slice with more sources (the embedding and lm_head rows are built for "
+                      "their sources' vocabularies)",
+                      what);
+    return ready;
+}
+
+bool mpb_config_slices_vocab(const mpb_config *c)
+{
+    return mpb_config_slices_vocab_ready(c, NULL, NULL, NULL);
 }
 
 void mpb_config_slices_free(mpb_config *c)

@@ -58,7 +58,9 @@ static int add(mapper *m, const char *out_name, size_t s, const int *src_layer)
         m->cap = cap;
     }
     const mpb_tensor *first = NULL;
-    for (size_t k = 0; k < n_in; k++) {
+    for (size_t k = sl->n_sources; k < n_in; k++)
+        m->map[t * n_in + k] = (mpb_tensor_source){MPB_NO_SOURCE, 0};
+    for (size_t k = 0; k < sl->n_sources; k++) {
         const mpb_slice_source *src = &sl->sources[k];
         const mpb_index *idx = &m->models[src->model];
         char name[1024];

@@ -59,34 +59,60 @@ static int check_base(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
     return MPB_OK;
 }
 
-static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
+/* n inputs (has_base: one of them is the base) against what the method
+ * takes; `in` names a slice when the count is that slice's. */
+static int check_count(const mpb_config *c, mpb_yaml *y, yaml_node_t *node, size_t n,
+                       bool has_base, const char *in)
 {
     const mpb_method_def *info = mpb_method_get(c->method);
-    yaml_node_t *models = top_value(y, root, c->n_slices ? "slices" : "models");
-    bool base_added = c->base_given && strcmp(c->origin[c->n_inputs - 1], "base_model") == 0;
-    if (info->exact_inputs > 0 && c->n_inputs != (size_t)info->exact_inputs)
-        return mpb_yaml_fail(y, models, NULL,
-                             "merge_method '%s' needs exactly %d model%s, got %zu%s",
+    bool base_added = c->n_slices == 0 && c->base_given &&
+                      strcmp(c->origin[c->n_inputs - 1], "base_model") == 0;
+    if (info->exact_inputs > 0 && n != (size_t)info->exact_inputs)
+        return mpb_yaml_fail(y, node, NULL,
+                             "merge_method '%s' needs exactly %d model%s, got %zu%s%s",
                              info->name, info->exact_inputs, info->exact_inputs > 1 ? "s" : "",
-                             c->n_inputs, base_added ? " (counting base_model)" : "");
-    size_t others = c->n_inputs - (c->base_index >= 0 && (info->base == MPB_BASE_NEEDED ||
-                                                          info->base == MPB_BASE_OPTIONAL)
-                                       ? 1
-                                       : 0);
+                             n, base_added ? " (counting base_model)" : "", in);
+    size_t others =
+        n - (has_base && (info->base == MPB_BASE_NEEDED || info->base == MPB_BASE_OPTIONAL)
+                 ? 1
+                 : 0);
     bool exact = info->max_others > 0 && info->max_others == info->min_others;
     if (others < (size_t)info->min_others)
         return mpb_yaml_fail(
-            y, models, NULL,
-            "merge_method '%s' needs %s %d model%s besides base_model, got %zu", info->name,
+            y, node, NULL,
+            "merge_method '%s' needs %s %d model%s besides base_model, got %zu%s", info->name,
             exact ? "exactly" : "at least", info->min_others, info->min_others > 1 ? "s" : "",
-            others);
+            others, in);
     if (info->max_others > 0 && others > (size_t)info->max_others)
         return mpb_yaml_fail(
-            y, models, NULL,
-            "merge_method '%s' needs %s %d model%s besides base_model, got %zu", info->name,
+            y, node, NULL,
+            "merge_method '%s' needs %s %d model%s besides base_model, got %zu%s", info->name,
             exact ? "exactly" : "at most", info->max_others, info->max_others > 1 ? "s" : "",
-            others);
+            others, in);
     return MPB_OK;
+}
+
+/* With slices whose source counts differ, each slice's count on its own;
+ * a slice of one source is copied as it is (mpb_config_slice_copies). */
+static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
+{
+    yaml_node_t *models = top_value(y, root, c->n_slices ? "slices" : "models");
+    bool same = true;
+    for (size_t s = 1; s < c->n_slices; s++)
+        same = same && c->slices[s].n_sources == c->slices[0].n_sources;
+    if (same)
+        return check_count(c, y, models, c->n_inputs, c->base_index >= 0, "");
+    yaml_node_item_t *items = models->data.sequence.items.start;
+    int rc = MPB_OK;
+    for (size_t s = 0; s < c->n_slices && rc == MPB_OK; s++) {
+        const mpb_slice *sl = &c->slices[s];
+        char in[48];
+        snprintf(in, sizeof in, " in slices[%zu]", s);
+        if (!mpb_config_slice_copies(c, sl))
+            rc = check_count(c, y, mpb_yaml_node(y, items[s]), sl->n_sources,
+                             sl->base_slot >= 0 && c->base_index >= 0, in);
+    }
+    return rc;
 }
 
 static int check_required_values(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)

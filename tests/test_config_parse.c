@@ -898,9 +898,24 @@ static void test_tokenizer_keys(void **state)
                          "cfg.yaml:5:33");
     expect_message("merge_method: linear\nslices:\n  - sources:\n"
                    "      - {model: a.h5, layer_range: [0, 2]}\n"
+                   "  - sources:\n"
+                   "      - {model: b.h5, layer_range: [0, 2]}\n"
                    "tokenizer_source: union\n",
-                   "tokenizer_source: union is not implemented with slices (its embedding "
-                   "rows are built for models: configs only) in cfg.yaml:5:19");
+                   "tokenizer_source: union with slices needs slices[0] and the last slice to "
+                   "list the same models in the same order, every model of the merge among "
+                   "them, and no slice with more sources (the embedding and lm_head rows are "
+                   "built for their sources' vocabularies) in cfg.yaml:7:19");
+    expect_message("merge_method: linear\nslices:\n  - sources:\n"
+                   "      - {model: a.h5, layer_range: [0, 2]}\n"
+                   "      - {model: b.h5, layer_range: [0, 2]}\n"
+                   "  - sources:\n"
+                   "      - {model: b.h5, layer_range: [2, 4]}\n"
+                   "      - {model: a.h5, layer_range: [2, 4]}\n"
+                   "tokenizer: {pad_to_multiple_of: 8}\n",
+                   "tokenizer without source (union) with slices needs slices[0] and the last "
+                   "slice to list the same models in the same order, every model of the merge "
+                   "among them, and no slice with more sources (the embedding and lm_head rows "
+                   "are built for their sources' vocabularies) in cfg.yaml:9:12");
     expect_message_after(head, "chat_template: chatm\n",
                          "unknown chat_template 'chatm' (a name: chatml, llama3, alpaca, "
                          "mistral, auto; or a Jinja template) in cfg.yaml:5:16");

@@ -710,6 +710,59 @@ static void test_slices_precedence(void **state)
     mpb_config_free(c);
 }
 
+/* Slices whose source counts differ: each tensor's inputs are its own
+ * slice's sources; a slerp slice of one source is copied, the base moves
+ * to the slot the shortest slice can hold. */
+static void test_slices_source_counts(void **state)
+{
+    (void)state;
+    mpb_config *c = parse_ok("merge_method: slerp\n"
+                             "base_model: b.h5\n"
+                             "parameters: {t: 0.3}\n"
+                             "slices:\n"
+                             "  - sources:\n"
+                             "      - {model: a.h5, layer_range: [0, 2]}\n"
+                             "      - {model: b.h5, layer_range: [0, 2]}\n"
+                             "  - sources:\n"
+                             "      - {model: b.h5, layer_range: [2, 3]}\n");
+    assert_int_equal(mpb_config_n_inputs(c), 2);
+    assert_int_equal(mpb_config_base_index(c), 0); /* b: slot 1 in slices[0], moved to 0 */
+    assert_string_equal(mpb_config_input_origin(c, 0), "slices[0].sources[1]");
+    mpb_tensor_params p = resolve_ok(c, "model.layers.1.mlp.up_proj.weight", 0);
+    assert_int_equal(p.n_inputs, 2);
+    assert_int_equal(p.copy_from, -1);
+    assert_int_equal(p.base_index, 0);
+    p = resolve_ok(c, "model.layers.2.mlp.up_proj.weight", 0);
+    assert_int_equal(p.n_inputs, 1);
+    assert_int_equal(p.copy_from, 0);
+    p = resolve_ok(c, "lm_head.weight", 0); /* the last slice's */
+    assert_int_equal(p.n_inputs, 1);
+    assert_int_equal(p.copy_from, 0);
+    p = resolve_ok(c, "model.embed_tokens.weight", 0); /* slices[0]'s */
+    assert_int_equal(p.n_inputs, 2);
+    mpb_config_free(c);
+
+    c = parse_ok("merge_method: linear\n"
+                 "parameters: {weight: 1}\n"
+                 "slices:\n"
+                 "  - sources:\n"
+                 "      - {model: a.h5, layer_range: [0, 1]}\n"
+                 "  - sources:\n"
+                 "      - {model: a.h5, layer_range: [1, 2]}\n"
+                 "      - {model: b.h5, layer_range: [1, 2]}\n"
+                 "      - {model: c.h5, layer_range: [1, 2], parameters: {weight: 3}}\n");
+    assert_int_equal(mpb_config_n_inputs(c), 3);
+    assert_string_equal(mpb_config_input_origin(c, 2), "slices[1].sources[2]");
+    p = resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 0);
+    assert_int_equal(p.n_inputs, 1);
+    assert_int_equal(p.copy_from, -1); /* linear blends one input */
+    assert_close(p.weight[0], 1);
+    p = resolve_ok(c, "model.layers.1.mlp.up_proj.weight", 0);
+    assert_int_equal(p.n_inputs, 3);
+    assert_close(p.weight[2], 3);
+    mpb_config_free(c);
+}
+
 static void test_tensor_with_layer(void **state)
 {
     (void)state;
@@ -747,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_unused_filter_warnings),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_slices_precedence),
+        cmocka_unit_test(test_slices_source_counts),
         cmocka_unit_test(test_tensor_with_layer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,14 +78,15 @@ static void recompute(struct sampler *s, size_t t, uint64_t e, uint64_t col, voi
     } else if (src >= 0) { /* a dtype change: 1 * x, exact in fp32 */
         mpb_blend_linear(1, &at[src], in_dt, &one, want, out_dt, 1);
     } else if (mpb_method_get(r->method)->blend == MPB_BLEND_ELEMENTWISE) {
-        mpb_method_get(r->method)->kernel(&r->coef[t * r->n_inputs],
-                                          (size_t)mpb_config_base_index(r->config), r->n_inputs,
-                                          at, in_dt, want, out_dt, 1);
+        mpb_method_get(r->method)->kernel(
+            &r->coef[t * r->n_inputs], (size_t)mpb_config_base_index(r->config),
+            mpb_merge_recipe_inputs(r, t), at, in_dt, want, out_dt, 1);
     } else if (r->task != NULL && r->task[t].spec.n_models > 0) {
         mpb_task_pos pos = {.index = e};
         mpb_blend_task(&r->task[t].spec, at, in_dt, want, out_dt, 1, &pos);
     } else {
-        mpb_blend_linear(r->n_inputs, at, in_dt, &r->coef[t * r->n_inputs], want, out_dt, 1);
+        mpb_blend_linear(mpb_merge_recipe_inputs(r, t), at, in_dt, &r->coef[t * r->n_inputs],
+                         want, out_dt, 1);
     }
 }
 

@@ -43,7 +43,8 @@ int mpb_audit_init(mpb_audit *a, const mpb_merge_recipe *r, const mpb_plan *plan
 
 bool mpb_audit_reads(const mpb_merge_recipe *r, size_t t, size_t input)
 {
-    return r->copy_from[t] < 0 || (size_t)r->copy_from[t] == input;
+    return r->copy_from[t] < 0 ? input < mpb_merge_recipe_inputs(r, t)
+                               : (size_t)r->copy_from[t] == input;
 }
 
 static uint64_t row_elems(const mpb_tensor *t)

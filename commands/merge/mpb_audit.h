@@ -74,7 +74,8 @@ int mpb_audit_seal(void *ctx, mpb_job_output *outs, size_t n_outs, mpb_error *er
 void mpb_audit_free(mpb_audit *a);
 
 /* Whether the merge reads input `input` for tensor t: a blended tensor from
- * every input, a copied one from its source only.  Input checksums cover
+ * each input it blends (mpb_merge_recipe_inputs), a copied one from its
+ * source only.  Input checksums cover
  * exactly these reads. */
 bool mpb_audit_reads(const mpb_merge_recipe *r, size_t t, size_t input);
 

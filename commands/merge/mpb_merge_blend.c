@@ -34,8 +34,9 @@ const void *mpb_merge_blend_item(const mpb_merge_recipe *r, const mpb_item *it,
     if (src < 0 && def->blend == MPB_BLEND_ELEMENTWISE) {
         int base = mpb_config_base_index(r->config);
         void *dst = same ? bufs[base] : scratch;
-        def->kernel(&r->coef[tensor * r->n_inputs], (size_t)base, r->n_inputs, all, in_t->dtype,
-                    dst, out_dt, (size_t)n);
+        def->kernel(&r->coef[tensor * r->n_inputs], (size_t)base,
+                    mpb_merge_recipe_inputs(r, tensor), all, in_t->dtype, dst, out_dt,
+                    (size_t)n);
         return dst;
     }
     size_t vec_len = src < 0 && def->vector_len != NULL
@@ -62,7 +63,7 @@ const void *mpb_merge_blend_item(const mpb_merge_recipe *r, const mpb_item *it,
     /* A copy that changes dtype is a one-input blend with coefficient 1:
      * exact, since 1 * x == x in fp32. */
     static const float one = 1.0f;
-    size_t n_in = src >= 0 ? 1 : r->n_inputs;
+    size_t n_in = src >= 0 ? 1 : mpb_merge_recipe_inputs(r, tensor);
     const float *coef = src >= 0 ? &one : &r->coef[tensor * r->n_inputs];
     const void *const *in = src >= 0 ? (const void *const *)&bufs[src] : all;
     void *dst = same ? (void *)in[0] : scratch;

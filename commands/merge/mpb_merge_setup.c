@@ -29,8 +29,9 @@ static int alloc_method_arrays(mpb_merge_recipe *r, mpb_error *err)
 {
     size_t nt = r->in_idx.n ? r->in_idx.n : 1;
     r->copy_from = malloc(nt * sizeof *r->copy_from);
+    r->tensor_inputs = malloc(nt * sizeof *r->tensor_inputs);
     r->coef = calloc(nt * r->n_inputs, sizeof *r->coef);
-    bool ok = r->copy_from != NULL && r->coef != NULL;
+    bool ok = r->copy_from != NULL && r->tensor_inputs != NULL && r->coef != NULL;
     mpb_blend_kind blend = mpb_method_get(r->method)->blend;
     if (ok && blend == MPB_BLEND_TASK)
         ok = (r->task = calloc(nt, sizeof *r->task)) != NULL;
@@ -48,6 +49,7 @@ static int resolve_tensor(mpb_merge_recipe *r, size_t t, const mpb_tensor_params
     float *coef = &r->coef[t * r->n_inputs];
     int base = mpb_config_base_index(r->config);
     r->copy_from[t] = p->copy_from;
+    r->tensor_inputs[t] = p->n_inputs;
     if (!mpb_dtype_is_blendable(tensor->dtype)) {
         /* Integer, bool and fp8 tensors are carried, never blended. */
         r->copy_from[t] = p->copy_from >= 0 ? p->copy_from : (base >= 0 ? base : 0);
@@ -112,7 +114,7 @@ static int share_indexes(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm
         mpb_index_sort(&r->model_idx[m]); /* mpb_config_map_slices finds names */
     /* Every rank maps the same indexes: the same verdict everywhere. */
     if (rc == MPB_OK)
-        rc = mpb_config_map_slices(c, r->model_idx, &r->in_idx, &r->sources, err);
+        rc = mpb_merge_vocab_map_slices(r, c, comm, err);
     return rc;
 }
 
@@ -140,7 +142,10 @@ int mpb_merge_recipe_open_inputs(const mpb_merge_recipe *r, const mpb_io_opts *i
     int rc = MPB_OK;
     for (size_t k = 0; k < r->n_inputs && rc == MPB_OK; k++)
         rc = mpb_store_view_open(paths, r->model_idx, r->n_models, &r->sources[k], r->n_inputs,
-                                 r->in_idx.n, io, comm, &stores[k], err);
+                                 &r->in_idx, io, comm, &stores[k], err);
+    /* The vocabulary view over the slices' (mpb_config_slices_vocab). */
+    if (rc == MPB_OK && r->vocab.n_tokens > 0)
+        rc = mpb_store_vocab_wrap(stores, r->n_inputs, &r->in_idx, &r->vocab, comm, err);
     if (rc != MPB_OK) {
         mpb_inputs_close(stores, r->n_inputs, err);
         memset(stores, 0, r->n_inputs * sizeof *stores);
@@ -222,6 +227,7 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r)
     free(r->task);
     free(r->params);
     free(r->copy_from);
+    free(r->tensor_inputs);
     free(r->coef);
     free(r->config_text);
     for (size_t i = 0; r->own_idx && i < r->n_inputs; i++)
@@ -243,7 +249,7 @@ uint64_t mpb_merge_recipe_read_bytes(const mpb_merge_recipe *r)
     uint64_t total = 0;
     for (size_t t = 0; t < r->in_idx.n; t++) {
         uint64_t b = mpb_tensor_bytes(&r->in_idx.tensors[t]);
-        total += r->copy_from[t] >= 0 ? b : b * r->n_inputs;
+        total += r->copy_from[t] >= 0 ? b : b * r->tensor_inputs[t];
     }
     return total;
 }
@@ -251,4 +257,9 @@ uint64_t mpb_merge_recipe_read_bytes(const mpb_merge_recipe *r)
 bool mpb_merge_recipe_blends(const mpb_merge_recipe *r, size_t t)
 {
     return r->copy_from[t] < 0;
+}
+
+size_t mpb_merge_recipe_inputs(const mpb_merge_recipe *r, size_t t)
+{
+    return r->tensor_inputs[t];
 }

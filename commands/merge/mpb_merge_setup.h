@@ -50,6 +50,8 @@ typedef struct mpb_merge_recipe {
     int n_layers;
     mpb_method method;
     int *copy_from;            /* per tensor: input copied unchanged, or -1 */
+    size_t *tensor_inputs;     /* per tensor: it blends inputs 0 .. this - 1 (with
+                                  slices, its slice's sources; else n_inputs) */
     float *coef;               /* per tensor: n_inputs fp32 coefficients of a linear blend
                            (coefficients from statistics: filled by them;
                            an elementwise kernel: what it reads) */
@@ -101,5 +103,7 @@ void mpb_merge_task_free(mpb_merge_task *task);
 
 /* True when tensor t is blended from all inputs (not copied). */
 bool mpb_merge_recipe_blends(const mpb_merge_recipe *r, size_t t);
+/* How many inputs tensor t blends: inputs 0 .. this - 1. */
+size_t mpb_merge_recipe_inputs(const mpb_merge_recipe *r, size_t t);
 
 #endif

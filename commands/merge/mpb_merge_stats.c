@@ -66,17 +66,18 @@ uint64_t mpb_merge_stats_seen(const mpb_merge_sparse *sp, int c, uint64_t row0)
     return lo ? sp->start_seen[c][lo - 1] : 0;
 }
 
-size_t stats_vectors(const mpb_merge_recipe *r)
+size_t stats_vectors(const mpb_merge_recipe *r, size_t t)
 {
     bool deltas = mpb_method_get(r->method)->sums_of_deltas;
-    return deltas && mpb_config_base_index(r->config) >= 0 ? r->n_inputs - 1 : r->n_inputs;
+    size_t n = mpb_merge_recipe_inputs(r, t);
+    return deltas && mpb_config_base_index(r->config) >= 0 ? n - 1 : n;
 }
 
 size_t stats_quantities(const mpb_merge_recipe *r, size_t t)
 {
     const mpb_method_def *def = mpb_method_get(r->method);
     if (def->blend == MPB_BLEND_STATISTICS)
-        return def->sums_count(stats_vectors(r));
+        return def->sums_count(stats_vectors(r, t));
     return 2 * r->task[t].spec.n_models + 1; /* SCE: squares per model, zero variances */
 }
 

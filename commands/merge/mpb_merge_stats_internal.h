@@ -120,8 +120,9 @@ size_t stats_rankers(const mpb_merge_task *task);
 const float *stats_sce_chunk(stats_run *s, const tensor_state *ts, size_t at, size_t n,
                              mpb_dtype dt);
 
-/* The vectors a method with coefficients from statistics sums over. */
-size_t stats_vectors(const mpb_merge_recipe *r);
+/* The vectors a method with coefficients from statistics sums over for
+ * tensor t. */
+size_t stats_vectors(const mpb_merge_recipe *r, size_t t);
 
 /* Row sums a tensor needs in its busiest pass. */
 size_t stats_quantities(const mpb_merge_recipe *r, size_t t);

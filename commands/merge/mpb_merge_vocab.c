@@ -130,6 +130,48 @@ int mpb_merge_vocab_share(mpb_merge_recipe *r, const mpb_config *c, const char *
     return rc;
 }
 
+int mpb_merge_vocab_map_slices(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm,
+                               mpb_error *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (!mpb_merge_vocab_wanted(c) || !mpb_config_slices_vocab(c))
+        return mpb_config_map_slices(c, r->model_idx, &r->in_idx, &r->sources, err);
+    /* Input k of the vocabulary is slot k: slices[0]'s (and the last
+     * slice's) k-th source, whose embedding and lm_head the output's are. */
+    size_t n = mpb_config_n_inputs(c);
+    const char *paths[MPB_MAX_INPUTS];
+    mpb_index own[MPB_MAX_INPUTS];
+    for (size_t k = 0; k < n; k++) {
+        paths[k] = mpb_config_input_path(c, k);
+        for (size_t m = 0; m < r->n_models; m++)
+            if (strcmp(mpb_config_model_path(c, m), paths[k]) == 0)
+                own[k] = r->model_idx[m];
+    }
+    if (rank == 0)
+        build_map(r, c, paths, n, own, err);
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        rc = mpb_vocab_map_bcast(&r->vocab, 0, comm, err);
+    /* The slices are mapped with every embedding at the output's rows. */
+    uint64_t rows = r->vocab.n_tokens > 0 ? r->vocab.n_rows : 0;
+    mpb_index *at_rows = calloc(r->n_models, sizeof *at_rows);
+    if (rc == MPB_OK && at_rows == NULL)
+        rc = mpb_fail(err, MPB_ENOMEM, "out of memory for %zu indexes", r->n_models);
+    for (size_t m = 0; m < r->n_models && rc == MPB_OK; m++)
+        rc = with_rows(&r->model_idx[m], rows, &at_rows[m], err);
+    if (rc == MPB_OK)
+        rc = mpb_config_map_slices(c, at_rows, &r->in_idx, &r->sources, err);
+    for (size_t m = 0; at_rows != NULL && m < r->n_models; m++)
+        mpb_index_free(&at_rows[m]);
+    free(at_rows);
+    if (rc != MPB_OK) {
+        mpb_vocab_map_free(&r->vocab);
+        mpb_hf_files_free(&r->tokenizer_files);
+    }
+    return rc;
+}
+
 void mpb_merge_vocab_output(const mpb_merge_recipe *r, const char *const *inputs,
                             mpb_job_output *out)
 {

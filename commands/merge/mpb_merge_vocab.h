@@ -22,6 +22,14 @@ bool mpb_merge_vocab_wanted(const mpb_config *c);
 int mpb_merge_vocab_share(mpb_merge_recipe *r, const mpb_config *c, const char *const *paths,
                           size_t n, MPI_Comm comm, mpb_error *err);
 
+/* Collective, with slices, in place of mpb_config_map_slices once the
+ * models' indexes are read: when the config chooses a tokenizer and the
+ * slices allow it (mpb_config_slices_vocab), r->vocab built as
+ * mpb_merge_vocab_share builds it over the slots (slices[0]'s sources),
+ * and the slices mapped with the embeddings at the output's rows. */
+int mpb_merge_vocab_map_slices(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm,
+                               mpb_error *err);
+
 /* The output's tokenizer fields from the recipe: tokenizer_from,
  * tokenizer_files, vocab_size, chat_template. */
 void mpb_merge_vocab_output(const mpb_merge_recipe *r, const char *const *inputs,

@@ -1,5 +1,6 @@
 #include "mpb_sweep_pass.h"
 
+#include "mpb_audit.h"
 #include "mpb_comm.h"
 #include "mpb_crc32c.h"
 #include "mpb_inputs.h"
@@ -105,9 +106,8 @@ static void mark_needs(struct pass *ps)
     const mpb_merge_recipe *r = ps->r;
     for (size_t t = 0; t < r->in_idx.n; t++)
         for (size_t k = 0; k < ps->n; k++) {
-            int src = ps->recipes[k]->copy_from[t];
             for (size_t i = 0; i < r->n_inputs; i++)
-                ps->needs[t * r->n_inputs + i] |= src < 0 || (size_t)src == i;
+                ps->needs[t * r->n_inputs + i] |= mpb_audit_reads(ps->recipes[k], t, i);
         }
 }
 

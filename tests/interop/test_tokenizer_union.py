@@ -349,6 +349,42 @@ assert [(e["content"], e["id"]) for e in got[-2:]] == [("<z>", 8), ("<new>", 9)]
 print("ok: tokens: zero, model_token by token and id, forced, a model's row, new tokens")
 
 
+# 8. With slices: the vocabulary view under the slices' layer view.  Two
+#    slices of a, b and c (layer 0 twice: two output layers); the embeddings
+#    come from slices[0]'s sources and lm_head from the last slice's, each
+#    in the union's vocabulary, bit for bit as the models: config above.
+SL = ("merge_method: linear\nbase_model: {0}\nslices:\n" + "".join(
+    "  - sources:\n"
+    "      - {{model: {0}, layer_range: [0, 1], parameters: {{weight: 0.5}}}}\n"
+    "      - {{model: {1}, layer_range: [0, 1], parameters: {{weight: 0.25}}}}\n"
+    "      - {{model: {2}, layer_range: [0, 1], parameters: {{weight: 0.25}}}}\n"
+    for _ in range(2)))
+tokens = union_tokens([A, B, C])[0]
+layer0 = "model.layers.0.mlp.up_proj.weight"
+for ranks, fmt, extra in ((1, "safetensors", ()), (2, "hdf5", ("--slab-kib", "1")),
+                          (3, "safetensors", ("--slab-kib", "1", "--io", "independent")),
+                          (4, "safetensors", ("--slab-kib", "1", "--memory-mib", "1"))):
+    out, _ = merge(f"slices_union_{ranks}", SL.format(A, B, C) + "tokenizer_source: union\n",
+                   ranks=ranks, fmt=fmt, extra=extra)
+    check_tensors(f"slices_union/{ranks}", out, [A, B, C], [0.5, 0.25, 0.25], tokens, base=0)
+    check_union_files(f"slices_union/{ranks}", out, [A, B, C], len(tokens))
+    assert np.array_equal(out_tensor(out, "model.layers.1.mlp.up_proj.weight"),
+                          out_tensor(out, layer0)), f"slices_union/{ranks}: layer 1"
+for ranks in (1, 4):
+    out, _ = merge(f"slices_pad_{ranks}", SL.format(A, B, C) +
+                   "tokenizer: {source: union, pad_to_multiple_of: 8}\n", ranks=ranks,
+                   extra=("--slab-kib", "1"))
+    check_tensors(f"slices_pad/{ranks}", out, [A, B, C], [0.5, 0.25, 0.25], tokens, base=0,
+                  pad_to=8)
+    check_union_files(f"slices_pad/{ranks}", out, [A, B, C], 16)
+out, _ = merge("slices_tokens", SL.format(A, B, C) + "tokenizer:\n  source: union\n  tokens:\n" +
+               "".join(f"    {json.dumps(t)}: {json.dumps(r)}\n" for t, r in RULES.items()),
+               ranks=3, extra=("--slab-kib", "1"))
+check_tensors("slices_tokens", out, [A, B, C], [0.5, 0.25, 0.25], tokens + ["<new>"], base=0,
+              rules=RULES)
+print("ok: slices: union, pad_to_multiple_of and tokens, 1-4 ranks, split slabs")
+
+
 def expect_error(name, text, part):
     out, p = merge(name, text, expect=1)
     lines = interop.error_lines(p)
@@ -377,4 +413,12 @@ expect_error("tokens_model", TOK + "    d: {source: nowhere}\n",
              "base_model in")
 expect_error("pad_zero", LIN3.format(A, B, C) + "tokenizer: {pad_to_multiple_of: 0}\n",
              "tokenizer.pad_to_multiple_of must be a positive integer, not '0'")
+# slices whose first and last slices read other models: refused, as the
+# embedding rows are built for slices[0]'s (and the last slice's) sources.
+expect_error("slices_franken", "merge_method: passthrough\nslices:\n"
+             f"  - sources: [{{model: {A}, layer_range: [0, 1]}}]\n"
+             f"  - sources: [{{model: {B}, layer_range: [0, 1]}}]\n"
+             "tokenizer_source: union\n",
+             "tokenizer_source: union with slices needs slices[0] and the last slice to list "
+             "the same models in the same order")
 print("tokenizer_union: ok")

@@ -250,4 +250,21 @@ check("bio-merge.yml", bio_blend)
 check("key-slices-base-position.yml",
       lambda name: ref.linear([x32(O, name), x32(P, name)],
                               ref.slerp_coefficients(0.3, x32(O, name), x32(P, name))))
+
+
+def counts_blend(name):
+    """Layers 0-19 and the embeddings: orca and platypus, weight 1 each;
+    layers 20-39, the final norm and lm_head: orca's alone (1 / 1)."""
+    layer = layer_of(name)
+    if (layer is None and "embed" not in name) or (layer is not None and layer >= 20):
+        return ref.linear([x32(O, name)], [np.float32(1.0)])
+    return ref.linear([x32(O, name), x32(P, name)], [np.float32(0.5), np.float32(0.5)])
+
+
+check("key-slices-source-counts.yml", counts_blend)
+# One vocabulary in every model: the union is theirs, 32 rows (a multiple of
+# 8); slerp from orca at t = 0.3 everywhere, through the vocabulary view.
+check("key-slices-tokenizer-union.yml",
+      lambda name: ref.linear([x32(O, name), x32(P, name)],
+                              ref.slerp_coefficients(0.3, x32(O, name), x32(P, name))))
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")

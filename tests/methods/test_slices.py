@@ -47,11 +47,12 @@ def make_model(path, seed):
                 f[f"model.layers.{i}.{name}"] = rng.standard_normal(shape).astype(np.float16)
 
 
-A, B = "orca.h5", "platypus.h5"
+A, B, C = "orca.h5", "platypus.h5", "wizard.h5"
 make_model(A, 1)
 make_model(B, 2)
+make_model(C, 3)
 # The same models as Hugging Face folders, with a config.json.
-for h5, folder in ((A, "orca_hf"), (B, "platypus_hf")):
+for h5, folder in ((A, "orca_hf"), (B, "platypus_hf"), (C, "wizard_hf")):
     mpbtest.run(1, "export", h5, folder, "--quiet", expect=0)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump({"architectures": ["LlamaForCausalLM"], "hidden_size": HIDDEN,
@@ -154,7 +155,8 @@ def merge_everywhere(name, text, expected, blend, out_kind, n_layers):
     for other in outs[1:]:
         mpbtest.assert_same_tensors(outs[0], other)
     folders = mpbtest.write_text(work, name + "_hf.yaml",
-                                 text.replace(A, "orca_hf").replace(B, "platypus_hf"))
+                                 text.replace(A, "orca_hf").replace(B, "platypus_hf")
+                                 .replace(C, "wizard_hf"))
     mpbtest.run(2, "merge", folders, "--out", name + "_from_hf.h5", "--quiet", expect=0)
     mpbtest.assert_same_tensors(outs[0], name + "_from_hf.h5")
     assert hf_config(name + "_from_hf.h5")["num_hidden_layers"] == n_layers
@@ -319,6 +321,85 @@ for ranks in (2, 3):
     mpbtest.assert_same_tensors("linear_1.h5", f"linear_{ranks}.h5")
 print(f"linear: {n} layers ok")
 
+# 6. Slices whose source counts differ, as mergekit plans them: each output
+#    layer from its own slice's sources only, with that slice's weights; the
+#    embeddings from slices[0]'s sources, the final norm and lm_head from
+#    the last slice's.  A slice of one source blends that one input (linear:
+#    weight / weight = 1).
+COUNTS = f"""merge_method: linear
+slices:
+  - sources:
+      - model: {A}
+        layer_range: [0, 4]
+        parameters: {{weight: 0.3}}
+      - model: {B}
+        layer_range: [4, 8]
+        parameters: {{weight: 0.7}}
+  - sources:
+      - model: {C}
+        layer_range: [10, 13]
+        parameters: {{weight: 0.4}}
+  - sources:
+      - model: {B}
+        layer_range: [20, 25]
+      - model: {C}
+        layer_range: [0, 5]
+      - model: {A}
+        layer_range: [35, 40]
+    parameters:
+      weight: [0.2, 0.6]
+dtype: float16
+"""
+
+
+def counts_blend(name, s, xs, pos):
+    w = [[0.3, 0.7], [0.4], [gradient([0.2, 0.6], pos)] * 3][s]
+    return ref.linear(xs, [np.float32(v / sum(w)) for v in w])
+
+
+expected, n = plan([[(A, 0, 4), (B, 4, 8)], [(C, 10, 13)], [(B, 20, 25), (C, 0, 5), (A, 35, 40)]])
+assert n == 12 and len(expected["lm_head.weight"][1]) == 3
+merge_everywhere("source_counts", COUNTS, expected, counts_blend, "f16", n)
+
+# 7. The same with TIES against a base: two, one and three sources, the
+#    base first in the first slice and last in the third (it moves to one
+#    input).  The one-source slice is the base alone: mergekit's task
+#    methods return the base unchanged, so its layers are copied.
+TIES = f"""merge_method: ties
+base_model: {A}
+parameters: {{weight: 0.5, density: 0.6}}
+slices:
+  - sources:
+      - model: {A}
+        layer_range: [0, 3]
+      - model: {B}
+        layer_range: [0, 3]
+  - sources:
+      - model: {A}
+        layer_range: [3, 5]
+  - sources:
+      - model: {B}
+        layer_range: [5, 8]
+      - model: {C}
+        layer_range: [5, 8]
+      - model: {A}
+        layer_range: [5, 8]
+"""
+
+
+def ties_blend(name, s, xs, pos):
+    if s == 1:
+        return xs[0]
+    base, others = xs[-1] if s == 2 else xs[0], xs[:-1] if s == 2 else xs[1:]
+    flat = [x.reshape(x.shape[0], -1) for x in [base] + others]
+    k = len(others)
+    return ref.task_blend("ties", flat[0], flat[1:], [0.5] * k, [0.6] * k, 1.0, True, False,
+                          True, inputs=list(range(1, k + 1)), name=name).reshape(base.shape)
+
+
+expected, n = plan([[(A, 0, 3), (B, 0, 3)], [(A, 3, 5)], [(B, 5, 8), (C, 5, 8), (A, 5, 8)]])
+merge_everywhere("source_counts_ties", TIES, expected, ties_blend, "f16", n)
+
 # verify reads the outputs back: the stored data checksum (index order, as
 # the output lists its tensors) and, with the config, elements recomputed
 # from the inputs through the same slices.
@@ -326,9 +407,10 @@ mpbtest.run(2, "verify", "linear_2.h5", "--config", cfg_linear, expect=0)
 mpbtest.run(2, "verify", "frankenmerge_3.h5", "--config", "frankenmerge.yaml", expect=0)
 mpbtest.run(1, "verify", "frankenmerge_st", "--config", "frankenmerge_hf.yaml", expect=0)
 mpbtest.run(2, "verify", "gradient_slerp_4.h5", expect=0)
+mpbtest.run(2, "verify", "source_counts_3.h5", "--config", "source_counts.yaml", expect=0)
 
 
-# 6. Errors name the key and the cause, and nothing is written.
+# 8. Errors name the key and the cause, and nothing is written.
 def expect_error(name, text, *parts):
     cfg = mpbtest.write_text(work, name + ".yaml", text)
     out = name + ".h5"
@@ -347,9 +429,10 @@ expect_error("lengths", SLERP.replace("layer_range: [0, 40]\n      - model",
              "slices[0].sources[0]'s [0, 39] holds 39")
 expect_error("unknown_model", FRANKEN.replace(B, "missing.h5"), "missing.h5",
              "slices[1].sources[0].model", "does not exist")
-expect_error("source_counts", SLERP2.replace(f"      - model: {B}\n        layer_range: [20, 30]\n",
-                                             ""),
-             "slices[1] lists 1 sources but slices[0] lists 2")
+expect_error("slerp_three", SLERP2.replace(f"        layer_range: [20, 30]\n",
+                                           f"        layer_range: [20, 30]\n      - model: {C}\n"
+                                           f"        layer_range: [0, 10]\n"),
+             "merge_method 'slerp' needs exactly 2 models, got 3 in slices[1]")
 expect_error("base_absent", SLERP.replace(f"base_model: {A}", "base_model: other.h5"),
              "base_model", "is not a source of any slice")
 expect_error("empty_range", PRUNE.replace("[0, 8]", "[8, 8]"),
