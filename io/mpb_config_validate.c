@@ -62,7 +62,10 @@ static int check_base(mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
     const mpb_method_def *info = mpb_method_get(c->method);
-    yaml_node_t *models = top_value(y, root, c->n_slices ? "slices" : "models");
+    yaml_node_t *models = top_value(y, root,
+                                    c->n_modules  ? "modules"
+                                    : c->n_slices ? "slices"
+                                                  : "models");
     bool base_added = c->base_given && strcmp(c->origin[c->n_inputs - 1], "base_model") == 0;
     if (info->exact_inputs > 0 && c->n_inputs != (size_t)info->exact_inputs)
         return mpb_yaml_fail(y, models, NULL,
