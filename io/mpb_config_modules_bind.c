@@ -164,6 +164,8 @@ static int count_layers(mpb_config *c, const mpb_index *models, mpb_error *err)
             layer += sl->sources[0].end - sl->sources[0].first;
         }
         mod->out_layers = layer;
+        if (mod->def == NULL) /* 'default': the model's own layer count key */
+            c->out_layers = layer;
     }
     return MPB_OK;
 }

@@ -290,6 +290,31 @@ assert got["text_config"]["num_hidden_layers"] == 3 and \
 print("mistral3 modules (weight prefixes): ok")
 
 
+# A model of one piece has one module, 'default': the same output as the
+# top-level slices it holds.
+with h5py.File("plain_b.h5", "w") as f:
+    for i in range(3):
+        f[f"model.layers.{i}.mlp.up_proj.weight"] = np.full((4, 4), i, np.float16)
+    f["model.embed_tokens.weight"] = np.arange(8, dtype=np.float16).reshape(2, 4)
+    f.create_dataset("hf_files/config.json", data=np.frombuffer(
+        json.dumps({"architectures": ["LlamaForCausalLM"], "num_hidden_layers": 3}).encode(),
+        np.uint8))
+SLICES = """merge_method: passthrough
+slices:
+  - sources: [{model: plain_b.h5, layer_range: [1, 3]}]
+  - sources: [{model: plain_b.h5, layer_range: [0, 2]}]
+"""
+DEFAULT = "merge_method: passthrough\nmodules:\n  default:\n    " + \
+    SLICES.split("\n", 1)[1].replace("\n  ", "\n      ")
+for name, text in (("top_slices", SLICES), ("default_module", DEFAULT)):
+    mpbtest.run(2, "merge", mpbtest.write_text(work, name + ".yaml", text), "--out",
+                name + ".h5", "--quiet", expect=0)
+mpbtest.assert_same_tensors("top_slices.h5", "default_module.h5")
+assert len(mpbtest.tensor_names("default_module.h5")) == 5
+assert config_of("default_module.h5")["num_hidden_layers"] == 4
+print("default module of a one-piece model: ok")
+
+
 # ---- errors: the key, the file and the cause, and no output ----
 def expect_error(name, text, *needles):
     path = mpbtest.write_text(work, name + ".yaml", text)
