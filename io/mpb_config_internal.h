@@ -226,6 +226,9 @@ int mpb_config_slices_slots(mpb_yaml *y, yaml_node_t *node, mpb_config *c);
 /* Parses `modules:` (mpb_config_modules.c). */
 int mpb_config_parse_modules(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c);
 void mpb_config_modules_free(mpb_config *c);
+/* A model's layers named by prefix (NULL: the default rule): its highest
+ * layer number + 1 (mpb_config_slices_map.c). */
+int mpb_config_model_layers(const mpb_index *idx, const char *layers);
 /* The module's layer prefix for slice s (NULL: the default rule). */
 const char *mpb_config_slice_layers(const mpb_config *c, size_t s);
 

@@ -14,12 +14,7 @@ static int module_layers(const mpb_module_def *def, const mpb_index *idx)
 {
     if (def != NULL && def->layers == NULL)
         return 0;
-    int max = -1;
-    for (size_t i = 0; i < idx->n; i++) {
-        int layer = mpb_tensor_layer_in(idx->tensors[i].name, def ? def->layers : NULL);
-        max = layer > max ? layer : max;
-    }
-    return max + 1;
+    return mpb_config_model_layers(idx, def ? def->layers : NULL);
 }
 
 static int fail_at(const mpb_config *c, const mpb_config_module *mod, mpb_error *err,

@@ -15,7 +15,7 @@ typedef struct mapper {
     mpb_error *err;
 } mapper;
 
-static int model_layers(const mpb_index *idx, const char *layers)
+int mpb_config_model_layers(const mpb_index *idx, const char *layers)
 {
     int max = -1;
     for (size_t i = 0; i < idx->n; i++) {
@@ -31,7 +31,8 @@ static int check_ranges(const mapper *m)
     for (size_t s = 0; s < c->n_slices; s++)
         for (size_t k = 0; k < c->slices[s].n_sources; k++) {
             const mpb_slice_source *src = &c->slices[s].sources[k];
-            int layers = model_layers(&m->models[src->model], mpb_config_slice_layers(c, s));
+            int layers =
+                mpb_config_model_layers(&m->models[src->model], mpb_config_slice_layers(c, s));
             int mod = c->slices[s].module;
             if (src->end > layers)
                 return mpb_fail(m->err, MPB_EINVAL,
