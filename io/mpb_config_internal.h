@@ -222,7 +222,7 @@ int mpb_config_parse_slice_list(mpb_yaml *y, yaml_node_t *node, const char *dir,
 int mpb_config_parse_module_models(mpb_yaml *y, yaml_node_t *node, const char *dir,
                                    mpb_config *c, const char *where, int module);
 /* Inputs as slots from the parsed slices (after every slices list). */
-int mpb_config_slices_slots(mpb_yaml *y, yaml_node_t *node, mpb_config *c);
+int mpb_config_slices_slots(mpb_yaml *y, mpb_config *c);
 /* Parses `modules:` (mpb_config_modules.c). */
 int mpb_config_parse_modules(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c);
 void mpb_config_modules_free(mpb_config *c);

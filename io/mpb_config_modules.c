@@ -76,7 +76,7 @@ int mpb_config_parse_modules(mpb_yaml *y, yaml_node_t *node, const char *dir, mp
         c->n_modules = m + 1;
         rc = parse_module(y, mpb_yaml_node(y, p->key), mpb_yaml_node(y, p->value), dir, c, m);
     }
-    return rc == MPB_OK ? mpb_config_slices_slots(y, node, c) : rc;
+    return rc == MPB_OK ? mpb_config_slices_slots(y, c) : rc;
 }
 
 const char *mpb_config_slice_layers(const mpb_config *c, size_t s)

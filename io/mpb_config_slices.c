@@ -222,31 +222,25 @@ static int parse_slice(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_conf
     return rc;
 }
 
-/* Input k is the k-th source of every slice: each slice needs as many.
- * Each module numbers its layers from 0 (modules: only; whole-model
- * sources are counted when bound). */
-int mpb_config_slices_slots(mpb_yaml *y, yaml_node_t *node, mpb_config *c)
+/* Input k is the k-th source of every slice: each slice needs as many. */
+int mpb_config_slices_slots(mpb_yaml *y, mpb_config *c)
 {
     size_t k_n = c->slices[0].n_sources;
     for (size_t s = 1; s < c->n_slices; s++)
         if (c->slices[s].n_sources != k_n)
             return mpb_fail(y->err, MPB_EINVAL,
-                            "%s[%zu] lists %zu sources but %s[0] lists %zu: mpiblend blends "
-                            "the k-th sources of every slice as one input, so every slice "
-                            "needs the same number in %s:%d:%d",
-                            c->n_modules ? "the modules' slices" : "slices", s,
-                            c->slices[s].n_sources, c->n_modules ? "their" : "slices", k_n,
+                            "%s lists %zu sources but %s lists %zu: mpiblend blends the k-th "
+                            "sources of every slice as one input, so every slice needs the "
+                            "same number in %s:%d:%d",
+                            c->slices[s].where, c->slices[s].n_sources, c->slices[0].where, k_n,
                             y->path, c->slices[s].line, c->slices[s].column);
-    (void)node;
     int layer = 0;
     for (size_t s = 0; s < c->n_slices; s++) {
-        if (s > 0 && c->slices[s].module != c->slices[s - 1].module)
-            layer = 0;
         c->slices[s].out_first = layer;
-        if (c->slices[s].sources[0].end >= 0)
-            layer += c->slices[s].sources[0].end - c->slices[s].sources[0].first;
+        layer += c->slices[s].sources[0].end - c->slices[s].sources[0].first;
     }
-    c->out_layers = c->n_modules ? 0 : layer; /* modules: config.json per module */
+    /* modules: each module's layers are counted when bound */
+    c->out_layers = c->n_modules ? 0 : layer;
     for (size_t k = 0; k < k_n; k++) {
         const mpb_slice_source *src = &c->slices[0].sources[k];
         c->inputs[k] = strdup(c->models[src->model]);
@@ -311,7 +305,7 @@ int mpb_config_parse_module_models(mpb_yaml *y, yaml_node_t *node, const char *d
 int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c)
 {
     int rc = mpb_config_parse_slice_list(y, node, dir, c, "slices", -1);
-    return rc == MPB_OK ? mpb_config_slices_slots(y, node, c) : rc;
+    return rc == MPB_OK ? mpb_config_slices_slots(y, c) : rc;
 }
 
 /* mergekit finds a slice's base among its sources by model, wherever it is
