@@ -111,6 +111,8 @@ const char *mpb_config_chat_template(const mpb_config *c);
  * every slice that lists one, named by the first such slice's; a tensor's
  * inputs are slots 0 .. n - 1 of its slice's n sources. */
 bool mpb_config_has_slices(const mpb_config *c);
+/* A `modules:` config (then also has_slices: each module's slices). */
+bool mpb_config_has_modules(const mpb_config *c);
 /* The distinct models the slices name (for a models: config, the inputs). */
 size_t mpb_config_n_models(const mpb_config *c);
 const char *mpb_config_model_path(const mpb_config *c, size_t m);
@@ -145,6 +147,20 @@ typedef struct mpb_tensor_source {
 int mpb_config_map_slices(const mpb_config *c, const mpb_index *models, mpb_index *out,
                           mpb_tensor_source **map, mpb_error *err);
 
+/* ---- modules: (docs/CONFIG.md) ----
+ * Binds a `modules:` config to its models once their indexes are read:
+ * the architecture named by config_json (the first model's config.json,
+ * NULL when it has none) picks the module definitions
+ * (configs/architectures/); fails naming the key, the file and the cause
+ * for an unknown architecture or module, a module not listed, models of a
+ * module with differing layer counts, or a tensor of no module.  Nothing
+ * without modules:.  Call before mpb_config_map_slices. */
+int mpb_config_bind_modules(mpb_config *c, const mpb_index *models, const char *config_json,
+                            mpb_error *err);
+/* After binding: up to max config.json keys ("vision_config.depth") with
+ * their modules' output layer counts, for the output's config.json. */
+size_t mpb_config_layer_keys(const mpb_config *c, const char **keys, int *counts, size_t max);
+
 /* True when the config has a `sweep:` section (reserved, not read yet). */
 bool mpb_config_has_sweep(const mpb_config *c);
 
@@ -153,6 +169,12 @@ int mpb_tensor_layer(const char *tensor_name);
 /* The name with its layer number (as mpb_tensor_layer finds it) replaced
  * by `layer`, written to buf and returned; unchanged without one. */
 const char *mpb_tensor_with_layer(const char *tensor_name, int layer, char *buf, size_t len);
+/* The same within a module whose layers are named "<prefix>N." (a
+ * module's "visual.blocks."): N right after prefix; prefix NULL is the
+ * rule above. */
+int mpb_tensor_layer_in(const char *tensor_name, const char *prefix);
+const char *mpb_tensor_with_layer_in(const char *tensor_name, const char *prefix, int layer,
+                                     char *buf, size_t len);
 
 /* Resolves every parameter of one tensor of a model with n_layers layers:
  * per-model value > global value > method default, with filters, gradients

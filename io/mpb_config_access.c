@@ -18,6 +18,7 @@ void mpb_config_free(mpb_config *c)
     for (int id = 0; id < MPB_P_COUNT; id++)
         mpb_setting_free(&c->global.s[id]);
     mpb_config_slices_free(c);
+    mpb_config_modules_free(c);
     mpb_config_tokens_free(c);
     free(c->chat_template);
     free(c->path);
@@ -138,6 +139,11 @@ int mpb_config_given_base(const mpb_config *c)
 const char *mpb_config_chat_template(const mpb_config *c)
 {
     return c->chat_template;
+}
+
+bool mpb_config_has_modules(const mpb_config *c)
+{
+    return c->n_modules > 0;
 }
 
 bool mpb_config_has_slices(const mpb_config *c)

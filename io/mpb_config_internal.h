@@ -2,6 +2,7 @@
 #ifndef MPB_CONFIG_INTERNAL_H
 #define MPB_CONFIG_INTERNAL_H
 
+#include "mpb_arch_modules.h"
 #include "mpb_config.h"
 
 #include <yaml.h>
@@ -67,9 +68,25 @@ typedef struct mpb_slice {
     mpb_param_set params;
     int base_model; /* the slice's base_model (a model index), or -1 */
     int base_slot;  /* which source is the base, or -1 */
-    int out_first;  /* its first output layer */
+    int out_first;  /* its first output layer (within its module's layers) */
+    int module;     /* its entry of mpb_config.modules, or -1 */
+    char where[80]; /* "slices[1]", "modules.vision_tower.models" */
     int line, column;
 } mpb_slice;
+
+/* One entry of `modules:` (docs/CONFIG.md): its slices are
+ * slices[first_slice, first_slice + n_slices); a `models:` module has one
+ * slice whose sources span every layer (end -1 until bound). */
+typedef struct mpb_config_module {
+    char *name;
+    mpb_param_set params;
+    size_t first_slice, n_slices;
+    bool whole; /* written with models: */
+    int line, column;
+    /* Bound to config.json's architecture (mpb_config_bind_modules): */
+    const mpb_module_def *def; /* NULL: a non-modular model's 'default' */
+    int out_layers;
+} mpb_config_module;
 
 struct mpb_config {
     char *path; /* as given, for messages */
@@ -111,6 +128,10 @@ struct mpb_config {
     char *models_written[MPB_MAX_MODELS];
     char models_origin[MPB_MAX_MODELS][80];
     int base_model; /* base_model as a model index with slices, or -1 */
+    /* modules: (docs/CONFIG.md): each module's slices among slices[]. */
+    size_t n_modules;
+    mpb_config_module *modules;
+    mpb_arch_def *arch; /* bound after the indexes are read; NULL before */
     /* Keys mergekit ignores, accepted with these warnings. */
     char ignored[MPB_CONFIG_MAX_IGNORED][256];
     size_t ignored_offset[MPB_CONFIG_MAX_IGNORED]; /* where each key starts */
@@ -207,6 +228,23 @@ bool mpb_config_slice_copies(const mpb_config *c, const mpb_slice *sl);
 bool mpb_config_slices_vocab_ready(const mpb_config *c, mpb_yaml *y, yaml_node_t *node,
                                    const char *what);
 void mpb_config_slices_free(mpb_config *c);
+/* Parses one slices list (a top-level one, or a module's under where,
+ * "modules.vision_tower.slices"), appending to c->slices with module. */
+int mpb_config_parse_slice_list(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c,
+                                const char *where, int module);
+/* A module's `models:`: one slice of whole-model sources. */
+int mpb_config_parse_module_models(mpb_yaml *y, yaml_node_t *node, const char *dir,
+                                   mpb_config *c, const char *where, int module);
+/* Inputs as slots from the parsed slices (after every slices list). */
+int mpb_config_slices_slots(mpb_yaml *y, mpb_config *c);
+/* Parses `modules:` (mpb_config_modules.c). */
+int mpb_config_parse_modules(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c);
+void mpb_config_modules_free(mpb_config *c);
+/* A model's layers named by prefix (NULL: the default rule): its highest
+ * layer number + 1 (mpb_config_slices_map.c). */
+int mpb_config_model_layers(const mpb_index *idx, const char *layers);
+/* The module's layer prefix for slice s (NULL: the default rule). */
+const char *mpb_config_slice_layers(const mpb_config *c, size_t s);
 
 /* Method rules that need the whole config: inputs, base, required values. */
 int mpb_config_validate(mpb_config *c, mpb_yaml *y, yaml_node_t *root);

@@ -33,9 +33,18 @@ static int segment_number(const char *s, size_t n)
 }
 
 /* Where the layer number of a name starts (its segment's length in *len),
- * or NULL when it has none. */
-static const char *layer_segment(const char *tensor_name, size_t *len)
+ * or NULL when it has none.  prefix NULL: after a "layers" or "h" segment;
+ * else right after prefix (a module's "visual.blocks."), at the start. */
+static const char *layer_segment(const char *tensor_name, const char *prefix, size_t *len)
 {
+    if (prefix != NULL) {
+        size_t n = strlen(prefix);
+        const char *at = tensor_name + n;
+        if (strncmp(tensor_name, prefix, n) != 0 || segment_number(at, segment_length(at)) < 0)
+            return NULL;
+        *len = segment_length(at);
+        return at;
+    }
     const char *s = tensor_name;
     while (*s != '\0') {
         size_t n = segment_length(s);
@@ -50,10 +59,11 @@ static const char *layer_segment(const char *tensor_name, size_t *len)
     return NULL;
 }
 
-const char *mpb_tensor_with_layer(const char *tensor_name, int layer, char *buf, size_t len)
+const char *mpb_tensor_with_layer_in(const char *tensor_name, const char *prefix, int layer,
+                                     char *buf, size_t len)
 {
     size_t n;
-    const char *at = layer_segment(tensor_name, &n);
+    const char *at = layer_segment(tensor_name, prefix, &n);
     if (at == NULL)
         snprintf(buf, len, "%s", tensor_name);
     else
@@ -61,20 +71,21 @@ const char *mpb_tensor_with_layer(const char *tensor_name, int layer, char *buf,
     return buf;
 }
 
+const char *mpb_tensor_with_layer(const char *tensor_name, int layer, char *buf, size_t len)
+{
+    return mpb_tensor_with_layer_in(tensor_name, NULL, layer, buf, len);
+}
+
+int mpb_tensor_layer_in(const char *tensor_name, const char *prefix)
+{
+    size_t n;
+    const char *at = layer_segment(tensor_name, prefix, &n);
+    return at ? segment_number(at, n) : -1;
+}
+
 int mpb_tensor_layer(const char *tensor_name)
 {
-    const char *s = tensor_name;
-    while (*s != '\0') {
-        size_t n = segment_length(s);
-        const char *next = s[n] == '.' ? s + n + 1 : s + n;
-        if ((segment_is(s, n, "layers") || segment_is(s, n, "h")) && *next != '\0') {
-            int layer = segment_number(next, segment_length(next));
-            if (layer >= 0)
-                return layer;
-        }
-        s = next;
-    }
-    return -1;
+    return mpb_tensor_layer_in(tensor_name, NULL);
 }
 
 bool mpb_tensor_before_layers(const char *tensor_name)

@@ -12,6 +12,7 @@ enum top_key {
     KEY_BASE_MODEL,
     KEY_MODELS,
     KEY_SLICES,
+    KEY_MODULES,
     KEY_PARAMETERS,
     KEY_DTYPE,
     KEY_OUT_DTYPE,
@@ -30,6 +31,7 @@ static const char *const top_keys[KEY_COUNT + 1] = {
     [KEY_BASE_MODEL] = "base_model",
     [KEY_MODELS] = "models",
     [KEY_SLICES] = "slices",
+    [KEY_MODULES] = "modules",
     [KEY_PARAMETERS] = "parameters",
     [KEY_DTYPE] = "dtype",
     [KEY_OUT_DTYPE] = "out_dtype",
@@ -49,15 +51,6 @@ typedef struct parse_state {
     char *dir; /* the config's folder, "" for the current one */
     yaml_node_t *value[KEY_COUNT];
 } parse_state;
-
-/* mergekit keys for features mpiblend does not have, which would change the
- * result: say so, and why, instead of "unknown key". */
-static const mpb_ignored_key mergekit_only_keys[] = {
-    {"modules", "it merges models made of several sub-models (a text and a vision tower), "
-                "each with its own layers, which needs mergekit's per-architecture module "
-                "definitions; merge each sub-model's tensors with models: or slices:"},
-    {NULL, NULL},
-};
 
 /* Keys mergekit's config schema does not have, which it therefore ignores,
  * and which people write anyway: labels, and run options that mergekit
@@ -101,18 +94,14 @@ static int parse_path(parse_state *st, yaml_node_t *node, const char *what, char
 static int unknown_top_key(parse_state *st, yaml_node_t *key)
 {
     const char *name = mpb_yaml_text(key);
-    for (size_t i = 0; mergekit_only_keys[i].name != NULL; i++)
-        if (strcmp(name, mergekit_only_keys[i].name) == 0)
-            return mpb_yaml_fail(&st->y, key, mergekit_only_keys[i].hint,
-                                 "key '%s' is a mergekit feature mpiblend does not support",
-                                 name);
     const char *near = mpb_suggest(name, top_keys);
     char hint[256];
     if (near != NULL)
         snprintf(hint, sizeof hint, "did you mean '%s'?", near);
     else
         snprintf(hint, sizeof hint,
-                 "known keys: merge_method, base_model, models, slices, parameters, dtype, "
+                 "known keys: merge_method, base_model, models, slices, modules, parameters, "
+                 "dtype, "
                  "out_dtype, "
                  "layer_range, keep_outside, sweep, gradient_after_layers, tokenizer_source, "
                  "tokenizer, chat_template");
@@ -282,7 +271,8 @@ static int parse_slices_base(parse_state *st)
         if (rc != MPB_OK)
             return rc;
     }
-    return mpb_config_slices_base(c, &st->y, st->value[KEY_SLICES]);
+    yaml_node_t *list = st->value[KEY_SLICES] ? st->value[KEY_SLICES] : st->value[KEY_MODULES];
+    return mpb_config_slices_base(c, &st->y, list);
 }
 
 static int parse_base_model(parse_state *st)
@@ -291,7 +281,7 @@ static int parse_base_model(parse_state *st)
     mpb_config *c = st->c;
     c->base_index = -1;
     c->given_base = -1;
-    if (st->value[KEY_SLICES] != NULL)
+    if (st->value[KEY_SLICES] != NULL || st->value[KEY_MODULES] != NULL)
         return parse_slices_base(st);
     if (node == NULL)
         return MPB_OK;
@@ -541,21 +531,28 @@ static int parse_tokenizer(parse_state *st)
     return rc == MPB_OK ? parse_chat_template(st) : rc;
 }
 
-/* mergekit: exactly one of models and slices (modules is refused). */
+/* mergekit: exactly one of models, slices and modules. */
 static int parse_inputs(parse_state *st, yaml_node_t *root)
 {
-    yaml_node_t *slices = st->value[KEY_SLICES];
-    if (slices == NULL)
+    yaml_node_t *slices = st->value[KEY_SLICES], *modules = st->value[KEY_MODULES];
+    if (slices == NULL && modules == NULL)
         return parse_models(st, root);
-    if (st->value[KEY_MODELS] != NULL)
-        return mpb_yaml_fail(&st->y, slices, NULL,
-                             "give models or slices, not both (mergekit refuses both too)");
+    if (st->value[KEY_MODELS] != NULL || (slices != NULL && modules != NULL))
+        return modules == NULL
+                   ? mpb_yaml_fail(
+                         &st->y, slices, NULL,
+                         "give models or slices, not both (mergekit refuses both too)")
+                   : mpb_yaml_fail(&st->y, modules, NULL,
+                                   "give one of models, slices and modules, not several "
+                                   "(mergekit refuses several too)");
     yaml_node_t *range =
         st->value[KEY_LAYER_RANGE] ? st->value[KEY_LAYER_RANGE] : st->value[KEY_KEEP_OUTSIDE];
     if (range != NULL)
         return mpb_yaml_fail(&st->y, range, NULL,
                              "layer_range and keep_outside select layers of models:; with "
                              "slices give each source its layer_range");
+    if (modules != NULL)
+        return mpb_config_parse_modules(&st->y, modules, st->dir, st->c);
     return mpb_config_parse_slices(&st->y, slices, st->dir, st->c);
 }
 

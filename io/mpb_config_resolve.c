@@ -13,6 +13,8 @@
 typedef struct site {
     const char *name;              /* the output tensor */
     int slice;                     /* -1 without slices */
+    int module;                    /* -1 without modules */
+    const char *layers;            /* the module's layer prefix (NULL: the default rule) */
     int src_layer[MPB_MAX_INPUTS]; /* with slices, per input: the source layer, or -1 */
     double pos;
 } site;
@@ -22,12 +24,13 @@ static const char *input_name(const site *at, int input, char *buf, size_t len)
 {
     if (input < 0 || at->slice < 0 || at->src_layer[input] < 0)
         return at->name;
-    return mpb_tensor_with_layer(at->name, at->src_layer[input], buf, len);
+    return mpb_tensor_with_layer_in(at->name, at->layers, at->src_layer[input], buf, len);
 }
 
 /* The value for input (or the globals when input < 0).  Precedence as
  * mergekit's ConfigReader.parameter: the slice's source entries for this
- * model (or the model entry), the slice's parameters, the globals. */
+ * model (or the model entry), the slice's parameters, the module's, the
+ * globals. */
 static bool lookup(const mpb_config *c, const site *at, int input, mpb_param_id id,
                    mpb_value *out)
 {
@@ -46,6 +49,9 @@ static bool lookup(const mpb_config *c, const site *at, int input, mpb_param_id 
         if (mpb_setting_eval(&sl->params.s[id], tensor, at->pos, out))
             return true;
     }
+    if (at->module >= 0 &&
+        mpb_setting_eval(&c->modules[at->module].params.s[id], tensor, at->pos, out))
+        return true;
     return mpb_setting_eval(&c->global.s[id], tensor, at->pos, out);
 }
 
@@ -195,24 +201,52 @@ static int copy_source(const mpb_config *c, const char *tensor, int n_layers, in
     return MPB_OK;
 }
 
+/* With modules: the module of an output tensor (its layers, or its lists
+ * of tensors outside layers); *before says where an outside one goes. */
+static int find_module(const mpb_config *c, const char *name, bool *before, mpb_error *err)
+{
+    for (size_t m = 0; m < c->n_modules; m++) {
+        const mpb_module_def *def = c->modules[m].def;
+        *before = mpb_tensor_before_layers(name);
+        if (def == NULL || (def->layers && mpb_tensor_layer_in(name, def->layers) >= 0) ||
+            mpb_module_owns_outside(def, name, before))
+            return (int)m;
+    }
+    return mpb_fail(err, MPB_EINTERNAL, "tensor '%s' is in no module of %s", name, c->path);
+}
+
 /* With slices: the slice of an output tensor, the layer each input reads
  * and the position within the slice (mergekit's plan_slice: t = i/(n-1),
- * 1 for one layer); tensors outside layers take slices[0] (embeddings) or
- * the last slice (the rest), as mergekit's planner does. */
+ * 1 for one layer); tensors outside layers take the first slice
+ * (embeddings) or the last one (the rest), as mergekit's planner does;
+ * with modules, among the slices of the tensor's module. */
 static int slice_site(const mpb_config *c, site *at, mpb_error *err)
 {
-    int layer = mpb_tensor_layer(at->name);
+    size_t s0 = 0, s1 = c->n_slices;
+    int out_layers = c->out_layers;
+    bool before = mpb_tensor_before_layers(at->name), has_layers = true;
+    if (c->n_modules > 0) {
+        at->module = find_module(c, at->name, &before, err);
+        if (at->module < 0)
+            return err->code;
+        const mpb_config_module *mod = &c->modules[at->module];
+        s0 = mod->first_slice;
+        s1 = s0 + mod->n_slices;
+        out_layers = mod->out_layers;
+        at->layers = mod->def ? mod->def->layers : NULL;
+        has_layers = mod->def == NULL || mod->def->layers != NULL;
+    }
+    int layer = has_layers ? mpb_tensor_layer_in(at->name, at->layers) : -1;
     if (layer < 0) {
-        bool before = mpb_tensor_before_layers(at->name);
-        at->slice = before ? 0 : (int)c->n_slices - 1;
+        at->slice = before ? (int)s0 : (int)s1 - 1;
         at->pos = before ? 0.0 : c->after_layers_position;
         return MPB_OK;
     }
-    if (layer >= c->out_layers)
+    if (layer >= out_layers)
         return mpb_fail(err, MPB_EINVAL,
                         "tensor '%s' is in layer %d but the slices of %s make %d layers",
-                        at->name, layer, c->path, c->out_layers);
-    size_t s = c->n_slices - 1;
+                        at->name, layer, c->path, out_layers);
+    size_t s = s1 - 1;
     while (c->slices[s].out_first > layer)
         s--;
     const mpb_slice *sl = &c->slices[s];
@@ -228,7 +262,8 @@ static int find_site(const mpb_config *c, const char *tensor_name, int n_layers,
                      mpb_error *err)
 {
     at->name = tensor_name;
-    at->slice = -1;
+    at->slice = at->module = -1;
+    at->layers = NULL;
     for (size_t k = 0; k < MPB_MAX_INPUTS; k++)
         at->src_layer[k] = -1;
     if (c->n_slices > 0)

@@ -84,10 +84,13 @@ static int parse_range(mpb_yaml *y, yaml_node_t *node, const char *where, mpb_sl
     return MPB_OK;
 }
 
+/* whole: a module's models: entry, {model, parameters}, every layer (end
+ * -1 until mpb_config_bind_modules counts them). */
 static int parse_source(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c,
-                        mpb_slice_source *src)
+                        mpb_slice_source *src, bool whole)
 {
     static const char *const keys[] = {"model", "layer_range", "parameters", NULL};
+    static const char *const model_keys[] = {"model", "parameters", NULL};
     const char *where = src->where;
     src->line = (int)node->start_mark.line + 1;
     src->column = (int)node->start_mark.column + 1;
@@ -103,44 +106,47 @@ static int parse_source(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_con
         const char *name = mpb_yaml_text(key);
         if (strcmp(name, "model") == 0)
             model = value;
-        else if (strcmp(name, "layer_range") == 0)
+        else if (strcmp(name, "layer_range") == 0 && !whole)
             range = value;
         else if (strcmp(name, "parameters") == 0)
             params = mpb_yaml_is_null(value) ? NULL : value;
         else if (!mpb_config_note_ignored(y, c, ignored_slice_keys, key, where))
-            rc = mpb_yaml_unknown_key(y, key, keys,
-                                      "a source has model, layer_range and parameters", where);
+            rc = whole ? mpb_yaml_unknown_key(y, key, model_keys,
+                                              "a model entry has model and parameters", where)
+                       : mpb_yaml_unknown_key(y, key, keys,
+                                              "a source has model, layer_range and parameters",
+                                              where);
     }
     if (rc != MPB_OK)
         return rc;
     if (model == NULL)
         return mpb_yaml_fail(y, node, NULL, "%s has no 'model' key", where);
-    if (range == NULL)
+    if (whole) {
+        src->first = 0;
+        src->end = -1;
+    } else if (range == NULL)
         return mpb_yaml_fail(y, node, NULL,
                              "%s has no 'layer_range' (mergekit needs one for every source)",
                              where);
     char what[96];
     snprintf(what, sizeof what, "%s.model", where);
     if ((rc = parse_model(y, model, dir, c, what, &src->model)) != MPB_OK ||
-        (rc = parse_range(y, range, where, src)) != MPB_OK || params == NULL)
+        (!whole && (rc = parse_range(y, range, where, src)) != MPB_OK) || params == NULL)
         return rc;
     snprintf(what, sizeof what, "%s.parameters", where);
     return mpb_config_parse_params(y, params, what, true, &src->params);
 }
 
 static int parse_sources(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c,
-                         size_t s)
+                         size_t s, const char *where, bool whole)
 {
     mpb_slice *sl = &c->slices[s];
-    char where[48];
-    snprintf(where, sizeof where, "slices[%zu].sources", s);
     yaml_node_item_t *items =
         node->type == YAML_SEQUENCE_NODE ? node->data.sequence.items.start : NULL;
     size_t n = items ? (size_t)(node->data.sequence.items.top - items) : 0;
     if (n == 0)
-        return mpb_yaml_fail(y, node, NULL,
-                             "%s must be a non-empty list of {model, layer_range} entries",
-                             where);
+        return mpb_yaml_fail(y, node, NULL, "%s must be a non-empty list of %s entries", where,
+                             whole ? "{model, parameters}" : "{model, layer_range}");
     if (n > MPB_MAX_INPUTS)
         return mpb_yaml_fail(y, node, NULL, "%s lists %zu sources; at most %d", where, n,
                              MPB_MAX_INPUTS);
@@ -150,9 +156,9 @@ static int parse_sources(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_co
     int rc = MPB_OK;
     for (size_t k = 0; k < n && rc == MPB_OK; k++) {
         snprintf(sl->sources[k].where, sizeof sl->sources[k].where, "%s[%zu]", where, k);
-        rc = parse_source(y, mpb_yaml_node(y, items[k]), dir, c, &sl->sources[k]);
+        rc = parse_source(y, mpb_yaml_node(y, items[k]), dir, c, &sl->sources[k], whole);
     }
-    for (size_t k = 1; k < n && rc == MPB_OK; k++) {
+    for (size_t k = 1; k < n && rc == MPB_OK && !whole; k++) {
         const mpb_slice_source *a = &sl->sources[0], *b = &sl->sources[k];
         if (b->end - b->first != a->end - a->first)
             rc = mpb_yaml_fail(y, mpb_yaml_node(y, items[k]), NULL,
@@ -165,13 +171,13 @@ static int parse_sources(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_co
     return rc;
 }
 
-static int parse_slice(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c, size_t s)
+static int parse_slice(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c, size_t s,
+                       const char *where)
 {
     static const char *const keys[] = {"sources", "parameters", "base_model", NULL};
     mpb_slice *sl = &c->slices[s];
-    char where[32];
-    snprintf(where, sizeof where, "slices[%zu]", s);
     sl->base_model = sl->base_slot = -1;
+    snprintf(sl->where, sizeof sl->where, "%s", where);
     sl->line = (int)node->start_mark.line + 1;
     sl->column = (int)node->start_mark.column + 1;
     if (node->type != YAML_MAPPING_NODE)
@@ -199,16 +205,18 @@ static int parse_slice(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_conf
         return rc;
     if (sources == NULL)
         return mpb_yaml_fail(y, node, NULL, "%s has no 'sources' key", where);
-    if ((rc = parse_sources(y, sources, dir, c, s)) != MPB_OK)
+    char list[96];
+    snprintf(list, sizeof list, "%s.sources", where);
+    if ((rc = parse_sources(y, sources, dir, c, s, list, false)) != MPB_OK)
         return rc;
     if (params != NULL) {
-        char prefix[48];
+        char prefix[96];
         snprintf(prefix, sizeof prefix, "%s.parameters", where);
         if ((rc = mpb_config_parse_params(y, params, prefix, false, &sl->params)) != MPB_OK)
             return rc;
     }
     if (base != NULL) {
-        char what[48];
+        char what[96];
         snprintf(what, sizeof what, "%s.base_model", where);
         rc = parse_model(y, base, dir, c, what, &sl->base_model);
     }
@@ -243,33 +251,70 @@ static int name_slots(mpb_config *c, mpb_error *err)
     return MPB_OK;
 }
 
-static int set_slots(mpb_yaml *y, mpb_config *c)
+/* Numbers the output layers of the slices and names the slots. */
+int mpb_config_slices_slots(mpb_yaml *y, mpb_config *c)
 {
     int layer = 0;
     for (size_t s = 0; s < c->n_slices; s++) {
         c->slices[s].out_first = layer;
         layer += c->slices[s].sources[0].end - c->slices[s].sources[0].first;
     }
-    c->out_layers = layer;
+    /* modules: each module's layers are counted when bound */
+    c->out_layers = c->n_modules ? 0 : layer;
     return name_slots(c, y->err);
 }
 
-int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c)
+/* Room for n more slices after c->n_slices, zeroed. */
+static int grow_slices(mpb_yaml *y, mpb_config *c, size_t n)
+{
+    mpb_slice *more = realloc(c->slices, (c->n_slices + n) * sizeof *more);
+    if (more == NULL)
+        return mpb_fail(y->err, MPB_ENOMEM, "out of memory");
+    memset(&more[c->n_slices], 0, n * sizeof *more);
+    c->slices = more;
+    return MPB_OK;
+}
+
+int mpb_config_parse_slice_list(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c,
+                                const char *where, int module)
 {
     yaml_node_item_t *items =
         node->type == YAML_SEQUENCE_NODE ? node->data.sequence.items.start : NULL;
     size_t n = items ? (size_t)(node->data.sequence.items.top - items) : 0;
     if (n == 0)
         return mpb_yaml_fail(y, node, NULL,
-                             "slices must be a non-empty list of {sources: [...]} entries");
-    if ((c->slices = calloc(n, sizeof *c->slices)) == NULL)
-        return mpb_fail(y->err, MPB_ENOMEM, "out of memory");
-    int rc = MPB_OK;
-    for (size_t s = 0; s < n && rc == MPB_OK; s++) {
-        c->n_slices = s + 1;
-        rc = parse_slice(y, mpb_yaml_node(y, items[s]), dir, c, s);
+                             "%s must be a non-empty list of {sources: [...]} entries", where);
+    int rc = grow_slices(y, c, n);
+    for (size_t i = 0; i < n && rc == MPB_OK; i++) {
+        size_t s = c->n_slices++;
+        char at[80];
+        snprintf(at, sizeof at, "%s[%zu]", where, i);
+        c->slices[s].module = module;
+        rc = parse_slice(y, mpb_yaml_node(y, items[i]), dir, c, s, at);
     }
-    return rc == MPB_OK ? set_slots(y, c) : rc;
+    return rc;
+}
+
+int mpb_config_parse_module_models(mpb_yaml *y, yaml_node_t *node, const char *dir,
+                                   mpb_config *c, const char *where, int module)
+{
+    int rc = grow_slices(y, c, 1);
+    if (rc != MPB_OK)
+        return rc;
+    size_t s = c->n_slices++;
+    mpb_slice *sl = &c->slices[s];
+    sl->module = module;
+    sl->base_model = sl->base_slot = -1;
+    snprintf(sl->where, sizeof sl->where, "%s", where);
+    sl->line = (int)node->start_mark.line + 1;
+    sl->column = (int)node->start_mark.column + 1;
+    return parse_sources(y, node, dir, c, s, where, true);
+}
+
+int mpb_config_parse_slices(mpb_yaml *y, yaml_node_t *node, const char *dir, mpb_config *c)
+{
+    int rc = mpb_config_parse_slice_list(y, node, dir, c, "slices", -1);
+    return rc == MPB_OK ? mpb_config_slices_slots(y, c) : rc;
 }
 
 /* mergekit finds a slice's base among its sources by model, wherever it is
@@ -293,7 +338,6 @@ static void move_source(mpb_slice *sl, size_t from, size_t to)
 int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node)
 {
     bool uses_base = mpb_method_get(c->method)->base != MPB_BASE_IGNORED;
-    yaml_node_item_t *items = node->data.sequence.items.start;
     size_t shortest = MPB_MAX_INPUTS;
     c->base_index = -1;
     for (size_t s = 0; s < c->n_slices; s++) {
@@ -308,10 +352,11 @@ int mpb_config_slices_base(mpb_config *c, mpb_yaml *y, yaml_node_t *node)
         if (!uses_base)
             continue;
         if (sl->base_slot < 0)
-            return mpb_yaml_fail(y, mpb_yaml_node(y, items[s]), NULL,
-                                 "slices[%zu] does not list its base_model '%s' among its "
-                                 "sources; %s reads the base model's layers from them",
-                                 s, c->models[base], mpb_method_name(c->method));
+            return mpb_fail(y->err, MPB_EINVAL,
+                            "%s does not list its base_model '%s' among its sources; %s "
+                            "reads the base model's layers from them in %s:%d:%d",
+                            sl->where, c->models[base], mpb_method_name(c->method), y->path,
+                            sl->line, sl->column);
         if (c->base_index < 0)
             c->base_index = sl->base_slot;
         shortest = sl->n_sources < shortest ? sl->n_sources : shortest;

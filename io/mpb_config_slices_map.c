@@ -15,11 +15,11 @@ typedef struct mapper {
     mpb_error *err;
 } mapper;
 
-static int model_layers(const mpb_index *idx)
+int mpb_config_model_layers(const mpb_index *idx, const char *layers)
 {
     int max = -1;
     for (size_t i = 0; i < idx->n; i++) {
-        int layer = mpb_tensor_layer(idx->tensors[i].name);
+        int layer = mpb_tensor_layer_in(idx->tensors[i].name, layers);
         max = layer > max ? layer : max;
     }
     return max + 1;
@@ -31,13 +31,18 @@ static int check_ranges(const mapper *m)
     for (size_t s = 0; s < c->n_slices; s++)
         for (size_t k = 0; k < c->slices[s].n_sources; k++) {
             const mpb_slice_source *src = &c->slices[s].sources[k];
-            int layers = model_layers(&m->models[src->model]);
+            int layers =
+                mpb_config_model_layers(&m->models[src->model], mpb_config_slice_layers(c, s));
+            int mod = c->slices[s].module;
             if (src->end > layers)
                 return mpb_fail(m->err, MPB_EINVAL,
                                 "%s.layer_range [%d, %d] in %s:%d:%d reaches past the layers "
-                                "of '%s', which has %d (0 to %d; end is not included)",
+                                "of '%s'%s%s%s, which has %d (0 to %d; end is not included)",
                                 src->where, src->first, src->end, c->path, src->line,
-                                src->column, c->models[src->model], layers, layers - 1);
+                                src->column, c->models[src->model],
+                                mod >= 0 ? " in module '" : "",
+                                mod >= 0 ? c->modules[mod].name : "", mod >= 0 ? "'" : "",
+                                layers, layers - 1);
         }
     return MPB_OK;
 }
@@ -65,7 +70,8 @@ static int add(mapper *m, const char *out_name, size_t s, const int *src_layer)
         const mpb_index *idx = &m->models[src->model];
         char name[1024];
         if (src_layer[k] >= 0)
-            mpb_tensor_with_layer(out_name, src_layer[k], name, sizeof name);
+            mpb_tensor_with_layer_in(out_name, mpb_config_slice_layers(c, s), src_layer[k],
+                                     name, sizeof name);
         else
             snprintf(name, sizeof name, "%s", out_name);
         long at = mpb_index_find(idx, name);
@@ -93,17 +99,26 @@ static int add(mapper *m, const char *out_name, size_t s, const int *src_layer)
     return mpb_index_add(m->out, out_name, first->dtype, first->ndim, first->shape, m->err);
 }
 
-/* The tensors outside layers: before them (embeddings) from slices[0],
- * the rest after them from the last slice. */
-static int add_outside(mapper *m, bool before)
+/* The tensors outside layers of slices [s0, s1) (all slices, or one
+ * module's): before them (embeddings) from the first slice, the rest
+ * after them from the last.  def: the module's definition lists them;
+ * NULL: every tensor outside layers, placed by its name. */
+static int add_outside(mapper *m, bool before, size_t s0, size_t s1, const mpb_module_def *def)
 {
     const mpb_config *c = m->c;
-    size_t s = before ? 0 : c->n_slices - 1;
+    size_t s = before ? s0 : s1 - 1;
     const mpb_index *ref = &m->models[c->slices[s].sources[0].model];
     int same[MPB_MAX_INPUTS];
     for (size_t k = 0; k < MPB_MAX_INPUTS; k++)
         same[k] = -1;
     int rc = MPB_OK;
+    if (def != NULL) {
+        char *const *names = before ? def->before : def->after;
+        for (size_t i = 0; i < (before ? def->n_before : def->n_after) && rc == MPB_OK; i++)
+            if (mpb_index_find(ref, names[i]) >= 0 || !mpb_module_optional(def, names[i]))
+                rc = add(m, names[i], s, same);
+        return rc;
+    }
     for (size_t i = 0; i < ref->n && rc == MPB_OK; i++) {
         const char *name = ref->tensors[i].name;
         if (mpb_tensor_layer(name) < 0 && mpb_tensor_before_layers(name) == before)
@@ -118,6 +133,7 @@ static int add_slice(mapper *m, size_t s)
 {
     const mpb_slice *sl = &m->c->slices[s];
     const mpb_index *ref = &m->models[sl->sources[0].model];
+    const char *layers = mpb_config_slice_layers(m->c, s);
     int rc = MPB_OK;
     for (int o = 0; o < sl->sources[0].end - sl->sources[0].first && rc == MPB_OK; o++) {
         int src_layer[MPB_MAX_INPUTS];
@@ -125,10 +141,11 @@ static int add_slice(mapper *m, size_t s)
             src_layer[k] = sl->sources[k].first + o;
         for (size_t i = 0; i < ref->n && rc == MPB_OK; i++) {
             const char *name = ref->tensors[i].name;
-            if (mpb_tensor_layer(name) != src_layer[0])
+            if (mpb_tensor_layer_in(name, layers) != src_layer[0])
                 continue;
             char out_name[1024];
-            mpb_tensor_with_layer(name, sl->out_first + o, out_name, sizeof out_name);
+            mpb_tensor_with_layer_in(name, layers, sl->out_first + o, out_name,
+                                     sizeof out_name);
             rc = add(m, out_name, s, src_layer);
         }
     }
@@ -184,12 +201,19 @@ int mpb_config_map_slices(const mpb_config *c, const mpb_index *models, mpb_inde
     if (c->n_slices == 0)
         return mpb_fail(err, MPB_EINTERNAL, "%s has no slices to map", c->path);
     int rc = check_ranges(&m);
-    if (rc == MPB_OK)
-        rc = add_outside(&m, true);
-    for (size_t s = 0; s < c->n_slices && rc == MPB_OK; s++)
-        rc = add_slice(&m, s);
-    if (rc == MPB_OK)
-        rc = add_outside(&m, false);
+    /* Without modules: one span of every slice; with them, mergekit's
+     * plan_module for each module in the config's order. */
+    size_t n_spans = c->n_modules ? c->n_modules : 1;
+    for (size_t u = 0; u < n_spans && rc == MPB_OK; u++) {
+        const mpb_config_module *mod = c->n_modules ? &c->modules[u] : NULL;
+        size_t s0 = mod ? mod->first_slice : 0, s1 = mod ? s0 + mod->n_slices : c->n_slices;
+        const mpb_module_def *def = mod ? mod->def : NULL;
+        rc = add_outside(&m, true, s0, s1, def);
+        for (size_t s = s0; s < s1 && rc == MPB_OK; s++)
+            rc = add_slice(&m, s);
+        if (rc == MPB_OK)
+            rc = add_outside(&m, false, s0, s1, def);
+    }
     if (rc == MPB_OK)
         rc = sort_by_name(&m);
     if (rc != MPB_OK) {

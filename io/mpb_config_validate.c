@@ -96,20 +96,24 @@ static int check_count(const mpb_config *c, mpb_yaml *y, yaml_node_t *node, size
  * a slice of one source is copied as it is (mpb_config_slice_copies). */
 static int check_counts(const mpb_config *c, mpb_yaml *y, yaml_node_t *root)
 {
-    yaml_node_t *models = top_value(y, root, c->n_slices ? "slices" : "models");
+    yaml_node_t *models = top_value(y, root,
+                                    c->n_modules  ? "modules"
+                                    : c->n_slices ? "slices"
+                                                  : "models");
     bool same = true;
     for (size_t s = 1; s < c->n_slices; s++)
         same = same && c->slices[s].n_sources == c->slices[0].n_sources;
     if (same)
         return check_count(c, y, models, c->n_inputs, c->base_index >= 0, "");
-    yaml_node_item_t *items = models->data.sequence.items.start;
+    /* a module's slices are not items of a top-level list: point at modules */
+    yaml_node_item_t *items = c->n_modules ? NULL : models->data.sequence.items.start;
     int rc = MPB_OK;
     for (size_t s = 0; s < c->n_slices && rc == MPB_OK; s++) {
         const mpb_slice *sl = &c->slices[s];
-        char in[48];
-        snprintf(in, sizeof in, " in slices[%zu]", s);
+        char in[sizeof sl->where + 8];
+        snprintf(in, sizeof in, " in %s", sl->where);
         if (!mpb_config_slice_copies(c, sl))
-            rc = check_count(c, y, mpb_yaml_node(y, items[s]), sl->n_sources,
+            rc = check_count(c, y, items ? mpb_yaml_node(y, items[s]) : models, sl->n_sources,
                              sl->base_slot >= 0 && c->base_index >= 0, in);
     }
     return rc;

@@ -60,6 +60,12 @@ int mpb_hf_files_set_torch_dtype(mpb_hf_files *set, mpb_dtype dt, mpb_error *err
  * so is left byte for byte; no config.json is not an error. */
 int mpb_hf_files_set_layers(mpb_hf_files *set, int n_layers, mpb_error *err);
 
+/* Sets the integer at a dotted key of config.json ("vision_config.depth",
+ * "num_hidden_layers") to v, as mergekit sets a module's layer count; a
+ * key that is absent or not an integer is left alone, as is a config that
+ * already says so (byte for byte); no config.json is not an error. */
+int mpb_hf_files_set_int_key(mpb_hf_files *set, const char *key, int64_t v, mpb_error *err);
+
 /* config.json's vocab_size (and text_config's, when it has one) set to n,
  * for embeddings built for another vocabulary; no config.json: nothing. */
 int mpb_hf_files_set_vocab_size(mpb_hf_files *set, uint64_t n, mpb_error *err);

@@ -139,7 +139,8 @@ static bool set_ints(json_t *obj, const char *const *keys, json_int_t v)
 
 /* config.json loaded, edited by edit (true: it changed something) and
  * stored back only then; what says what for messages. */
-static int edit_config(mpb_hf_files *set, const char *what, bool (*edit)(json_t *, int64_t),
+static int edit_config(mpb_hf_files *set, const char *what,
+                       bool (*edit)(json_t *, const char *, int64_t), const char *key,
                        int64_t value, mpb_error *err)
 {
     mpb_hf_file *f = (mpb_hf_file *)mpb_hf_files_find(set, CONFIG_NAME);
@@ -153,13 +154,14 @@ static int edit_config(mpb_hf_files *set, const char *what, bool (*edit)(json_t 
                         "%s: not a valid JSON object, cannot set its %s to %lld", CONFIG_NAME,
                         what, (long long)value);
     }
-    int rc = edit(root, value) ? mpb_hf_file_replace_json(f, root, err) : MPB_OK;
+    int rc = edit(root, key, value) ? mpb_hf_file_replace_json(f, root, err) : MPB_OK;
     json_decref(root);
     return rc;
 }
 
-static bool edit_layers(json_t *root, int64_t n)
+static bool edit_layers(json_t *root, const char *key, int64_t n)
 {
+    (void)key;
     static const char *const keys[] = {"num_hidden_layers", "n_layer", "num_layers", NULL};
     bool changed = set_ints(root, keys, (json_int_t)n);
     return resize_layer_types(root, (int)n) || changed;
@@ -167,11 +169,33 @@ static bool edit_layers(json_t *root, int64_t n)
 
 int mpb_hf_files_set_layers(mpb_hf_files *set, int n_layers, mpb_error *err)
 {
-    return edit_config(set, "layer count", edit_layers, n_layers, err);
+    return edit_config(set, "layer count", edit_layers, NULL, n_layers, err);
 }
 
-static bool edit_vocab(json_t *root, int64_t n)
+/* The integer at the dotted key, in the object its segments lead to. */
+static bool edit_dotted(json_t *root, const char *key, int64_t v)
 {
+    char path[256];
+    snprintf(path, sizeof path, "%s", key);
+    json_t *obj = root;
+    char *seg = path, *dot;
+    while (obj != NULL && (dot = strchr(seg, '.')) != NULL) {
+        *dot = '\0';
+        obj = json_object_get(obj, seg);
+        seg = dot + 1;
+    }
+    const char *keys[] = {seg, NULL};
+    return json_is_object(obj) && set_ints(obj, keys, (json_int_t)v);
+}
+
+int mpb_hf_files_set_int_key(mpb_hf_files *set, const char *key, int64_t v, mpb_error *err)
+{
+    return edit_config(set, key, edit_dotted, key, v, err);
+}
+
+static bool edit_vocab(json_t *root, const char *key, int64_t n)
+{
+    (void)key;
     static const char *const keys[] = {"vocab_size", NULL};
     bool changed = set_ints(root, keys, (json_int_t)n);
     return set_ints(json_object_get(root, "text_config"), keys, (json_int_t)n) || changed;
@@ -179,5 +203,5 @@ static bool edit_vocab(json_t *root, int64_t n)
 
 int mpb_hf_files_set_vocab_size(mpb_hf_files *set, uint64_t n, mpb_error *err)
 {
-    return edit_config(set, "vocab_size", edit_vocab, (int64_t)n, err);
+    return edit_config(set, "vocab_size", edit_vocab, NULL, (int64_t)n, err);
 }

@@ -102,6 +102,8 @@ static int load_files(const mpb_job_output *out, mpb_hf_files *files, mpb_error 
         rc = mpb_hf_files_set_vocab_size(files, out->vocab_size, err);
     if (rc == MPB_OK && out->num_layers > 0)
         rc = mpb_hf_files_set_layers(files, out->num_layers, err);
+    for (size_t k = 0; k < out->n_layer_keys && rc == MPB_OK; k++)
+        rc = mpb_hf_files_set_int_key(files, out->layer_keys[k], out->layer_counts[k], err);
     return rc;
 }
 

@@ -19,6 +19,8 @@ int mpb_job_share_index(mpb_index *idx, int root, MPI_Comm comm, mpb_error *err)
 int mpb_job_share_plan(const mpb_index *idx, uint64_t slab_bytes, size_t min_elem_size,
                        MPI_Comm comm, mpb_plan *plan, mpb_error *err);
 
+#define MPB_JOB_MAX_LAYER_KEYS 8
+
 typedef struct mpb_job_output {
     const char *path;     /* final name */
     const mpb_index *idx; /* tensors to create */
@@ -34,7 +36,10 @@ typedef struct mpb_job_output {
                             (mpb_vocab.h): config.json's vocab_size */
     const char *chat_template; /* NULL, or a chat template (mpb_hf_tokenizer.h) */
     int num_layers;            /* > 0: config.json's layer count (slices) */
-    const char *const *reads;  /* every checkpoint the job reads: never replaced */
+    size_t n_layer_keys;       /* modules: config.json keys ("vision_config.depth") set to */
+    const char *layer_keys[MPB_JOB_MAX_LAYER_KEYS]; /* their modules' layer counts */
+    int layer_counts[MPB_JOB_MAX_LAYER_KEYS];
+    const char *const *reads; /* every checkpoint the job reads: never replaced */
     size_t n_reads;
 } mpb_job_output;
 

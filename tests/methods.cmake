@@ -23,6 +23,14 @@ if(COMMAND mpb_py_test)
               ${MPB_METHODS_WORK})
 endif()
 
+# mergekit's modules: (docs/CONFIG.md): a tiny Qwen2-VL and a Mistral3
+# merged per module against numpy, config.json's per-module layer counts,
+# and the config errors.
+if(COMMAND mpb_py_test)
+  mpb_py_test(methods_modules ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_modules.py
+              ${MPB_METHODS_WORK})
+endif()
+
 # docs/METHODS.md "mergekit compatibility": every example its tables list
 # (configs/mergekit-examples/) runs as written from a fake Hugging Face
 # cache; supported ones merge, refused ones stop with the quoted message.

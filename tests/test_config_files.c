@@ -193,7 +193,7 @@ static void test_load(void **state)
     snprintf(cfg_path, sizeof cfg_path, "%s/typo.yaml", s->dir);
     assert_int_equal(mpb_config_load(cfg_path, &c, &err), MPB_EINVAL);
     snprintf(expected, sizeof expected,
-             "unknown key 'modles' in %s:2:1; did you mean 'models'?", cfg_path);
+             "unknown key 'modles' in %s:2:1; did you mean 'modules'?", cfg_path);
     assert_string_equal(err.msg, expected);
 
     mpb_error_clear(&err);

@@ -132,6 +132,8 @@ static int write_merge(mpb_merge_recipe *r, const mpb_plan *plan, const char *ou
                           .n_reads = n_models};
     mpb_merge_vocab_output(r, sources, &out);
     out.num_layers = mpb_config_out_layers(r->config); /* slices: the layers they stack */
+    out.n_layer_keys = mpb_config_layer_keys(r->config, out.layer_keys, out.layer_counts,
+                                             MPB_JOB_MAX_LAYER_KEYS);
     mpb_store inputs_open[MPB_MAX_INPUTS] = {0};
     mpb_audit audit = {0};
     struct merge_ctx m = {.r = r, .inputs = inputs_open, .out = &out, .audit = &audit};

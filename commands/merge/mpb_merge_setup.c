@@ -83,11 +83,43 @@ static int resolve_tensors(mpb_merge_recipe *r, mpb_error *err)
     return rc;
 }
 
+/* Collective, modules: only: the first model's config.json (read on rank
+ * 0, shared) names the architecture whose module definitions bind the
+ * config; every rank binds the same text to the same indexes. */
+static int bind_modules(mpb_merge_recipe *r, mpb_config *c, MPI_Comm comm, mpb_error *err)
+{
+    if (!mpb_config_has_modules(c))
+        return MPB_OK;
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    char *json = NULL;
+    if (rank == 0) {
+        const char *path = mpb_config_model_path(c, 0);
+        mpb_hf_files files = {0};
+        if (mpb_store_for_path(path)->read_files(path, &files, err) == MPB_OK) {
+            const mpb_hf_file *f = mpb_hf_files_find(&files, "config.json");
+            if (f != NULL && (json = malloc(f->len + 1)) == NULL)
+                mpb_fail(err, MPB_ENOMEM, "out of memory for config.json");
+            if (json != NULL) {
+                memcpy(json, f->data, f->len);
+                json[f->len] = '\0';
+            }
+        }
+        mpb_hf_files_free(&files);
+    }
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK)
+        rc = mpb_comm_bcast_string(&json, 0, comm, err);
+    if (rc == MPB_OK)
+        mpb_config_bind_modules(c, r->model_idx, json, err);
+    free(json);
+    return mpb_comm_agree(err, comm);
+}
+
 /* Collective: the inputs' index (today's case: every input holds the same
  * tensors, and input i reads tensor t under its own name) or, with slices,
  * the models' indexes and the output's tensors mapped to their sources. */
-static int share_indexes(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm,
-                         mpb_error *err)
+static int share_indexes(mpb_merge_recipe *r, mpb_config *c, MPI_Comm comm, mpb_error *err)
 {
     if (!mpb_config_has_slices(c)) {
         const char *paths[MPB_MAX_INPUTS];
@@ -112,6 +144,8 @@ static int share_indexes(mpb_merge_recipe *r, const mpb_config *c, MPI_Comm comm
     int rc = mpb_inputs_read_indexes(paths, n, comm, r->model_idx, err);
     for (size_t m = 0; m < n && rc == MPB_OK; m++)
         mpb_index_sort(&r->model_idx[m]); /* mpb_config_map_slices finds names */
+    if (rc == MPB_OK)
+        rc = bind_modules(r, c, comm, err);
     /* Every rank maps the same indexes: the same verdict everywhere. */
     if (rc == MPB_OK)
         rc = mpb_merge_vocab_map_slices(r, c, comm, err);

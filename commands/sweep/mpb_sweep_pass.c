@@ -193,6 +193,8 @@ int mpb_sweep_pass_write(const mpb_merge_recipe *r, const mpb_plan *plan,
                                       .n_reads = r->n_inputs};
         mpb_merge_vocab_output(r, input_paths, &ps.outs[k]);
         ps.outs[k].num_layers = mpb_config_out_layers(r->config);
+        ps.outs[k].n_layer_keys = mpb_config_layer_keys(
+            r->config, ps.outs[k].layer_keys, ps.outs[k].layer_counts, MPB_JOB_MAX_LAYER_KEYS);
     }
     if (rc == MPB_OK)
         rc = open_inputs(&ps, opts, err);

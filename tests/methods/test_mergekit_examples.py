@@ -1,7 +1,8 @@
 """docs/METHODS.md, "mergekit compatibility": every example its tables
 list (configs/mergekit-examples/) runs as written.  The Hugging Face names
 in them resolve from a fake local hub cache of tiny 40-layer Llama-shaped
-models (the examples' 13B models have 40 layers), local names from folders
+models (the examples' 13B models have 40 layers; names with "-VL-" are
+Qwen2-VL-shaped, for modules:), local names from folders
 beside the copied config.  A row that says "supported" must merge; a row
 that says "refused" must stop before any output exists; every fragment the
 row quotes after "says" must be in the messages.  Some supported outputs
@@ -14,6 +15,7 @@ import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import h5py
 import numpy as np
 
 import methods_ref as ref
@@ -70,23 +72,51 @@ def names_of(text):
     return set(re.findall(r"model: ([\w.-]+(?:/[\w.-]+)?)", text))
 
 
-def make_model(folder, seed, base=None):
-    """A 40-layer Llama-shaped folder; with base, base plus a small task
-    vector (fine-tunes of one base, as the task-vector methods expect)."""
+# Qwen2-VL-2B's shape in miniature: 28 text layers, 32 vision blocks,
+# the merger between them (configs/architectures/qwen2_vl.json).
+VL_TEXT, VL_DEPTH, VL_HID = 28, 32, 8
+VL_OUTSIDE = {"visual.patch_embed.proj.weight": (VL_HID, 3, 2, 2, 2),
+              "visual.merger.ln_q.weight": (VL_HID,), "visual.merger.ln_q.bias": (VL_HID,),
+              "visual.merger.mlp.0.weight": (HIDDEN, 4 * VL_HID),
+              "visual.merger.mlp.0.bias": (HIDDEN,),
+              "visual.merger.mlp.2.weight": (HIDDEN, HIDDEN),
+              "visual.merger.mlp.2.bias": (HIDDEN,)}
+VL_BLOCK = {"norm1.weight": (VL_HID,), "attn.qkv.weight": (3 * VL_HID, VL_HID),
+            "attn.qkv.bias": (3 * VL_HID,), "mlp.fc1.weight": (2 * VL_HID, VL_HID)}
+
+
+def shapes_of(name):
+    if "-VL-" not in name:
+        shapes = dict(OUTSIDE)
+        shapes.update({f"model.layers.{i}.{n}": s for i in range(LAYERS)
+                       for n, s in PER_LAYER.items()})
+        return shapes, {"architectures": ["LlamaForCausalLM"], "num_hidden_layers": LAYERS}
+    shapes = dict(OUTSIDE, **VL_OUTSIDE)
+    shapes.update({f"model.layers.{i}.{n}": s for i in range(VL_TEXT)
+                   for n, s in PER_LAYER.items()})
+    shapes.update({f"visual.blocks.{j}.{n}": s for j in range(VL_DEPTH)
+                   for n, s in VL_BLOCK.items()})
+    return shapes, {"architectures": ["Qwen2VLForConditionalGeneration"],
+                    "model_type": "qwen2_vl", "num_hidden_layers": VL_TEXT,
+                    "vision_config": {"depth": VL_DEPTH, "embed_dim": VL_HID}}
+
+
+def make_model(folder, seed, base=None, name=""):
+    """A 40-layer Llama-shaped folder (Qwen2-VL-shaped when name says
+    -VL-); with base, base plus a small task vector (fine-tunes of one
+    base, as the task-vector methods expect)."""
     rng = np.random.default_rng(seed)
     tensors = {}
-    shapes = dict(OUTSIDE)
-    shapes.update({f"model.layers.{i}.{n}": s for i in range(LAYERS) for n, s in PER_LAYER.items()})
+    shapes, config = shapes_of(name)
     for name, shape in shapes.items():
         x = rng.standard_normal(shape).astype(np.float32)
-        if base is not None:
+        if base is not None and name in base:
             x = base[name].astype(np.float32) + np.float32(0.1) * x
         tensors[name] = x.astype(np.float16)
     os.makedirs(folder)
     mpbtest.write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
-    files = {"config.json": {"architectures": ["LlamaForCausalLM"], "hidden_size": HIDDEN,
-                             "num_hidden_layers": LAYERS, "vocab_size": VOCAB,
-                             "torch_dtype": "float16"},
+    files = {"config.json": dict(config, hidden_size=HIDDEN, vocab_size=VOCAB,
+                                 torch_dtype="float16"),
              "tokenizer.json": {"version": "1.0", "added_tokens": [],
                                 "model": {"type": "WordLevel", "vocab": TOKENS,
                                           "unk_token": "t0"}},
@@ -119,7 +149,7 @@ for seed, name in enumerate(all_names, 1):
     else:  # a relative path: beside the config
         folder = os.path.join(CFG, name)
     os.makedirs(os.path.dirname(folder), exist_ok=True)
-    models[name] = make_model(folder, seed, base_tensors)
+    models[name] = make_model(folder, seed, base_tensors, name)
     base_tensors = base_tensors or models[name]
 ENV = {"HF_HUB_CACHE": HUB, "HF_HOME": os.path.join(work, "no_hf_home"),
        "HOME": os.path.join(work, "home")}
@@ -267,4 +297,17 @@ check("key-slices-source-counts.yml", counts_blend)
 check("key-slices-tokenizer-union.yml",
       lambda name: ref.linear([x32(O, name), x32(P, name)],
                               ref.slerp_coefficients(0.3, x32(O, name), x32(P, name))))
+# modules: the text decoders half and half, the vision tower and the
+# projector the instruct model's (weights 1 and 0); config.json's counts.
+VL_I, VL_B = "Qwen/Qwen2-VL-2B-Instruct", "Qwen/Qwen2-VL-2B"
+check("key-modules.yml",
+      lambda name: ref.linear([x32(VL_I, name), x32(VL_B, name)],
+                              [np.float32(1.0), np.float32(0.0)] if name.startswith("visual.")
+                              else [np.float32(0.5), np.float32(0.5)]))
+if "key-modules.yml" in outputs:
+    with h5py.File(outputs["key-modules.yml"], "r") as h5:
+        vl_config = json.loads(bytes(h5["hf_files"]["config.json"][()]))
+    assert vl_config["num_hidden_layers"] == VL_TEXT, vl_config
+    assert vl_config["vision_config"]["depth"] == VL_DEPTH, vl_config
+    assert len(mpbtest.tensor_names(outputs["key-modules.yml"])) == len(models[VL_I])
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")

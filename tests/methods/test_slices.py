@@ -441,6 +441,6 @@ expect_error("both", FRANKEN + f"models:\n  - model: {A}\n", "give models or sli
 expect_error("modules", f"merge_method: passthrough\nmodules:\n  text_decoder:\n"
              f"    slices:\n      - sources:\n          - model: {A}\n"
              f"            layer_range: [0, 40]\n",
-             "key 'modules' is a mergekit feature mpiblend does not support",
-             "per-architecture module definitions")
+             "modules.text_decoder in", "has no config.json to name its architecture",
+             "one module, 'default'")
 print("slices: ok")
