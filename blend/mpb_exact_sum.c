@@ -56,8 +56,8 @@ void mpb_exact_sum_add(mpb_exact_sum *a, double x)
         return;
     }
     uint64_t lo = (m & 0xffffffffu) << s, hi = (m >> 32) << s; /* below 2^64, 2^53 */
-    int64_t l0 = (int64_t)(lo & 0xffffffffu), l1 = (int64_t)(lo >> 32) + (int64_t)(hi & 0xffffffffu),
-            l2 = (int64_t)(hi >> 32);
+    int64_t l0 = (int64_t)(lo & 0xffffffffu),
+            l1 = (int64_t)(lo >> 32) + (int64_t)(hi & 0xffffffffu), l2 = (int64_t)(hi >> 32);
     if (bits >> 63) {
         a->w[k] -= l0;
         a->w[k + 1] -= l1;
