@@ -250,4 +250,14 @@ check("bio-merge.yml", bio_blend)
 check("key-slices-base-position.yml",
       lambda name: ref.linear([x32(O, name), x32(P, name)],
                               ref.slerp_coefficients(0.3, x32(O, name), x32(P, name))))
+# ---- column-wise nuslerp (issue 15, columns) ----
+def nuslerp_columns_blend(name):
+    xs = [x32(O, name), x32(P, name)]
+    if models[O][name].ndim < 2:  # one vector, as with flatten
+        return ref.linear(xs, ref.nuslerp_coefficients(xs, [0.7, 0.3]))
+    return ref.nuslerp_columns(xs, [0.7, 0.3])
+
+
+check("method-nuslerp-columns.yml", nuslerp_columns_blend)
+# ---- end column-wise nuslerp ----
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")
