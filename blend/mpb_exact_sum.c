@@ -44,12 +44,11 @@ void mpb_exact_sum_add(mpb_exact_sum *a, double x)
     uint64_t m = bits & ((UINT64_C(1) << 52) - 1);
     if (biased != 0)
         m |= UINT64_C(1) << 52;
-    /* x = m * 2^e; the lowest bit sits at p above the limbs' floor. */
+    /* x = m * 2^e; m's bit 0 sits at p above the limbs' floor.  Below the
+     * floor only zero bits may go (rare: no product of fp32 values). */
     int p = (biased != 0 ? biased : 1) - 1075 + OFFSET;
-    while ((m & 1) == 0) {
+    for (; p < 0 && (m & 1) == 0; p++)
         m >>= 1;
-        p++;
-    }
     int k = p / LIMB_BITS, s = p % LIMB_BITS;
     if (p < 0 || k + 2 >= MPB_EXACT_LIMBS) {
         a->w[MPB_EXACT_OUTSIDE]++;
