@@ -30,6 +30,13 @@
 void mpb_blend_linear(size_t n_in, const void *const in[], mpb_dtype in_dt, const float coef[],
                       void *out, mpb_dtype out_dt, size_t n);
 
+/* The same contract with each column's own coefficients (column-wise
+ * nuslerp): n_rows rows of row_len elements, element j of every row
+ * blended with coef[j * n_in .. j * n_in + n_in).  Portable C only. */
+void mpb_blend_linear_columns(size_t n_in, const void *const in[], mpb_dtype in_dt,
+                              const float coef[], void *out, mpb_dtype out_dt, size_t row_len,
+                              size_t n_rows);
+
 /* Name of the implementation mpb_blend_linear uses now: "scalar" or
  * "avx2". */
 const char *mpb_kernel_isa(void);

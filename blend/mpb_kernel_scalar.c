@@ -53,3 +53,32 @@ void mpb_blend_linear_scalar(size_t n_in, const void *const in[], mpb_dtype in_d
                              m);
     }
 }
+
+void mpb_blend_linear_columns(size_t n_in, const void *const in[], mpb_dtype in_dt,
+                              const float coef[], void *out, mpb_dtype out_dt, size_t row_len,
+                              size_t n_rows)
+{
+    if (n_in == 0 || !mpb_dtype_is_blendable(in_dt) || !mpb_dtype_is_blendable(out_dt))
+        return;
+    const float nan = canonical_nan();
+    float acc[BLOCK], x[BLOCK];
+    for (size_t row = 0; row < n_rows; row++) {
+        for (size_t col = 0; col < row_len; col += BLOCK) {
+            size_t m = row_len - col < BLOCK ? row_len - col : BLOCK;
+            size_t done = row * row_len + col;
+            const float *c = coef + col * n_in;
+            mpb_convert_to_f32(in_dt, in_at(in[0], in_dt, done), x, m);
+            for (size_t k = 0; k < m; k++)
+                acc[k] = c[k * n_in] * x[k];
+            for (size_t i = 1; i < n_in; i++) {
+                mpb_convert_to_f32(in_dt, in_at(in[i], in_dt, done), x, m);
+                for (size_t k = 0; k < m; k++)
+                    acc[k] = acc[k] + c[k * n_in + i] * x[k];
+            }
+            for (size_t k = 0; k < m; k++)
+                acc[k] = acc[k] != acc[k] ? nan : acc[k];
+            mpb_convert_from_f32(out_dt, acc,
+                                 (unsigned char *)out + done * mpb_dtype_size(out_dt), m);
+        }
+    }
+}

@@ -12,6 +12,7 @@
 #define MPB_METHOD_H
 
 #include "mpb_dtype.h"
+#include "mpb_exact_sum.h"
 #include "mpb_limits.h"
 
 #include <stdbool.h>
@@ -231,5 +232,12 @@ size_t mpb_gram_count(size_t n);
 void mpb_gram_add(const float *const v[], size_t n, size_t len, double acc[]);
 /* The sum v_i v_j of n vectors (either order) from those totals. */
 double mpb_gram_at(const double totals[], size_t n, size_t i, size_t j);
+
+/* Column statistics (column-wise nuslerp): the Gram sums of n vectors per
+ * column, exactly.  v[i] holds len consecutive elements of a row; the sum
+ * q of column j (of this chunk) is acc[q * stride + j], q in the order of
+ * mpb_gram_add. */
+void mpb_gram_add_columns(const float *const v[], size_t n, size_t len, mpb_exact_sum *acc,
+                          size_t stride);
 
 #endif

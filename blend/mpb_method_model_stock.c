@@ -39,6 +39,19 @@ void mpb_gram_add(const float *const d[], size_t n, size_t len, double acc[])
     }
 }
 
+void mpb_gram_add_columns(const float *const d[], size_t n, size_t len, mpb_exact_sum *acc,
+                          size_t stride)
+{
+    size_t q = n;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < len; k++) /* a product of two fp32 is exact in double */
+            mpb_exact_sum_add(&acc[i * stride + k], (double)d[i][k] * (double)d[i][k]);
+        for (size_t j = i + 1; j < n; j++, q++)
+            for (size_t k = 0; k < len; k++)
+                mpb_exact_sum_add(&acc[q * stride + k], (double)d[i][k] * (double)d[j][k]);
+    }
+}
+
 double mpb_gram_at(const double totals[], size_t n, size_t i, size_t j)
 {
     if (i > j) {

@@ -2,8 +2,9 @@
  * or of their task vectors against base_model, added back to it
  * (mergekit's nuslerp.py).  With nuslerp_flatten (the default) its
  * coefficients follow from whole-tensor sums; without it each vector along
- * the last dimension gets its own, from its own sums.  Either way the blend
- * is the linear kernel. */
+ * the last dimension (each row) gets its own, from its own sums, or with
+ * nuslerp_row_wise each vector along dimension 0 (each column), from its
+ * exact sums over every row.  Either way the blend is the linear kernel. */
 #include "mpb_kernel.h"
 #include "mpb_registry.h"
 
@@ -71,11 +72,18 @@ static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
     return mpb_coefficients_check_finite(coef, exact, p->n_inputs, err);
 }
 
-/* Without flatten, mergekit slerps each vector along the last dimension.
- * A 1-D tensor is one such vector: the whole-tensor path gives it. */
+/* Without flatten, mergekit slerps each vector along the last dimension,
+ * or with row_wise along dimension 0 (it transposes dimension 0 to the
+ * end).  A 1-D tensor is one such vector: the whole-tensor path gives it. */
 static size_t vector_len(const mpb_tensor_params *p, int ndim, const uint64_t shape[])
 {
-    return !p->nuslerp_flatten && ndim >= 2 ? (size_t)shape[ndim - 1] : 0;
+    return !p->nuslerp_flatten && !p->nuslerp_row_wise && ndim >= 2 ? (size_t)shape[ndim - 1]
+                                                                    : 0;
+}
+
+static bool columns(const mpb_tensor_params *p, int ndim)
+{
+    return !p->nuslerp_flatten && p->nuslerp_row_wise && ndim >= 2;
 }
 
 static int vectors_blend(const mpb_tensor_params *p, size_t len, size_t n_vectors,
@@ -108,21 +116,11 @@ static int vectors_blend(const mpb_tensor_params *p, size_t len, size_t n_vector
     return MPB_OK;
 }
 
-/* With nuslerp_row_wise, mergekit slerps the vectors along dimension 0
- * (each column of a 2-D tensor): their sums run over every row, across
- * ranks, which this blend does not gather.  A coefficient past fp32's
- * range would come from a t that is not finite. */
+/* A coefficient past fp32's range would come from a t that is not finite. */
 static int check_params(const mpb_tensor_params *p, const char *tensor, mpb_error *err)
 {
     if (p->nuslerp_flatten)
         return MPB_OK;
-    if (p->nuslerp_row_wise)
-        return mpb_fail(err, MPB_EINVAL,
-                        "nuslerp: nuslerp_flatten: false with nuslerp_row_wise: true (tensor "
-                        "'%s') slerps each column (the vectors along dimension 0) separately, "
-                        "which mpiblend does not support: a column's sums span every rank's "
-                        "rows; nuslerp_row_wise: false slerps each row",
-                        tensor);
     double t = interpolation_t(p);
     if (!isfinite(t))
         return mpb_fail(err, MPB_EINVAL,
@@ -151,4 +149,6 @@ const mpb_method_def mpb_method_nuslerp = {
     .sums_coefficients = sums_coefficients,
     .vector_len = vector_len,
     .vectors_blend = vectors_blend,
+    .columns = columns,
+    .columns_add = mpb_gram_add_columns,
 };

@@ -196,6 +196,16 @@ typedef int mpb_vectors_blend_fn(const mpb_tensor_params *p, size_t len, size_t 
                                  const void *const in[], mpb_dtype in_dt, void *out,
                                  mpb_dtype out_dt);
 
+/* MPB_BLEND_STATISTICS methods that, for some parameters, give each column
+ * (each vector along dimension 0: the elements at one position of every
+ * row) its own coefficients: whether this tensor does.  Its sums then run
+ * per column over every row of every rank, exactly (mpb_exact_sum.h), and
+ * sums_coefficients turns each column's totals into its coefficients. */
+typedef bool mpb_columns_fn(const mpb_tensor_params *p, int ndim);
+/* Adds n consecutive columns' sums of one row (as mpb_gram_add_columns). */
+typedef void mpb_columns_add_fn(const float *const v[], size_t n_vectors, size_t n,
+                                mpb_exact_sum *acc, size_t stride);
+
 /* Per tensor, while the recipe is built (before anything is read): fails,
  * naming the tensor and the cause, when the resolved parameters are ones
  * the method cannot honour. */
@@ -233,6 +243,8 @@ typedef struct mpb_method_def {
     mpb_sums_coefficients_fn *sums_coefficients; /* STATISTICS */
     mpb_vector_len_fn *vector_len;               /* STATISTICS, per vector; or NULL */
     mpb_vectors_blend_fn *vectors_blend;         /* with vector_len */
+    mpb_columns_fn *columns;                     /* STATISTICS, per column; or NULL */
+    mpb_columns_add_fn *columns_add;             /* with columns */
 } mpb_method_def;
 
 /* The entry of m; NULL when m is not a method. */

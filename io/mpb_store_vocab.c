@@ -3,6 +3,7 @@
 
 #include "mpb_comm.h"
 #include "mpb_convert.h"
+#include "mpb_exact_sum.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -192,17 +193,26 @@ static int compute_fills(shared *sh, mpb_store *stores, size_t n, size_t t, size
 
 /* ---- the mean row past the vocabulary ---- */
 
-/* Collective: the mean of view v's rows [0, n_tokens) of tensor t, summed
- * in fp64 in row order, divided, rounded to fp32 and then to the dtype. */
-static int compute_pad(view *v, size_t t, mpb_error *err)
+/* Collective: the mean of view v's rows [0, n_tokens) of tensor t.  Each
+ * rank sums its share of the rows per column exactly (mpb_exact_sum.h),
+ * the sums are added over the ranks (exact, so any split gives the same
+ * bits), rounded once to double, divided in double, rounded to fp32 and
+ * then to the dtype. */
+static int compute_pad(view *v, size_t t, MPI_Comm comm, mpb_error *err)
 {
     const mpb_tensor *ten = &v->sh->idx->tensors[t];
     uint64_t rb = mpb_tensor_row_bytes(ten), cols = ten->shape[1];
     uint64_t n_tokens = v->sh->map->n_tokens;
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    uint64_t lo = n_tokens * (uint64_t)rank / (uint64_t)nranks;
+    uint64_t hi = n_tokens * (uint64_t)(rank + 1) / (uint64_t)nranks;
+    uint64_t most = (n_tokens + (uint64_t)nranks - 1) / (uint64_t)nranks; /* any rank's share */
     uint64_t chunk = rb ? (64ull << 20) / rb : 1;
-    chunk = chunk < 1 ? 1 : chunk > n_tokens ? n_tokens : chunk;
+    chunk = chunk < 1 ? 1 : chunk > most ? (most ? most : 1) : chunk;
     unsigned char *rows = malloc(chunk * rb + 1);
-    double *sum = calloc(cols + 1, sizeof *sum);
+    mpb_exact_sum *sum = calloc(cols + 1, sizeof *sum);
     float *tmp = malloc((cols + 1) * sizeof *tmp);
     v->pad[t] = malloc(rb + 1);
     if (rows == NULL || sum == NULL || tmp == NULL || v->pad[t] == NULL)
@@ -211,26 +221,33 @@ static int compute_pad(view *v, size_t t, mpb_error *err)
         mpb_fail(err, MPB_EINVAL,
                  "tensor '%s' is %s: pad_to_multiple_of's mean rows need F32, F16 or BF16",
                  ten->name, mpb_dtype_name(ten->dtype));
-    for (uint64_t r0 = 0; r0 < n_tokens; r0 += chunk) {
-        uint64_t nr = n_tokens - r0 < chunk ? n_tokens - r0 : chunk;
-        if (err->code == MPB_OK)
+    /* Every rank the same number of flushes: they are collective. */
+    for (uint64_t done = 0; done < most; done += chunk) {
+        uint64_t r0 = lo + done, nr = r0 < hi ? (hi - r0 < chunk ? hi - r0 : chunk) : 0;
+        if (err->code == MPB_OK && nr > 0)
             view_read_rows(v, t, r0, nr, rows, err);
-        view_flush(v, err); /* every rank, every chunk: collective */
+        view_flush(v, err);
         for (uint64_t r = 0; r < nr && err->code == MPB_OK; r++) {
             mpb_convert_to_f32(ten->dtype, rows + r * rb, tmp, cols);
             for (uint64_t c = 0; c < cols; c++)
-                sum[c] += (double)tmp[c];
+                mpb_exact_sum_add(&sum[c], (double)tmp[c]);
         }
     }
-    if (err->code == MPB_OK) {
+    int rc = mpb_comm_agree(err, comm);
+    if (rc == MPB_OK) {
+        for (uint64_t c = 0; c < cols; c++) /* limbs below 2^32: the reduce cannot overflow */
+            mpb_exact_sum_normalise(&sum[c]);
+        /* cols * MPB_EXACT_WORDS stays far below INT_MAX for any embedding width */
+        MPI_Allreduce(MPI_IN_PLACE, sum[0].w, (int)(cols * MPB_EXACT_WORDS), MPI_INT64_T,
+                      MPI_SUM, comm);
         for (uint64_t c = 0; c < cols; c++)
-            tmp[c] = (float)(sum[c] / (double)n_tokens);
+            tmp[c] = (float)(mpb_exact_sum_value(&sum[c]) / (double)n_tokens);
         mpb_convert_from_f32(ten->dtype, tmp, v->pad[t], cols);
     }
     free(rows);
     free(sum);
     free(tmp);
-    return err->code;
+    return rc;
 }
 
 static shared *shared_new(const mpb_index *idx, const mpb_vocab_map *map, size_t *n_slots)
@@ -293,7 +310,7 @@ int mpb_store_vocab_wrap(mpb_store *stores, size_t n, const mpb_index *idx,
         if (sh->fills[t] == NULL)
             continue;
         for (size_t i = 0; i < n && rc == MPB_OK; i++) {
-            compute_pad(views[i], t, err);
+            compute_pad(views[i], t, comm, err);
             rc = mpb_comm_agree(err, comm);
         }
     }

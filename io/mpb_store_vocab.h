@@ -15,8 +15,9 @@
  * view.  idx lists the tensors as the views give them (the embeddings with
  * map->n_rows rows).  Computes the rows for missing tokens from the inputs
  * first (every rank reads the same rows, so every rank holds the same
- * bits), then, with padding, each input's mean row (every rank reads each
- * input's embeddings once more).  map and idx must outlive the views.  On
+ * bits), then, with padding, each input's mean row (each rank reads its
+ * share of each input's embedding rows once more; the exact column sums
+ * are added over the ranks, so every rank holds the same bits).  map and idx must outlive the views.  On
  * failure the stores are left as they were (still open). */
 int mpb_store_vocab_wrap(mpb_store *stores, size_t n, const mpb_index *idx,
                          const mpb_vocab_map *map, MPI_Comm comm, mpb_error *err);

@@ -39,6 +39,14 @@ const void *mpb_merge_blend_item(const mpb_merge_recipe *r, const mpb_item *it,
                     (size_t)n);
         return dst;
     }
+    const float *columns = src < 0 && r->column_coef ? r->column_coef[tensor] : NULL;
+    if (columns != NULL) {
+        uint64_t row_len = it->nrows ? n / it->nrows : 0;
+        void *dst = same ? bufs[0] : scratch;
+        mpb_blend_linear_columns(r->n_inputs, all, in_t->dtype, columns, dst, out_dt,
+                                 (size_t)row_len, (size_t)it->nrows);
+        return dst;
+    }
     size_t vec_len = src < 0 && def->vector_len != NULL
                          ? def->vector_len(&r->params[tensor], in_t->ndim, in_t->shape)
                          : 0;

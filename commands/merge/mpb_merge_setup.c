@@ -36,7 +36,8 @@ static int alloc_method_arrays(mpb_merge_recipe *r, mpb_error *err)
     if (ok && blend == MPB_BLEND_TASK)
         ok = (r->task = calloc(nt, sizeof *r->task)) != NULL;
     if (ok && blend == MPB_BLEND_STATISTICS)
-        ok = (r->params = calloc(nt, sizeof *r->params)) != NULL;
+        ok = (r->params = calloc(nt, sizeof *r->params)) != NULL &&
+             (r->column_coef = calloc(nt, sizeof *r->column_coef)) != NULL;
     return ok ? MPB_OK : mpb_fail(err, MPB_ENOMEM, "out of memory for %zu tensors", nt);
 }
 
@@ -260,6 +261,9 @@ void mpb_merge_recipe_free(mpb_merge_recipe *r)
         mpb_merge_task_free(&r->task[t]);
     free(r->task);
     free(r->params);
+    for (size_t t = 0; r->column_coef && t < r->in_idx.n; t++)
+        free(r->column_coef[t]);
+    free(r->column_coef);
     free(r->copy_from);
     free(r->tensor_inputs);
     free(r->coef);

@@ -58,6 +58,9 @@ typedef struct mpb_merge_recipe {
     mpb_merge_task *task;      /* per tensor, task-family methods only (else NULL) */
     mpb_tensor_params *params; /* per tensor, the resolved parameters of a method
                                 whose coefficients come from statistics (else NULL) */
+    float **column_coef;       /* per tensor with statistics methods: NULL, or for a
+                                  method with per-column coefficients (registry:
+                                  columns), row length x n_inputs, by column */
     size_t min_elem_size;
     /* A chosen tokenizer whose vocabulary the inputs do not share, or a
      * union (mpb_merge_vocab.h): where each input's embedding rows come

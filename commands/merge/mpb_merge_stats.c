@@ -73,6 +73,19 @@ size_t stats_vectors(const mpb_merge_recipe *r, size_t t)
     return deltas && mpb_config_base_index(r->config) >= 0 ? n - 1 : n;
 }
 
+bool stats_columns(const mpb_merge_recipe *r, size_t t)
+{
+    const mpb_method_def *def = mpb_method_get(r->method);
+    return def->blend == MPB_BLEND_STATISTICS && def->columns != NULL &&
+           def->columns(&r->params[t], r->in_idx.tensors[t].ndim);
+}
+
+static uint64_t row_len(const mpb_tensor *t)
+{
+    uint64_t rows = mpb_tensor_rows(t);
+    return rows ? mpb_tensor_numel(t) / rows : 0;
+}
+
 size_t stats_quantities(const mpb_merge_recipe *r, size_t t)
 {
     const mpb_method_def *def = mpb_method_get(r->method);
@@ -86,6 +99,8 @@ static uint64_t batch_cost(const mpb_merge_recipe *r, size_t t, uint64_t n_items
 {
     const mpb_tensor *tensor = &r->in_idx.tensors[t];
     uint64_t cost = 8 * mpb_tensor_rows(tensor) * stats_quantities(r, t) + 256;
+    if (stats_columns(r, t))
+        cost += sizeof(mpb_exact_sum) * row_len(tensor) * stats_quantities(r, t);
     uint64_t per_slot = mpb_tensor_numel(tensor);
     if (per_slot > n_items * MPB_HIST_HIGH_BINS)
         per_slot = n_items * MPB_HIST_HIGH_BINS;
@@ -114,7 +129,7 @@ static void init_cut(cut_state *c, uint64_t rank, uint64_t numel)
 
 static int init_tensor(stats_run *s, tensor_state *ts, size_t t, mpb_error *err)
 {
-    *ts = (tensor_state){.tensor = t};
+    *ts = (tensor_state){.tensor = t, .columns = stats_columns(s->r, t)};
     if (s->r->task == NULL)
         return MPB_OK;
     const mpb_merge_task *task = &s->r->task[t];
@@ -154,7 +169,7 @@ static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
 {
     const mpb_merge_recipe *r = s->r;
     if (mpb_method_get(r->method)->blend == MPB_BLEND_STATISTICS)
-        return pass == PASS_SUMS ? stats_quantities(r, ts->tensor) : 0;
+        return pass == PASS_SUMS && !ts->columns ? stats_quantities(r, ts->tensor) : 0;
     const mpb_merge_task *task = &r->task[ts->tensor];
     int q = 0;
     if (task->spec.sce) {
@@ -221,7 +236,7 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     const mpb_merge_recipe *r = s->r;
     size_t q_max = 1;
     bool any = false;
-    s->n_sums = 0;
+    s->n_sums = s->n_cols = 0;
     for (size_t pos = 0; pos < s->n_ts; pos++) {
         tensor_state *ts = &s->ts[pos];
         const mpb_tensor *t = &r->in_idx.tensors[ts->tensor];
@@ -229,6 +244,9 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
         ts->n_q = active[pos] ? layout_sums(s, ts, s->pass) : 0;
         ts->sums_at = s->n_sums;
         s->n_sums += ts->n_q * mpb_tensor_rows(t);
+        ts->cols_at = s->n_cols;
+        if (active[pos] && ts->columns && s->pass == PASS_SUMS)
+            s->n_cols += stats_quantities(r, ts->tensor) * row_len(t);
         q_max = ts->n_q > q_max ? ts->n_q : q_max;
         any |= active[pos];
     }
@@ -237,13 +255,15 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     mpb_plan sub = {0};
     s->n_recs = 0;
     s->sums = calloc(s->n_sums ? s->n_sums : 1, sizeof *s->sums);
+    s->cols = calloc(s->n_cols ? s->n_cols : 1, sizeof *s->cols); /* zero words: cleared */
     s->acc = calloc(q_max, sizeof *s->acc);
     size_t *tensors = malloc((s->n_ts ? s->n_ts : 1) * sizeof *tensors), n = 0;
     for (size_t pos = 0; tensors && pos < s->n_ts; pos++)
         if (active[pos])
             tensors[n++] = s->ts[pos].tensor;
-    if (s->sums == NULL || s->acc == NULL || tensors == NULL)
-        mpb_fail(err, MPB_ENOMEM, "out of memory for %zu row sums", s->n_sums);
+    if (s->sums == NULL || s->cols == NULL || s->acc == NULL || tensors == NULL)
+        mpb_fail(err, MPB_ENOMEM, "out of memory for %zu row sums and %zu column sums",
+                 s->n_sums, s->n_cols);
     else
         sub_plan(r, a->plan, a->first_item, tensors, n, &sub, err);
     free(tensors);
@@ -264,8 +284,10 @@ static int run_pass(stats_run *s, const pass_args *a, bool *active, mpb_error *e
     rc = mpb_comm_agree(err, a->comm);
     mpb_plan_free(&sub);
     free(s->sums);
+    free(s->cols);
     free(s->acc);
     s->sums = NULL;
+    s->cols = NULL;
     s->acc = NULL;
     return rc;
 }

@@ -1,6 +1,6 @@
-/* After a pass: every rank gets every row sum and every count.  Both
- * exchanges are exact: a row's slot is nonzero on one rank only, and counts
- * are integers. */
+/* After a pass: every rank gets every row sum, column sum and count.  All
+ * exchanges are exact: a row's slot is nonzero on one rank only, column
+ * sums are exact accumulators, and counts are integers. */
 #include "mpb_merge_stats_internal.h"
 
 #include "mpb_comm.h"
@@ -43,9 +43,28 @@ static void sum_row_sums(stats_run *s, MPI_Comm comm)
     }
 }
 
+/* Exact: each rank's accumulators are normalised first (limbs below 2^32),
+ * so adding their words over the ranks cannot overflow, and the exact sum
+ * of every rank's exact sum is the same for any split of the rows. */
+static void sum_column_sums(stats_run *s, MPI_Comm comm)
+{
+    for (size_t k = 0; k < s->n_cols; k++)
+        mpb_exact_sum_normalise(&s->cols[k]);
+    int64_t *words = s->cols ? s->cols[0].w : NULL;
+    size_t n_words = s->n_cols * MPB_EXACT_WORDS;
+    const size_t piece_max = (size_t)INT_MAX / 2;
+    for (size_t off = 0; off < n_words; off += piece_max) {
+        size_t piece = n_words - off < piece_max ? n_words - off : piece_max;
+        MPI_Allreduce(MPI_IN_PLACE, words + off, (int)piece, MPI_INT64_T, MPI_SUM, comm);
+    }
+    for (size_t k = 0; k < s->n_cols; k++)
+        mpb_exact_sum_normalise(&s->cols[k]);
+}
+
 int stats_exchange(stats_run *s, MPI_Comm comm, mpb_error *err)
 {
     sum_row_sums(s, comm);
+    sum_column_sums(s, comm);
     int nranks;
     MPI_Comm_size(comm, &nranks);
     int *counts = malloc((size_t)nranks * sizeof *counts);

@@ -44,6 +44,8 @@ typedef struct tensor_state {
     model_state *m; /* task family: one per model, then SCE's select: its
                        cut[0] ranks the variance key (stats_rankers) */
     int q_zero;     /* SCE's select, PASS_SUMS: row counts of zero variances, or -1 */
+    bool columns;   /* per-column coefficients: exact column sums instead of row sums */
+    size_t cols_at; /* where its column sums start in stats_run.cols (quantity, column) */
 } tensor_state;
 
 /* One count the ranks exchange: a histogram bin (row 0), a magnitude of a
@@ -89,6 +91,8 @@ typedef struct stats_run {
     size_t *ts_of; /* tensor -> position in ts, or SIZE_MAX */
     double *sums;  /* the pass's row sums, every tensor of the batch */
     size_t n_sums;
+    mpb_exact_sum *cols; /* the pass's column sums, tensors with `columns` */
+    size_t n_cols;
     stats_rec *recs; /* this rank's counts; after the exchange, everyone's */
     size_t n_recs, cap_recs;
     shared_magnitudes *shared; /* the batch's, over its recipes */
@@ -123,6 +127,9 @@ const float *stats_sce_chunk(stats_run *s, const tensor_state *ts, size_t at, si
 /* The vectors a method with coefficients from statistics sums over for
  * tensor t. */
 size_t stats_vectors(const mpb_merge_recipe *r, size_t t);
+
+/* Whether tensor t's coefficients are per column (registry: columns). */
+bool stats_columns(const mpb_merge_recipe *r, size_t t);
 
 /* Row sums a tensor needs in its busiest pass. */
 size_t stats_quantities(const mpb_merge_recipe *r, size_t t);

@@ -53,8 +53,11 @@ static float *values(stats_run *s, const chunk *c, size_t input, int base)
 }
 
 /* The method's own row sums (registry: sums_add) over its vectors: the
- * task vectors against the base, or the base then the other inputs. */
-static void method_chunk(stats_run *s, size_t tensor, const chunk *c)
+ * task vectors against the base, or the base then the other inputs; or,
+ * for a tensor with per-column coefficients, the chunk's columns' exact
+ * sums (registry: columns_add; the chunk starts at column `col`). */
+static void method_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uint64_t col,
+                         uint64_t row_len)
 {
     const mpb_method_def *def = mpb_method_get(s->r->method);
     int base = mpb_config_base_index(s->r->config);
@@ -62,10 +65,13 @@ static void method_chunk(stats_run *s, size_t tensor, const chunk *c)
     size_t n = 0;
     if (!def->sums_of_deltas)
         v[n++] = values(s, c, (size_t)base, -1);
-    for (size_t i = 0; i < mpb_merge_recipe_inputs(s->r, tensor); i++)
+    for (size_t i = 0; i < mpb_merge_recipe_inputs(s->r, ts->tensor); i++)
         if ((int)i != base)
             v[n++] = values(s, c, i, def->sums_of_deltas ? base : -1);
-    def->sums_add(v, n, c->n, s->acc);
+    if (ts->columns)
+        def->columns_add(v, n, c->n, s->cols + ts->cols_at + col, (size_t)row_len);
+    else
+        def->sums_add(v, n, c->n, s->acc);
 }
 
 static bool model_in_pass(const model_state *m, int pass)
@@ -205,7 +211,7 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
                        .n =
                            (size_t)(row_len - off < STATS_CHUNK ? row_len - off : STATS_CHUNK)};
             if (s->r->task == NULL)
-                method_chunk(s, tensor, &c);
+                method_chunk(s, ts, &c, off, row_len);
             else
                 task_chunk(s, ts, &c, ties);
         }

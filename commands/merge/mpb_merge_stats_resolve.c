@@ -194,6 +194,32 @@ void stats_finish_task(stats_run *s, size_t pos)
         task->spec.select_cut = ts->m[task->spec.n_models].cut[0].cut;
 }
 
+/* Per-column coefficients: each column's exact sums rounded once to
+ * double, then the method's formula, column by column. */
+static int resolve_columns(stats_run *s, const tensor_state *ts, mpb_error *err)
+{
+    const mpb_merge_recipe *r = s->r;
+    const mpb_method_def *def = mpb_method_get(r->method);
+    const mpb_tensor *t = &r->in_idx.tensors[ts->tensor];
+    size_t q = stats_quantities(r, ts->tensor);
+    size_t cols = (size_t)(mpb_tensor_numel(t) / mpb_tensor_rows(t));
+    double totals[MPB_MAX_INPUTS * MPB_MAX_INPUTS];
+    float *coef = malloc((cols ? cols : 1) * r->n_inputs * sizeof *coef);
+    if (coef == NULL)
+        return mpb_fail(err, MPB_ENOMEM, "out of memory for the coefficients of %zu columns",
+                        cols);
+    free(r->column_coef[ts->tensor]);
+    r->column_coef[ts->tensor] = coef;
+    int rc = MPB_OK;
+    for (size_t j = 0; j < cols && rc == MPB_OK; j++) {
+        for (size_t k = 0; k < q; k++)
+            totals[k] = mpb_exact_sum_value(&s->cols[ts->cols_at + k * cols + j]);
+        rc = def->sums_coefficients(totals, &r->params[ts->tensor], t->name,
+                                    &coef[j * r->n_inputs], err);
+    }
+    return rc;
+}
+
 /* A method with coefficients from statistics: its fp32 coefficients from
  * the tensor's totals (registry: sums_coefficients). */
 static int resolve_coefficients(stats_run *s, size_t pos, mpb_error *err)
@@ -201,6 +227,8 @@ static int resolve_coefficients(stats_run *s, size_t pos, mpb_error *err)
     const mpb_merge_recipe *r = s->r;
     const tensor_state *ts = &s->ts[pos];
     const mpb_method_def *def = mpb_method_get(r->method);
+    if (ts->columns)
+        return resolve_columns(s, ts, err);
     size_t q = stats_quantities(r, ts->tensor);
     double *totals = malloc((q ? q : 1) * sizeof *totals);
     if (totals == NULL)

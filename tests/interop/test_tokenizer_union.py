@@ -8,6 +8,7 @@ checked bit for bit against a numpy implementation of mergekit's rules
 (mergekit/tokenizer/build.py and embed.py), at 1-4 ranks with slabs that
 split the embeddings, into safetensors folders and HDF5."""
 import json
+import math
 import os
 import shutil
 import sys
@@ -47,6 +48,12 @@ def model(label, seed, vocab, added, rows, tied=False):
          "model.norm.weight": rng.standard_normal(H)}
     if not tied:
         t["lm_head.weight"] = rng.standard_normal((rows, H))
+    # Column 0: +2^60 at token "a", -2^60 at token "ab" (c takes a's, the
+    # base's, row for it): the exact pad mean keeps the rows between, which
+    # a row-order fp64 sum loses.
+    for row, value in {"a": ((0, 1), (3, -1)), "b": ((0, 1), (5, -1)),
+                       "c": ((0, 1),)}.get(label, ()):
+        t["model.embed_tokens.weight"][row, 0] = value * 2.0**60
     mpbtest.write_safetensors(os.path.join(folder, "model.safetensors"),
                       {k: v.astype(np.float32) for k, v in t.items()})
     write_json(folder, "config.json", {"_name_or_path": label, "model_type": "llama",
@@ -176,10 +183,8 @@ def permuted(inputs, name, tokens, base, pad_to=None, rules=None):
         force = [rules.get(t, {}).get("force", False) for t in tokens]
         rows = np.stack([xs[i][srcs[i][k]] if srcs[i][k] >= 0 and not force[k] else fills[k]
                          for k in range(len(tokens))])
-        if n_rows > len(tokens):  # mean over the vocabulary: fp64 in row order
-            s = np.zeros(H, np.float64)
-            for r in rows:
-                s += r.astype(np.float64)
+        if n_rows > len(tokens):  # mean over the vocabulary: exact sums (math.fsum)
+            s = np.array([math.fsum(col) for col in rows.astype(np.float64).T.tolist()])
             mean = (s / len(tokens)).astype(np.float32)
             rows = np.vstack([rows] + [mean] * (n_rows - len(tokens)))
         out.append(rows.astype(np.float32))
@@ -297,7 +302,7 @@ print("ok: union led by the first model, means over the models that have a token
 # 3. pad_to_multiple_of: 12 tokens -> 16 rows, each input's mean row.
 U3 = LIN3.format(A, B, C) + "tokenizer: {source: union, pad_to_multiple_of: 8}\n"
 tokens = union_tokens([A, B, C])[0]
-for ranks in (1, 4):
+for ranks in (1, 2, 3, 4):
     out, _ = merge(f"pad_{ranks}", U3, ranks=ranks, extra=("--slab-kib", "1"))
     check_tensors(f"pad/{ranks}", out, [A, B, C], [0.5, 0.25, 0.25], tokens, base=0, pad_to=8)
     check_union_files(f"pad/{ranks}", out, [A, B, C], 16)

@@ -341,18 +341,20 @@ def nearswap(t, base, other):
         return (left + right).astype(f32)
 
 
-def nuslerp_coefficients(xs, weights, base=None):
+def nuslerp_coefficients(xs, weights, base=None, total=None):
     """docs/METHODS.md#nuslerp: t = w1 / (w0 + w1) (0.5 when they cancel);
     the two vectors (task vectors against base when given) normalised by
     max(norm, 1e-7); linear when |sin theta| < 1e-8; coefficients in double
-    (then the base's, 1 - c0 - c1), each rounded once to fp32."""
+    (then the base's, 1 - c0 - c1), each rounded once to fp32.  The sums:
+    `total` (default tensor_sum, the whole-tensor order)."""
+    total = total or tensor_sum
     vs = [((x - base).astype(np.float32) if base is not None else x).astype(np.float64)
           for x in xs]
     w0, w1 = float(weights[0]), float(weights[1])
     t = 0.5 if abs(w0 + w1) < 1e-6 else w1 / (w0 + w1)
-    n0 = max(math.sqrt(tensor_sum(vs[0] * vs[0])), 1e-7)
-    n1 = max(math.sqrt(tensor_sum(vs[1] * vs[1])), 1e-7)
-    cos = min(1.0, max(-1.0, tensor_sum(vs[0] * vs[1]) / (n0 * n1)))
+    n0 = max(math.sqrt(total(vs[0] * vs[0])), 1e-7)
+    n1 = max(math.sqrt(total(vs[1] * vs[1])), 1e-7)
+    cos = min(1.0, max(-1.0, total(vs[0] * vs[1]) / (n0 * n1)))
     theta = math.acos(cos)
     s = math.sin(theta)
     if abs(s) < 1e-8:
@@ -364,6 +366,28 @@ def nuslerp_coefficients(xs, weights, base=None):
         out.append(np.float32(1.0 - c[0] - c[1]))
     return out
 
+
+# ---- column-wise nuslerp (issue 15, columns) ----
+def exact_total(products):
+    """The correctly rounded sum of the exact float64 products: math.fsum,
+    independent of any order (docs/METHODS.md, Whole-tensor statistics)."""
+    return math.fsum(products.ravel().tolist())
+
+
+def nuslerp_columns(xs, weights, base=None):
+    """nuslerp_flatten: false with nuslerp_row_wise: true on rows x columns
+    arrays: each column (the vector along dimension 0) slerped with its own
+    coefficients from its exact sums, then the linear blend in fp32 (the
+    base last, as the inputs are listed)."""
+    inputs = list(xs) + ([base] if base is not None else [])
+    out = np.empty_like(xs[0])
+    for j in range(xs[0].shape[1]):
+        col = [x[:, j:j + 1] for x in inputs]
+        coefs = nuslerp_coefficients(col[:2], weights, col[2] if base is not None else None,
+                                     total=exact_total)
+        out[:, j:j + 1] = linear(col, coefs)
+    return out
+# ---- end column-wise nuslerp ----
 
 # ---- ram (issue 15b) ----
 def ram(epsilon, base, others):

@@ -310,4 +310,14 @@ if "key-modules.yml" in outputs:
     assert vl_config["num_hidden_layers"] == VL_TEXT, vl_config
     assert vl_config["vision_config"]["depth"] == VL_DEPTH, vl_config
     assert len(mpbtest.tensor_names(outputs["key-modules.yml"])) == len(models[VL_I])
+# ---- column-wise nuslerp (issue 15, columns) ----
+def nuslerp_columns_blend(name):
+    xs = [x32(O, name), x32(P, name)]
+    if models[O][name].ndim < 2:  # one vector, as with flatten
+        return ref.linear(xs, ref.nuslerp_coefficients(xs, [0.7, 0.3]))
+    return ref.nuslerp_columns(xs, [0.7, 0.3])
+
+
+check("method-nuslerp-columns.yml", nuslerp_columns_blend)
+# ---- end column-wise nuslerp ----
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")

@@ -123,6 +123,20 @@ def nuslerp_rows_ref(paths, weights_of, base=None):
     return blend
 
 
+def nuslerp_columns_ref(paths, weights_of, base=None):
+    """nuslerp_row_wise with nuslerp_flatten: false (methods_ref.nuslerp_columns);
+    a 1-D tensor is one vector, as with flatten."""
+    def blend(name):
+        xs = [ref.read(p, name) for p in paths + ([base] if base else [])]
+        kind = xs[0][1]
+        xs = [x for x, _ in xs]
+        if mpbtest.raw_bits(paths[0], name)[0].ndim < 2:
+            coefs = ref.nuslerp_coefficients(xs[:2], weights_of(name), xs[2] if base else None)
+            return ref.linear(xs, coefs), kind
+        return ref.nuslerp_columns(xs[:2], weights_of(name), xs[2] if base else None), kind
+    return blend
+
+
 def nearswap_ref(other, t_of, out_kind=None):
     def blend(name):
         base, kind = ref.read(A, name)
@@ -272,6 +286,23 @@ CASES = {
                               "parameters: {nuslerp_flatten: false, nuslerp_row_wise: false}\n"
                               "out_dtype: float32\n",
                               nuslerp_rows_ref([B, C], lambda n: [2, 1], base=A)),
+    # ---- column-wise nuslerp (issue 15, columns) ----
+    # nuslerp_row_wise with nuslerp_flatten: false: each column (the vectors
+    # along dimension 0) from its exact sums over every row; 1-D tensors as
+    # one vector.  Plain with a weight gradient, and the task-vector form.
+    "nuslerp_columns": ("merge_method: nuslerp\nmodels:\n  - model: a.h5\n"
+                        "    parameters: {weight: 0.3}\n  - model: b.h5\n"
+                        "    parameters: {weight: [0.7, 0.2]}\n"
+                        "parameters: {nuslerp_flatten: false, nuslerp_row_wise: true}\n",
+                        nuslerp_columns_ref([A, B],
+                                            lambda n: [0.3, gradient([0.7, 0.2], position(n))])),
+    "nuslerp_columns_base_f32": ("merge_method: nuslerp\nbase_model: a.h5\nmodels:\n"
+                                 "  - model: b.h5\n    parameters: {weight: 2}\n"
+                                 "  - model: c.h5\n    parameters: {weight: 1}\n"
+                                 "parameters: {nuslerp_flatten: false, nuslerp_row_wise: true}\n"
+                                 "out_dtype: float32\n",
+                                 nuslerp_columns_ref([B, C], lambda n: [2, 1], base=A)),
+    # ---- end column-wise nuslerp ----
     # Three models as they are (c.h5 nearly parallel to a.h5), a weight
     # gradient and normalize_weights' default.
     "multislerp": ("merge_method: multislerp\nmodels:\n  - model: a.h5\n"
@@ -613,10 +644,6 @@ expect_error("nuslerp_base_is_model", "merge_method: nuslerp\nbase_model: a.h5\n
 expect_error("nuslerp_no_weight", "merge_method: nuslerp\n"
              "models: [{model: a.h5}, {model: b.h5, parameters: {weight: 1}}]\n",
              "has no weight; merge_method 'nuslerp' needs one for each model")
-expect_error("nuslerp_columns", "merge_method: nuslerp\nmodels: [{model: a.h5}, {model: b.h5}]\n"
-             "parameters: {weight: 1, nuslerp_flatten: false, nuslerp_row_wise: true}\n",
-             "nuslerp: nuslerp_flatten: false with nuslerp_row_wise: true (tensor "
-             "'model.embed_tokens.weight') slerps each column")
 expect_error("multislerp_one", "merge_method: multislerp\nbase_model: a.h5\n"
              "models: [{model: b.h5, parameters: {weight: 1}}]\n",
              "merge_method 'multislerp' needs at least 2 models besides base_model, got 1")
