@@ -187,8 +187,8 @@ int stats_fusion_resolve(stats_run *s, size_t pos, mpb_error *err)
             q->cut.bits = (uint32_t)bin;
             q->stage = stats_small(s, ts->tensor) ? CUT_DONE : CUT_LOW;
         } else if (s->pass == PASS_TIES && q->stage == CUT_LOW) {
-            rc = stats_find_in_slot(s, stats_slot(pos, (size_t)own[i], 1), q->left, name,
-                                    &bin, &above, &in_bin, err);
+            rc = stats_find_in_slot(s, stats_slot(pos, (size_t)own[i], 1), q->left, name, &bin,
+                                    &above, &in_bin, err);
             q->cut.bits = q->high << MPB_HIST_LOW_BITS | (uint32_t)bin;
             q->stage = CUT_DONE;
         }

@@ -544,7 +544,8 @@ print("ok: sce on tensors past 65,536 elements: 3 runs identical and equal to th
 # KL over every plan row) take the two-level selection; a 3-D tensor (KL
 # along its last dimension) and a small matrix the one-level one; in the
 # 1-D tie.v more than half the importances are one value, so q1 = median =
-# q3 = the threshold and the >= keeps that whole run.
+# q3 = the threshold and the >= keeps that whole run; elsewhere one task
+# vector element in 20 is an outlier (+0.5) for the mask to keep.
 FUS = [os.path.join(work, f"fus_{n}.h5") for n in "ab"]
 fus_shapes = {"big.w": (300, 300), "big.v": (70001,), "cube.w": (30, 7, 5), "small.w": (40, 3),
               "tie.v": (1001,)}
@@ -557,6 +558,7 @@ with h5py.File(FUS[0], "w") as fa, h5py.File(FUS[1], "w") as fb:
         else:
             d = rng.integers(-6, 7, shape).astype(np.float32) / 64
             d += (rng.integers(0, 16, shape) == 0) * rng.normal(0, 1e-3, shape).astype(np.float32)
+            d += (rng.integers(0, 20, shape) == 0) * np.float32(0.5)  # outliers to keep
         fa[name] = base
         fb[name] = (base + d).astype(np.float32)
 cfg = write("fus", "merge_method: arcee_fusion\nbase_model: fus_a.h5\nmodels: [{model: fus_b.h5}]\n")
@@ -637,6 +639,7 @@ def expect_error(case, text, message, extra=()):
     assert len(lines) == 1 and message in lines[0], f"{case}: {p.stderr!r} lacks {message!r}"
     assert set(os.listdir(work)) - before == set(), f"{case}: files appeared"
     print(f"ok: {case}: {lines[0]}")
+    return lines[0]
 
 
 expect_error("density_too_low",
@@ -743,23 +746,20 @@ expect_error("ram_only_base", "merge_method: ram\nbase_model: a.h5\nmodels: [{mo
 expect_error("ram_epsilon", "merge_method: ram\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
              "parameters: {epsilon: -0.1}\n", "epsilon must be in [0, 1) (got -0.1)")
 # ---- end ram and arcee_fusion ----
-# ---- arcee_fusion errors (issue 15) ----
-expect_error("arcee_fusion_no_base", "merge_method: arcee_fusion\n"
-             "models: [{model: a.h5}, {model: b.h5}]\n",
-             "merge_method 'arcee_fusion' needs base_model")
-expect_error("arcee_fusion_three", "merge_method: arcee_fusion\nbase_model: a.h5\n"
-             "models: [{model: b.h5}, {model: c.h5}]\n",
-             "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 2 in "
-             "arcee_fusion_three.yaml:3:")
-# A base_model that is not among the models is one more input (as in
-# mergekit): two models besides it.
-expect_error("arcee_fusion_base_elsewhere", "merge_method: arcee_fusion\nbase_model: d.h5\n"
-             "models: [{model: a.h5}, {model: b.h5}]\n",
-             "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 2 in "
-             "arcee_fusion_base_elsewhere.yaml:3:")
-expect_error("arcee_fusion_only_base", "merge_method: arcee_fusion\nbase_model: a.h5\n"
-             "models: [{model: a.h5}]\n",
-             "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 0")
+# ---- arcee_fusion errors (issue 15): the key, the cause and the file ----
+for case, text, says in (
+        ("arcee_fusion_no_base", "models: [{model: a.h5}, {model: b.h5}]\n",
+         "merge_method 'arcee_fusion' needs base_model"),
+        ("arcee_fusion_three", "base_model: a.h5\nmodels: [{model: b.h5}, {model: c.h5}]\n",
+         "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 2"),
+        # A base_model that is not among the models is one more input (as in
+        # mergekit): two models besides it.
+        ("arcee_fusion_base_elsewhere", "base_model: d.h5\nmodels: [{model: a.h5}, {model: b.h5}]\n",
+         "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 2"),
+        ("arcee_fusion_only_base", "base_model: a.h5\nmodels: [{model: a.h5}]\n",
+         "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 0")):
+    line = expect_error(case, "merge_method: arcee_fusion\n" + text, says)
+    assert f"{case}.yaml:" in line, f"{case}: the message does not name the config: {line}"
 # ---- end arcee_fusion errors ----
 expect_error("sce_topk_zero", sce_config(["b.h5", "c.h5"], "{select_topk: 0}"),
              "parameters.select_topk must be above 0 (1 or more selects every element) (got 0)")
