@@ -224,8 +224,7 @@ int main(void)
         cmocka_unit_test(test_entries_complete),  cmocka_unit_test(test_names_and_list),
         cmocka_unit_test(test_list_if),           cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_nearswap_elements), cmocka_unit_test(test_nearswap_t),
-        cmocka_unit_test(test_ram_elements),
-        cmocka_unit_test(test_arcee_fusion_parts),
+        cmocka_unit_test(test_ram_elements),      cmocka_unit_test(test_arcee_fusion_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
