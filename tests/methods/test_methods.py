@@ -548,13 +548,20 @@ print("ok: sce on tensors past 65,536 elements: 3 runs identical and equal to th
 # vector element in 20 is an outlier (+0.5) for the mask to keep.
 FUS = [os.path.join(work, f"fus_{n}.h5") for n in "ab"]
 fus_shapes = {"big.w": (300, 300), "big.v": (70001,), "cube.w": (30, 7, 5), "small.w": (40, 3),
-              "tie.v": (1001,)}
+              "tie.v": (1001,), "runs.v": (70001,)}
+# runs.v: |d| in runs of 1, 2, 3 and 5 (/64) that start exactly at the
+# quantiles' indices 17,500, 35,000 and 52,500, 1,000 outliers of 32 on
+# top: an off-by-one in the two-level selection moves every quantile to
+# the run below and the threshold from 7.5 to 5 (/64 times KL).
+RUNS_V = np.repeat(np.array([1, 2, 3, 5, 32], np.float32), [17500, 17500, 17500, 16501, 1000]) / 64
 rng = np.random.default_rng(1515)
 with h5py.File(FUS[0], "w") as fa, h5py.File(FUS[1], "w") as fb:
     for name, shape in fus_shapes.items():
         base = rng.normal(0, 1, shape).astype(np.float32)
         if name == "tie.v":
             d = rng.choice(np.array([0, 1, 1, 1, 1, 1, 1, 1, 3, 3], np.float32), shape) / 64
+        elif name == "runs.v":
+            d = rng.permutation(RUNS_V) * rng.choice(np.array([-1, 1], np.float32), shape)
         else:
             d = rng.integers(-6, 7, shape).astype(np.float32) / 64
             d += (rng.integers(0, 16, shape) == 0) * rng.normal(0, 1e-3, shape).astype(np.float32)
@@ -578,6 +585,9 @@ for name, shape in fus_shapes.items():
     if name == "tie.v":
         at = np.count_nonzero(key == threshold)
         assert at > key.size // 2, f"tie.v: only {at} importances equal the threshold"
+    if name == "runs.v":
+        ordered = np.sort(key)
+        assert all(ordered[i - 1] < ordered[i] for i in (17500, 35000, 52500)), name
 print("ok: arcee_fusion on tensors past 65,536 elements, a 1-D one and a 3-D one: 4 runs "
       "(1-4 ranks, slabs of 1-16 KiB, budgets 0 / 64 KiB / default) identical and equal to the "
       "reference, a run of importances equal to the threshold kept")
