@@ -96,6 +96,15 @@ typedef struct mpb_task_spec {
      * is inside select_cut (ranked as magnitudes are). */
     bool sce, select;
     mpb_cut select_cut;
+    /* arcee_fusion (docs/METHODS.md#arcee_fusion): the one model's value
+     * where its importance |d| * fusion_kl[vector] is at least the
+     * threshold, the base's elsewhere; vectors of fusion_len elements run
+     * along the last dimension, fusion_kl[v] covers elements
+     * [v * fusion_len, (v + 1) * fusion_len) of the tensor. */
+    bool fusion;
+    size_t fusion_len;
+    const float *fusion_kl;
+    float fusion_threshold;
 } mpb_task_spec;
 
 /* Where a slab starts in its tensor: the index of its first element and,
@@ -206,6 +215,38 @@ void mpb_sce_weights(const double sq[], size_t n_models, uint64_t numel, float w
 /* SCE's selection rank: trunc(fp32(select_topk) * fp32(nonzero)) as
  * mergekit computes it in fp32, at most numel; 0 selects nothing. */
 uint64_t mpb_sce_select_rank(double select_topk, uint64_t nonzero, uint64_t numel);
+
+/* ---- arcee_fusion (docs/METHODS.md#arcee_fusion) ---- */
+
+/* The KL divergence of one vector of len elements, x against the base b:
+ * in double, max-subtracted exponentials exp(x[j] - max x) summed in index
+ * order into Sx (likewise Sb), then p = ex[j] / Sx + 1e-8,
+ * q = eb[j] / Sb + 1e-8 and sum p * log(p / q) in index order.  scratch
+ * holds 2 * len doubles.  The same inputs give the same bits anywhere. */
+double mpb_fusion_kl(const float *x, const float *b, size_t len, double *scratch);
+
+/* A vector's KL as the key uses it: rounded once to fp32, a negative
+ * rounding result (KL >= 0 in exact arithmetic) taken as +0. */
+float mpb_fusion_kl_f32(double kl);
+
+/* key[j] = |d[j]| * kl[(first + j) / len] in fp32, d[0] being element
+ * `first` of the tensor: the importance, never negative (NaN aside). */
+void mpb_fusion_key(const float *d, size_t n, const float *kl, size_t len, uint64_t first,
+                    float *key);
+
+/* The descending ranks (1 = largest) of the quantiles q1, median, q3 of n
+ * >= 1 values: the sorted (ascending) element at index floor(q (n - 1)),
+ * q = 1/4, 1/2, 3/4, computed in integers. */
+void mpb_fusion_ranks(uint64_t n, uint64_t rank[3]);
+
+/* median + 1.5 * (q3 - q1) in fp32, each operation rounded. */
+float mpb_fusion_threshold(float q1, float median, float q3);
+
+/* r = b + d * mask for n elements starting at element `first` of the
+ * tensor, d = x - b in fp32, mask 1 where the importance is at least
+ * s->fusion_threshold, else 0 (the inputs and out as mpb_blend_task). */
+void mpb_blend_fusion(const mpb_task_spec *s, const void *const in[], mpb_dtype in_dt,
+                      void *out, mpb_dtype out_dt, size_t n, uint64_t first);
 
 /* ---- Per-tensor coefficients, computed in double ---- */
 

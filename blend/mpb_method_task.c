@@ -316,6 +316,13 @@ int mpb_blend_task(const mpb_task_spec *s, const void *const in[], mpb_dtype in_
     if (s->n_models == 0 || s->n_models >= MPB_MAX_INPUTS || !mpb_dtype_is_blendable(in_dt) ||
         !mpb_dtype_is_blendable(out_dt))
         return MPB_OK;
+    if (s->fusion && n > 0) {
+        if (s->fusion_kl == NULL || s->fusion_len == 0)
+            return MPB_EINVAL; /* its statistics did not run */
+        mpb_blend_fusion(s, in, in_dt, out, out_dt, n, pos->index);
+        pos->index += n;
+        return MPB_OK;
+    }
     bool della = false;
     for (size_t k = 0; k < s->n_models; k++)
         della |= s->models[k].keep == MPB_KEEP_DELLA;

@@ -26,6 +26,7 @@ static const mpb_method_def *const registry[MPB_METHOD_COUNT] = {
     [MPB_METHOD_NUSLERP] = &mpb_method_nuslerp,
     [MPB_METHOD_RAM] = &mpb_method_ram,
     [MPB_METHOD_SCE] = &mpb_method_sce,
+    [MPB_METHOD_ARCEE_FUSION] = &mpb_method_arcee_fusion,
 };
 
 static const struct {
@@ -147,20 +148,16 @@ const char *mpb_method_list_if(bool (*keep)(const mpb_method_def *), char *buf, 
 }
 
 /* mergekit methods mpiblend refuses, each with its reason (docs/METHODS.md,
- * "mergekit compatibility"; #arcee_fusion has the facts behind its reason). */
+ * "mergekit compatibility"); the list ends with a NULL name. */
 static const struct {
     const char *name, *why;
 } refused[] = {
-    {"arcee_fusion",
-     "mpiblend does not support it yet: mergekit takes its threshold from an unseeded random "
-     "sample of 1,000,000 elements of every larger tensor, so its result cannot be "
-     "reproduced, and the exact whole-tensor quantiles of its per-row KL importance are not "
-     "written yet (docs/METHODS.md#arcee_fusion)"},
+    {NULL, NULL},
 };
 
 const char *mpb_method_refusal(const char *name)
 {
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+    for (size_t i = 0; refused[i].name != NULL; i++)
         if (strcmp(name, refused[i].name) == 0)
             return refused[i].why;
     return NULL;

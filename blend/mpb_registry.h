@@ -40,6 +40,7 @@ typedef enum {
     MPB_METHOD_NUSLERP,
     MPB_METHOD_RAM,
     MPB_METHOD_SCE,
+    MPB_METHOD_ARCEE_FUSION,
     MPB_METHOD_COUNT
 } mpb_method;
 
@@ -281,6 +282,7 @@ extern const mpb_method_def mpb_method_linear, mpb_method_interpolate, mpb_metho
     mpb_method_model_stock, mpb_method_nearswap, mpb_method_multislerp, mpb_method_karcher,
     mpb_method_della, mpb_method_della_linear, mpb_method_nuslerp, mpb_method_sce;
 extern const mpb_method_def mpb_method_ram;
+extern const mpb_method_def mpb_method_arcee_fusion;
 
 /* True when the weights (all but index skip; -1 for none) sum to 0 up to
  * rounding, so that dividing by their sum is meaningless. */

@@ -131,11 +131,42 @@ static void test_ram_elements(void **state)
     /* An infinite task vector is NaN whatever the other, written canonically. */
     assert_int_equal(bits_of(ram_one(0.25f, 1.0f, 1.0f, f32_from_bits(0x7f800000u))),
                      0x7fc00000u);
-    assert_non_null(mpb_method_refusal("arcee_fusion"));
+    assert_null(mpb_method_refusal("arcee_fusion")); /* issue 15: built */
     assert_null(mpb_method_refusal("ram"));
     assert_true(mpb_method_default(MPB_METHOD_RAM, MPB_P_EPSILON) == 1e-5);
 }
 /* ---- end ram ---- */
+
+/* ---- arcee_fusion (issue 15) ---- */
+static void test_arcee_fusion_parts(void **state)
+{
+    (void)state;
+    const mpb_method_def *def = mpb_method_get(MPB_METHOD_ARCEE_FUSION);
+    assert_int_equal(def->base, MPB_BASE_NEEDED);
+    assert_int_equal(def->min_others, 1);
+    assert_int_equal(def->max_others, 1);
+    /* Ascending indices floor(q (n - 1)) as descending ranks n - index. */
+    uint64_t r[3];
+    mpb_fusion_ranks(1, r);
+    assert_true(r[0] == 1 && r[1] == 1 && r[2] == 1);
+    mpb_fusion_ranks(8, r); /* indices 1, 3, 5 */
+    assert_true(r[0] == 7 && r[1] == 5 && r[2] == 3);
+    mpb_fusion_ranks(1001, r); /* 250, 500, 750 */
+    assert_true(r[0] == 751 && r[1] == 501 && r[2] == 251);
+    assert_true(mpb_fusion_threshold(1.0f, 2.0f, 4.0f) == 6.5f);
+    /* Equal softmaxes: log(1) = 0 exactly; a negative KL is +0. */
+    double scratch[6];
+    const float x[3] = {0.5f, -1.0f, 2.0f}, y[3] = {0.5f, -1.0f, 2.5f};
+    assert_true(mpb_fusion_kl(x, x, 3, scratch) == 0.0);
+    assert_true(mpb_fusion_kl(x, y, 3, scratch) > 0.0);
+    assert_int_equal(bits_of(mpb_fusion_kl_f32(-1e-20)), 0u);
+    /* Elements 1..3 of vectors of 2: vector 0, then vector 1 twice. */
+    const float d[3] = {-2.0f, 1.0f, 3.0f}, kl[2] = {0.5f, 4.0f};
+    float key[3];
+    mpb_fusion_key(d, 3, kl, 2, 1, key);
+    assert_true(key[0] == 1.0f && key[1] == 4.0f && key[2] == 12.0f);
+}
+/* ---- end arcee_fusion ---- */
 
 static float nearswap_one(float t, float b, float x)
 {
@@ -193,7 +224,7 @@ int main(void)
         cmocka_unit_test(test_entries_complete),  cmocka_unit_test(test_names_and_list),
         cmocka_unit_test(test_list_if),           cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_nearswap_elements), cmocka_unit_test(test_nearswap_t),
-        cmocka_unit_test(test_ram_elements),
+        cmocka_unit_test(test_ram_elements),      cmocka_unit_test(test_arcee_fusion_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

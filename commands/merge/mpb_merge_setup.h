@@ -31,6 +31,7 @@ typedef struct mpb_merge_task {
     mpb_task_spec spec;       /* spec.n_models == 0: not a task-family blend */
     mpb_merge_sparse *sparse; /* spec.n_models entries, then SCE's select cut's */
     double select_topk;       /* SCE with spec.select: the share of nonzero variances kept */
+    float *fusion_kl;         /* arcee_fusion: each vector's KL, from the statistics */
 } mpb_merge_task;
 
 typedef struct mpb_merge_recipe {

@@ -28,7 +28,7 @@ static bool needs_stats(const mpb_merge_recipe *r, size_t t)
     if (mpb_method_get(r->method)->blend == MPB_BLEND_STATISTICS)
         return true;
     const mpb_merge_task *task = r->task ? &r->task[t] : NULL;
-    if (task && task->spec.sce) /* its weights */
+    if (task && (task->spec.sce || task->spec.fusion)) /* weights; KL and quantiles */
         return true;
     for (size_t k = 0; task && k < task->spec.n_models; k++)
         if (stats_is_window(task, k) || task->sparse[k].rescale_l1)
@@ -48,6 +48,8 @@ int mpb_merge_stats_passes(const mpb_merge_recipe *r)
                 most = PASS_TIES + 1;
         if (r->task && r->task[t].spec.select)
             most = PASS_KEPT + 1;
+        if (r->task && r->task[t].spec.fusion)
+            most = stats_fusion_passes(mpb_tensor_numel(&r->in_idx.tensors[t]));
         passes = passes > most ? passes : most;
     }
     return passes;
@@ -91,6 +93,8 @@ size_t stats_quantities(const mpb_merge_recipe *r, size_t t)
     const mpb_method_def *def = mpb_method_get(r->method);
     if (def->blend == MPB_BLEND_STATISTICS)
         return def->sums_count(stats_vectors(r, t));
+    if (r->task[t].spec.fusion)
+        return stats_fusion_quantities(r, t);
     return 2 * r->task[t].spec.n_models + 1; /* SCE: squares per model, zero variances */
 }
 
@@ -111,6 +115,8 @@ static uint64_t batch_cost(const mpb_merge_recipe *r, size_t t, uint64_t n_items
             cost += slots * per_slot * sizeof(stats_rec);
     if (r->task && r->task[t].spec.select)
         cost += per_slot * sizeof(stats_rec); /* one cut */
+    if (r->task && r->task[t].spec.fusion)    /* the high level, then up to 3 low ones */
+        cost += 2 * per_slot * sizeof(stats_rec);
     return cost;
 }
 
@@ -145,6 +151,8 @@ static int init_tensor(stats_run *s, tensor_state *ts, size_t t, mpb_error *err)
         init_cut(&ts->m[k].cut[0], window ? sp->rank_hi : numel, numel);
         init_cut(&ts->m[k].cut[1], window ? sp->rank_lo : 0, numel);
     }
+    if (task->spec.fusion)
+        stats_fusion_init(ts, numel);
     if (task->spec.select) /* its rank is known once the zero variances are counted */
         ts->m[task->spec.n_models].cut[0] = (cut_state){.stage = CUT_HIGH, .q_above = -1};
     return MPB_OK;
@@ -153,6 +161,8 @@ static int init_tensor(stats_run *s, tensor_state *ts, size_t t, mpb_error *err)
 static bool tensor_in_pass(const stats_run *s, const tensor_state *ts, int pass)
 {
     static const int stage_of_pass[PASS_COUNT] = {CUT_HIGH, CUT_LOW, CUT_TIES, -1};
+    if (s->r->task && s->r->task[ts->tensor].spec.fusion)
+        return stats_fusion_in_pass(ts, pass);
     if (pass == PASS_SUMS)
         return true; /* every tensor with statistics has sums or a high level */
     if (pass == PASS_KEPT)
@@ -172,6 +182,8 @@ static size_t layout_sums(const stats_run *s, tensor_state *ts, int pass)
         return pass == PASS_SUMS && !ts->columns ? stats_quantities(r, ts->tensor) : 0;
     const mpb_merge_task *task = &r->task[ts->tensor];
     int q = 0;
+    if (task->spec.fusion)
+        return pass == PASS_SUMS ? stats_quantities(r, ts->tensor) : 0;
     if (task->spec.sce) {
         bool squares = pass == (task->spec.select ? PASS_KEPT : PASS_SUMS);
         for (size_t k = 0; k < task->spec.n_models; k++)

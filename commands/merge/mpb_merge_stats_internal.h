@@ -39,13 +39,14 @@ typedef struct model_state {
 
 typedef struct tensor_state {
     size_t tensor;
-    size_t n_q;     /* row sums in the current pass */
-    size_t sums_at; /* where they start in the pass's buffer */
-    model_state *m; /* task family: one per model, then SCE's select: its
+    size_t n_q;         /* row sums in the current pass */
+    size_t sums_at;     /* where they start in the pass's buffer */
+    model_state *m;     /* task family: one per model, then SCE's select: its
                        cut[0] ranks the variance key (stats_rankers) */
     int q_zero;     /* SCE's select, PASS_SUMS: row counts of zero variances, or -1 */
     bool columns;   /* per-column coefficients: exact column sums instead of row sums */
     size_t cols_at; /* where its column sums start in stats_run.cols (quantity, column) */
+    cut_state quant[3]; /* arcee_fusion: q1, median, q3 of its importance key */
 } tensor_state;
 
 /* One count the ranks exchange: a histogram bin (row 0), a magnitude of a
@@ -159,6 +160,37 @@ bool stats_small(const stats_run *s, size_t tensor);
  * into its row sum in s->acc (mpb_merge_stats_della.c). */
 int stats_della_row(stats_run *s, const tensor_state *ts, uint64_t row, uint64_t first,
                     mpb_error *err);
+
+/* The merged bins of a slot, found for rank R (mpb_bins_find). */
+int stats_find_in_slot(stats_run *s, uint64_t slot, uint64_t rank, const char *name,
+                       uint64_t *bin, uint64_t *above, uint64_t *in_bin, mpb_error *err);
+
+/* An item's local counts in s->hist / s->touched from offset `at` (*n_touched
+ * of them) become records of `slot`: histogram bins (row 0), or with
+ * `values` every value touched[] holds, with the item's first row. */
+int stats_flush_region(stats_run *s, uint64_t slot, size_t at, size_t *n_touched, bool values,
+                       uint64_t row0, mpb_error *err);
+
+/* ---- arcee_fusion (mpb_merge_stats_fusion.c) ---- */
+
+/* Row sums of PASS_SUMS: the KL of each vector of a row, or a 1-D
+ * tensor's row element of the model and of the base. */
+size_t stats_fusion_quantities(const mpb_merge_recipe *r, size_t t);
+/* The three quantiles' ranks; the passes a tensor of numel elements needs. */
+void stats_fusion_init(tensor_state *ts, uint64_t numel);
+int stats_fusion_passes(uint64_t numel);
+bool stats_fusion_in_pass(const tensor_state *ts, int pass);
+/* Over the chunk of n elements at slab offset `at` (element `first` of
+ * the tensor): the importance key into the pass's histograms. */
+void stats_fusion_chunk(stats_run *s, const tensor_state *ts, uint64_t at, uint64_t first,
+                        size_t n, mpb_dtype dt);
+/* After the chunks of row `row` of the current item: its row sums. */
+int stats_fusion_row(stats_run *s, const tensor_state *ts, uint64_t row, mpb_error *err);
+/* At an item's end: its histograms become records. */
+int stats_fusion_flush(stats_run *s, size_t pos, const tensor_state *ts, const mpb_item *it,
+                       mpb_error *err);
+/* After a pass's exchange: the KLs, the quantiles, then the threshold. */
+int stats_fusion_resolve(stats_run *s, size_t pos, mpb_error *err);
 
 /* The driver's step for the current pass. */
 int stats_round(void *ctx, const mpb_round *round, mpb_error *err);

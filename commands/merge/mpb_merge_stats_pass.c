@@ -119,6 +119,10 @@ static void task_chunk(stats_run *s, const tensor_state *ts, const chunk *c, uin
 {
     const mpb_merge_task *task = &s->r->task[ts->tensor];
     int base = (int)task->spec.base;
+    if (task->spec.fusion) {
+        stats_fusion_chunk(s, ts, c->at, c->first, c->n, c->dt);
+        return;
+    }
     const float *key = stats_sce_chunk(s, ts, (size_t)c->at, c->n, c->dt);
     for (size_t k = 0; k < stats_rankers(task); k++) {
         const model_state *m = &ts->m[k];
@@ -159,30 +163,41 @@ static int flush_magnitudes(stats_run *s, uint64_t slot, uint32_t *bits, size_t 
     return rc;
 }
 
+int stats_flush_region(stats_run *s, uint64_t slot, size_t at, size_t *n_touched, bool values,
+                       uint64_t row0, mpb_error *err)
+{
+    int rc = MPB_OK;
+    if (values) {
+        rc = flush_magnitudes(s, slot, s->touched + at, *n_touched, row0, err);
+        *n_touched = 0;
+    }
+    for (size_t i = 0; i < *n_touched; i++) {
+        uint32_t *count = &s->hist[at + s->touched[at + i]];
+        if (rc == MPB_OK)
+            rc = stats_add_rec(s, slot, s->touched[at + i], 0, *count, err);
+        *count = 0; /* cleared for the next item */
+    }
+    *n_touched = 0;
+    return rc;
+}
+
 /* An item's histogram bins and tie counts become records; the local bins
  * are cleared for the next item. */
 static int flush_item(stats_run *s, size_t pos, const tensor_state *ts, const mpb_item *it,
                       const uint64_t ties[], mpb_error *err)
 {
     const mpb_merge_task *task = &s->r->task[ts->tensor];
+    if (task->spec.fusion)
+        return stats_fusion_flush(s, pos, ts, it, err);
     int rc = MPB_OK;
     for (size_t k = 0; k < stats_rankers(task); k++) {
         for (int h = 0; h < 2; h++) {
             size_t at = k * MPB_HIST_HIGH_BINS + (size_t)h * MPB_HIST_LOW_BINS;
-            size_t *n_touched = &s->n_touched[2 * k + (size_t)h];
             uint64_t slot = stats_slot(pos, k, h);
-            if (s->pass == PASS_SUMS && stats_small(s, ts->tensor)) {
-                if (rc == MPB_OK)
-                    rc = flush_magnitudes(s, slot, s->touched + at, *n_touched, it->row0, err);
-                *n_touched = 0;
-            }
-            for (size_t i = 0; i < *n_touched; i++) {
-                uint32_t *count = &s->hist[at + s->touched[at + i]];
-                if (rc == MPB_OK)
-                    rc = stats_add_rec(s, slot, s->touched[at + i], 0, *count, err);
-                *count = 0;
-            }
-            *n_touched = 0;
+            int r = stats_flush_region(s, slot, at, &s->n_touched[2 * k + (size_t)h],
+                                       s->pass == PASS_SUMS && stats_small(s, ts->tensor),
+                                       it->row0, err);
+            rc = rc ? rc : r;
             if (ties[2 * k + (size_t)h] && rc == MPB_OK)
                 rc = stats_add_rec(s, slot, ts->m[k].cut[h].cut.bits, it->row0,
                                    ties[2 * k + (size_t)h], err);
@@ -217,6 +232,9 @@ static int accumulate(stats_run *s, size_t tensor, const mpb_item *it, mpb_error
         }
         if (s->r->task != NULL &&
             stats_della_row(s, ts, row, (it->row0 + row) * row_len, err) != MPB_OK)
+            return err->code;
+        if (s->r->task != NULL && s->r->task[tensor].spec.fusion &&
+            stats_fusion_row(s, ts, row, err) != MPB_OK)
             return err->code;
         /* Each row's slot is written by exactly one rank: the sum over
          * ranks adds only zeros to it, which is exact. */

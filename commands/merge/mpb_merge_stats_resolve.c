@@ -17,9 +17,8 @@ static double row_total(const stats_run *s, const tensor_state *ts, int q)
     return sum;
 }
 
-/* The merged bins of a slot, found for rank R. */
-static int find_in_slot(stats_run *s, uint64_t slot, uint64_t rank, const char *name,
-                        uint64_t *bin, uint64_t *above, uint64_t *in_bin, mpb_error *err)
+int stats_find_in_slot(stats_run *s, uint64_t slot, uint64_t rank, const char *name,
+                       uint64_t *bin, uint64_t *above, uint64_t *in_bin, mpb_error *err)
 {
     size_t begin, end;
     stats_slot_range(s, slot, &begin, &end);
@@ -93,7 +92,7 @@ static int resolve_cut(stats_run *s, size_t pos, size_t k, int h, mpb_error *err
     int rc = MPB_OK;
     if (s->pass == PASS_SUMS && c->stage == CUT_HIGH) {
         uint64_t slot = stats_slot(pos, k, 0);
-        rc = find_in_slot(s, slot, c->rank, name, &bin, &above, &in_bin, err);
+        rc = stats_find_in_slot(s, slot, c->rank, name, &bin, &above, &in_bin, err);
         if (rc == MPB_OK && small)
             return place_cut(s, slot, c, sp, h, (uint32_t)bin, above, in_bin, true, err);
         c->high = (uint32_t)bin;
@@ -101,7 +100,8 @@ static int resolve_cut(stats_run *s, size_t pos, size_t k, int h, mpb_error *err
         c->left = c->rank - above;
         c->stage = CUT_LOW;
     } else if (s->pass == PASS_LOW && c->stage == CUT_LOW) {
-        rc = find_in_slot(s, stats_slot(pos, k, h), c->left, name, &bin, &above, &in_bin, err);
+        rc = stats_find_in_slot(s, stats_slot(pos, k, h), c->left, name, &bin, &above, &in_bin,
+                                err);
         if (rc == MPB_OK)
             rc = place_cut(s, stats_slot(pos, k, h), c, sp, h,
                            c->high << MPB_HIST_LOW_BITS | (uint32_t)bin, c->above + above,
@@ -152,6 +152,8 @@ static int resolve_task(stats_run *s, size_t pos, mpb_error *err)
     tensor_state *ts = &s->ts[pos];
     mpb_merge_task *task = &s->r->task[ts->tensor];
     int rc = MPB_OK;
+    if (task->spec.fusion)
+        return stats_fusion_resolve(s, pos, err);
     if (task->spec.sce) {
         stats_sce_resolve(s, ts);
         for (size_t k = task->spec.n_models; k < stats_rankers(task) && rc == MPB_OK; k++)

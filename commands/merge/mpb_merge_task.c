@@ -94,6 +94,24 @@ static void sce_spec(const mpb_tensor *tensor, const mpb_tensor_params *p, mpb_m
     task->select_topk = p->select_topk;
 }
 
+/* arcee_fusion reads no parameter: the one model keeps its whole task
+ * vector where the mask (from the statistics) lets it through.  Its KL
+ * runs along the last dimension (a 0-D tensor is one vector of 1). */
+static int fusion_spec(const mpb_tensor *tensor, mpb_merge_task *task)
+{
+    task->spec.fusion = true;
+    task->spec.fusion_len = tensor->ndim == 0 ? 1 : (size_t)tensor->shape[tensor->ndim - 1];
+    task->spec.lambda = 1.0f;
+    task->spec.divisor = 1.0f;
+    task->spec.models[0] = (mpb_task_model){.input = task->spec.base == 0 ? 1 : 0,
+                                            .weight = 1.0f,
+                                            .scale = 1.0f,
+                                            .keep = MPB_KEEP_ALL,
+                                            .hi = mpb_cut_all(),
+                                            .lo = mpb_cut_none()};
+    return MPB_OK;
+}
+
 int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
                            const mpb_tensor_params *p, mpb_merge_task *task, mpb_error *err)
 {
@@ -110,6 +128,8 @@ int mpb_merge_task_resolve(const mpb_config *c, const mpb_tensor *tensor,
     task->spec.consensus = def->elects_sign;
     task->spec.normalize = p->normalize;
     task->spec.lambda = (float)p->lambda;
+    if (method == MPB_METHOD_ARCEE_FUSION)
+        return fusion_spec(tensor, task);
     if (method == MPB_METHOD_SCE)
         sce_spec(tensor, p, task);
     mpb_keep_kind kind = def->sparsify;
@@ -167,5 +187,6 @@ void mpb_merge_task_free(mpb_merge_task *task)
         }
     free(task->spec.models);
     free(task->sparse);
+    free(task->fusion_kl);
     memset(task, 0, sizeof *task);
 }

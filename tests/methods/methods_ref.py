@@ -467,3 +467,45 @@ def sce(base, xs, select_topk=1.0):
     mixed = (mixed / np.where(divisor == 0, f32(1), divisor)).astype(f32)
     mixed = np.where(np.isnan(vote), vote, mixed)
     return (base + mixed).astype(f32)
+
+
+# ---- arcee_fusion (issue 15) ----
+def fusion_kl(x, b):
+    """docs/METHODS.md#arcee_fusion: the KL of one vector in float64 with
+    math.exp and math.log, which call the same C library functions as
+    mpiblend (numpy's own vectorised exp/log may differ in the last bit),
+    every sum element by element in index order."""
+    def exps(v):
+        top = float(np.max(v))
+        return [math.exp(float(e) - top) for e in v]
+    ex, eb = exps(x), exps(b)
+    sx = sb = kl = 0.0
+    for e in ex:
+        sx += e
+    for e in eb:
+        sb += e
+    for e, f in zip(ex, eb):
+        p, q = e / sx + 1e-8, f / sb + 1e-8
+        kl += p * math.log(p / q)
+    return kl
+
+
+def arcee_fusion(base, x, shape):
+    """mergekit's arcee_fusion.py with exact quantiles: the importance
+    |x - b| * KL (KL along the last dimension, a 1-D tensor one vector)
+    in fp32, q1, median and q3 the sorted importances at floor(q (n - 1)),
+    threshold median + 1.5 (q3 - q1) in fp32, r = b + (x - b) * mask."""
+    f32 = np.float32
+    b, x = base.reshape(-1).astype(f32), x.reshape(-1).astype(f32)
+    n = b.size
+    length = shape[-1] if len(shape) >= 1 else 1
+    d = (x - b).astype(f32)
+    kls = [fusion_kl(x[i:i + length], b[i:i + length]) for i in range(0, n, length)]
+    kl32 = np.array([f32(0) if k < 0 else f32(k) for k in kls], dtype=f32)
+    key = (np.abs(d) * np.repeat(kl32, length)).astype(f32)
+    s = np.sort(key)
+    q1, med, q3 = s[(n - 1) // 4], s[(n - 1) // 2], s[3 * (n - 1) // 4]
+    threshold = f32(med + f32(f32(1.5) * f32(q3 - q1)))
+    mask = np.where(key >= threshold, f32(1), f32(0))
+    return (b + (d * mask).astype(f32)).astype(f32).reshape(base.shape), key, threshold
+# ---- end arcee_fusion ----

@@ -219,16 +219,17 @@ def x32(model, name):
     return x.reshape(x.shape[0], -1)
 
 
-def check(f, blend):
-    """Every tensor of the example's output equals blend(name) in f16."""
+def check(f, blend, want_kind="f16"):
+    """Every tensor of the example's output equals blend(name) in f16 (or
+    want_kind)."""
     out = outputs.get(f)
     if out is None:
         return
     names = mpbtest.tensor_names(out)
     for name in names:
         got, kind = mpbtest.raw_bits(out, name)
-        assert kind == "f16", f"{f}: {name} is {kind}"
-        want = mpbtest.encode(blend(name).ravel(), "f16").reshape(got.shape)
+        assert kind == want_kind, f"{f}: {name} is {kind}"
+        want = mpbtest.encode(blend(name).ravel(), want_kind).reshape(got.shape)
         assert np.array_equal(got, want), f"{f}: {name} differs from the reference"
     print(f"ok: {f}: {len(names)} tensors equal the reference")
 
@@ -320,4 +321,10 @@ def nuslerp_columns_blend(name):
 
 check("method-nuslerp-columns.yml", nuslerp_columns_blend)
 # ---- end column-wise nuslerp ----
+# ---- arcee_fusion (issue 15): model_b where its importance reaches the
+# threshold, model_a elsewhere, written as bf16 (dtype: bfloat16) ----
+check("arcee_fusion.yml",
+      lambda name: ref.arcee_fusion(x32("model_a", name), x32("model_b", name),
+                                    models["model_a"][name].shape)[0], "bf16")
+# ---- end arcee_fusion ----
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")

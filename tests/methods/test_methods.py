@@ -374,6 +374,28 @@ for name in NAMES:
 assert counts == {0, 1, 2, 3}, f"the ram case should meet 0 to 3 task vectors per element: {counts}"
 # ---- end ram ----
 
+# ---- arcee_fusion (issue 15) ----
+
+
+def fusion_ref(other, base_path=A, out_kind=None):
+    def blend(name):
+        base, kind = ref.read(base_path, name)
+        shape = mpbtest.raw_bits(base_path, name)[0].shape
+        return ref.arcee_fusion(base, ref.read(other, name)[0], shape)[0], out_kind or kind
+    return blend
+
+
+CASES.update({
+    "arcee_fusion": ("merge_method: arcee_fusion\nbase_model: a.h5\nmodels: [{model: b.h5}]\n",
+                     fusion_ref(B)),
+    # base_model listed among the models too (mergekit allows it); c.h5 is a
+    # near copy, so many importances are equal.
+    "arcee_fusion_near_f32": ("merge_method: arcee_fusion\nbase_model: a.h5\n"
+                              "models: [{model: a.h5}, {model: c.h5}]\nout_dtype: float32\n",
+                              fusion_ref(C, out_kind="f32")),
+})
+# ---- end arcee_fusion ----
+
 # (ranks, I/O mode, --slab-kib, --memory-kib): budgets that hold every
 # input (default), none (every pass re-reads) and some (a batch's shares
 # past 64 KiB are re-read).
@@ -465,7 +487,7 @@ def read_bytes(case, memory):
 
 
 for case, files in (("ties", (A, B, C)), ("slerp_near", (A, C)), ("model_stock", (A, B, C)),
-                    ("sce", (A, B, C))):
+                    ("sce", (A, B, C)), ("arcee_fusion", (A, B))):
     full, some, none = (read_bytes(case, m) for m in (None, "64", "0"))
     once = sum(mpbtest.raw_bits(p, n)[0].nbytes for p in files for n in NAMES)
     assert full == once, f"{case}: read {full} bytes with the default budget, not {once}"
@@ -548,6 +570,60 @@ for name in ("big.w", "big.v"):
 print("ok: sce on tensors past 65,536 elements: 3 runs identical and equal to the reference, "
       "the cut inside runs of equal variances")
 
+# ---- arcee_fusion past 65,536 elements (issue 15) ----
+# f32 inputs: a 300 x 300 matrix and a 1-D tensor of 70,001 elements (its
+# KL over every plan row) take the two-level selection; a 3-D tensor (KL
+# along its last dimension) and a small matrix the one-level one; in the
+# 1-D tie.v more than half the importances are one value, so q1 = median =
+# q3 = the threshold and the >= keeps that whole run; elsewhere one task
+# vector element in 20 is an outlier (+0.5) for the mask to keep.
+FUS = [os.path.join(work, f"fus_{n}.h5") for n in "ab"]
+fus_shapes = {"big.w": (300, 300), "big.v": (70001,), "cube.w": (30, 7, 5), "small.w": (40, 3),
+              "tie.v": (1001,), "runs.v": (70001,)}
+# runs.v: |d| in runs of 1, 2, 3 and 5 (/64) that start exactly at the
+# quantiles' indices 17,500, 35,000 and 52,500, 1,000 outliers of 32 on
+# top: an off-by-one in the two-level selection moves every quantile to
+# the run below and the threshold from 7.5 to 5 (/64 times KL).
+RUNS_V = np.repeat(np.array([1, 2, 3, 5, 32], np.float32), [17500, 17500, 17500, 16501, 1000]) / 64
+rng = np.random.default_rng(1515)
+with h5py.File(FUS[0], "w") as fa, h5py.File(FUS[1], "w") as fb:
+    for name, shape in fus_shapes.items():
+        base = rng.normal(0, 1, shape).astype(np.float32)
+        if name == "tie.v":
+            d = rng.choice(np.array([0, 1, 1, 1, 1, 1, 1, 1, 3, 3], np.float32), shape) / 64
+        elif name == "runs.v":
+            d = rng.permutation(RUNS_V) * rng.choice(np.array([-1, 1], np.float32), shape)
+        else:
+            d = rng.integers(-6, 7, shape).astype(np.float32) / 64
+            d += (rng.integers(0, 16, shape) == 0) * rng.normal(0, 1e-3, shape).astype(np.float32)
+            d += (rng.integers(0, 20, shape) == 0) * np.float32(0.5)  # outliers to keep
+        fa[name] = base
+        fb[name] = (base + d).astype(np.float32)
+cfg = write("fus", "merge_method: arcee_fusion\nbase_model: fus_a.h5\nmodels: [{model: fus_b.h5}]\n")
+outs = []
+for np_, io, slab, memory in ((1, "collective", None, None), (2, "independent", "1", "0"),
+                              (3, "collective", "16", "64"), (4, "independent", "4", None)):
+    outs.append(os.path.join(work, f"fus_np{np_}.h5"))
+    merge(cfg, outs[-1], np_, io, slab, memory)
+for out in outs[1:]:
+    mpbtest.assert_same_tensors(outs[0], out)
+for name, shape in fus_shapes.items():
+    want, key, threshold = ref.arcee_fusion(ref.read(FUS[0], name)[0], ref.read(FUS[1], name)[0],
+                                            shape)
+    check_against(outs[0], name, want, "f32")
+    kept = np.count_nonzero(key >= threshold)
+    assert 0 < kept < key.size, f"{name}: the mask keeps {kept} of {key.size}"
+    if name == "tie.v":
+        at = np.count_nonzero(key == threshold)
+        assert at > key.size // 2, f"tie.v: only {at} importances equal the threshold"
+    if name == "runs.v":
+        ordered = np.sort(key)
+        assert all(ordered[i - 1] < ordered[i] for i in (17500, 35000, 52500)), name
+print("ok: arcee_fusion on tensors past 65,536 elements, a 1-D one and a 3-D one: 4 runs "
+      "(1-4 ranks, slabs of 1-16 KiB, budgets 0 / 64 KiB / default) identical and equal to the "
+      "reference, a run of importances equal to the threshold kept")
+# ---- end arcee_fusion past 65,536 elements ----
+
 # A layer range: layers 1..2 blended by ties, everything else a copy of a.h5.
 cfg = write("ties_layers", CASES["ties"][0] + "layer_range: [1, 2]\nkeep_outside: a.h5\n")
 outs = []
@@ -604,6 +680,7 @@ def expect_error(case, text, message, extra=()):
     assert len(lines) == 1 and message in lines[0], f"{case}: {p.stderr!r} lacks {message!r}"
     assert set(os.listdir(work)) - before == set(), f"{case}: files appeared"
     print(f"ok: {case}: {lines[0]}")
+    return lines[0]
 
 
 expect_error("density_too_low",
@@ -705,11 +782,22 @@ expect_error("ram_only_base", "merge_method: ram\nbase_model: a.h5\nmodels: [{mo
              "merge_method 'ram' needs at least 1 model besides base_model, got 0")
 expect_error("ram_epsilon", "merge_method: ram\nbase_model: a.h5\nmodels: [{model: b.h5}]\n"
              "parameters: {epsilon: -0.1}\n", "epsilon must be in [0, 1) (got -0.1)")
-expect_error("arcee_fusion", "merge_method: arcee_fusion\nbase_model: a.h5\n"
-             "models: [{model: b.h5}]\n",
-             "merge_method 'arcee_fusion': mpiblend does not support it yet: mergekit takes its "
-             "threshold from an unseeded random sample")
 # ---- end ram and arcee_fusion ----
+# ---- arcee_fusion errors (issue 15): the key, the cause and the file ----
+for case, text, says in (
+        ("arcee_fusion_no_base", "models: [{model: a.h5}, {model: b.h5}]\n",
+         "merge_method 'arcee_fusion' needs base_model"),
+        ("arcee_fusion_three", "base_model: a.h5\nmodels: [{model: b.h5}, {model: c.h5}]\n",
+         "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 2"),
+        # A base_model that is not among the models is one more input (as in
+        # mergekit): two models besides it.
+        ("arcee_fusion_base_elsewhere", "base_model: d.h5\nmodels: [{model: a.h5}, {model: b.h5}]\n",
+         "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 2"),
+        ("arcee_fusion_only_base", "base_model: a.h5\nmodels: [{model: a.h5}]\n",
+         "merge_method 'arcee_fusion' needs exactly 1 model besides base_model, got 0")):
+    line = expect_error(case, "merge_method: arcee_fusion\n" + text, says)
+    assert f"{case}.yaml:" in line, f"{case}: the message does not name the config: {line}"
+# ---- end arcee_fusion errors ----
 expect_error("sce_topk_zero", sce_config(["b.h5", "c.h5"], "{select_topk: 0}"),
              "parameters.select_topk must be above 0 (1 or more selects every element) (got 0)")
 expect_error("sce_topk_negative",
