@@ -43,9 +43,9 @@ typedef struct tensor_state {
     size_t sums_at;     /* where they start in the pass's buffer */
     model_state *m;     /* task family: one per model, then SCE's select: its
                        cut[0] ranks the variance key (stats_rankers) */
-    int q_zero;     /* SCE's select, PASS_SUMS: row counts of zero variances, or -1 */
-    bool columns;   /* per-column coefficients: exact column sums instead of row sums */
-    size_t cols_at; /* where its column sums start in stats_run.cols (quantity, column) */
+    int q_zero;         /* SCE's select, PASS_SUMS: row counts of zero variances, or -1 */
+    bool columns;       /* per-column coefficients: exact column sums instead of row sums */
+    size_t cols_at;     /* where its column sums start in stats_run.cols (quantity, column) */
     cut_state quant[3]; /* arcee_fusion: q1, median, q3 of its importance key */
 } tensor_state;
 
