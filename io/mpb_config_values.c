@@ -230,7 +230,7 @@ static int unknown_param(mpb_yaml *y, yaml_node_t *key, const char *where_prefix
 {
     const char *name = mpb_yaml_text(key);
     /* mergekit options whose effect mpiblend does not reproduce. */
-    static const char *const unsupported[] = {"scale", "filter_wise", NULL};
+    static const char *const unsupported[] = {"filter_wise", NULL};
     for (size_t i = 0; unsupported[i] != NULL; i++)
         if (strcmp(name, unsupported[i]) == 0)
             return mpb_yaml_fail(y, key, NULL,

@@ -327,4 +327,16 @@ check("arcee_fusion.yml",
       lambda name: ref.arcee_fusion(x32("model_a", name), x32("model_b", name),
                                     models["model_a"][name].shape)[0], "bf16")
 # ---- end arcee_fusion ----
+# ---- passthrough's scale (issue 15): the frankenmerge above with the
+# second slice's o_proj and down_proj halved, fp32 product rounded once ----
+def franken_scaled_blend(name):
+    x = franken_blend(name)
+    layer = layer_of(name)
+    if layer is not None and layer >= 24 and ("o_proj" in name or "down_proj" in name):
+        return ref.passthrough(x, 0.5)
+    return x
+
+
+check("method-passthrough-scale.yml", franken_scaled_blend)
+# ---- end passthrough's scale ----
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")

@@ -96,6 +96,13 @@ def linear_ref(paths, coefs_of):
     return blend
 
 
+def passthrough_ref(path, scale_of, out_kind=None):
+    def blend(name):
+        x, kind = ref.read(path, name)
+        return ref.passthrough(x, scale_of(name)), out_kind or kind
+    return blend
+
+
 def slerp_ref(other, t_of):
     def coefs(name, xs):
         c0, c1 = ref.slerp_coefficients(t_of(name), xs[1], xs[0])
@@ -178,6 +185,18 @@ CASES = {
                     linear_ref([A, B], lambda n, xs: [np.float32(1 - 0.45), np.float32(0.45)])),
     "passthrough": ("merge_method: passthrough\nmodels: [{model: b.h5}]\n",
                     linear_ref([B], lambda n, xs: [np.float32(1)])),
+    # scale per tensor by filters (the rest stays an exact copy), then by a
+    # gradient over the layers into f32.
+    "passthrough_scale": ("merge_method: passthrough\nmodels: [{model: b.h5}]\n"
+                          "parameters:\n  scale:\n    - {filter: o_proj, value: 0.5}\n"
+                          "    - {filter: down_proj, value: 0.5}\n    - {value: 1}\n",
+                          passthrough_ref(B, lambda n: 0.5 if "o_proj" in n or "down_proj" in n
+                                          else None)),
+    "passthrough_scale_gradient_f32": ("merge_method: passthrough\nmodels:\n  - model: c.h5\n"
+                                       "    parameters: {scale: [{filter: mlp, value: [0.3, 1.7]}]}\n"
+                                       "out_dtype: float32\n",
+                                       passthrough_ref(C, lambda n: gradient([0.3, 1.7], position(n))
+                                                       if "mlp" in n else None, "f32")),
     "task_arithmetic": (task_config("task_arithmetic", [("b.h5", "{weight: 0.7}"),
                                                         ("c.h5", "{weight: 0.3}")],
                                     "{lambda: 0.8}"),
