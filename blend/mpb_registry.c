@@ -52,6 +52,7 @@ static const struct {
     [MPB_P_NUSLERP_ROW_WISE] = {"nuslerp_row_wise", false, false, NAN},
     [MPB_P_SELECT_TOPK] = {"select_topk", false, true, NAN},
     [MPB_P_SCALE] = {"scale", true, false, NAN},
+    [MPB_P_FILTER_WISE] = {"filter_wise", false, false, NAN},
 };
 
 const char *mpb_param_name(mpb_param_id id)

@@ -121,6 +121,9 @@ static void resolve_switches(const mpb_config *c, const site *at, mpb_tensor_par
     out->nuslerp_row_wise = lookup(c, at, -1, MPB_P_NUSLERP_ROW_WISE, &v)
                                 ? v.flag
                                 : mpb_method_default(c->method, MPB_P_NUSLERP_ROW_WISE) == 1.0;
+    out->filter_wise = lookup(c, at, -1, MPB_P_FILTER_WISE, &v)
+                           ? v.flag
+                           : mpb_method_default(c->method, MPB_P_FILTER_WISE) == 1.0;
     out->rescale = mpb_method_default(c->method, MPB_P_RESCALE) == 1.0;
     out->rescale_l1 = true;
     if (lookup(c, at, -1, MPB_P_RESCALE, &v)) {
