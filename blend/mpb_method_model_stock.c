@@ -1,9 +1,12 @@
 /* model_stock: t = N cos / (1 + (N-1) cos) from the angles between the task
  * vectors; the result is t mean(theta_i) + (1 - t) B (mergekit's
- * model_stock.py). */
+ * model_stock.py).  With filter_wise each vector along the last dimension
+ * (each row of a 2-D tensor) gets its own cos and t from its own sums. */
+#include "mpb_kernel.h"
 #include "mpb_registry.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 bool mpb_model_stock_t(size_t n, const double sq[], const double dot[], double *t)
 {
@@ -67,12 +70,18 @@ double mpb_gram_at(const double totals[], size_t n, size_t i, size_t j)
     return totals[q + (j - i - 1)];
 }
 
+/* The base's coefficient 1 - t, every model's t / N, each rounded once. */
+static void stock_coefficients(const mpb_tensor_params *p, double t, float coef[])
+{
+    size_t n = p->n_inputs - 1;
+    for (size_t i = 0; i < p->n_inputs; i++)
+        coef[i] = (int)i == p->base_index ? (float)(1.0 - t) : (float)(t / (double)n);
+}
+
 static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
                              const char *tensor, float coef[], mpb_error *err)
 {
-    size_t n_inputs = p->n_inputs;
-    int base = p->base_index;
-    size_t n = n_inputs - 1;
+    size_t n = p->n_inputs - 1;
     double t;
     if (!mpb_model_stock_t(n, totals, totals + n, &t))
         return mpb_fail(
@@ -80,8 +89,57 @@ static int sums_coefficients(const double totals[], const mpb_tensor_params *p,
             "model_stock: the mean cosine of the %zu task vectors of tensor '%s' is "
             "-1/(N-1), where t = N cos / (1 + (N-1) cos) is undefined",
             n, tensor);
-    for (size_t i = 0; i < n_inputs; i++)
-        coef[i] = (int)i == base ? (float)(1.0 - t) : (float)(t / (double)n);
+    stock_coefficients(p, t, coef);
+    return MPB_OK;
+}
+
+/* filter_wise: mergekit's sums along dim -1; a 1-D tensor is one row, the
+ * whole-tensor path gives it. */
+static size_t vector_len(const mpb_tensor_params *p, int ndim, const uint64_t shape[])
+{
+    return p->filter_wise && ndim >= 2 ? (size_t)shape[ndim - 1] : 0;
+}
+
+/* Each vector's Gram sums in double in index order, its t, the linear
+ * kernel.  A vector whose mean cosine is exactly -1/(N-1) has no t: it
+ * becomes NaN, as mergekit's division by zero makes it. */
+static int vectors_blend(const mpb_tensor_params *p, size_t len, size_t n_vectors,
+                         const void *const in[], mpb_dtype in_dt, void *out, mpb_dtype out_dt)
+{
+    size_t n = p->n_inputs - 1, n_sums = mpb_gram_count(n);
+    float *d = malloc(n * (len ? len : 1) * sizeof *d);
+    double *sums = malloc(n_sums * sizeof *sums);
+    if (d == NULL || sums == NULL) {
+        free(d);
+        free(sums);
+        return MPB_ENOMEM;
+    }
+    size_t in_size = mpb_dtype_size(in_dt), out_size = mpb_dtype_size(out_dt);
+    for (size_t k = 0; k < n_vectors; k++) {
+        const void *at[MPB_MAX_INPUTS];
+        const float *v[MPB_MAX_INPUTS];
+        for (size_t i = 0; i < p->n_inputs; i++)
+            at[i] = (const char *)in[i] + k * len * in_size;
+        for (size_t i = 0, m = 0; i < p->n_inputs; i++) {
+            if ((int)i == p->base_index)
+                continue;
+            mpb_method_deltas(in_dt, at[i], at[p->base_index], len, d + m * len);
+            v[m] = d + m * len;
+            m++;
+        }
+        for (size_t q = 0; q < n_sums; q++)
+            sums[q] = 0.0;
+        mpb_gram_add(v, n, len, sums);
+        double t;
+        if (!mpb_model_stock_t(n, sums, sums + n, &t))
+            t = NAN;
+        float coef[MPB_MAX_INPUTS];
+        stock_coefficients(p, t, coef);
+        mpb_blend_linear(p->n_inputs, at, in_dt, coef, (char *)out + k * len * out_size, out_dt,
+                         len);
+    }
+    free(d);
+    free(sums);
     return MPB_OK;
 }
 
@@ -90,6 +148,7 @@ const mpb_method_def mpb_method_model_stock = {
     .summary = "weights from the angles between the task vectors",
     .base = MPB_BASE_NEEDED,
     .min_others = 2,
+    .params = {[MPB_P_FILTER_WISE] = MPB_PARAM_DEFAULT(0.0)},
     .whole_tensor_stats = true,
     .deterministic = true,
     .blend = MPB_BLEND_STATISTICS,
@@ -97,4 +156,6 @@ const mpb_method_def mpb_method_model_stock = {
     .sums_count = mpb_gram_count,
     .sums_add = mpb_gram_add,
     .sums_coefficients = sums_coefficients,
+    .vector_len = vector_len,
+    .vectors_blend = vectors_blend,
 };

@@ -51,6 +51,8 @@ static const struct {
     [MPB_P_NUSLERP_FLATTEN] = {"nuslerp_flatten", false, false, NAN},
     [MPB_P_NUSLERP_ROW_WISE] = {"nuslerp_row_wise", false, false, NAN},
     [MPB_P_SELECT_TOPK] = {"select_topk", false, true, NAN},
+    [MPB_P_SCALE] = {"scale", true, false, NAN},
+    [MPB_P_FILTER_WISE] = {"filter_wise", false, false, NAN},
 };
 
 const char *mpb_param_name(mpb_param_id id)
@@ -87,6 +89,7 @@ double mpb_tensor_param(const mpb_tensor_params *p, mpb_param_id id)
     case MPB_P_MAX_ITER: return p->max_iter;
     case MPB_P_TOL: return p->tol;
     case MPB_P_SELECT_TOPK: return p->select_topk;
+    case MPB_P_SCALE: return p->scale;
     default: return NAN;
     }
 }

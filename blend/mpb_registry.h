@@ -64,6 +64,8 @@ typedef enum {
     MPB_P_NUSLERP_FLATTEN,
     MPB_P_NUSLERP_ROW_WISE,
     MPB_P_SELECT_TOPK,
+    MPB_P_SCALE,
+    MPB_P_FILTER_WISE,
     MPB_P_COUNT
 } mpb_param_id;
 
@@ -125,7 +127,10 @@ typedef struct mpb_tensor_params {
     double max_iter, tol;   /* karcher; NaN unless the method reads them */
     bool nuslerp_flatten;   /* nuslerp: one pair of coefficients per tensor */
     bool nuslerp_row_wise;  /* nuslerp without flatten: vectors along dim 0 */
+    bool filter_wise;       /* model_stock: one t per vector along the last dim */
     double select_topk;     /* sce; NaN unless the method reads it */
+    double scale;           /* passthrough: multiplies the tensor; NaN unless it
+                               does (a scale of 1 or none stays a copy) */
     bool rescale;           /* sparsified task vectors are rescaled... */
     bool rescale_l1;        /* ...to keep their L1 norm (mergekit); false: by 1/density */
     uint64_t seed;          /* DARE's random masks */

@@ -77,6 +77,10 @@ static void put_params(line *l, const mpb_method_def *def, const mpb_tensor_para
         put_scalar(l, "tol", p->tol);
     if (USES(MPB_P_SELECT_TOPK))
         put_scalar(l, "select_topk", p->select_topk);
+    if (USES(MPB_P_FILTER_WISE))
+        put(l, " filter_wise=%s", p->filter_wise ? "true" : "false");
+    if (USES(MPB_P_SCALE))
+        put_scalar(l, "scale", p->scale);
     if (USES(MPB_P_NUSLERP_FLATTEN))
         put(l, " nuslerp_flatten=%s", p->nuslerp_flatten ? "true" : "false");
     if (USES(MPB_P_NUSLERP_ROW_WISE))

@@ -121,6 +121,9 @@ static void resolve_switches(const mpb_config *c, const site *at, mpb_tensor_par
     out->nuslerp_row_wise = lookup(c, at, -1, MPB_P_NUSLERP_ROW_WISE, &v)
                                 ? v.flag
                                 : mpb_method_default(c->method, MPB_P_NUSLERP_ROW_WISE) == 1.0;
+    out->filter_wise = lookup(c, at, -1, MPB_P_FILTER_WISE, &v)
+                           ? v.flag
+                           : mpb_method_default(c->method, MPB_P_FILTER_WISE) == 1.0;
     out->rescale = mpb_method_default(c->method, MPB_P_RESCALE) == 1.0;
     out->rescale_l1 = true;
     if (lookup(c, at, -1, MPB_P_RESCALE, &v)) {
@@ -174,9 +177,10 @@ static int check_required(const mpb_config *c, const site *at, const mpb_tensor_
     return rc;
 }
 
-/* Which input a tensor is copied from unchanged, or -1 to blend it. */
+/* Which input a tensor is copied from unchanged, or -1 to blend it;
+ * *by_method: copied because the method copies (passthrough). */
 static int copy_source(const mpb_config *c, const char *tensor, int n_layers, int *source,
-                       mpb_error *err)
+                       bool *by_method, mpb_error *err)
 {
     int layer = mpb_tensor_layer(tensor);
     *source = -1;
@@ -196,9 +200,22 @@ static int copy_source(const mpb_config *c, const char *tensor, int n_layers, in
             return MPB_OK;
         }
     }
-    if (mpb_method_get(c->method)->copies_first)
+    if (mpb_method_get(c->method)->copies_first) {
         *source = 0;
+        *by_method = true;
+    }
     return MPB_OK;
+}
+
+/* passthrough's `scale`: a tensor with a scale other than 1 is blended (the
+ * one input times it) instead of copied; false when it stays a copy. */
+static bool scaled_copy(const mpb_config *c, const site *at, mpb_tensor_params *out)
+{
+    out->scale = lookup_number(c, at, 0, MPB_P_SCALE);
+    if (isnan(out->scale) || out->scale == 1.0)
+        return false;
+    out->copy_from = -1;
+    return true;
 }
 
 /* With modules: the module of an output tensor (its layers, or its lists
@@ -279,10 +296,11 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
     out->n_inputs = c->n_inputs;
     out->base_index = c->base_index;
     out->lambda = out->t = out->epsilon = out->gamma = out->eps = out->max_iter = out->tol =
-        out->select_topk = NAN;
+        out->select_topk = out->scale = NAN;
     for (size_t i = 0; i < MPB_MAX_INPUTS; i++)
         out->weight[i] = out->density[i] = NAN;
     site at;
+    bool by_method = false;
     int rc = find_site(c, tensor_name, n_layers, &at, err);
     if (rc != MPB_OK)
         return rc;
@@ -292,11 +310,12 @@ int mpb_config_resolve(const mpb_config *c, const char *tensor_name, int n_layer
         out->n_inputs = sl->n_sources;
         if (out->base_index >= (int)sl->n_sources)
             out->base_index = -1; /* a slice without the base (BASE_IGNORED) */
-        out->copy_from =
-            mpb_method_get(c->method)->copies_first || mpb_config_slice_copies(c, sl) ? 0 : -1;
-    } else if ((rc = copy_source(c, tensor_name, n_layers, &out->copy_from, err)) != MPB_OK)
+        by_method = mpb_method_get(c->method)->copies_first;
+        out->copy_from = by_method || mpb_config_slice_copies(c, sl) ? 0 : -1;
+    } else if ((rc = copy_source(c, tensor_name, n_layers, &out->copy_from, &by_method, err)) !=
+               MPB_OK)
         return rc;
-    if (out->copy_from >= 0)
+    if (out->copy_from >= 0 && !(by_method && scaled_copy(c, &at, out)))
         return MPB_OK;
 
     for (size_t i = 0; i < out->n_inputs; i++) {

@@ -17,6 +17,7 @@ static value_type type_of(mpb_param_id id)
     case MPB_P_NORMALIZE_WEIGHTS:
     case MPB_P_NUSLERP_FLATTEN:
     case MPB_P_NUSLERP_ROW_WISE:
+    case MPB_P_FILTER_WISE:
     case MPB_P_INT8_MASK: return TYPE_FLAG;
     case MPB_P_RESCALE: return TYPE_RESCALE;
     case MPB_P_SEED: return TYPE_SEED;
@@ -229,14 +230,6 @@ static const char *param_list(void)
 static int unknown_param(mpb_yaml *y, yaml_node_t *key, const char *where_prefix)
 {
     const char *name = mpb_yaml_text(key);
-    /* mergekit options whose effect mpiblend does not reproduce. */
-    static const char *const unsupported[] = {"scale", "filter_wise", NULL};
-    for (size_t i = 0; unsupported[i] != NULL; i++)
-        if (strcmp(name, unsupported[i]) == 0)
-            return mpb_yaml_fail(y, key, NULL,
-                                 "parameter '%s' under %s is a mergekit option mpiblend does "
-                                 "not support",
-                                 name, where_prefix);
     const char *names[MPB_P_COUNT + 1];
     for (int id = 0; id < MPB_P_COUNT; id++)
         names[id] = mpb_param_name((mpb_param_id)id);

@@ -451,11 +451,11 @@ static void test_unknown_parameter(void **state)
         "unknown parameter 'temperature' under parameters in cfg.yaml:3:14; known "
         "parameters: weight, density, gamma, epsilon, lambda, t, normalize, rescale, "
         "seed, int8_mask");
-    expect_message("merge_method: passthrough\n"
-                   "models: [{model: a.h5}]\n"
-                   "parameters: {scale: 2}\n",
-                   "parameter 'scale' under parameters is a mergekit option mpiblend does not "
-                   "support in cfg.yaml:3:14");
+    expect_message("merge_method: model_stock\n"
+                   "base_model: base.h5\n"
+                   "models: [{model: a.h5}, {model: b.h5}]\n"
+                   "parameters: {filter_wise: 2}\n",
+                   "parameters.filter_wise must be true or false (got '2') in cfg.yaml:4:27");
     expect_message(
         "merge_method: ties\n"
         "base_model: base.h5\n"

@@ -446,6 +446,26 @@ static void test_passthrough_copies(void **state)
     assert_int_equal(resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 2).copy_from, 0);
     assert_int_equal(resolve_ok(c, "lm_head.weight", 2).copy_from, 0);
     mpb_config_free(c);
+
+    /* scale: a tensor whose scale is not 1 is blended (input 0 times it),
+     * the others stay copies; a layer_range's outside stays a copy too. */
+    c = parse_ok("merge_method: passthrough\n"
+                 "models: [{model: a.h5, parameters: {scale: [{filter: o_proj, value: 0.5}, "
+                 "{filter: mlp, value: [1, 3]}]}}]\n"
+                 "parameters: {scale: 1}\n");
+    mpb_tensor_params p = resolve_ok(c, "model.layers.0.self_attn.o_proj.weight", 2);
+    assert_int_equal(p.copy_from, -1);
+    assert_close(p.scale, 0.5);
+    float coef[1];
+    mpb_error err = {0};
+    assert_int_equal(mpb_method_coefficients(MPB_METHOD_PASSTHROUGH, &p, coef, &err), MPB_OK);
+    assert_true(coef[0] == 0.5f);
+    assert_int_equal(resolve_ok(c, "model.layers.0.mlp.up_proj.weight", 2).copy_from, 0);
+    p = resolve_ok(c, "model.layers.1.mlp.up_proj.weight", 2);
+    assert_int_equal(p.copy_from, -1);
+    assert_close(p.scale, 3);
+    assert_int_equal(resolve_ok(c, "lm_head.weight", 2).copy_from, 0);
+    mpb_config_free(c);
 }
 
 static void test_linear_sum_zero_per_tensor(void **state)

@@ -325,6 +325,14 @@ def linear(xs, coefs):
     return acc
 
 
+def passthrough(x, scale=None):
+    """passthrough of docs/METHODS.md: x itself, or fp32(scale) * x rounded
+    once (mergekit's res * scale) when a scale other than 1 is given."""
+    if scale is None or scale == 1:
+        return x
+    return (np.float32(scale) * x).astype(np.float32)
+
+
 def nearswap(t, base, other):
     """nearswap of docs/METHODS.md, element by element in fp32:
     w = (1 / |b - x|) * f(t), 1 where not finite, at most 1;

@@ -327,4 +327,33 @@ check("arcee_fusion.yml",
       lambda name: ref.arcee_fusion(x32("model_a", name), x32("model_b", name),
                                     models["model_a"][name].shape)[0], "bf16")
 # ---- end arcee_fusion ----
+# ---- passthrough's scale (issue 15): the frankenmerge above with the
+# second slice's o_proj and down_proj halved, fp32 product rounded once ----
+def franken_scaled_blend(name):
+    x = franken_blend(name)
+    layer = layer_of(name)
+    if layer is not None and layer >= 24 and ("o_proj" in name or "down_proj" in name):
+        return ref.passthrough(x, 0.5)
+    return x
+
+
+check("method-passthrough-scale.yml", franken_scaled_blend)
+# ---- end passthrough's scale ----
+# ---- model_stock's filter_wise (issue 15): one t per vector along the
+# last dimension, from that row's sums alone; a 1-D tensor is one row ----
+def stock_rows_blend(name):
+    shape = models[O][name].shape
+    length = shape[-1] if len(shape) >= 2 else models[O][name].size
+    paths = (O, P, "WizardLM/WizardMath-13B-V1.0", "TheBloke/Llama-2-13B-fp16")
+    vs = [models[m][name].astype(np.float32).reshape(-1, length) for m in paths]
+    out = np.empty_like(vs[0])
+    for k in range(vs[0].shape[0]):
+        row = [v[k:k + 1] for v in vs]
+        t0, t1 = ref.model_stock_coefficients(row[-1], row[:-1])
+        out[k] = ref.linear(row, [t1] * 3 + [t0])[0]
+    return out
+
+
+check("method-model_stock-filter-wise.yml", stock_rows_blend)
+# ---- end model_stock's filter_wise ----
 print(f"mergekit examples: {len(results)} run, {len(outputs)} merged")

@@ -96,6 +96,13 @@ def linear_ref(paths, coefs_of):
     return blend
 
 
+def passthrough_ref(path, scale_of, out_kind=None):
+    def blend(name):
+        x, kind = ref.read(path, name)
+        return ref.passthrough(x, scale_of(name)), out_kind or kind
+    return blend
+
+
 def slerp_ref(other, t_of):
     def coefs(name, xs):
         c0, c1 = ref.slerp_coefficients(t_of(name), xs[1], xs[0])
@@ -149,6 +156,25 @@ def stock_coefs(name, xs):
     return [t1, t1, t0]
 
 
+def stock_rows_ref(paths):
+    """filter_wise: every vector along the last dimension with its own t
+    (model_stock_coefficients of that row alone); a 1-D tensor is one row.
+    paths: the models, then the base."""
+    def blend(name):
+        xs = [ref.read(p, name) for p in paths]
+        kind = xs[0][1]
+        shape = mpbtest.raw_bits(paths[0], name)[0].shape
+        length = shape[-1] if len(shape) >= 2 else xs[0][0].size
+        vs = [x.reshape(-1, length) for x, _ in xs]
+        out = np.empty_like(vs[0])
+        for k in range(vs[0].shape[0]):
+            row = [v[k:k + 1] for v in vs]
+            t0, t1 = ref.model_stock_coefficients(row[-1], row[:-1])
+            out[k] = ref.linear(row, [t1] * (len(row) - 1) + [t0])[0]
+        return out, kind
+    return blend
+
+
 def multislerp_coefs(weights_of, base=False, normalize=True, eps=1e-8):
     def coefs(name, xs):
         models, b = (xs[:-1], xs[-1]) if base else (xs, None)
@@ -178,6 +204,18 @@ CASES = {
                     linear_ref([A, B], lambda n, xs: [np.float32(1 - 0.45), np.float32(0.45)])),
     "passthrough": ("merge_method: passthrough\nmodels: [{model: b.h5}]\n",
                     linear_ref([B], lambda n, xs: [np.float32(1)])),
+    # scale per tensor by filters (the rest stays an exact copy), then by a
+    # gradient over the layers into f32.
+    "passthrough_scale": ("merge_method: passthrough\nmodels: [{model: b.h5}]\n"
+                          "parameters:\n  scale:\n    - {filter: o_proj, value: 0.5}\n"
+                          "    - {filter: down_proj, value: 0.5}\n    - {value: 1}\n",
+                          passthrough_ref(B, lambda n: 0.5 if "o_proj" in n or "down_proj" in n
+                                          else None)),
+    "passthrough_scale_gradient_f32": ("merge_method: passthrough\nmodels:\n  - model: c.h5\n"
+                                       "    parameters: {scale: [{filter: mlp, value: [0.3, 1.7]}]}\n"
+                                       "out_dtype: float32\n",
+                                       passthrough_ref(C, lambda n: gradient([0.3, 1.7], position(n))
+                                                       if "mlp" in n else None, "f32")),
     "task_arithmetic": (task_config("task_arithmetic", [("b.h5", "{weight: 0.7}"),
                                                         ("c.h5", "{weight: 0.3}")],
                                     "{lambda: 0.8}"),
@@ -241,6 +279,14 @@ CASES = {
                    "parameters: {t: 0.3}\n", slerp_ref(C, lambda n: 0.3)),
     "model_stock": ("merge_method: model_stock\nbase_model: a.h5\n"
                     "models: [{model: b.h5}, {model: c.h5}]\n", linear_ref([B, C, A], stock_coefs)),
+    # filter_wise: one t per row; three models, into f32.
+    "model_stock_rows_f32": ("merge_method: model_stock\nbase_model: a.h5\n"
+                             "models: [{model: b.h5}, {model: c.h5}, {model: a_copy.h5}]\n"
+                             "parameters: {filter_wise: true}\nout_dtype: float32\n",
+                             stock_rows_ref([B, C, A_COPY, A])),
+    "model_stock_rows": ("merge_method: model_stock\nbase_model: a.h5\n"
+                         "models: [{model: b.h5}, {model: c.h5}]\n"
+                         "parameters: {filter_wise: true}\n", stock_rows_ref([B, C, A])),
     # b.h5 is far from a.h5: t decides per element; c.h5 is a.h5 moved by a
     # few units in the last place: mostly swapped, and equal elements (w = 1
     # from 1/0) abound.  The gradient and filter put t on both sides.
