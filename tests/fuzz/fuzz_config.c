@@ -22,7 +22,9 @@ static const char *const names[] = {
 
 static void check_resolved(const mpb_config *c, const mpb_tensor_params *p)
 {
-    if (p->n_inputs != mpb_config_n_inputs(c) || p->n_inputs > MPB_MAX_INPUTS)
+    /* slices whose source counts differ give a tensor its own slice's count */
+    if (p->n_inputs == 0 || p->n_inputs > mpb_config_n_inputs(c) ||
+        p->n_inputs > MPB_MAX_INPUTS)
         __builtin_trap();
     if (p->copy_from >= (int)p->n_inputs)
         __builtin_trap();
